@@ -1,0 +1,87 @@
+// Typed errors shared by every layer. Each carries a stable code and the HTTP status the API
+// maps it to, so that bad input is never reported as a 500.
+
+export interface FieldIssue {
+  /** JSON pointer-ish path of the offending field, e.g. "spec.replicas". */
+  field: string;
+  message: string;
+}
+
+export class WeftError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly issues: FieldIssue[] = [],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The request is malformed or fails validation (400/422). */
+export class ValidationError extends WeftError {
+  constructor(message: string, issues: FieldIssue[] = [], status = 422) {
+    super('Invalid', status, message, issues);
+  }
+  static field(field: string, message: string): ValidationError {
+    return new ValidationError(`${field}: ${message}`, [{ field, message }]);
+  }
+}
+
+export class BadRequestError extends WeftError {
+  constructor(message: string, issues: FieldIssue[] = []) {
+    super('BadRequest', 400, message, issues);
+  }
+}
+
+export class NotFoundError extends WeftError {
+  constructor(message: string) {
+    super('NotFound', 404, message);
+  }
+}
+
+export class AlreadyExistsError extends WeftError {
+  constructor(message: string) {
+    super('AlreadyExists', 409, message);
+  }
+}
+
+/** Optimistic-concurrency failure: the caller's resourceVersion is stale. */
+export class ConflictError extends WeftError {
+  constructor(message: string) {
+    super('Conflict', 409, message);
+  }
+}
+
+/** A watch asked to resume from a resourceVersion that has been compacted away. */
+export class GoneError extends WeftError {
+  constructor(message: string) {
+    super('Gone', 410, message);
+  }
+}
+
+export class UnauthorizedError extends WeftError {
+  constructor(message = 'a valid bearer token is required') {
+    super('Unauthorized', 401, message);
+  }
+}
+
+export class ForbiddenError extends WeftError {
+  constructor(message: string) {
+    super('Forbidden', 403, message);
+  }
+}
+
+/** Admission refused the object (quota, policy). */
+export class QuotaExceededError extends WeftError {
+  constructor(message: string, issues: FieldIssue[] = []) {
+    super('QuotaExceeded', 403, message, issues);
+  }
+}
+
+export class PayloadTooLargeError extends WeftError {
+  constructor(message: string) {
+    super('PayloadTooLarge', 413, message);
+  }
+}

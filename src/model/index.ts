@@ -1,0 +1,16 @@
+export * from './errors.js';
+export * from './quantity.js';
+export * from './common.js';
+export * from './metadata.js';
+export * from './kind.js';
+export * from './registry.js';
+export * from './validate.js';
+export * from './workload.js';
+export { ProjectSpec } from './kinds/project.js';
+export { QueueSpec } from './kinds/queue.js';
+export { PriorityClassSpec } from './kinds/priority-class.js';
+export { SiteSpec } from './kinds/site.js';
+export { NodeSpec } from './kinds/node.js';
+export { UserSpec, Role, RoleBinding } from './kinds/user.js';
+export { JobSpec } from './kinds/job.js';
+export { EventSpec, SYSTEM_PROJECT } from './kinds/event.js';

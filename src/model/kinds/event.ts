@@ -1,0 +1,34 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { OpenStatus } from '../common.js';
+import type { KindDef } from '../kind.js';
+
+export const EventSpec = Type.Object(
+  {
+    type: Type.Union([Type.Literal('Normal'), Type.Literal('Warning')]),
+    reason: Type.String({ maxLength: 128 }),
+    message: Type.String({ maxLength: 4096 }),
+    involvedObject: Type.Object(
+      { kind: Type.String(), name: Type.String(), project: Type.Optional(Type.String()), uid: Type.Optional(Type.String()) },
+      { additionalProperties: false },
+    ),
+    count: Type.Optional(Type.Integer({ minimum: 1 })),
+    firstTimestamp: Type.Optional(Type.String()),
+    lastTimestamp: Type.Optional(Type.String()),
+    source: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+export type EventSpec = Static<typeof EventSpec>;
+
+/** Events about cluster-scoped objects (nodes, sites) are recorded in this project. */
+export const SYSTEM_PROJECT = 'weft-system';
+
+export const EventKind: KindDef = {
+  kind: 'Event',
+  plural: 'events',
+  aliases: ['event', 'ev'],
+  scope: 'project',
+  spec: EventSpec,
+  status: OpenStatus,
+  description: 'Something that happened to an object, for humans reading `weft describe`.',
+};

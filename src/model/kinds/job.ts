@@ -1,0 +1,39 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { OpenStatus } from '../common.js';
+import type { KindDef } from '../kind.js';
+import { WorkloadFields } from '../workload.js';
+
+export const JobSpec = Type.Object(
+  {
+    replicas: Type.Integer({ minimum: 1, maximum: 10_000, default: 1 }),
+    ...WorkloadFields,
+    restartPolicy: Type.Optional(Type.Union([Type.Literal('Never'), Type.Literal('OnFailure')])),
+    backoffLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    activeDeadlineSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+    ttlSecondsAfterFinished: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Declared upper bound on runtime; lets backfill plan around this job. */
+    maxRuntimeSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+    suspend: Type.Optional(Type.Boolean()),
+    checkpoint: Type.Optional(
+      Type.Object(
+        {
+          intervalSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+          lastCheckpointTime: Type.Optional(Type.String({ format: 'date-time' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type JobSpec = Static<typeof JobSpec>;
+
+export const JobKind: KindDef = {
+  kind: 'Job',
+  plural: 'jobs',
+  aliases: ['job'],
+  scope: 'project',
+  spec: JobSpec,
+  status: OpenStatus,
+  description: 'A batch or training workload: a gang of replicas that runs to completion.',
+};

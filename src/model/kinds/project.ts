@@ -1,0 +1,28 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Isolation, Name, OpenStatus, ResourceAmounts } from '../common.js';
+import type { KindDef } from '../kind.js';
+
+export const ProjectSpec = Type.Object(
+  {
+    displayName: Type.Optional(Type.String({ maxLength: 200 })),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    quota: Type.Optional(ResourceAmounts),
+    allowedSites: Type.Optional(Type.Array(Name)),
+    defaultQueue: Type.Optional(Name),
+    defaultIsolation: Type.Optional(Isolation),
+    /** Whether this project's `shared` work may share a GPU with other projects' shared work. */
+    allowGpuSharing: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type ProjectSpec = Static<typeof ProjectSpec>;
+
+export const ProjectKind: KindDef = {
+  kind: 'Project',
+  plural: 'projects',
+  aliases: ['project', 'proj'],
+  scope: 'cluster',
+  spec: ProjectSpec,
+  status: OpenStatus,
+  description: 'A tenant: quota, allowed sites, defaults. Project-scoped resources live inside one.',
+};

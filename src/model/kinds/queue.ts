@@ -1,0 +1,26 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Name, OpenStatus, ResourceAmounts } from '../common.js';
+import type { KindDef } from '../kind.js';
+
+export const QueueSpec = Type.Object(
+  {
+    parent: Type.Optional(Name),
+    project: Type.Optional(Name),
+    nominalQuota: Type.Optional(ResourceAmounts),
+    borrowingLimit: Type.Optional(ResourceAmounts),
+    lendingLimit: Type.Optional(ResourceAmounts),
+    weight: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type QueueSpec = Static<typeof QueueSpec>;
+
+export const QueueKind: KindDef = {
+  kind: 'Queue',
+  plural: 'queues',
+  aliases: ['queue', 'q'],
+  scope: 'cluster',
+  spec: QueueSpec,
+  status: OpenStatus,
+  description: 'A node of the hierarchical fair-share tree: nominal quota, borrowing and lending limits, weight.',
+};

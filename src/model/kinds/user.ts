@@ -1,0 +1,31 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Name, OpenStatus } from '../common.js';
+import type { KindDef } from '../kind.js';
+
+export const Role = Type.Union([Type.Literal('admin'), Type.Literal('project-admin'), Type.Literal('member'), Type.Literal('viewer')]);
+export type Role = Static<typeof Role>;
+
+/** A role granted to a user; `project` absent means cluster-wide (only meaningful for admin and viewer). */
+export const RoleBinding = Type.Object({ role: Role, project: Type.Optional(Name) }, { additionalProperties: false });
+export type RoleBinding = Static<typeof RoleBinding>;
+
+export const UserSpec = Type.Object(
+  {
+    displayName: Type.Optional(Type.String({ maxLength: 200 })),
+    email: Type.Optional(Type.String({ maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+$' })),
+    roles: Type.Array(RoleBinding, { maxItems: 1000 }),
+    disabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type UserSpec = Static<typeof UserSpec>;
+
+export const UserKind: KindDef = {
+  kind: 'User',
+  plural: 'users',
+  aliases: ['user'],
+  scope: 'cluster',
+  spec: UserSpec,
+  status: OpenStatus,
+  description: 'A person or service account and the roles bound to it per project.',
+};

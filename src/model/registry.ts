@@ -1,0 +1,30 @@
+// The kinds Weft knows. Everything generic (store, API routes, OpenAPI, CLI) is driven by this list.
+import type { KindDef } from './kind.js';
+import { EventKind } from './kinds/event.js';
+import { JobKind } from './kinds/job.js';
+import { NodeKind } from './kinds/node.js';
+import { PriorityClassKind } from './kinds/priority-class.js';
+import { ProjectKind } from './kinds/project.js';
+import { QueueKind } from './kinds/queue.js';
+import { SiteKind } from './kinds/site.js';
+import { UserKind } from './kinds/user.js';
+
+export const KINDS: readonly KindDef[] = [ProjectKind, QueueKind, PriorityClassKind, SiteKind, NodeKind, UserKind, JobKind, EventKind];
+
+const byKind = new Map(KINDS.map((k) => [k.kind, k]));
+const byName = new Map<string, KindDef>();
+for (const k of KINDS) for (const n of [k.kind.toLowerCase(), k.plural, ...k.aliases]) byName.set(n, k);
+
+export function kindDef(kind: string): KindDef | undefined {
+  return byKind.get(kind);
+}
+
+/** Resolves what a user types ("jobs", "job", "Job", "pc") to a kind. */
+export function resolveKind(name: string): KindDef | undefined {
+  return byKind.get(name) ?? byName.get(name.toLowerCase());
+}
+
+export function kindByPlural(plural: string): KindDef | undefined {
+  const k = byName.get(plural);
+  return k && k.plural === plural ? k : undefined;
+}

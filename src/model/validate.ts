@@ -1,0 +1,101 @@
+// Validation of submitted resources against their kind's schema, with errors that name the field.
+import { Type, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ValueErrorType } from '@sinclair/typebox/errors';
+import { BadRequestError, ValidationError, type FieldIssue } from './errors.js';
+import type { KindDef } from './kind.js';
+import { API_VERSION, Metadata, type ResourceInput } from './metadata.js';
+import { resolveKind } from './registry.js';
+
+/** The full document schema of a kind; also used for the OpenAPI document. */
+export function resourceSchema(def: KindDef): TSchema {
+  return Type.Object(
+    {
+      apiVersion: Type.Literal(API_VERSION),
+      kind: Type.Literal(def.kind),
+      metadata: Metadata,
+      spec: def.spec,
+      status: Type.Optional(def.status),
+    },
+    { additionalProperties: false, $id: def.kind },
+  );
+}
+
+const checks = new Map<string, TypeCheck<TSchema>>();
+function checkFor(def: KindDef): TypeCheck<TSchema> {
+  let c = checks.get(def.kind);
+  if (!c) {
+    c = TypeCompiler.Compile(resourceSchema(def));
+    checks.set(def.kind, c);
+  }
+  return c;
+}
+
+function pathToField(path: string): string {
+  return path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+}
+
+function describe(e: { type: ValueErrorType; message: string; schema: TSchema; value: unknown }): string {
+  if (e.type === ValueErrorType.ObjectAdditionalProperties) return 'unknown field';
+  if (e.type === ValueErrorType.ObjectRequiredProperty) return 'is required';
+  if (e.type === ValueErrorType.StringPattern && typeof e.schema.description === 'string') {
+    return `${JSON.stringify(e.value)} is not valid: ${e.schema.description}`;
+  }
+  if (e.type === ValueErrorType.Union && typeof e.schema.description === 'string') {
+    return `must be ${e.schema.description}`;
+  }
+  return e.message.charAt(0).toLowerCase() + e.message.slice(1);
+}
+
+/** Collects field issues, reporting one (the most specific) per field. */
+function issuesOf(check: TypeCheck<TSchema>, value: unknown): FieldIssue[] {
+  const byField = new Map<string, FieldIssue>();
+  for (const e of check.Errors(value)) {
+    let field = pathToField(e.path);
+    // Additional-property errors point at the parent; name the unknown key itself.
+    if (e.type === ValueErrorType.ObjectAdditionalProperties && e.value && typeof e.value === 'object') {
+      const allowed = new Set(Object.keys((e.schema as { properties?: object }).properties ?? {}));
+      const extra = Object.keys(e.value).filter((k) => !allowed.has(k));
+      for (const k of extra) {
+        const f = field === '(root)' ? k : `${field}.${k}`;
+        byField.set(f, { field: f, message: 'unknown field' });
+      }
+      continue;
+    }
+    if (!byField.has(field)) byField.set(field, { field, message: describe(e) });
+    if (byField.size >= 20) break;
+  }
+  return [...byField.values()];
+}
+
+/**
+ * Checks a submitted document: known kind, valid envelope and spec, project present exactly
+ * when the kind is project-scoped. Throws a ValidationError listing every bad field.
+ */
+export function validateResource(doc: unknown, opts: { project?: string } = {}): { def: KindDef; resource: ResourceInput } {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new BadRequestError('the body must be a JSON object with apiVersion, kind, metadata and spec');
+  }
+  const raw = doc as Record<string, unknown>;
+  if (typeof raw.kind !== 'string') throw ValidationError.field('kind', 'is required');
+  const def = resolveKind(raw.kind);
+  if (!def || def.kind !== raw.kind) throw ValidationError.field('kind', `unknown kind "${raw.kind}"`);
+  if (raw.spec === undefined) raw.spec = {};
+  const check = checkFor(def);
+  if (!check.Check(raw)) {
+    const issues = issuesOf(check, raw);
+    throw new ValidationError(`${def.kind} is invalid: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues);
+  }
+  const resource = raw as unknown as ResourceInput;
+  const project = resource.metadata.project ?? opts.project;
+  if (def.scope === 'project') {
+    if (!project) throw ValidationError.field('metadata.project', `is required: ${def.kind} is project-scoped`);
+    if (opts.project && resource.metadata.project && resource.metadata.project !== opts.project) {
+      throw ValidationError.field('metadata.project', `"${resource.metadata.project}" does not match the URL's project "${opts.project}"`);
+    }
+    resource.metadata.project = project;
+  } else if (resource.metadata.project) {
+    throw ValidationError.field('metadata.project', `must be absent: ${def.kind} is cluster-scoped`);
+  }
+  return { def, resource };
+}

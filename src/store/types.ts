@@ -1,0 +1,107 @@
+// The store's contract. Two implementations (embedded PGlite, PostgreSQL server) share one SQL
+// dialect and one contract test suite.
+import type { Resource, ResourceInput } from '../model/metadata.js';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: Resource;
+}
+
+/** Identifies one object. `project` is '' for cluster-scoped kinds. */
+export interface ObjectKey {
+  kind: string;
+  project?: string;
+  name: string;
+}
+
+export interface ListOptions {
+  /** Restrict to one project (project-scoped kinds); absent = all projects. */
+  project?: string;
+  /** Several projects (used for "all projects this user may see"). */
+  projects?: string[];
+  /** Kubernetes-style selector: "a=b,c!=d,e,!f,g in (x,y),h notin (z)". */
+  labelSelector?: string;
+  /** Page size; absent = everything. */
+  limit?: number;
+  /** Opaque token from the previous page. */
+  continue?: string;
+}
+
+export interface ListResult {
+  items: Resource[];
+  /** The store's resourceVersion when the list was read; a watch from here misses nothing. */
+  resourceVersion: string;
+  /** Present when more items remain. */
+  continue?: string;
+}
+
+export interface WatchOptions {
+  /** Absent = all kinds. */
+  kind?: string;
+  project?: string;
+  projects?: string[];
+  labelSelector?: string;
+  /** Deliver every change with a resourceVersion greater than this one. */
+  resourceVersion: string;
+  signal: AbortSignal;
+}
+
+export interface WriteOptions {
+  /** When set, the write fails with ConflictError unless the stored version equals it. */
+  resourceVersion?: string;
+}
+
+/** Reads and writes inside one transaction. Writes are serialised store-wide. */
+export interface StoreTx {
+  get(key: ObjectKey): Promise<Resource | undefined>;
+  list(kind: string, opts?: ListOptions): Promise<ListResult>;
+  /** Inserts a new object; AlreadyExistsError if the key is taken. Sets uid, resourceVersion, generation=1, creationTimestamp. */
+  create(input: ResourceInput): Promise<Resource>;
+  /**
+   * Replaces spec, labels, annotations and status of an existing object. generation increases
+   * when spec changes. NotFoundError if missing; ConflictError if opts.resourceVersion is stale.
+   */
+  update(input: ResourceInput, opts?: WriteOptions): Promise<Resource>;
+  delete(key: ObjectKey, opts?: WriteOptions): Promise<Resource>;
+}
+
+export interface Store extends StoreTx {
+  readonly dialect: 'pglite' | 'postgres';
+  /** Runs fn in one transaction; everything it wrote commits together or not at all. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Streams changes after opts.resourceVersion in order, each exactly once; GoneError if compacted. */
+  watch(opts: WatchOptions): AsyncIterable<WatchEvent>;
+  currentResourceVersion(): Promise<string>;
+  /** Drops change-log entries older than the newest `keep`; watches from before then get 410. */
+  compact(keep: number): Promise<void>;
+  tokens: TokenStore;
+  close(): Promise<void>;
+}
+
+export type TokenKind = 'user' | 'join' | 'node';
+
+export interface TokenRecord {
+  id: string;
+  kind: TokenKind;
+  /** User name for user tokens; node name for node tokens; creator for join tokens. */
+  subject: string;
+  description?: string;
+  createdAt: string;
+  expiresAt?: string;
+  /** For one-time join tokens: when it was exchanged. */
+  usedAt?: string;
+}
+
+/** Bearer tokens, stored as SHA-256 hashes only. */
+export interface TokenStore {
+  create(rec: { kind: TokenKind; subject: string; hash: string; description?: string; expiresAt?: string }): Promise<TokenRecord>;
+  findByHash(hash: string): Promise<TokenRecord | undefined>;
+  /** Atomically marks a join token used; false if it was already used, expired or unknown. */
+  consumeJoin(hash: string): Promise<TokenRecord | undefined>;
+  list(subject?: string): Promise<TokenRecord[]>;
+  revoke(id: string): Promise<boolean>;
+  /** True when no user token exists yet (first start: bootstrap an admin). */
+  isEmpty(): Promise<boolean>;
+}
