@@ -1,0 +1,69 @@
+// Enforces DESIGN.md §2: folders are layers and imports only point down. The scheduler stays
+// pure; agent, cli, mcp and web reach the server only through the client.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'src');
+
+/** Which layers each layer may import (besides itself). */
+const allowed: Record<string, string[]> = {
+  model: [],
+  scheduler: ['model'],
+  sim: ['scheduler', 'model'],
+  store: ['model'],
+  control: ['store', 'scheduler', 'sim', 'model'],
+  providers: ['control', 'store', 'scheduler', 'sim', 'model', 'client'],
+  api: ['control', 'providers', 'store', 'scheduler', 'sim', 'model'],
+  client: ['model'],
+  agent: ['client', 'model'],
+  mcp: ['client', 'model'],
+  // `weft up` / `weft server` start the control plane in-process; `weft sim` runs the simulator.
+  cli: ['client', 'model', 'sim', 'scheduler', 'api', 'store', 'control', 'providers', 'agent', 'mcp'],
+};
+
+/** Node built-ins the pure layers must never touch (I/O, clocks, processes). */
+const impureModules = /^(node:)?(fs|fs\/promises|net|http|https|child_process|worker_threads|dgram|os|process)$/;
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') && !p.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    out.push((m[1] ?? m[2])!);
+  }
+  return out;
+}
+
+describe('layering', () => {
+  const all = files(src);
+
+  it('has source files to check', () => {
+    expect(all.length).toBeGreaterThan(5);
+  });
+
+  for (const file of all) {
+    const rel = relative(src, file);
+    const layer = rel.split('/')[0]!;
+    it(`${rel} imports only from allowed layers`, () => {
+      expect(Object.keys(allowed), `unknown layer folder src/${layer}`).toContain(layer);
+      for (const spec of imports(file)) {
+        if (spec.startsWith('.')) {
+          const target = relative(src, resolve(dirname(file), spec)).split('/')[0]!;
+          if (target === layer) continue;
+          expect(allowed[layer], `${rel} imports ${spec} (layer ${target})`).toContain(target);
+        } else if (layer === 'scheduler' || layer === 'model') {
+          expect(impureModules.test(spec), `${rel} is in a pure layer but imports ${spec}`).toBe(false);
+        }
+      }
+    });
+  }
+});
