@@ -1,0 +1,140 @@
+// Scheduler benchmark: decision throughput and latency on synthetic fleets, gang placement time
+// and memory per node. Run with `npm run bench:scheduler` (builds first). Not part of `npm test`.
+//
+//   node bench/scheduler.mjs [--policies weft,fgd,best-fit] [--sizes 1000,5000,20000] [--json out.json]
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { createPolicy, schedule, seededRng, Snapshot } from '../dist/scheduler/index.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const policies = (args.policies ?? 'weft,fgd,best-fit').split(',');
+const sizes = (args.sizes ?? '1000,5000,20000').split(',').map(Number);
+const GIB = 1024 ** 3;
+
+function fleet(n) {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `node-${String(i).padStart(5, '0')}`,
+    cpuMilli: 128_000,
+    memoryBytes: 2048 * GIB,
+    gpus: 8,
+    gpuModel: 'H100-80GB',
+    rack: `rack-${Math.floor(i / 16)}`,
+  }));
+}
+
+// A mixed request population for the fragmentation-aware policies' typical-pod set.
+const typicalPods = [
+  { cpuMilli: 8000, gpuMilli: 1000, gpuCount: 1, gpuModels: [], p: 0.4 },
+  { cpuMilli: 4000, gpuMilli: 250, gpuCount: 1, gpuModels: [], p: 0.3 },
+  { cpuMilli: 4000, gpuMilli: 500, gpuCount: 1, gpuModels: [], p: 0.1 },
+  { cpuMilli: 64000, gpuMilli: 1000, gpuCount: 8, gpuModels: [], p: 0.1 },
+  { cpuMilli: 8000, gpuMilli: 0, gpuCount: 0, gpuModels: [], p: 0.1 },
+];
+
+const kinds = {
+  'single-GPU': { cpuMilli: 8000, memoryBytes: 64 * GIB, gpu: { kind: 'whole', count: 1 } },
+  'shared-GPU': { cpuMilli: 4000, memoryBytes: 16 * GIB, gpu: { kind: 'share', milli: 250 } },
+  '8-GPU': { cpuMilli: 64000, memoryBytes: 512 * GIB, gpu: { kind: 'whole', count: 8 } },
+};
+
+function pct(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function placements(policyName, nodes, kind) {
+  const snap = new Snapshot(fleet(nodes));
+  const config = { policy: createPolicy(policyName, { typicalPods }) };
+  const rng = seededRng(1);
+  const resources = kinds[kind];
+  // Enough requests to matter, never more than half the fleet can take.
+  const perNode = kind === '8-GPU' ? 1 : kind === 'shared-GPU' ? 32 : 8;
+  const n = Math.min(5000, Math.floor((nodes * perNode) / 2));
+  const warm = Math.min(200, n / 10);
+  const lat = [];
+  let placed = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const r = schedule(snap, [{ id: `r${i}`, replicas: 1, resources }], config, i, rng);
+    const dt = performance.now() - t;
+    snap.commit();
+    if (i >= warm) lat.push(dt);
+    if (r.decisions[0].placed) placed++;
+  }
+  const total = performance.now() - t0;
+  lat.sort((a, b) => a - b);
+  return { policy: policyName, nodes, kind, requests: n, placed, perSecond: Math.round((n / total) * 1000), p50ms: pct(lat, 0.5), p99ms: pct(lat, 0.99) };
+}
+
+function gang(policyName, nodes) {
+  const snap = new Snapshot(fleet(nodes));
+  const config = { policy: createPolicy(policyName, { typicalPods }) };
+  const rng = seededRng(1);
+  // Warm the workspace with one small request so the timing is the gang itself.
+  schedule(snap, [{ id: 'warm', replicas: 1, resources: kinds['single-GPU'] }], config, 0, rng);
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const mark = snap.mark();
+    const t = performance.now();
+    const r = schedule(snap, [{ id: `g${i}`, replicas: 64, resources: kinds['8-GPU'] }], config, i, rng);
+    times.push(performance.now() - t);
+    if (!r.decisions[0].placed) throw new Error('gang did not fit');
+    snap.rollback(mark);
+  }
+  times.sort((a, b) => a - b);
+  return { policy: policyName, nodes, gangMs: times[2] };
+}
+
+function heapPer10k(policyName) {
+  gc();
+  const before = process.memoryUsage();
+  const snap = new Snapshot(fleet(10_000));
+  const config = { policy: createPolicy(policyName, { typicalPods }) };
+  for (const [i, resources] of Object.values(kinds).entries()) schedule(snap, [{ id: `h${i}`, replicas: 1, resources }], config, 0, seededRng(1));
+  gc();
+  const after = process.memoryUsage();
+  const mb = (x) => Math.round((x / 2 ** 20) * 10) / 10;
+  const heap = after.heapUsed - before.heapUsed;
+  const buffers = after.arrayBuffers - before.arrayBuffers;
+  const result = { policy: policyName, heapMiB: mb(heap), arrayBuffersMiB: mb(buffers), totalMiB: mb(heap + buffers) };
+  if (!snap) throw new Error('unreachable'); // keep the snapshot alive until measured
+  return result;
+}
+
+const results = { machine: `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}`, placements: [], gangs: [], heap: [] };
+console.log(`# scheduler benchmark — ${results.machine}\n`);
+console.log('| policy | JS heap per 10k nodes (MiB) | typed arrays per 10k nodes (MiB) | total (MiB) |\n|---|---|---|---|');
+// Measured once, first, while nothing else is allocated: later measurements would be skewed by
+// the garbage of earlier runs.
+for (const p of policies.slice(0, 1)) {
+  const r = heapPer10k(p);
+  results.heap.push(r);
+  console.log(`| ${p} | ${r.heapMiB} | ${r.arrayBuffersMiB} | ${r.totalMiB} |`);
+}
+console.log('');
+console.log('| policy | nodes × 8 GPUs | request | requests | placements/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|');
+for (const p of policies) {
+  for (const nodes of sizes) {
+    for (const kind of Object.keys(kinds)) {
+      const r = placements(p, nodes, kind);
+      results.placements.push(r);
+      console.log(`| ${p} | ${nodes} | ${kind} | ${r.requests} | ${r.perSecond} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} |`);
+    }
+  }
+}
+console.log('\n| policy | nodes × 8 GPUs | 64 × 8-GPU gang (median of 5) ms |\n|---|---|---|');
+for (const p of policies) {
+  for (const nodes of sizes) {
+    const r = gang(p, nodes);
+    results.gangs.push(r);
+    console.log(`| ${p} | ${nodes} | ${r.gangMs.toFixed(2)} |`);
+  }
+}
+if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));

@@ -1,0 +1,20 @@
+// The default filter chain. Order matters only for explanations: a node is counted under the
+// first filter that rejects it, so cheap, coarse reasons come first and resource fit last.
+import { cpuFit } from './cpu-fit.js';
+import type { Filter } from './filter.js';
+import { gpuFit } from './gpu-fit.js';
+import { gpuModel } from './gpu-model.js';
+import { memoryFit } from './memory-fit.js';
+import { nodeSchedulable } from './node-schedulable.js';
+import { siteAllowed } from './site-allowed.js';
+
+export type { Filter } from './filter.js';
+
+export const DEFAULT_FILTERS: readonly Filter[] = [
+  nodeSchedulable, // cordoned and draining nodes first: nothing else about them matters
+  siteAllowed, // sovereignty is a hard rule set by the tenant
+  gpuModel, // wrong hardware is a clearer answer than "not enough GPU"
+  cpuFit,
+  memoryFit,
+  gpuFit, // last: the most expensive check (scans GPUs)
+];

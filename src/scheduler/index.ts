@@ -1,0 +1,12 @@
+// Public surface of the scheduler library.
+export * from './types.js';
+export * from './rng.js';
+export { Snapshot, type NodeInput, type NodeDelta, GPU_MILLI } from './snapshot.js';
+export { schedule, orderGangs, type SchedulerConfig } from './cycle.js';
+export { createPolicy, isPolicyName, POLICY_NAMES, type PolicyName, type PolicyOptions } from './policies.js';
+export type { Policy, WeightedScorer } from './policy.js';
+export type { Scorer, ScoreContext } from './scorers/scorer.js';
+export type { Filter } from './filters/filter.js';
+export { DEFAULT_FILTERS } from './filters/index.js';
+export { typicalPods, type PodShape, type TypicalPod } from './typical-pods.js';
+export { FragmentationMeasure } from './fragmentation.js';

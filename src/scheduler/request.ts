@@ -1,0 +1,101 @@
+// Compiles a replica's resources into the flat form the hot loops read: numbers and a model
+// mask resolved against the snapshot, computed once per gang rather than once per node.
+
+import { migProfileOn, migProfileShape, type MigProfileGeometry } from '../model/gpu-catalog.js';
+import { NO_SHAPE, SHAPE_MANY, SHAPE_MIG, SHAPE_SHARE, type Snapshot } from './snapshot.js';
+import type { GangRequest, ReplicaResources } from './types.js';
+
+export const GPU_NONE = 0;
+export const GPU_WHOLE = 1;
+export const GPU_SHARE = 2;
+export const GPU_MIG = 3;
+
+export interface ReplicaShape {
+  /** Identifies the shape for per-node score caches: equal keys score equally on equal nodes. */
+  readonly key: string;
+  readonly cpuMilli: number;
+  readonly memoryBytes: number;
+  readonly gpuKind: number;
+  /** GPUs used: 0 (none), the whole count, or 1 (share / MIG). */
+  readonly gpuCount: number;
+  /** Milli-GPU taken on each used GPU: 1000 for whole, the share for share, 0 otherwise. */
+  readonly milliPerGpu: number;
+  /** gpuCount × milliPerGpu. */
+  readonly totalMilli: number;
+  /** allowedModels[modelId] = 1 when allowed; null = any model. */
+  readonly allowedModels: Uint8Array | null;
+  /** Allowed site ids, null = any. */
+  readonly allowedSites: Uint8Array | null;
+  readonly migProfile: string | null;
+  /** MIG geometry per model id (undefined when that model cannot host the profile). */
+  readonly migGeometry: readonly (MigProfileGeometry | undefined)[] | null;
+  readonly shapeClass: number;
+}
+
+export function compileReplica(snap: Snapshot, gang: Pick<GangRequest, 'resources' | 'sites'>): ReplicaShape {
+  const r: ReplicaResources = gang.resources;
+  const models = r.gpuModels && r.gpuModels.length > 0 ? [...r.gpuModels].sort() : null;
+  const sites = gang.sites && gang.sites.length > 0 ? [...gang.sites].sort() : null;
+  let gpuKind = GPU_NONE;
+  let gpuCount = 0;
+  let milli = 0;
+  let shapeClass = NO_SHAPE;
+  let migProfile: string | null = null;
+  let migGeometry: (MigProfileGeometry | undefined)[] | null = null;
+  const g = r.gpu;
+  if (g.kind === 'whole' && g.count > 0) {
+    gpuKind = GPU_WHOLE;
+    gpuCount = g.count;
+    milli = 1000;
+    shapeClass = g.count <= 8 ? g.count : SHAPE_MANY;
+  } else if (g.kind === 'share') {
+    if (!(g.milli >= 1 && g.milli <= 1000)) throw new RangeError(`GPU share must be 1..1000 milli, got ${g.milli}`);
+    // A "share" of a full GPU is simply one whole GPU.
+    gpuKind = g.milli === 1000 ? GPU_WHOLE : GPU_SHARE;
+    gpuCount = 1;
+    milli = g.milli;
+    shapeClass = g.milli === 1000 ? 1 : SHAPE_SHARE;
+  } else if (g.kind === 'mig') {
+    gpuKind = GPU_MIG;
+    gpuCount = 1;
+    shapeClass = SHAPE_MIG;
+    migProfile = g.profile;
+    migGeometry = snap.modelNames.map((m) => migProfileOn(m, g.profile) ?? (m === '' ? undefined : genericMig(m, g.profile)));
+  }
+  let allowedModels: Uint8Array | null = null;
+  if (models && gpuKind !== GPU_NONE) {
+    allowedModels = new Uint8Array(snap.modelNames.length);
+    for (const m of models) {
+      const id = snap.modelId(m);
+      if (id >= 0) allowedModels[id] = 1;
+    }
+  }
+  let allowedSites: Uint8Array | null = null;
+  if (sites) {
+    allowedSites = new Uint8Array(snap.siteNames.length);
+    for (const s of sites) {
+      const id = snap.siteNames.indexOf(s);
+      if (id >= 0) allowedSites[id] = 1;
+    }
+  }
+  const key = [r.cpuMilli, r.memoryBytes, gpuKind, gpuCount, milli, migProfile ?? '', models?.join('|') ?? '', sites?.join('|') ?? ''].join(':');
+  return {
+    key,
+    cpuMilli: r.cpuMilli,
+    memoryBytes: r.memoryBytes,
+    gpuKind,
+    gpuCount,
+    milliPerGpu: milli,
+    totalMilli: gpuCount * milli,
+    allowedModels,
+    allowedSites,
+    migProfile,
+    migGeometry,
+    shapeClass,
+  };
+}
+
+/** Models missing from the catalog: assume the A100-style geometry only when the profile parses. */
+function genericMig(_model: string, profile: string): MigProfileGeometry | undefined {
+  return migProfileShape(profile);
+}

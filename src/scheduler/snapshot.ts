@@ -1,0 +1,312 @@
+// The scheduler's view of the fleet, as a struct of typed arrays: one slot per node and one per
+// GPU. Scans over thousands of nodes touch a few contiguous arrays instead of chasing objects.
+// Changes made while scheduling go through `assume`/`release`, which record the old values in a
+// journal so a failed gang or a what-if can be undone with `rollback(mark)` instead of copying.
+
+import { MIG_SLOTS } from '../model/gpu-catalog.js';
+
+export interface NodeInput {
+  name: string;
+  cpuMilli: number;
+  memoryBytes: number;
+  /** Number of GPUs; all of one model (a mixed host is split into one node per model upstream). */
+  gpus: number;
+  gpuModel?: string;
+  site?: string;
+  rack?: string;
+  nvlinkDomain?: string;
+  schedulable?: boolean;
+  /** GPUs (node-local indices) in MIG mode: they host MIG instances only. */
+  migGpus?: readonly number[];
+}
+
+/** Gang shape classes tracked per node (used by gpu-clustering): share, 1..8 whole GPUs, more, MIG. */
+export const SHAPE_SHARE = 0;
+export const SHAPE_MANY = 9;
+export const SHAPE_MIG = 10;
+export const SHAPE_CLASSES = 11;
+export const NO_SHAPE = -1;
+
+export const GPU_MILLI = 1000;
+
+// Journal field codes.
+const F_CPU = 0;
+const F_MEM = 1;
+const F_GPU = 2;
+const F_MIG = 3;
+const F_SHAPE = 4;
+const F_FULL = 5;
+
+/** A change to apply to one node: what `assume` takes and `release` gives back. */
+export interface NodeDelta {
+  cpuMilli: number;
+  memoryBytes: number;
+  /** Global GPU indices touched. */
+  gpus: ArrayLike<number>;
+  /** Milli-GPU taken from each GPU in `gpus` (1000 for whole GPUs; 0 for MIG). */
+  milliPerGpu: number;
+  /** For MIG: bitmask of memory slices taken on gpus[0]. */
+  migMask: number;
+  shapeClass: number;
+}
+
+export class Snapshot {
+  readonly nodeCount: number;
+  readonly gpuTotal: number;
+  readonly nodeNames: readonly string[];
+  readonly modelNames: readonly string[];
+  readonly siteNames: readonly string[];
+  readonly rackNames: readonly string[];
+  readonly nvlinkNames: readonly string[];
+
+  readonly cpuCap: Int32Array;
+  readonly cpuFree: Int32Array;
+  readonly memCap: Float64Array;
+  readonly memFree: Float64Array;
+  /** GPUs of node n are gpuStart[n] .. gpuStart[n+1]-1. */
+  readonly gpuStart: Int32Array;
+  readonly gpuCount: Uint8Array;
+  /** Free milli-GPU per GPU (0..1000); 0 for GPUs in MIG mode. */
+  readonly gpuFree: Int16Array;
+  readonly gpuMig: Uint8Array;
+  /** Occupied MIG memory slices per GPU, one bit per slot. */
+  readonly migUsed: Uint8Array;
+  /** Fully free GPUs per node (kept so whole-GPU checks need not scan). */
+  readonly fullFree: Uint8Array;
+  readonly model: Uint16Array;
+  readonly site: Int32Array;
+  readonly rack: Int32Array;
+  readonly nvlink: Int32Array;
+  readonly schedulable: Uint8Array;
+  /** Tie-break rank: among equal scores the smaller rank wins. Defaults to node order. */
+  readonly rank: Int32Array;
+  /** Bumped on every change to a node, so per-node caches know when they are stale. */
+  readonly version: Uint32Array;
+  /** Replicas per node per shape class (see SHAPE_*). */
+  readonly shapeCounts: Uint16Array;
+  /** Largest CPU and GPU capacity of any node: the fleet-wide normalisers of packing scores. */
+  readonly maxCpuMilli: number;
+  readonly maxGpusPerNode: number;
+
+  /** Total free milli-GPU over non-MIG GPUs. */
+  gpuMilliFree: number;
+  readonly gpuMilliCap: number;
+  private clock = 0;
+  private journal: number[] = [];
+
+  constructor(nodes: readonly NodeInput[]) {
+    const n = nodes.length;
+    this.nodeCount = n;
+    const models = new Interner();
+    const sites = new Interner();
+    const racks = new Interner();
+    const nvlinks = new Interner();
+    this.nodeNames = nodes.map((x) => x.name);
+    this.cpuCap = new Int32Array(n);
+    this.memCap = new Float64Array(n);
+    this.gpuStart = new Int32Array(n + 1);
+    this.gpuCount = new Uint8Array(n);
+    this.model = new Uint16Array(n);
+    this.site = new Int32Array(n);
+    this.rack = new Int32Array(n);
+    this.nvlink = new Int32Array(n);
+    this.schedulable = new Uint8Array(n);
+    this.rank = new Int32Array(n);
+    this.version = new Uint32Array(n);
+    this.fullFree = new Uint8Array(n);
+    this.shapeCounts = new Uint16Array(n * SHAPE_CLASSES);
+    let g = 0;
+    let maxCpu = 0;
+    let maxGpus = 0;
+    for (let i = 0; i < n; i++) {
+      const x = nodes[i]!;
+      if (!(x.gpus >= 0 && x.gpus <= 64 && Number.isInteger(x.gpus))) throw new RangeError(`node ${x.name}: bad GPU count ${x.gpus}`);
+      this.cpuCap[i] = x.cpuMilli;
+      this.memCap[i] = x.memoryBytes;
+      this.gpuStart[i] = g;
+      this.gpuCount[i] = x.gpus;
+      this.model[i] = models.id(x.gpuModel ?? '');
+      this.site[i] = sites.id(x.site ?? '');
+      this.rack[i] = racks.id(x.rack ?? `node:${x.name}`);
+      this.nvlink[i] = nvlinks.id(x.nvlinkDomain ?? `node:${x.name}`);
+      this.schedulable[i] = x.schedulable === false ? 0 : 1;
+      this.rank[i] = i;
+      g += x.gpus;
+      maxCpu = Math.max(maxCpu, x.cpuMilli);
+      maxGpus = Math.max(maxGpus, x.gpus);
+    }
+    this.gpuStart[n] = g;
+    this.gpuTotal = g;
+    this.gpuFree = new Int16Array(g);
+    this.gpuMig = new Uint8Array(g);
+    this.migUsed = new Uint8Array(g);
+    let cap = 0;
+    for (let i = 0; i < n; i++) {
+      const x = nodes[i]!;
+      const mig = new Set(x.migGpus ?? []);
+      let full = 0;
+      for (let j = 0; j < x.gpus; j++) {
+        const k = this.gpuStart[i]! + j;
+        if (mig.has(j)) this.gpuMig[k] = 1;
+        else {
+          this.gpuFree[k] = GPU_MILLI;
+          full++;
+          cap += GPU_MILLI;
+        }
+      }
+      this.fullFree[i] = full;
+    }
+    this.cpuFree = this.cpuCap.slice();
+    this.memFree = this.memCap.slice();
+    this.gpuMilliCap = cap;
+    this.gpuMilliFree = cap;
+    this.modelNames = models.names;
+    this.siteNames = sites.names;
+    this.rackNames = racks.names;
+    this.nvlinkNames = nvlinks.names;
+    this.maxCpuMilli = Math.max(1, maxCpu);
+    this.maxGpusPerNode = Math.max(1, maxGpus);
+  }
+
+  /** Model id of a name, or -1 when no node has that model. */
+  modelId(name: string): number {
+    return this.modelNames.indexOf(name);
+  }
+
+  /** Sets the tie-break order: rank[n] = ranks[n]. */
+  setRanks(ranks: ArrayLike<number>): void {
+    for (let i = 0; i < this.nodeCount; i++) this.rank[i] = ranks[i]!;
+  }
+
+  /** Free milli-GPU summed over a node's GPUs. */
+  nodeGpuFree(n: number): number {
+    let s = 0;
+    for (let k = this.gpuStart[n]!, e = this.gpuStart[n + 1]!; k < e; k++) s += this.gpuFree[k]!;
+    return s;
+  }
+
+  /** Takes resources on node n. Recorded in the journal so it can be rolled back. */
+  assume(n: number, d: NodeDelta): void {
+    this.apply(n, d, -1);
+  }
+
+  /** Gives back what `assume` took (a finished or preempted replica). Also journaled. */
+  release(n: number, d: NodeDelta): void {
+    this.apply(n, d, 1);
+  }
+
+  private apply(n: number, d: NodeDelta, sign: 1 | -1): void {
+    const j = this.journal;
+    j.push(F_CPU, n, this.cpuFree[n]!, F_MEM, n, this.memFree[n]!, F_FULL, n, this.fullFree[n]!);
+    this.cpuFree[n] = this.cpuFree[n]! + sign * d.cpuMilli;
+    this.memFree[n] = this.memFree[n]! + sign * d.memoryBytes;
+    let full = this.fullFree[n]!;
+    for (let i = 0; i < d.gpus.length; i++) {
+      const k = d.gpus[i]!;
+      if (d.migMask !== 0) {
+        j.push(F_MIG, k, this.migUsed[k]!);
+        this.migUsed[k] = sign < 0 ? this.migUsed[k]! | d.migMask : this.migUsed[k]! & ~d.migMask;
+        continue;
+      }
+      const before = this.gpuFree[k]!;
+      const after = before + sign * d.milliPerGpu;
+      if (after < 0 || after > GPU_MILLI) throw new RangeError(`GPU ${k} would have ${after} milli free`);
+      j.push(F_GPU, k, before);
+      this.gpuFree[k] = after;
+      this.gpuMilliFree += after - before;
+      if (before === GPU_MILLI) full--;
+      if (after === GPU_MILLI) full++;
+    }
+    this.fullFree[n] = full;
+    if (d.shapeClass >= 0) {
+      const s = n * SHAPE_CLASSES + d.shapeClass;
+      j.push(F_SHAPE, s, this.shapeCounts[s]!);
+      this.shapeCounts[s] = this.shapeCounts[s]! - sign;
+    }
+    this.version[n] = ++this.clock;
+  }
+
+  /** A point in the journal to roll back to. */
+  mark(): number {
+    return this.journal.length;
+  }
+
+  /** Undoes every change made since `mark`, newest first. */
+  rollback(mark: number): void {
+    const j = this.journal;
+    while (j.length > mark) {
+      const old = j.pop()!;
+      const idx = j.pop()!;
+      const field = j.pop()!;
+      this.restore(field, idx, old);
+    }
+  }
+
+  /** Forgets the journal: changes so far can no longer be rolled back. */
+  commit(): void {
+    this.journal.length = 0;
+  }
+
+  /** Runs `fn` on this snapshot and undoes whatever it changed: a what-if without copying. */
+  whatIf<T>(fn: (s: Snapshot) => T): T {
+    const m = this.mark();
+    try {
+      return fn(this);
+    } finally {
+      this.rollback(m);
+    }
+  }
+
+  /** An independent copy (typed-array memcpy): for what-ifs that must outlive this one. */
+  clone(): Snapshot {
+    const c = Object.create(Snapshot.prototype) as Snapshot;
+    Object.assign(c, this);
+    const w = c as unknown as Record<string, unknown>;
+    for (const k of ['cpuFree', 'memFree', 'gpuFree', 'migUsed', 'fullFree', 'rank', 'version', 'shapeCounts', 'schedulable'] as const) {
+      w[k] = (this[k] as Int32Array).slice();
+    }
+    w['journal'] = [];
+    return c;
+  }
+
+  private restore(field: number, idx: number, old: number): void {
+    switch (field) {
+      case F_CPU:
+        this.cpuFree[idx] = old;
+        this.version[idx] = ++this.clock;
+        break;
+      case F_MEM:
+        this.memFree[idx] = old;
+        break;
+      case F_GPU:
+        this.gpuMilliFree += old - this.gpuFree[idx]!;
+        this.gpuFree[idx] = old;
+        break;
+      case F_MIG:
+        this.migUsed[idx] = old;
+        break;
+      case F_SHAPE:
+        this.shapeCounts[idx] = old;
+        break;
+      case F_FULL:
+        this.fullFree[idx] = old;
+        break;
+    }
+  }
+}
+
+class Interner {
+  readonly names: string[] = [];
+  private readonly ids = new Map<string, number>();
+  id(name: string): number {
+    let v = this.ids.get(name);
+    if (v === undefined) {
+      v = this.names.length;
+      this.names.push(name);
+      this.ids.set(name, v);
+    }
+    return v;
+  }
+}
+
+export { MIG_SLOTS };

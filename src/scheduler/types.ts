@@ -1,0 +1,87 @@
+// Requests the scheduler accepts and the decisions it returns. Everything a workload asks for is
+// reduced to a gang of identical replicas (DESIGN §3).
+
+/** What one replica needs from GPUs. */
+export type GpuDemand =
+  | { kind: 'none' }
+  /** `count` whole GPUs on one node. */
+  | { kind: 'whole'; count: number }
+  /** `milli` thousandths of one GPU, time-sliced with other tenants (1..999). */
+  | { kind: 'share'; milli: number }
+  /** One MIG instance of the named profile (placement by shape only). */
+  | { kind: 'mig'; profile: string };
+
+export interface ReplicaResources {
+  cpuMilli: number;
+  memoryBytes: number;
+  gpu: GpuDemand;
+  /** Allowed GPU models; empty or absent = any. */
+  gpuModels?: readonly string[];
+}
+
+export interface TopologyRequest {
+  within: 'nvlink-domain' | 'rack' | 'site';
+  mode: 'required' | 'preferred';
+}
+
+export interface GangRequest {
+  id: string;
+  resources: ReplicaResources;
+  replicas: number;
+  /** Replicas that must be placed together for the gang to start; defaults to all. */
+  minAvailable?: number;
+  /** Higher runs first. */
+  priority?: number;
+  /** Virtual time the gang was submitted; older first among equal priority. */
+  submittedAt?: number;
+  topology?: TopologyRequest;
+  /** Allowed sites (by name); empty or absent = any. */
+  sites?: readonly string[];
+}
+
+/** Why a node was not feasible; one code per filter. */
+export type RejectionReason =
+  | 'NodeUnschedulable'
+  | 'SiteNotAllowed'
+  | 'GpuModelNotAllowed'
+  | 'InsufficientCpu'
+  | 'InsufficientMemory'
+  | 'InsufficientGpu'
+  | 'TopologyDomain';
+
+export interface ReplicaPlacement {
+  replica: number;
+  node: number;
+  nodeName: string;
+  /** Node-local GPU indices used (whole, share or MIG host GPU). */
+  gpus: number[];
+  /** MIG start slice when the request was a MIG profile. */
+  migStart?: number;
+  /** Per-scorer score of the chosen node (0–100 each) and the weighted total. */
+  scores: Record<string, number>;
+  total: number;
+  /** How many nodes passed every filter. */
+  feasibleNodes: number;
+}
+
+export interface UnplacedReplica {
+  replica: number;
+  /** Nodes rejected by each filter (a node counts once, under the first filter that rejects it). */
+  rejected: Partial<Record<RejectionReason, number>>;
+  /** Short human explanation, e.g. "0/1213 nodes fit: 1200 InsufficientGpu, 13 InsufficientCpu". */
+  message: string;
+}
+
+export interface GangDecision {
+  gangId: string;
+  placed: boolean;
+  /** Placements when placed; empty when the gang was rolled back. */
+  placements: ReplicaPlacement[];
+  /** Replicas that could not be placed (only when not placed). */
+  unplaced: UnplacedReplica[];
+}
+
+export interface ScheduleResult {
+  now: number;
+  decisions: GangDecision[];
+}

@@ -1,0 +1,12 @@
+// Worker thread for runGrid: receives (policy, seed) jobs and answers with fill results.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TypicalPod } from '../scheduler/index.js';
+import { runFill } from './fill.js';
+import type { GridJob } from './grid.js';
+import type { Workload } from './workload.js';
+
+const { workload, typical, tune } = workerData as { workload: Workload; typical: TypicalPod[]; tune: number };
+
+parentPort!.on('message', (job: GridJob) => {
+  parentPort!.postMessage(runFill(workload, { policy: job.policy, seed: job.seed, tune, typical }));
+});
