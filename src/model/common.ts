@@ -16,10 +16,15 @@ export const MemoryQuantity = Type.Union([Type.String({ pattern: MEMORY_PATTERN 
 /** GPU model names from the catalog, e.g. "H100-80GB"; free text so fleets can add models. */
 export const GpuModelName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
 
+/** A GPU model name, or "*" for all GPUs whatever the model. */
+const GpuQuotaKey = Type.String({ pattern: '^(\\*|[A-Za-z0-9][A-Za-z0-9._-]*)$' });
+
 /** Per-resource amounts, used for quotas and queue limits. */
 export const ResourceAmounts = Type.Object(
   {
-    gpu: Type.Optional(Type.Record(GpuModelName, Type.Integer({ minimum: 0 }), { description: 'whole GPUs per model; "*" for any model' })),
+    gpu: Type.Optional(
+      Type.Record(GpuQuotaKey, Type.Integer({ minimum: 0 }), { description: 'whole GPUs per model; "*" for any model', additionalProperties: false }),
+    ),
     cpu: Type.Optional(CpuQuantity),
     memory: Type.Optional(MemoryQuantity),
   },

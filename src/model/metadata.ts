@@ -18,7 +18,8 @@ export const Metadata = Type.Object(
     name: Name,
     project: Type.Optional(Name),
     uid: Type.Optional(Type.String()),
-    labels: Type.Optional(Type.Record(LabelKey, LabelValue)),
+    // additionalProperties: false makes keys that miss the key pattern an error rather than ignored.
+    labels: Type.Optional(Type.Record(LabelKey, LabelValue, { additionalProperties: false })),
     annotations: Type.Optional(Type.Record(Type.String({ maxLength: 317 }), Type.String({ maxLength: 65536 }))),
     resourceVersion: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
     generation: Type.Optional(Type.Integer()),

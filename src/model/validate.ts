@@ -1,5 +1,6 @@
 // Validation of submitted resources against their kind's schema, with errors that name the field.
 import { Type, type TSchema } from '@sinclair/typebox';
+import { FormatRegistry } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { BadRequestError, ValidationError, type FieldIssue } from './errors.js';
@@ -20,6 +21,10 @@ export function resourceSchema(def: KindDef): TSchema {
     { additionalProperties: false, $id: def.kind },
   );
 }
+
+// TypeBox knows no string formats by itself: an unregistered one fails every value.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
 
 const checks = new Map<string, TypeCheck<TSchema>>();
 function checkFor(def: KindDef): TypeCheck<TSchema> {

@@ -1,0 +1,180 @@
+// The OpenAPI 3.1 document, generated from the kind registry and the same schemas that validate
+// requests, so it cannot drift from what the server accepts.
+import type { KindDef } from '../model/kind.js';
+import { KINDS } from '../model/registry.js';
+import { resourceSchema } from '../model/validate.js';
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json): Json => ({ 'application/json': { schema } });
+const problemRef: Json = { $ref: '#/components/responses/Problem' };
+const errors = (...codes: number[]): Json => Object.fromEntries(codes.map((c) => [String(c), problemRef]));
+const param = (name: string, where: 'path' | 'query', description: string, schema: Json = { type: 'string' }): Json => ({
+  name,
+  in: where,
+  required: where === 'path',
+  description,
+  schema,
+});
+
+const PROJECT = param('project', 'path', 'project name');
+const NAME = param('name', 'path', 'object name');
+const LIST_PARAMS = [
+  param('labelSelector', 'query', 'e.g. "team=vision,tier!=dev,env in (a,b)"'),
+  param('limit', 'query', 'page size', { type: 'integer', minimum: 1, maximum: 10000 }),
+  param('continue', 'query', "opaque token from the previous page's metadata.continue"),
+  param('watch', 'query', 'stream changes as Server-Sent Events', { type: 'boolean' }),
+  param('resourceVersion', 'query', 'watch: deliver changes after this version', { type: 'string', pattern: '^[0-9]+$' }),
+];
+const BODY_TYPES = ['application/json', 'application/yaml'];
+const body = (schema: Json, types = BODY_TYPES): Json => ({ required: true, content: Object.fromEntries(types.map((t) => [t, { schema }])) });
+
+function cleanSchema(def: KindDef): Json {
+  // JSON round trip drops TypeBox's symbol keys; $id would re-base $refs inside the document.
+  const s = JSON.parse(JSON.stringify(resourceSchema(def))) as Json;
+  delete s.$id;
+  s.description = def.description;
+  return s;
+}
+
+function kindPaths(def: KindDef): Record<string, Json> {
+  const base = def.scope === 'project' ? `/api/v1/projects/{project}/${def.plural}` : `/api/v1/${def.plural}`;
+  const scopeParams = def.scope === 'project' ? [PROJECT] : [];
+  const tags = [def.kind];
+  const obj = ref(def.kind);
+  const listOk = {
+    description: `${def.kind} list, or a text/event-stream of {type, object} changes when watch=true`,
+    content: { ...json(ref(`${def.kind}List`)), 'text/event-stream': { schema: ref('WatchEvent') } },
+  };
+  const k = def.kind;
+  const paths: Record<string, Json> = {
+    [base]: {
+      parameters: scopeParams,
+      get: { operationId: `list${k}`, tags, summary: `List or watch ${def.plural}`, parameters: LIST_PARAMS, responses: { 200: listOk, ...errors(400, 401, 403, 410) } },
+      post: { operationId: `create${k}`, tags, summary: `Create a ${k}`, requestBody: body(obj), responses: { 201: { description: 'created', content: json(obj) }, ...errors(400, 401, 403, 404, 409, 413, 415, 422) } },
+    },
+    [`${base}/{name}`]: {
+      parameters: [...scopeParams, NAME],
+      get: { operationId: `read${k}`, tags, responses: { 200: { description: k, content: json(obj) }, ...errors(400, 401, 403, 404) } },
+      put: { operationId: `replace${k}`, tags, summary: 'Replace (metadata.resourceVersion, if given, must be current)', requestBody: body(obj), responses: { 200: { description: 'replaced', content: json(obj) }, ...errors(400, 401, 403, 404, 409, 413, 415, 422) } },
+      patch: {
+        operationId: `patch${k}`,
+        tags,
+        summary: 'JSON merge patch (RFC 7396)',
+        requestBody: body({ type: 'object' }, ['application/merge-patch+json', ...BODY_TYPES]),
+        responses: { 200: { description: 'patched', content: json(obj) }, ...errors(400, 401, 403, 404, 409, 413, 415, 422) },
+      },
+      delete: {
+        operationId: `delete${k}`,
+        tags,
+        parameters: [param('resourceVersion', 'query', 'precondition: delete only this version')],
+        responses: { 200: { description: 'the deleted object', content: json(obj) }, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    [`${base}/{name}/status`]: {
+      parameters: [...scopeParams, NAME],
+      put: { operationId: `replace${k}Status`, tags, summary: 'Replace status (admins and controllers)', requestBody: body({ type: 'object', required: ['status'] }), responses: { 200: { description: 'updated', content: json(obj) }, ...errors(400, 401, 403, 404, 409, 422) } },
+      patch: { operationId: `patch${k}Status`, tags, summary: 'Merge into status', requestBody: body({ type: 'object', required: ['status'] }, ['application/merge-patch+json', ...BODY_TYPES]), responses: { 200: { description: 'updated', content: json(obj) }, ...errors(400, 401, 403, 404, 409, 422) } },
+    },
+  };
+  if (def.scope === 'project') {
+    paths[`/api/v1/${def.plural}`] = {
+      get: { operationId: `list${k}AllProjects`, tags, summary: `List or watch ${def.plural} in every project the caller may read`, parameters: LIST_PARAMS, responses: { 200: listOk, ...errors(400, 401, 410) } },
+    };
+  }
+  return paths;
+}
+
+const TOKEN_RECORD: Json = {
+  type: 'object',
+  required: ['id', 'kind', 'subject', 'createdAt'],
+  properties: {
+    id: { type: 'string' },
+    kind: { enum: ['user', 'join', 'node'] },
+    subject: { type: 'string', description: 'user name; node name for node tokens; creator for join tokens' },
+    description: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    usedAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+function servicePaths(): Record<string, Json> {
+  const ok = (description: string, schema: Json = { type: 'object' }): Json => ({ description, content: json(schema) });
+  return {
+    '/healthz': { get: { operationId: 'health', security: [], responses: { 200: ok('the process is up') } } },
+    '/readyz': { get: { operationId: 'ready', security: [], responses: { 200: ok('the store answers'), ...errors(503) } } },
+    '/api/openapi.json': { get: { operationId: 'openapi', security: [], responses: { 200: ok('this document') } } },
+    '/api/v1/whoami': { get: { operationId: 'whoami', tags: ['Auth'], responses: { 200: ok('the caller', ref('WhoAmI')), ...errors(401) } } },
+    '/api/v1/tokens': {
+      get: { operationId: 'listTokens', tags: ['Auth'], responses: { 200: ok('tokens (never their values)', { type: 'object', properties: { items: { type: 'array', items: ref('TokenRecord') } } }), ...errors(401) } },
+      post: {
+        operationId: 'createToken',
+        tags: ['Auth'],
+        requestBody: body({
+          type: 'object',
+          additionalProperties: false,
+          properties: { user: { type: 'string' }, description: { type: 'string', maxLength: 500 }, expiresInSeconds: { type: 'integer', minimum: 1 }, join: { type: 'boolean' } },
+        }, ['application/json']),
+        responses: { 201: ok('the token, shown once', { allOf: [ref('TokenRecord'), { type: 'object', required: ['token'], properties: { token: { type: 'string' } } }] }), ...errors(400, 401, 403, 404, 422) },
+      },
+    },
+    '/api/v1/tokens/{id}': {
+      delete: { operationId: 'revokeToken', tags: ['Auth'], parameters: [param('id', 'path', 'token id')], responses: { 200: ok('revoked'), ...errors(400, 401, 404) } },
+    },
+  };
+}
+
+export function buildOpenApi(version: string): Json {
+  const schemas: Record<string, Json> = {
+    Problem: {
+      type: 'object',
+      required: ['type', 'title', 'status', 'detail', 'code'],
+      properties: {
+        type: { type: 'string' },
+        title: { type: 'string' },
+        status: { type: 'integer' },
+        detail: { type: 'string' },
+        code: { type: 'string' },
+        issues: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+      },
+    },
+    WatchEvent: {
+      type: 'object',
+      description: 'one SSE data line; the SSE id is the resourceVersion',
+      required: ['type', 'object'],
+      properties: { type: { enum: ['ADDED', 'MODIFIED', 'DELETED', 'ERROR'] }, object: { type: 'object' } },
+    },
+    TokenRecord: TOKEN_RECORD,
+    WhoAmI: { type: 'object', properties: { user: { type: 'string' }, kind: { enum: ['user', 'node'] }, roles: { type: 'array', items: { type: 'object' } } } },
+  };
+  let paths: Record<string, Json> = servicePaths();
+  for (const def of KINDS) {
+    schemas[def.kind] = cleanSchema(def);
+    schemas[`${def.kind}List`] = {
+      type: 'object',
+      required: ['apiVersion', 'kind', 'metadata', 'items'],
+      properties: {
+        apiVersion: { const: 'weft/v1' },
+        kind: { const: `${def.kind}List` },
+        metadata: { type: 'object', properties: { resourceVersion: { type: 'string' }, continue: { type: 'string' } } },
+        items: { type: 'array', items: ref(def.kind) },
+      },
+    };
+    paths = { ...paths, ...kindPaths(def) };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Weft API', version, description: 'Declarative resources of the Weft control plane. See docs/api.md.' },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    tags: KINDS.map((d) => ({ name: d.kind, description: d.description })),
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'weft_… token' } },
+      responses: { Problem: { description: 'problem details', content: { 'application/problem+json': { schema: ref('Problem') } } } },
+      schemas,
+    },
+  };
+}

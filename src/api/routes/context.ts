@@ -1,0 +1,25 @@
+// What every route module needs: the store, the watch hub and the caller.
+import type { FastifyRequest } from 'fastify';
+import type { Store } from '../../store/types.js';
+import type { Principal } from '../rbac.js';
+import type { WatchHub } from '../watch.js';
+
+export const API_PREFIX = '/api/v1';
+
+export interface RouteDeps {
+  store: Store;
+  hub: WatchHub;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the authentication hook on every protected route. */
+    principal?: Principal;
+  }
+}
+
+export function principalOf(req: FastifyRequest): Principal {
+  // The auth hook runs before every protected route; reaching here without one is a wiring bug.
+  if (!req.principal) throw new Error('request reached a protected route without a principal');
+  return req.principal;
+}

@@ -1,0 +1,100 @@
+// Generic resource routes for every kind in the registry. Routes stay thin: parse and check the
+// URL, authorize, call the resource service, shape the answer.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { KindDef } from '../../model/kind.js';
+import { KINDS } from '../../model/registry.js';
+import {
+  createResource,
+  deleteResource,
+  getResource,
+  patchResource,
+  replaceResource,
+  writeStatus,
+  type Target,
+} from '../../control/resources.js';
+import { isPlainObject } from '../../control/merge-patch.js';
+import { authorize, type Verb } from '../rbac.js';
+import { nameParam, versionParam, type Query } from '../params.js';
+import { serveCollection } from './list.js';
+import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
+
+type Params = Record<string, unknown>;
+
+function projectOf(def: KindDef, req: FastifyRequest): string | undefined {
+  return def.scope === 'project' ? nameParam((req.params as Params).project, 'project') : undefined;
+}
+
+function itemTarget(def: KindDef, req: FastifyRequest): Target & { name: string } {
+  const project = projectOf(def, req);
+  const name = nameParam((req.params as Params).name, 'name');
+  return project === undefined ? { name } : { project, name };
+}
+
+function bodyName(body: unknown): string | undefined {
+  const name = isPlainObject(body) && isPlainObject(body.metadata) ? body.metadata.name : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function check(req: FastifyRequest, verb: Verb, def: KindDef, t: Target): void {
+  authorize(principalOf(req), verb, def, t);
+}
+
+function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void {
+  const { store } = deps;
+  const collection = def.scope === 'project' ? `${API_PREFIX}/projects/:project/${def.plural}` : `${API_PREFIX}/${def.plural}`;
+  const item = `${collection}/:name`;
+
+  app.get(collection, (req, reply) => serveCollection(deps, def, req, reply, projectOf(def, req)));
+  if (def.scope === 'project') {
+    // Cross-project list and watch: only the projects the caller may read (narrowed in list.ts).
+    app.get(`${API_PREFIX}/${def.plural}`, (req, reply) => serveCollection(deps, def, req, reply, undefined));
+  }
+
+  app.post(collection, async (req, reply: FastifyReply) => {
+    const project = projectOf(def, req);
+    const name = bodyName(req.body);
+    check(req, 'create', def, { project, ...(name !== undefined ? { name } : {}) });
+    const created = await createResource(store, def, req.body, { project });
+    return reply.code(201).send(created);
+  });
+
+  app.get(item, async (req) => {
+    const t = itemTarget(def, req);
+    check(req, 'get', def, t);
+    return getResource(store, def, t);
+  });
+
+  app.put(item, async (req) => {
+    const t = itemTarget(def, req);
+    check(req, 'update', def, t);
+    return replaceResource(store, def, req.body, t);
+  });
+
+  app.patch(item, async (req) => {
+    const t = itemTarget(def, req);
+    check(req, 'patch', def, t);
+    return patchResource(store, def, req.body, t);
+  });
+
+  app.delete(item, async (req) => {
+    const t = itemTarget(def, req);
+    check(req, 'delete', def, t);
+    return deleteResource(store, def, t, versionParam(req.query as Query));
+  });
+
+  for (const method of ['PUT', 'PATCH'] as const) {
+    app.route({
+      method,
+      url: `${item}/status`,
+      handler: async (req) => {
+        const t = itemTarget(def, req);
+        check(req, 'status', def, t);
+        return writeStatus(store, def, req.body, t, method === 'PUT' ? 'replace' : 'merge');
+      },
+    });
+  }
+}
+
+export function registerResourceRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  for (const def of KINDS) registerKind(app, deps, def);
+}

@@ -1,0 +1,98 @@
+// The HTTP server: Fastify with problem-details errors, body parsers, bearer auth on every route
+// but the public three, and the generic resource routes for every kind.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createRequire } from 'node:module';
+import type { Store } from '../store/types.js';
+import { authenticate } from './auth.js';
+import { registerBodyParsers } from './body.js';
+import { buildOpenApi } from './openapi.js';
+import { problem, registerProblemHandlers, sendProblem, toProblem } from './problem.js';
+import { registerResourceRoutes } from './routes/resources.js';
+import { registerTokenRoutes } from './routes/tokens.js';
+import type { WatchHub } from './watch.js';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface ServerOptions {
+  store: Store;
+  /** A pino logger, `true` for Fastify's default one, or nothing for silence. */
+  logger?: FastifyBaseLogger | boolean;
+  bodyLimit?: number;
+  /** Interval of SSE keep-alive comments (default 15 s). */
+  watchHeartbeatMs?: number;
+}
+
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
+
+function packageVersion(): string {
+  try {
+    const pkg = createRequire(import.meta.url)('../../package.json') as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function createServer(opts: ServerOptions): FastifyInstance {
+  const { store } = opts;
+  const logger = opts.logger;
+  const app = Fastify({
+    ...(logger && typeof logger === 'object' ? { loggerInstance: logger } : { logger: logger === true }),
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Over-long names should get a 400 naming the field, not the router's bare 404.
+    routerOptions: { maxParamLength: 2048 },
+    return503OnClosing: true,
+    // Malformed URLs (bad percent-encoding) are rejected by the router before any hook runs.
+    frameworkErrors: (err, _req, reply) => sendProblem(reply, toProblem(err)),
+  }) as unknown as FastifyInstance;
+
+  const hub: WatchHub = { heartbeatMs: opts.watchHeartbeatMs ?? 15_000, open: new Set() };
+  // Open watch streams would otherwise hold close() until every client hung up.
+  app.addHook('preClose', async () => {
+    for (const close of [...hub.open]) close();
+  });
+
+  registerProblemHandlers(app);
+  registerBodyParsers(app);
+
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (req) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (PUBLIC_PATHS.has(path)) return;
+    req.principal = await authenticate(store, req.headers.authorization);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await store.currentResourceVersion();
+      return { status: 'ok' };
+    } catch (err) {
+      app.log.warn({ err }, 'store not reachable');
+      return sendProblem(reply, problem(503, 'Unavailable', 'the store is not reachable'));
+    }
+  });
+  const openapi = buildOpenApi(packageVersion());
+  app.get('/api/openapi.json', async () => openapi);
+
+  const deps = { store, hub };
+  registerTokenRoutes(app, deps);
+  registerResourceRoutes(app, deps);
+  return app;
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: Omit<ServerOptions, 'store'> & { store: Store; port: number; host?: string }): Promise<RunningServer> {
+  const app = createServer(opts);
+  const host = opts.host ?? '127.0.0.1';
+  await app.listen({ port: opts.port, host });
+  const addr = app.server.address();
+  const port = addr && typeof addr === 'object' ? addr.port : opts.port;
+  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return { url: `http://${shownHost}:${port}`, app, close: () => app.close() };
+}

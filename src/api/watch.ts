@@ -1,0 +1,118 @@
+// Watch as Server-Sent Events. Each change is `id: <resourceVersion>` + `data: {type, object}`;
+// comment lines keep idle streams open through proxies. The stream sees exactly what a list by
+// the same caller would: the store filters by kind/project/labels and `accept` re-checks every
+// object, so a mistake in one layer cannot leak another project's objects.
+import { once } from 'node:events';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Resource } from '../model/metadata.js';
+import type { Store, WatchEvent } from '../store/types.js';
+import { toProblem } from './problem.js';
+
+export interface WatchRequest {
+  kind: string;
+  project?: string;
+  projects?: string[];
+  labelSelector?: string;
+  /** Resume after this version; absent = send the current objects first. */
+  resourceVersion?: string;
+  accept: (obj: Resource) => boolean;
+}
+
+export interface WatchHub {
+  heartbeatMs: number;
+  /** Closers of open streams, so the server can end them when it shuts down. */
+  open: Set<() => void>;
+}
+
+/**
+ * When resuming from a client's version, how long to wait for the store's first answer before
+ * committing to a 200 stream: a compacted version fails at once, and a real 410 response beats an
+ * in-stream error. A healthy but quiet watch starts streaming after this pause. Watches that
+ * start from a fresh list cannot be too old and skip the wait.
+ */
+const FIRST_ANSWER_MS = 500;
+
+type First = { ok: IteratorResult<WatchEvent> } | { err: unknown } | undefined;
+
+function frame(ev: { type: string; object: unknown }, id?: string): string {
+  return `${id !== undefined ? `id: ${id}\n` : ''}data: ${JSON.stringify(ev)}\n\n`;
+}
+
+export async function serveWatch(store: Store, hub: WatchHub, req: FastifyRequest, reply: FastifyReply, w: WatchRequest): Promise<void> {
+  const ac = new AbortController();
+  const { signal } = ac;
+  let initial: Resource[] = [];
+  let from = w.resourceVersion;
+  if (from === undefined) {
+    const list = await store.list(w.kind, { project: w.project, projects: w.projects, labelSelector: w.labelSelector });
+    initial = list.items.filter(w.accept);
+    from = list.resourceVersion;
+  }
+  const it = store.watch({ kind: w.kind, project: w.project, projects: w.projects, labelSelector: w.labelSelector, resourceVersion: from, signal })[Symbol.asyncIterator]();
+  let next: Promise<IteratorResult<WatchEvent>> | undefined = it.next();
+  next.catch(() => undefined); // handled in the loop below; this keeps Node from calling it unhandled meanwhile
+  const first: First =
+    w.resourceVersion === undefined
+      ? undefined
+      : await Promise.race([
+          next.then((ok) => ({ ok }), (err: unknown) => ({ err })),
+          new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), FIRST_ANSWER_MS).unref()),
+        ]);
+  if (first && 'err' in first) {
+    ac.abort();
+    throw first.err; // GoneError → 410 problem response, like any other error
+
+  }
+
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-resource-version': from,
+  });
+  // Headers otherwise wait for the first event, and a quiet watch would look like a hung request.
+  raw.flushHeaders();
+  const close = (): void => ac.abort();
+  hub.open.add(close);
+  req.raw.socket.on('close', close);
+  raw.on('close', close);
+  const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), hub.heartbeatMs);
+  heartbeat.unref();
+
+  // Abort must end the loop even if the store's iterator does not wake up on its own.
+  const aborted = new Promise<IteratorResult<WatchEvent>>((resolve) =>
+    signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true }),
+  );
+  const write = async (chunk: string): Promise<void> => {
+    if (!raw.write(chunk)) await once(raw, 'drain', { signal });
+  };
+  try {
+    // Only the last initial object carries an id: a client cut off mid-snapshot has no id and
+    // simply starts over, one that saw it all resumes from the snapshot's version.
+    for (let i = 0; i < initial.length; i++) {
+      await write(frame({ type: 'ADDED', object: initial[i] }, i === initial.length - 1 ? from : undefined));
+    }
+    while (!signal.aborted) {
+      const r: IteratorResult<WatchEvent> = await Promise.race([next ?? it.next(), aborted]);
+      next = undefined;
+      if (r.done) break;
+      if (w.accept(r.value.object)) await write(frame(r.value, r.value.object.metadata.resourceVersion));
+    }
+  } catch (err) {
+    if (!signal.aborted) {
+      const p = toProblem(err);
+      if (p.status >= 500) req.log.error({ err }, 'watch failed');
+      raw.write(frame({ type: 'ERROR', object: p }));
+    }
+  } finally {
+    clearInterval(heartbeat);
+    hub.open.delete(close);
+    req.raw.socket.off('close', close);
+    ac.abort();
+    void it.return?.(undefined)?.catch(() => undefined);
+    raw.end();
+  }
+}

@@ -1,0 +1,102 @@
+// Admission: project-aware defaults, checks the schema cannot express, and quota. Runs inside the
+// write's transaction (the store serialises writes), so the quota sum and the write are atomic.
+import { NotFoundError, ValidationError, type FieldIssue } from '../model/errors.js';
+import type { KindDef } from '../model/kind.js';
+import type { Resource, ResourceInput } from '../model/metadata.js';
+import type { ProjectSpec } from '../model/kinds/project.js';
+import type { UserSpec } from '../model/kinds/user.js';
+import type { StoreTx } from '../store/types.js';
+import { chargesOf, checkQuota, quotaModels, sumCharges, ANY_GPU, type Charges } from './quota.js';
+import { chargesQuota, isWorkloadKind, WORKLOAD_KINDS, type WorkloadSpec } from './workload.js';
+
+/** Returns the object to store (defaults filled in) or throws a typed error naming the field. */
+export async function admit(tx: StoreTx, def: KindDef, input: ResourceInput, old?: Resource): Promise<ResourceInput> {
+  if (def.kind === 'User') checkUser(input.spec as unknown as UserSpec);
+  if (def.scope !== 'project') return input;
+  const projectName = input.metadata.project!;
+  const project = await tx.get({ kind: 'Project', name: projectName });
+  if (!project) throw new NotFoundError(`project "${projectName}" not found`);
+  if (!isWorkloadKind(def)) return input;
+
+  const projectSpec = project.spec as ProjectSpec;
+  const spec = input.spec as unknown as WorkloadSpec;
+  const oldSpec = old?.spec as WorkloadSpec | undefined;
+  applyProjectDefaults(spec, projectSpec);
+  checkGang(spec);
+  await checkReferences(tx, spec, oldSpec);
+  checkPlacement(spec, projectSpec);
+  if (projectSpec.quota && chargesQuota({ spec: input.spec, status: old?.status })) {
+    const quota = projectSpec.quota;
+    const inUse = await chargesInProject(tx, projectName, quota, { kind: def.kind, name: input.metadata.name });
+    const previous = old && chargesQuota(old) ? chargesOf(oldSpec!, quota) : new Map<string, number>();
+    checkQuota(projectName, quota, chargesOf(spec, quota), inUse, previous);
+  }
+  return input;
+}
+
+function applyProjectDefaults(spec: WorkloadSpec, project: ProjectSpec): void {
+  spec.replicas ??= 1;
+  spec.gang ??= { minAvailable: spec.replicas };
+  const gpu = spec.resources?.gpu;
+  spec.isolation ??= project.defaultIsolation ?? (!gpu ? 'shared' : 'share' in gpu ? 'shared' : 'mig' in gpu ? 'mig' : 'dedicated');
+  if (spec.queue === undefined && project.defaultQueue !== undefined) spec.queue = project.defaultQueue;
+  // Keep model-less GPU requests on the models the project has quota for, so the scheduler
+  // cannot land them on a model the quota does not allow.
+  const quotaGpu = project.quota?.gpu;
+  if (gpu && gpu.models === undefined && quotaGpu && quotaGpu[ANY_GPU] === undefined) {
+    const models = quotaModels(project.quota!);
+    if (models.length > 0) gpu.models = models;
+  }
+}
+
+function checkGang(spec: WorkloadSpec): void {
+  const replicas = spec.replicas ?? 1;
+  if (spec.gang && spec.gang.minAvailable > replicas) {
+    throw ValidationError.field('spec.gang.minAvailable', `must not exceed spec.replicas (${replicas}), got ${spec.gang.minAvailable}`);
+  }
+}
+
+/** References must resolve when set or changed; an unchanged one may outlive its target. */
+async function checkReferences(tx: StoreTx, spec: WorkloadSpec, old: WorkloadSpec | undefined): Promise<void> {
+  const issues: FieldIssue[] = [];
+  if (spec.queue !== undefined && spec.queue !== old?.queue && !(await tx.get({ kind: 'Queue', name: spec.queue }))) {
+    issues.push({ field: 'spec.queue', message: `queue "${spec.queue}" does not exist` });
+  }
+  if (spec.priorityClass !== undefined && spec.priorityClass !== old?.priorityClass && !(await tx.get({ kind: 'PriorityClass', name: spec.priorityClass }))) {
+    issues.push({ field: 'spec.priorityClass', message: `priority class "${spec.priorityClass}" does not exist` });
+  }
+  if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+}
+
+function checkPlacement(spec: WorkloadSpec, project: ProjectSpec): void {
+  const allowed = project.allowedSites;
+  const sites = spec.placement?.sites;
+  if (!allowed || !sites) return;
+  const bad = sites.filter((s) => !allowed.includes(s));
+  if (bad.length > 0) {
+    throw ValidationError.field('spec.placement.sites', `${bad.map((s) => `"${s}"`).join(', ')} not among the project's allowed sites (${allowed.join(', ')})`);
+  }
+}
+
+function checkUser(spec: UserSpec): void {
+  const issues: FieldIssue[] = [];
+  spec.roles.forEach((b, i) => {
+    if (!b.project && (b.role === 'project-admin' || b.role === 'member')) {
+      issues.push({ field: `spec.roles.${i}.project`, message: `is required for role ${b.role}` });
+    }
+  });
+  if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+}
+
+/** Sum of the charges of every unfinished workload in the project, except `skip` (being replaced). */
+async function chargesInProject(tx: StoreTx, project: string, quota: NonNullable<ProjectSpec['quota']>, skip: { kind: string; name: string }): Promise<Charges> {
+  const total: Charges = new Map();
+  for (const def of WORKLOAD_KINDS) {
+    const { items } = await tx.list(def.kind, { project });
+    for (const obj of items) {
+      if (def.kind === skip.kind && obj.metadata.name === skip.name) continue;
+      if (chargesQuota(obj)) sumCharges(total, chargesOf(obj.spec as unknown as WorkloadSpec, quota));
+    }
+  }
+  return total;
+}

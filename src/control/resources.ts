@@ -1,0 +1,127 @@
+// The resource service: create / replace / patch / delete / status writes for every kind, each
+// one store transaction with admission inside. Authorization is the caller's (API) business.
+import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../model/errors.js';
+import type { KindDef } from '../model/kind.js';
+import { API_VERSION, type Resource, type ResourceInput } from '../model/metadata.js';
+import { KINDS } from '../model/registry.js';
+import { validateResource } from '../model/validate.js';
+import type { ListOptions, ListResult, ObjectKey, Store, StoreTx } from '../store/types.js';
+import { admit } from './admission.js';
+import { applySchemaDefaults } from './defaults.js';
+import { isPlainObject, mergePatch } from './merge-patch.js';
+
+/** Where the URL says the object lives. */
+export interface Target {
+  project?: string;
+  name?: string;
+}
+
+function keyOf(def: KindDef, target: Target & { name: string }): ObjectKey {
+  return def.scope === 'project' ? { kind: def.kind, project: target.project, name: target.name } : { kind: def.kind, name: target.name };
+}
+
+/** Checks the envelope against the URL, fills schema defaults and validates. */
+function prepare(def: KindDef, body: unknown, target: Target): ResourceInput {
+  if (!isPlainObject(body)) throw new BadRequestError('the body must be a JSON object with apiVersion, kind, metadata and spec');
+  const doc: Record<string, unknown> = { ...body };
+  delete doc.status; // controller-owned: users' writes neither set nor validate it
+  // The URL already names the kind; let clients omit the envelope but never contradict it.
+  doc.apiVersion ??= API_VERSION;
+  doc.kind ??= def.kind;
+  if (doc.kind !== def.kind) throw ValidationError.field('kind', `${JSON.stringify(doc.kind)} does not match the URL's kind "${def.kind}"`);
+  if (!isPlainObject(doc.metadata)) throw ValidationError.field('metadata', 'is required and must be an object');
+  doc.metadata = { ...doc.metadata };
+  if (target.name !== undefined) {
+    const name = (doc.metadata as Record<string, unknown>).name;
+    if (name !== undefined && name !== target.name) throw ValidationError.field('metadata.name', `${JSON.stringify(name)} does not match the URL's name "${target.name}"`);
+    (doc.metadata as Record<string, unknown>).name = target.name;
+  }
+  applySchemaDefaults(def, doc);
+  return validateResource(doc, target.project ? { project: target.project } : {}).resource;
+}
+
+export async function createResource(store: Store, def: KindDef, body: unknown, target: Target): Promise<Resource> {
+  const input = prepare(def, body, { project: target.project });
+  return store.transaction(async (tx) => tx.create(await admit(tx, def, input)));
+}
+
+export async function replaceResource(store: Store, def: KindDef, body: unknown, target: Target & { name: string }): Promise<Resource> {
+  const input = prepare(def, body, target);
+  const expected = input.metadata.resourceVersion;
+  return store.transaction(async (tx) => {
+    const old = await mustGet(tx, def, target);
+    checkVersion(old, expected);
+    input.status = old.status;
+    return tx.update(await admit(tx, def, input, old), { resourceVersion: old.metadata.resourceVersion });
+  });
+}
+
+export async function patchResource(store: Store, def: KindDef, patch: unknown, target: Target & { name: string }): Promise<Resource> {
+  if (!isPlainObject(patch)) throw new BadRequestError('a merge patch must be a JSON object');
+  const { status: _ignored, ...userPatch } = patch;
+  const expected = isPlainObject(userPatch.metadata) ? userPatch.metadata.resourceVersion : undefined;
+  if (expected !== undefined && typeof expected !== 'string') throw ValidationError.field('metadata.resourceVersion', 'must be a string');
+  return store.transaction(async (tx) => {
+    const old = await mustGet(tx, def, target);
+    checkVersion(old, expected);
+    const { status, ...current } = old;
+    const merged = mergePatch(current, userPatch);
+    const input = prepare(def, merged, target);
+    if (def.scope === 'project' && input.metadata.project !== old.metadata.project) throw ValidationError.field('metadata.project', 'cannot be changed');
+    input.status = status;
+    return tx.update(await admit(tx, def, input, old), { resourceVersion: old.metadata.resourceVersion });
+  });
+}
+
+/** Status subresource: PUT replaces status, PATCH merges into it; spec is never touched. */
+export async function writeStatus(store: Store, def: KindDef, body: unknown, target: Target & { name: string }, mode: 'replace' | 'merge'): Promise<Resource> {
+  if (!isPlainObject(body) || !isPlainObject(body.status)) throw ValidationError.field('status', 'is required and must be an object');
+  const expected = isPlainObject(body.metadata) ? body.metadata.resourceVersion : undefined;
+  if (expected !== undefined && typeof expected !== 'string') throw ValidationError.field('metadata.resourceVersion', 'must be a string');
+  const patch = body.status;
+  return store.transaction(async (tx) => {
+    const old = await mustGet(tx, def, target);
+    checkVersion(old, expected);
+    const status = mode === 'replace' ? patch : mergePatch(old.status ?? {}, patch);
+    const { resource } = validateResource({ ...old, status }, target.project ? { project: target.project } : {});
+    return tx.update(resource, { resourceVersion: old.metadata.resourceVersion });
+  });
+}
+
+export async function deleteResource(store: Store, def: KindDef, target: Target & { name: string }, resourceVersion?: string): Promise<Resource> {
+  return store.transaction(async (tx) => {
+    const old = await mustGet(tx, def, target);
+    checkVersion(old, resourceVersion);
+    if (def.kind === 'Project') await mustBeEmpty(tx, target.name);
+    return tx.delete(keyOf(def, target), { resourceVersion: old.metadata.resourceVersion });
+  });
+}
+
+export async function getResource(store: Store, def: KindDef, target: Target & { name: string }): Promise<Resource> {
+  return mustGet(store, def, target);
+}
+
+export function listResources(store: Store, def: KindDef, opts: ListOptions): Promise<ListResult> {
+  return store.list(def.kind, opts);
+}
+
+async function mustGet(tx: StoreTx, def: KindDef, target: Target & { name: string }): Promise<Resource> {
+  const obj = await tx.get(keyOf(def, target));
+  if (!obj) throw new NotFoundError(def.scope === 'project' ? `${def.kind} "${target.name}" not found in project "${target.project}"` : `${def.kind} "${target.name}" not found`);
+  return obj;
+}
+
+function checkVersion(obj: Resource, expected: string | undefined): void {
+  if (expected !== undefined && expected !== obj.metadata.resourceVersion) {
+    throw new ConflictError(`${obj.kind} "${obj.metadata.name}" was modified: resourceVersion ${expected} is stale (now ${obj.metadata.resourceVersion}); read it again and retry`);
+  }
+}
+
+/** A project's objects would be orphaned (and invisible to everyone but admins) if it went away. */
+async function mustBeEmpty(tx: StoreTx, project: string): Promise<void> {
+  for (const def of KINDS) {
+    if (def.scope !== 'project') continue;
+    const { items } = await tx.list(def.kind, { project, limit: 1 });
+    if (items.length > 0) throw new ConflictError(`project "${project}" still holds ${def.plural} (e.g. "${items[0]!.metadata.name}"); delete them first`);
+  }
+}

@@ -1,0 +1,146 @@
+// Bad input over real HTTP: every case must get a clear 4xx problem response naming what is wrong,
+// and nothing may be stored. A final property test throws random documents and names at the API
+// and asserts that none of them yields a 5xx.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { job, mustCreate, project, startHarness, type Harness } from './helpers.js';
+
+let h: Harness;
+let rvBefore: string;
+const JOBS = '/api/v1/projects/bad/jobs';
+
+beforeAll(async () => {
+  h = await startHarness();
+  await mustCreate(h, '/api/v1/projects', project('bad'));
+  await mustCreate(h, JOBS, job('existing'));
+  rvBefore = await h.store.currentResourceVersion();
+});
+afterAll(async () => h?.close());
+
+interface Case {
+  name: string;
+  method?: string;
+  path?: string;
+  body?: unknown;
+  raw?: string;
+  contentType?: string;
+  token?: string | null;
+  status: number;
+  /** A field the problem's issues (or detail) must name. */
+  field?: string;
+  detail?: RegExp;
+}
+
+const withSpec = (spec: Record<string, unknown>) => ({ apiVersion: 'weft/v1', kind: 'Job', metadata: { name: 'x' }, spec: { resources: {}, ...spec } });
+const named = (name: string) => ({ apiVersion: 'weft/v1', kind: 'Job', metadata: { name }, spec: { resources: {} } });
+const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [*${'abcdefghi'[i]},*${'abcdefghi'[i]},*${'abcdefghi'[i]},*${'abcdefghi'[i]},*${'abcdefghi'[i]},*${'abcdefghi'[i]},*${'abcdefghi'[i]},*${'abcdefghi'[i]},*${'abcdefghi'[i]}]`)].join('\n');
+let deep: unknown = 'x';
+for (let i = 0; i < 200; i++) deep = { d: deep };
+
+const CASES: Case[] = [
+  { name: 'malformed JSON', raw: '{"kind": "Job",', status: 400, detail: /JSON/ },
+  { name: 'JSON array', raw: '[1,2,3]', status: 400 },
+  { name: 'JSON string', raw: '"hello"', status: 400 },
+  { name: 'empty body', raw: '', status: 400 },
+  { name: 'malformed YAML', raw: 'kind: Job\nmetadata: {name: [unclosed', contentType: 'application/yaml', status: 400, detail: /YAML/ },
+  { name: 'two YAML documents', raw: 'kind: Job\n---\nkind: Job\n', contentType: 'application/yaml', status: 400, detail: /one YAML document/ },
+  { name: 'YAML duplicate keys', raw: 'kind: Job\nkind: Queue\n', contentType: 'application/yaml', status: 400 },
+  { name: 'YAML alias bomb', raw: laughs, contentType: 'application/yaml', status: 400 },
+  { name: 'YAML non-finite number', raw: 'kind: Job\nmetadata: {name: x}\nspec: {replicas: .inf, resources: {}}\n', contentType: 'application/yaml', status: 400, field: 'spec.replicas' },
+  { name: 'unsupported content type', raw: 'kind=Job', contentType: 'text/plain', status: 415 },
+  { name: 'oversized body', raw: JSON.stringify({ ...named('big'), metadata: { name: 'big', annotations: { blob: 'x'.repeat(1_100_000) } } }), status: 413 },
+  { name: 'wrong type', body: withSpec({ replicas: 'three' }), status: 422, field: 'spec.replicas' },
+  { name: 'negative replicas', body: withSpec({ replicas: -1 }), status: 422, field: 'spec.replicas' },
+  { name: 'huge number', raw: '{"kind":"Job","metadata":{"name":"x"},"spec":{"replicas":1e400,"resources":{}}}', status: 400, field: 'spec.replicas' },
+  { name: 'unknown spec field', body: withSpec({ replicaz: 2 }), status: 422, field: 'spec.replicaz' },
+  { name: 'unknown top-level field', body: { ...named('x'), extra: true }, status: 422, field: 'extra' },
+  { name: 'bad quantity', body: withSpec({ resources: { cpu: 'lots' } }), status: 422, field: 'spec.resources.cpu' },
+  { name: 'wrong kind for the URL', body: { ...named('x'), kind: 'Queue' }, status: 422, field: 'kind' },
+  { name: 'unknown kind', body: { ...named('x'), kind: 'Gizmo' }, status: 422, field: 'kind' },
+  { name: 'project mismatch', body: { ...named('x'), metadata: { name: 'x', project: 'other' } }, status: 422, field: 'metadata.project' },
+  { name: 'unknown plural', path: '/api/v1/gizmos', status: 404, detail: /unknown resource type "gizmos"/ },
+  { name: 'unknown plural in a project', path: '/api/v1/projects/bad/gizmos', status: 404, detail: /gizmos/ },
+  { name: 'unicode name', body: named('jöb'), status: 422, field: 'metadata.name' },
+  { name: 'emoji name', body: named('job-🚀'), status: 422, field: 'metadata.name' },
+  { name: 'right-to-left override in name', body: named('abc\u202edef'), status: 422, field: 'metadata.name' },
+  { name: 'zero-width space in name', body: named('a\u200bb'), status: 422, field: 'metadata.name' },
+  { name: 'SQL injection name', body: named("x'; DROP TABLE resources;--"), status: 422, field: 'metadata.name' },
+  { name: 'path traversal name', body: named('../../etc/passwd'), status: 422, field: 'metadata.name' },
+  { name: 'over-long name', body: named('a'.repeat(64)), status: 422, field: 'metadata.name' },
+  { name: 'NUL in an annotation', body: { ...named('x'), metadata: { name: 'x', annotations: { note: 'a\u0000b' } } }, status: 400, field: 'metadata.annotations.note' },
+  { name: 'lone surrogate', raw: '{"kind":"Job","metadata":{"name":"x","annotations":{"n":"\\ud800"}},"spec":{"resources":{}}}', status: 400, field: 'metadata.annotations.n' },
+  { name: '__proto__ key', raw: '{"kind":"Job","metadata":{"name":"x"},"spec":{"resources":{}},"__proto__":{"admin":true}}', status: 400 },
+  { name: 'deep nesting', body: { ...named('x'), spec: { resources: {}, deep } }, status: 400 },
+  { name: 'bad label key', body: { ...named('x'), metadata: { name: 'x', labels: { 'bad key!': 'v' } } }, status: 422 },
+  { name: 'gang larger than replicas', body: withSpec({ replicas: 1, gang: { minAvailable: 2 } }), status: 422, field: 'spec.gang.minAvailable' },
+  { name: 'injection in the URL name', method: 'GET', path: `${JOBS}/${encodeURIComponent("' OR 1=1 --")}`, status: 400, field: 'name' },
+  { name: 'NUL in the URL name', method: 'GET', path: `${JOBS}/a%00b`, status: 400, field: 'name' },
+  { name: 'unicode in the URL project', method: 'GET', path: `/api/v1/projects/${encodeURIComponent('pröject')}/jobs`, status: 400, field: 'project' },
+  { name: 'broken percent-encoding', method: 'GET', path: `${JOBS}/%E0%A4%A`, status: 400 },
+  { name: 'over-long URL name', method: 'DELETE', path: `${JOBS}/${'a'.repeat(300)}`, status: 400, field: 'name' },
+  { name: 'PUT name mismatch', method: 'PUT', path: `${JOBS}/existing`, body: named('other'), status: 422, field: 'metadata.name' },
+  { name: 'merge patch that is not an object', method: 'PATCH', path: `${JOBS}/existing`, raw: '[1]', contentType: 'application/merge-patch+json', status: 400 },
+  { name: 'patch making the object invalid', method: 'PATCH', path: `${JOBS}/existing`, body: { spec: { replicas: 0 } }, status: 422, field: 'spec.replicas' },
+  { name: 'status write without status', method: 'PUT', path: `${JOBS}/existing/status`, body: { phase: 'x' }, status: 422, field: 'status' },
+  { name: 'bad limit', method: 'GET', path: `${JOBS}?limit=-1`, status: 400, field: 'limit' },
+  { name: 'non-numeric limit', method: 'GET', path: `${JOBS}?limit=abc`, status: 400, field: 'limit' },
+  { name: 'garbage continue token', method: 'GET', path: `${JOBS}?limit=1&continue=Zm9vYmFy`, status: 400, field: 'continue' },
+  { name: 'bad label selector', method: 'GET', path: `${JOBS}?labelSelector=${encodeURIComponent('a==b==c(')}`, status: 400, field: 'labelSelector' },
+  { name: 'bad watch resourceVersion', method: 'GET', path: `${JOBS}?watch=true&resourceVersion=abc`, status: 400, field: 'resourceVersion' },
+  { name: 'bad watch flag', method: 'GET', path: `${JOBS}?watch=maybe`, status: 400, field: 'watch' },
+  { name: 'repeated query parameter', method: 'GET', path: `${JOBS}?limit=1&limit=2`, status: 400, field: 'limit' },
+  { name: 'no token', method: 'GET', path: JOBS, token: null, status: 401 },
+  { name: 'garbage token', method: 'GET', path: JOBS, token: "weft_'; DROP TABLE tokens;--", status: 401 },
+  { name: 'token with unknown fields', method: 'POST', path: '/api/v1/tokens', body: { user: 'admin', root: true }, status: 422, field: 'root' },
+  { name: 'token for a bad user name', method: 'POST', path: '/api/v1/tokens', body: { user: 'Robert"); --' }, status: 400, field: 'user' },
+  { name: 'token with negative expiry', method: 'POST', path: '/api/v1/tokens', body: { expiresInSeconds: -5 }, status: 422, field: 'expiresInSeconds' },
+];
+
+describe('bad input', () => {
+  for (const c of CASES) {
+    it(`${c.name} → ${c.status}`, async () => {
+      const r = await h.call(c.method ?? 'POST', c.path ?? JOBS, {
+        ...(c.body !== undefined ? { body: c.body } : {}),
+        ...(c.raw !== undefined ? { raw: c.raw } : {}),
+        ...(c.contentType ? { contentType: c.contentType } : {}),
+        ...(c.token !== undefined ? { token: c.token } : {}),
+      });
+      expect(r.status, r.text.slice(0, 500)).toBe(c.status);
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+      expect(r.body).toMatchObject({ status: c.status, code: expect.any(String), detail: expect.any(String), title: expect.any(String) });
+      if (c.field) {
+        const named = r.body.issues?.some((i: { field: string }) => i.field === c.field) || r.body.detail.includes(c.field);
+        expect(named, `problem should name ${c.field}: ${r.text}`).toBe(true);
+      }
+      if (c.detail) expect(r.body.detail).toMatch(c.detail);
+    });
+  }
+
+  it('stored nothing', async () => {
+    expect(await h.store.currentResourceVersion()).toBe(rvBefore);
+    const jobs = await h.call('GET', JOBS);
+    expect(jobs.body.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['existing']);
+  });
+});
+
+describe('random input never yields a 5xx', () => {
+  it('random documents, names and query strings', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          doc: fc.oneof(fc.jsonValue(), fc.record({ kind: fc.constantFrom('Job', 'Queue', 'x'), metadata: fc.jsonValue(), spec: fc.jsonValue() })),
+          name: fc.string({ unit: 'binary', maxLength: 80 }),
+          query: fc.string({ unit: 'binary', maxLength: 40 }),
+          method: fc.constantFrom('POST', 'PUT', 'PATCH', 'GET', 'DELETE'),
+        }),
+        async ({ doc, name, query, method }) => {
+          const item = `${JOBS}/${encodeURIComponent(name)}`;
+          const path = method === 'POST' ? JOBS : method === 'GET' ? `${JOBS}?labelSelector=${encodeURIComponent(query)}&continue=${encodeURIComponent(query)}` : item;
+          const r = await h.call(method, path, method === 'GET' || method === 'DELETE' ? {} : { body: doc });
+          expect(r.status, `${method} ${path} ${JSON.stringify(doc)?.slice(0, 200)} → ${r.text.slice(0, 300)}`).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});

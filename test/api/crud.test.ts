@@ -1,0 +1,233 @@
+// CRUD on every kind over real HTTP, optimistic concurrency, merge patch, status subresource,
+// list paging and selectors, YAML bodies and the OpenAPI document.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KINDS } from '../../src/model/registry.js';
+import type { KindDef } from '../../src/model/kind.js';
+import { job, mustCreate, project, startHarness, type Harness } from './helpers.js';
+
+/** A valid spec per kind; a kind added to the registry without one here fails the suite. */
+const SAMPLES: Record<string, { spec: Record<string, unknown>; change: Record<string, unknown> }> = {
+  Project: { spec: { displayName: 'Demo' }, change: { displayName: 'Demo 2' } },
+  Queue: { spec: { weight: 1 }, change: { weight: 2 } },
+  PriorityClass: { spec: { value: 100 }, change: { value: 200 } },
+  Site: { spec: { region: 'eu', country: 'DE' }, change: { region: 'eu-central' } },
+  Node: { spec: { cpu: '64', memory: '512Gi', gpus: [{ index: 0, model: 'H100-80GB' }] }, change: { unschedulable: true } },
+  User: { spec: { roles: [{ role: 'viewer' }] }, change: { displayName: 'Someone' } },
+  Job: { spec: { resources: { cpu: '2', gpu: { count: 1 } } }, change: { replicas: 2 } },
+  Event: { spec: { type: 'Normal', reason: 'Tested', message: 'hello', involvedObject: { kind: 'Job', name: 'x' } }, change: { message: 'hello again' } },
+};
+
+const P = 'crud';
+const base = (def: KindDef) => (def.scope === 'project' ? `/api/v1/projects/${P}/${def.plural}` : `/api/v1/${def.plural}`);
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+  await mustCreate(h, '/api/v1/projects', project(P));
+});
+afterAll(async () => h?.close());
+
+describe('every kind', () => {
+  for (const def of KINDS) {
+    it(`${def.kind}: create, get, list, replace, patch, delete`, async () => {
+      const sample = SAMPLES[def.kind];
+      expect(sample, `add a sample ${def.kind} to SAMPLES`).toBeDefined();
+      const name = `sample-${def.plural}`;
+      const doc = { apiVersion: 'weft/v1', kind: def.kind, metadata: { name, labels: { suite: 'crud' } }, spec: sample!.spec };
+
+      const created = await h.call('POST', base(def), { body: doc });
+      expect(created.status, created.text).toBe(201);
+      expect(created.body.metadata).toMatchObject({ name, generation: 1 });
+      expect(created.body.metadata.uid).toBeTruthy();
+      if (def.scope === 'project') expect(created.body.metadata.project).toBe(P);
+
+      const again = await h.call('POST', base(def), { body: doc });
+      expect(again.status).toBe(409);
+      expect(again.body.code).toBe('AlreadyExists');
+
+      const got = await h.call('GET', `${base(def)}/${name}`);
+      expect(got.status).toBe(200);
+      expect(got.body).toEqual(created.body);
+
+      const list = await h.call('GET', `${base(def)}?labelSelector=suite%3Dcrud`);
+      expect(list.status).toBe(200);
+      expect(list.body.kind).toBe(`${def.kind}List`);
+      expect(list.body.items.map((o: any) => o.metadata.name)).toEqual([name]);
+
+      const replaced = await h.call('PUT', `${base(def)}/${name}`, { body: { ...got.body, spec: { ...got.body.spec, ...sample!.change } } });
+      expect(replaced.status, replaced.text).toBe(200);
+      expect(replaced.body.metadata.generation).toBe(2);
+      expect(BigInt(replaced.body.metadata.resourceVersion)).toBeGreaterThan(BigInt(got.body.metadata.resourceVersion));
+
+      const stale = await h.call('PUT', `${base(def)}/${name}`, { body: got.body });
+      expect(stale.status).toBe(409);
+      expect(stale.body.code).toBe('Conflict');
+
+      const patched = await h.call('PATCH', `${base(def)}/${name}`, { body: { metadata: { labels: { extra: 'yes' } } }, contentType: 'application/merge-patch+json' });
+      expect(patched.status, patched.text).toBe(200);
+      expect(patched.body.metadata.labels).toEqual({ suite: 'crud', extra: 'yes' });
+      expect(patched.body.metadata.generation).toBe(2); // labels are not spec
+
+      const deleted = await h.call('DELETE', `${base(def)}/${name}`);
+      expect(deleted.status).toBe(200);
+      expect((await h.call('GET', `${base(def)}/${name}`)).status).toBe(404);
+    });
+  }
+});
+
+describe('writes', () => {
+  it('applies admission defaults to a Job', async () => {
+    const r = await mustCreate(h, `/api/v1/projects/${P}/jobs`, { kind: 'Job', metadata: { name: 'defaults' }, spec: { resources: { gpu: { share: 0.5 } } } });
+    expect(r.spec).toMatchObject({ replicas: 1, gang: { minAvailable: 1 }, isolation: 'shared' });
+    expect(r.apiVersion).toBe('weft/v1');
+  });
+
+  it('accepts date-time fields', async () => {
+    const ok = await h.call('POST', `/api/v1/projects/${P}/jobs`, { body: job('ckpt', { checkpoint: { lastCheckpointTime: '2026-01-02T03:04:05Z' } }) });
+    expect(ok.status, ok.text).toBe(201);
+    const bad = await h.call('POST', `/api/v1/projects/${P}/jobs`, { body: job('ckpt2', { checkpoint: { lastCheckpointTime: 'yesterday' } }) });
+    expect(bad.status).toBe(422);
+    expect(bad.body.issues[0].field).toBe('spec.checkpoint.lastCheckpointTime');
+  });
+
+  it('accepts YAML bodies', async () => {
+    const yaml = `apiVersion: weft/v1\nkind: Job\nmetadata:\n  name: from-yaml\nspec:\n  replicas: 2\n  resources:\n    cpu: "4"\n`;
+    const r = await h.call('POST', `/api/v1/projects/${P}/jobs`, { raw: yaml, contentType: 'application/yaml' });
+    expect(r.status, r.text).toBe(201);
+    expect(r.body.spec.replicas).toBe(2);
+    const p = await h.call('PATCH', `/api/v1/projects/${P}/jobs/from-yaml`, { raw: 'spec:\n  replicas: 3\n  gang: {minAvailable: 3}\n', contentType: 'application/yaml' });
+    expect(p.status, p.text).toBe(200);
+    expect(p.body.spec.replicas).toBe(3);
+  });
+
+  it('merge patch with null removes a field and a stale resourceVersion is refused', async () => {
+    const j = await mustCreate(h, `/api/v1/projects/${P}/jobs`, job('patchme', {}, { a: 'b', c: 'd' }));
+    const r = await h.call('PATCH', `/api/v1/projects/${P}/jobs/patchme`, { body: { metadata: { labels: { a: null } } } });
+    expect(r.body.metadata.labels).toEqual({ c: 'd' });
+    const stale = await h.call('PATCH', `/api/v1/projects/${P}/jobs/patchme`, { body: { metadata: { resourceVersion: j.metadata.resourceVersion }, spec: { replicas: 5 } } });
+    expect(stale.status).toBe(409);
+    const renamed = await h.call('PATCH', `/api/v1/projects/${P}/jobs/patchme`, { body: { metadata: { name: 'other' } } });
+    expect(renamed.status).toBe(422);
+    expect(renamed.body.issues[0].field).toBe('metadata.name');
+  });
+
+  it('users cannot write status; admins write it through /status and user writes keep it', async () => {
+    await mustCreate(h, `/api/v1/projects/${P}/jobs`, { ...job('st'), status: { phase: 'Hacked' } });
+    const created = await h.call('GET', `/api/v1/projects/${P}/jobs/st`);
+    expect(created.body.status?.phase).toBeUndefined();
+    const s = await h.call('PUT', `/api/v1/projects/${P}/jobs/st/status`, { body: { status: { phase: 'Running', replicas: 1 } } });
+    expect(s.status, s.text).toBe(200);
+    expect(s.body.status).toEqual({ phase: 'Running', replicas: 1 });
+    expect(s.body.metadata.generation).toBe(1);
+    const m = await h.call('PATCH', `/api/v1/projects/${P}/jobs/st/status`, { body: { status: { replicas: null, message: 'ok' } } });
+    expect(m.body.status).toEqual({ phase: 'Running', message: 'ok' });
+    const put = await h.call('PUT', `/api/v1/projects/${P}/jobs/st`, { body: { ...m.body, spec: { ...m.body.spec, replicas: 1 }, status: { phase: 'Succeeded' } } });
+    expect(put.status, put.text).toBe(200);
+    expect(put.body.status).toEqual({ phase: 'Running', message: 'ok' });
+    const patch = await h.call('PATCH', `/api/v1/projects/${P}/jobs/st`, { body: { status: { phase: 'Failed' } } });
+    expect(patch.body.status).toEqual({ phase: 'Running', message: 'ok' });
+  });
+
+  it('50 concurrent updates on the same version: exactly one wins', async () => {
+    const j = await mustCreate(h, `/api/v1/projects/${P}/jobs`, job('race'));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        h.call('PUT', `/api/v1/projects/${P}/jobs/race`, { body: { ...j, metadata: { ...j.metadata, labels: { writer: String(i) } } } }),
+      ),
+    );
+    const codes = results.map((r) => r.status).sort();
+    expect(codes.filter((c) => c === 200)).toHaveLength(1);
+    expect(codes.filter((c) => c === 409)).toHaveLength(49);
+    const winner = results.find((r) => r.status === 200)!;
+    const now = await h.call('GET', `/api/v1/projects/${P}/jobs/race`);
+    expect(now.body.metadata.labels).toEqual(winner.body.metadata.labels);
+  });
+
+  it('refuses to delete a project that still holds objects', async () => {
+    await mustCreate(h, '/api/v1/projects', project('busy'));
+    await mustCreate(h, '/api/v1/projects/busy/jobs', job('j'));
+    const r = await h.call('DELETE', '/api/v1/projects/busy');
+    expect(r.status).toBe(409);
+    expect(r.body.detail).toContain('jobs');
+    await h.call('DELETE', '/api/v1/projects/busy/jobs/j');
+    expect((await h.call('DELETE', '/api/v1/projects/busy')).status).toBe(200);
+  });
+
+  it('delete honours a resourceVersion precondition', async () => {
+    const j = await mustCreate(h, `/api/v1/projects/${P}/jobs`, job('deleteme'));
+    await h.call('PATCH', `/api/v1/projects/${P}/jobs/deleteme`, { body: { metadata: { labels: { x: 'y' } } } });
+    expect((await h.call('DELETE', `/api/v1/projects/${P}/jobs/deleteme?resourceVersion=${j.metadata.resourceVersion}`)).status).toBe(409);
+    expect((await h.call('DELETE', `/api/v1/projects/${P}/jobs/deleteme`)).status).toBe(200);
+  });
+});
+
+describe('lists', () => {
+  it('pages with limit and continue, and filters by label', async () => {
+    await mustCreate(h, '/api/v1/projects', project('paging'));
+    for (let i = 0; i < 7; i++) await mustCreate(h, '/api/v1/projects/paging/jobs', job(`p${i}`, {}, { parity: i % 2 ? 'odd' : 'even' }));
+    const names: string[] = [];
+    let cont: string | undefined;
+    let pages = 0;
+    do {
+      const r = await h.call('GET', `/api/v1/projects/paging/jobs?limit=3${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`);
+      expect(r.status, r.text).toBe(200);
+      names.push(...r.body.items.map((o: any) => o.metadata.name));
+      cont = r.body.metadata.continue;
+      pages++;
+    } while (cont);
+    expect(pages).toBe(3);
+    expect(names.sort()).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6']);
+    const odd = await h.call('GET', '/api/v1/projects/paging/jobs?labelSelector=parity%3Dodd');
+    expect(odd.body.items.map((o: any) => o.metadata.name).sort()).toEqual(['p1', 'p3', 'p5']);
+    const all = await h.call('GET', '/api/v1/jobs?labelSelector=parity%20in%20(odd,even)');
+    expect(all.body.items).toHaveLength(7);
+  });
+});
+
+describe('narrowed lists', () => {
+  it('pages a Project list narrowed to the caller\'s projects', async () => {
+    for (const p of ['nl-a', 'nl-b', 'nl-c', 'nl-d']) await mustCreate(h, '/api/v1/projects', project(p));
+    const token = await h.user('nl-viewer', ['nl-a', 'nl-b', 'nl-d'].map((p) => ({ role: 'viewer' as const, project: p })));
+    const names: string[] = [];
+    let cont: string | undefined;
+    do {
+      const r = await h.call('GET', `/api/v1/projects?limit=2${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`, { token });
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.items.length).toBeLessThanOrEqual(2);
+      names.push(...r.body.items.map((o: any) => o.metadata.name));
+      cont = r.body.metadata.continue;
+    } while (cont);
+    expect(names).toEqual(['nl-a', 'nl-b', 'nl-d']);
+  });
+
+  it('points writes to a cross-project path at the project-scoped one', async () => {
+    const r = await h.call('POST', '/api/v1/jobs', { body: job('x') });
+    expect(r.status).toBe(404);
+    expect(r.body.detail).toContain('/api/v1/projects/{project}/jobs');
+  });
+});
+
+describe('service endpoints', () => {
+  it('serves health, readiness and whoami', async () => {
+    expect((await h.call('GET', '/healthz', { token: null })).body).toEqual({ status: 'ok' });
+    expect((await h.call('GET', '/readyz', { token: null })).status).toBe(200);
+    const me = await h.call('GET', '/api/v1/whoami');
+    expect(me.body).toMatchObject({ user: 'admin', roles: [{ role: 'admin' }] });
+  });
+
+  it('publishes an OpenAPI 3.1 document covering every kind and route', async () => {
+    const r = await h.call('GET', '/api/openapi.json', { token: null });
+    expect(r.status).toBe(200);
+    expect(r.body.openapi).toBe('3.1.0');
+    for (const def of KINDS) {
+      expect(r.body.components.schemas[def.kind], def.kind).toBeDefined();
+      const path = def.scope === 'project' ? `/api/v1/projects/{project}/${def.plural}` : `/api/v1/${def.plural}`;
+      expect(Object.keys(r.body.paths[path])).toEqual(expect.arrayContaining(['get', 'post']));
+      expect(Object.keys(r.body.paths[`${path}/{name}`])).toEqual(expect.arrayContaining(['get', 'put', 'patch', 'delete']));
+      expect(r.body.paths[`${path}/{name}/status`]).toBeDefined();
+    }
+    expect(r.body.paths['/api/v1/jobs'].get).toBeDefined();
+    expect(r.body.paths['/api/v1/tokens'].post).toBeDefined();
+    expect(JSON.stringify(r.body)).not.toMatch(/"\$id"/);
+  });
+});
