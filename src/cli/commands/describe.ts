@@ -1,0 +1,97 @@
+// `weft describe KIND NAME`: one object for a human — metadata, spec, status and its events.
+import { Command } from 'commander';
+import { stringify } from 'yaml';
+import { LAST_APPLIED_ANNOTATION, kindOf, type WeftClient } from '../../client/index.js';
+import type { Resource } from '../../model/metadata.js';
+import { SYSTEM_PROJECT } from '../../model/kinds/event.js';
+import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../connect.js';
+import { formatAge } from '../duration.js';
+import { findOne } from '../lookup.js';
+import { renderTable } from '../output/table.js';
+
+export function describeCommand(): Command {
+  const cmd = new Command('describe')
+    .description('show one resource in detail, with its recent events')
+    .argument('<kind>', 'kind, plural or alias')
+    .argument('<name>', 'object name');
+  addScopeOptions(cmd).action(async (kind: string, name: string, opts: ScopeOptions, self: Command) => {
+    const def = kindOf(kind);
+    const { client, context } = connect(self);
+    const project = def.scope === 'project' ? projectOf(opts, context) : undefined;
+    const r = await findOne(client, def.kind, name, project);
+    console.log(renderDescription(r, await eventsFor(client, r)));
+  });
+  return cmd;
+}
+
+function renderDescription(r: Resource, events: Resource[]): string {
+  const m = r.metadata;
+  const annotations = Object.fromEntries(Object.entries(m.annotations ?? {}).filter(([k]) => k !== LAST_APPLIED_ANNOTATION));
+  const lines: [string, string][] = [
+    ['Name', m.name],
+    ['Kind', r.kind],
+  ];
+  if (m.project) lines.push(['Project', m.project]);
+  lines.push(
+    ['Labels', pairs(m.labels)],
+    ['Annotations', pairs(annotations)],
+    ['Created', m.creationTimestamp ? `${m.creationTimestamp} (${formatAge(m.creationTimestamp)} ago)` : '<unknown>'],
+    ['Version', `${m.resourceVersion} (generation ${m.generation})`],
+  );
+  if (m.deletionTimestamp) lines.push(['Deleting since', m.deletionTimestamp]);
+  const out = lines.map(([k, v]) => `${`${k}:`.padEnd(14)}${v}`);
+  out.push(section('Spec', r.spec), section('Status', r.status));
+  out.push(
+    events.length === 0
+      ? `${'Events:'.padEnd(14)}<none>`
+      : `Events:\n${indent(
+          renderTable(
+            ['LAST-SEEN', 'TYPE', 'REASON', 'MESSAGE'],
+            events.map((e) => {
+              const s = e.spec as { type?: string; reason?: string; message?: string; lastTimestamp?: string };
+              return [formatAge(s.lastTimestamp ?? e.metadata.creationTimestamp), s.type ?? '', s.reason ?? '', s.message ?? ''];
+            }),
+          ),
+        )}`,
+  );
+  return out.join('\n');
+}
+
+function pairs(map: Record<string, string> | undefined): string {
+  const entries = Object.entries(map ?? {});
+  return entries.length === 0 ? '<none>' : entries.map(([k, v]) => `${k}=${v}`).join('\n' + ' '.repeat(14));
+}
+
+function section(title: string, value: unknown): string {
+  const empty = value === undefined || value === null || (typeof value === 'object' && Object.keys(value).length === 0);
+  return empty ? `${`${title}:`.padEnd(14)}<none>` : `${title}:\n${indent(stringify(value).trimEnd())}`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+/** Events about this object, newest last. Best effort: a caller who may not read events sees none. */
+async function eventsFor(client: WeftClient, r: Resource): Promise<Resource[]> {
+  if (r.kind === 'Event') return [];
+  const project = r.metadata.project ?? SYSTEM_PROJECT;
+  try {
+    const { items } = await client.list('Event', { project, autoPaginate: true });
+    return items
+      .filter((e) => {
+        const o = (e.spec as { involvedObject?: { kind?: string; name?: string } }).involvedObject;
+        return o?.kind === r.kind && o.name === r.metadata.name;
+      })
+      .sort((a, b) => stamp(a).localeCompare(stamp(b)))
+      .slice(-20);
+  } catch {
+    return [];
+  }
+}
+
+function stamp(e: Resource): string {
+  return (e.spec as { lastTimestamp?: string }).lastTimestamp ?? e.metadata.creationTimestamp;
+}

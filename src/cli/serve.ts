@@ -1,0 +1,106 @@
+// Runs the control plane in this process, for `weft up` and `weft server`. Starting the server
+// is the one place the CLI touches the store and API modules; every other command is a client.
+// They are imported lazily so that ordinary commands start fast.
+import { createServer } from 'node:net';
+import { CliError } from './errors.js';
+
+export interface ServeOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+  port: number;
+  host: string;
+  /** Issue a fresh admin token even though this store was initialised before (lost credential). */
+  newAdminToken?: boolean;
+  /** pino level; logs go to stderr so they never mix with what the command prints. */
+  logLevel: string;
+}
+
+export interface RunningServer {
+  /** Base URL clients on this machine can reach (0.0.0.0 becomes 127.0.0.1). */
+  url: string;
+  /** The bootstrap admin token: only on the very first start of this store, or when asked for. */
+  bootstrapToken?: string;
+  adminUser: string;
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(opts: ServeOptions): Promise<RunningServer> {
+  // Fail on a busy port before opening the database: a second `weft up` in the same directory
+  // must not touch the data of the one already running.
+  if (opts.port !== 0) await assertPortFree(opts.port, opts.host);
+  const { openStore } = await import('../store/index.js');
+  const { startServer } = await import('../api/server.js');
+  const { ensureBootstrapAdmin, issueToken } = await import('../api/auth.js');
+  const { pino } = await import('pino');
+  const logger = pino({ level: opts.logLevel, base: undefined }, pino.destination(2));
+  if (opts.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
+    throw new CliError('the database URL must start with postgres:// or postgresql://', 2);
+  }
+  const storeLog = (msg: string): void => logger.info(msg);
+  const store = await openStore(opts.databaseUrl ? { url: opts.databaseUrl, logger: storeLog } : { dataDir: opts.dataDir, logger: storeLog });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let boot: Awaited<ReturnType<typeof ensureBootstrapAdmin>>;
+  try {
+    boot = await ensureBootstrapAdmin(store);
+    if (!boot.token && opts.newAdminToken) {
+      const issued = await issueToken(store, { kind: 'user', subject: boot.user, description: 'admin token issued by weft up --new-admin-token' });
+      boot = { ...boot, token: issued.token };
+    }
+    server = await startServer({ store, port: opts.port, host: opts.host, logger });
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(opts.port, opts.host);
+    throw err;
+  }
+  return {
+    url: localUrl(server.url),
+    bootstrapToken: boot.token,
+    adminUser: boot.user,
+    stop: async () => {
+      await server.close();
+      await store.close();
+    },
+  };
+}
+
+/** Keeps the process serving until SIGINT/SIGTERM, then shuts down cleanly. */
+export function stopOnSignal(server: RunningServer): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) {
+        process.exit(130); // a second Ctrl-C: do not wait any longer
+      }
+      stopping = true;
+      console.error('\nweft: shutting down…');
+      server.stop().then(resolve, (err: unknown) => {
+        console.error(`weft: error while shutting down: ${(err as Error).message}`);
+        resolve();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function portInUse(port: number, host: string): CliError {
+  return new CliError(`port ${port} on ${host} is already in use (another \`weft up\`?); choose another with --port`);
+}
+
+function assertPortFree(port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? portInUse(port, host) : err));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+function localUrl(url: string): string {
+  return url.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
+}
+
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be 0-65535, got "${value}"`, 2);
+  return n;
+}

@@ -1,0 +1,102 @@
+// `weft sim …`: the digital twin from the command line. `weft sim fill` runs the FGD paper's
+// fill experiment (allocation as arrivals reach `tune` × capacity) for policies × seeds.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { isPolicyName, POLICY_NAMES } from '../scheduler/index.js';
+import { loadNodes, loadPods, runGrid, summarise, writeFillReport, type Expected } from '../sim/index.js';
+import { parseCsv } from '../sim/csv.js';
+
+/** "42-51" → 42..51; "1,5,9" → [1,5,9]; "7" → [7]. */
+export function parseSeeds(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw new InvalidArgumentError(`"${part}" is not a seed or a range like 42-51`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a || b - a > 10_000) throw new InvalidArgumentError(`bad seed range "${part}"`);
+    for (let s = a; s <= b; s++) out.push(s);
+  }
+  return out;
+}
+
+function parsePolicies(text: string): string[] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of list) {
+    if (!isPolicyName(p)) throw new InvalidArgumentError(`unknown policy "${p}" (known: ${POLICY_NAMES.join(', ')})`);
+  }
+  if (list.length === 0) throw new InvalidArgumentError('no policy given');
+  return list;
+}
+
+function parseTune(text: string): number {
+  const v = Number(text);
+  if (!(v > 0 && v <= 10)) throw new InvalidArgumentError('tune must be a number in (0, 10]');
+  return v;
+}
+
+/** The FGD paper's policy ids as they appear in expected_alloc_summary.csv. */
+const PAPER_NAMES: Record<string, string> = {
+  Random: 'random',
+  DotProd: 'dot-product',
+  GpuClustering: 'gpu-clustering',
+  GpuPacking: 'gpu-packing',
+  BestFit: 'best-fit',
+  FGD: 'fgd',
+};
+
+/** Expected means for this workload from an expected_alloc_summary.csv, keyed by our policy names. */
+export function readExpected(path: string, podsFile: string): Record<string, Expected> {
+  const workload = basename(podsFile).replace(/\.[^.]+$/, '');
+  const out: Record<string, Expected> = {};
+  for (const row of parseCsv(readFileSync(path, 'utf8'))) {
+    if (row['workload'] !== workload) continue;
+    const ours = PAPER_NAMES[row['policy'] ?? ''];
+    if (ours) out[ours] = { alloc_at_100: Number(row['alloc_at_100_mean']), alloc_at_130: Number(row['alloc_at_130_mean']) };
+  }
+  return out;
+}
+
+function fillCommand(): Command {
+  return new Command('fill')
+    .description('fill experiment: allocation ratio as arrived GPU request grows to --tune × capacity')
+    .requiredOption('--nodes <file>', 'fleet: Alibaba node CSV or Weft fleet YAML')
+    .requiredOption('--pods <file>', 'workload: Alibaba pod CSV or Weft workload YAML')
+    .option('--policy <list>', `comma-separated policies (${POLICY_NAMES.join(', ')})`, parsePolicies, ['fgd', 'weft'])
+    .option('--seeds <list>', 'seeds, e.g. 42-51 or 1,2,3', parseSeeds, parseSeeds('42-51'))
+    .option('--tune <ratio>', 'arrived GPU request at the end, as a multiple of capacity', parseTune, 1.3)
+    .option('--out <dir>', 'output directory', 'sim-out')
+    .option('--workers <n>', 'worker threads (default: one per CPU)', (v) => Number(v))
+    .option('--expected <csv>', 'expected_alloc_summary.csv to compare against')
+    .action(async (o: { nodes: string; pods: string; policy: string[]; seeds: number[]; tune: number; out: string; workers?: number; expected?: string }) => {
+      const workload = { nodes: loadNodes(o.nodes), pods: loadPods(o.pods) };
+      const started = Date.now(); // progress display only; results never depend on it
+      const total = o.policy.length * o.seeds.length;
+      process.stderr.write(`weft sim fill: ${workload.nodes.length} nodes, ${workload.pods.length} pods, ${total} runs\n`);
+      const runs = await runGrid({
+        workload,
+        policies: o.policy,
+        seeds: o.seeds,
+        tune: o.tune,
+        workers: o.workers,
+        onProgress: (done, all, r) => {
+          const secs = ((Date.now() - started) / 1000).toFixed(1);
+          process.stderr.write(`[${done}/${all}] ${r.policy} seed ${r.seed}: alloc@100 ${r.columns[100]}% alloc@130 ${r.columns[130]}% (${secs}s)\n`);
+        },
+      });
+      const order = new Map(o.policy.map((p, i) => [p, i]));
+      const summaries = summarise(runs).sort((a, b) => order.get(a.policy)! - order.get(b.policy)!);
+      const expected = o.expected ? readExpected(o.expected, o.pods) : undefined;
+      const title = `${basename(o.pods)} on ${basename(o.nodes)} (tune ${o.tune}, seeds ${o.seeds[0]}–${o.seeds[o.seeds.length - 1]})`;
+      const files = writeFillReport(o.out, { title, nodesFile: o.nodes, podsFile: o.pods, tune: o.tune, summaries, runs, expected });
+      for (const s of summaries) {
+        process.stdout.write(`${s.policy.padEnd(15)} alloc@100 ${s.alloc_at_100.toFixed(2)}%  alloc@130 ${s.alloc_at_130.toFixed(2)}%\n`);
+      }
+      process.stderr.write(`wrote ${files.length} files to ${o.out}\n`);
+    });
+}
+
+export function simCommand(): Command {
+  return new Command('sim').description('simulate the scheduler on a fleet and workload (digital twin)').addCommand(fillCommand());
+}

@@ -1,0 +1,17 @@
+export { WeftClient } from './client.js';
+export type {
+  ClientOptions,
+  ListOptions,
+  ListResult,
+  ItemOptions,
+  ApplyAction,
+  ApplyResult,
+  TokenCreateRequest,
+  CreatedToken,
+  TokenInfo,
+  WhoAmI,
+} from './client.js';
+export { WeftApiError, WeftConnectionError, type ProblemDetails } from './errors.js';
+export { kindOf, resourcePath, UnknownKindError, MissingProjectError } from './paths.js';
+export { LAST_APPLIED_ANNOTATION, threeWayPatch, deepEqual } from './apply.js';
+export type { WatchEvent, WatchEventType, SyncEvent, WatchMessage, WatchOptions } from './watch.js';

@@ -1,0 +1,63 @@
+// What the CLI does without a server: clear messages, right exit codes, no stack traces.
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, sandbox, type Sandbox } from './helpers.js';
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((done) => srv.listen(0, '127.0.0.1', done));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((done) => srv.close(() => done()));
+  return port;
+}
+
+describe('weft without a server', () => {
+  let box: Sandbox;
+  beforeAll(() => {
+    assertBuilt();
+    box = sandbox();
+  });
+  afterAll(() => box.cleanup());
+
+  it('says the server cannot be reached', async () => {
+    const server = `http://127.0.0.1:${await closedPort()}`;
+    const res = await box.weft(['get', 'nodes'], { env: { WEFT_SERVER: server, WEFT_TOKEN: 'x' } });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(`error: cannot reach the Weft server at ${server}: connection refused (is \`weft up\` running?)\n`);
+  });
+
+  it('without any context, says how to get one', async () => {
+    const res = await box.weft(['get', 'nodes']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/run `weft up`, or `weft login SERVER --token TOKEN`/);
+  });
+
+  it('reports usage errors with exit code 2', async () => {
+    expect((await box.weft(['get'])).code).toBe(2);
+    expect((await box.weft(['frobnicate'])).code).toBe(2);
+    const help = await box.weft(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Exit codes:');
+  });
+
+  it('checks manifests before contacting the server', async () => {
+    const res = await box.weft(['apply', '-f', '-'], { input: 'kind: Job\nmetadata: { name: a\n' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^error: <stdin>:\d+:\d+: not valid YAML or JSON/);
+  });
+
+  it('manages contexts: login --no-verify, get-contexts, use-context, set-project', async () => {
+    expect((await box.weft(['login', 'http://weft.example:7070', '--token', 't1', '--no-verify', '--context', 'prod'])).code).toBe(0);
+    expect((await box.weft(['login', 'http://127.0.0.1:7070', '--token', 't2', '--no-verify'])).code).toBe(0);
+    const list = await box.weft(['config', 'get-contexts']);
+    expect(list.stdout).toMatch(/^\*\s+127\.0\.0\.1:7070\s+http:\/\/127\.0\.0\.1:7070\s*$/m);
+    expect(list.stdout).toMatch(/^\s+prod\s+http:\/\/weft\.example:7070\s*$/m);
+    expect((await box.weft(['config', 'use-context', 'prod'])).code).toBe(0);
+    expect((await box.weft(['config', 'set-project', 'vision'])).code).toBe(0);
+    expect((await box.weft(['login', '--list'])).stdout).toMatch(/^\*\s+prod\s+http:\/\/weft\.example:7070\s+vision$/m);
+    const missing = await box.weft(['config', 'use-context', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no context named "nope"/);
+  });
+});

@@ -1,0 +1,203 @@
+// apply / get / describe / delete / token through the real binary against a real `weft up`.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ROOT, assertBuilt, interrupt, sandbox, waitForOutput, weftUp, type Sandbox, type UpServer } from './helpers.js';
+
+const TOUR = join(ROOT, 'examples', 'tour');
+const MISTAKES = join(ROOT, 'examples', 'mistakes');
+
+interface Obj {
+  kind: string;
+  metadata: { name: string; project?: string; labels?: Record<string, string>; resourceVersion: string };
+  spec: Record<string, unknown>;
+}
+
+describe('weft resource commands', () => {
+  let box: Sandbox;
+  let up: UpServer;
+  beforeAll(async () => {
+    assertBuilt();
+    box = sandbox();
+    up = await weftUp(box);
+    const res = await box.weft(['apply', '-f', TOUR]);
+    expect(res.code, res.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    if (up) await interrupt(up.child);
+    box?.cleanup();
+  });
+
+  it('weft up printed the URL and a one-time admin token, saved as context "local"', () => {
+    expect(up.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(up.token).toMatch(/^weft_[A-Za-z0-9_-]{43}$/);
+    const cfgPath = box.env.WEFT_CONFIG!;
+    expect(statSync(cfgPath).mode & 0o777).toBe(0o600);
+    const cfg = parse(readFileSync(cfgPath, 'utf8')) as { currentContext: string; contexts: unknown[] };
+    expect(cfg.currentContext).toBe('local');
+    expect(cfg.contexts).toEqual([{ name: 'local', server: up.url, token: up.token }]);
+  });
+
+  it('applies the tour idempotently: a second apply changes nothing', async () => {
+    const res = await box.weft(['apply', '-f', TOUR]);
+    expect(res.code, res.stderr).toBe(0);
+    const lines = res.stdout.trim().split('\n');
+    expect(lines).toContain('job/train-resnet unchanged');
+    expect(lines).toContain('node/fra1-h100-01 unchanged');
+    expect(lines.every((l) => l.endsWith(' unchanged'))).toBe(true);
+  });
+
+  it('creates, configures and deletes from stdin; get shows each state', async () => {
+    const job = (replicas: number): string => `apiVersion: weft/v1
+kind: Job
+metadata: { name: smoke, labels: { purpose: smoke } }
+spec:
+  replicas: ${replicas}
+  resources: { gpu: { count: 1, models: [H100-80GB] } }
+`;
+    expect((await box.weft(['apply', '-p', 'vision', '-f', '-'], { input: job(1) })).stdout.trim()).toBe('job/smoke created');
+    expect((await box.weft(['apply', '-p', 'vision', '-f', '-'], { input: job(1) })).stdout.trim()).toBe('job/smoke unchanged');
+    expect((await box.weft(['apply', '-p', 'vision', '-f', '-'], { input: job(2) })).stdout.trim()).toBe('job/smoke configured');
+
+    const got = await box.weft(['get', 'job', 'smoke', '-p', 'vision', '-o', 'json']);
+    expect(got.code, got.stderr).toBe(0);
+    const obj = JSON.parse(got.stdout) as Obj;
+    expect(obj.spec.replicas).toBe(2);
+    expect(obj.metadata.project).toBe('vision');
+
+    const described = await box.weft(['describe', 'job', 'smoke']); // unique name: no -p needed
+    expect(described.code, described.stderr).toBe(0);
+    expect(described.stdout).toMatch(/^Name:\s+smoke$/m);
+    expect(described.stdout).toMatch(/^Project:\s+vision$/m);
+    expect(described.stdout).toMatch(/^\s+replicas: 2$/m);
+
+    const del = await box.weft(['delete', 'job', 'smoke', '-p', 'vision']);
+    expect(del.stdout.trim()).toBe('job/smoke deleted');
+    const gone = await box.weft(['get', 'job', 'smoke', '-p', 'vision']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/not found/);
+    expect((await box.weft(['delete', 'job', 'smoke', '-p', 'vision', '--ignore-not-found'])).code).toBe(0);
+  });
+
+  it('prints readable tables per kind', async () => {
+    const nodes = await box.weft(['get', 'nodes']);
+    expect(nodes.code, nodes.stderr).toBe(0);
+    const [header, ...rows] = nodes.stdout.trim().split('\n');
+    expect(header!.split(/\s{2,}/)).toEqual(['NAME', 'SITE', 'RACK', 'GPUS', 'STATE', 'AGE']);
+    expect(rows.find((r) => r.startsWith('fra1-h100-01'))!.split(/\s+/).slice(0, 5)).toEqual([
+      'fra1-h100-01',
+      'fra-1',
+      'fra1-r01',
+      '8xH100-80GB',
+      'Unknown',
+    ]);
+
+    const jobs = await box.weft(['get', 'jobs', '-A']);
+    expect(jobs.stdout.split('\n')[0]!.split(/\s{2,}/)).toEqual(['NAME', 'PROJECT', 'REPLICAS', 'GPUS', 'PHASE', 'AGE']);
+    expect(jobs.stdout).toMatch(/^train-resnet\s+vision\s+2\s+8\s+\S+/m);
+    expect(jobs.stdout).toMatch(/^notebook-carol\s+nlp\s+1\s+1x0\.25\s/m);
+
+    const wide = await box.weft(['get', 'nodes', '-o', 'wide']);
+    expect(wide.stdout.split('\n')[0]).toContain('NVLINK-DOMAIN');
+  });
+
+  it('scopes project-scoped kinds with -p and -A, and filters with -l', async () => {
+    const names = async (args: string[]): Promise<string[]> => (await box.weft([...args, '-o', 'name'])).stdout.trim().split('\n').sort();
+    expect(await names(['get', 'jobs', '-p', 'nlp'])).toEqual(['job/eval-llama', 'job/notebook-carol']);
+    expect(await names(['get', 'jobs', '-A'])).toEqual(['job/eval-llama', 'job/notebook-carol', 'job/train-resnet']);
+    expect(await names(['get', 'nodes', '-l', 'gpu=h100'])).toEqual(['node/fra1-h100-01', 'node/fra1-h100-02']);
+    expect(await names(['get', 'jobs', '-A', '-l', 'kind in (notebook,eval)'])).toEqual(['job/eval-llama', 'job/notebook-carol']);
+    const none = await box.weft(['get', 'jobs', '-p', 'weft-system']);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toContain('No jobs found in project weft-system.');
+  });
+
+  it('prints yaml and json that parse back', async () => {
+    const y = parse((await box.weft(['get', 'sites', '-o', 'yaml'])).stdout) as { kind: string; items: Obj[] };
+    expect(y.kind).toBe('List');
+    expect(y.items.map((i) => i.metadata.name).sort()).toEqual(['ams-1', 'fra-1']);
+    const j = JSON.parse((await box.weft(['get', 'project', 'vision', '-o', 'json'])).stdout) as Obj;
+    expect(j.kind).toBe('Project');
+    expect(j.metadata.labels).toEqual({ org: 'research' });
+  });
+
+  it('rejects a bad manifest with exit 1 and names the fields', async () => {
+    const res = await box.weft(['apply', '-f', join(MISTAKES, 'invalid-job.yaml')]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^\s+spec\.replicas: /m);
+    expect(res.stderr).toMatch(/^\s+spec\.resources\.mem: unknown field$/m);
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('rejects a job over quota, saying which resource and by how much', async () => {
+    const res = await box.weft(['apply', '-f', join(MISTAKES, 'over-quota.yaml')]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^error: job\/train-vit-huge .*\(QuotaExceeded\)$/m);
+    expect(res.stderr).toMatch(/^\s+spec\.resources\.gpu: quota exceeded for gpu H100-80GB: .*\(over by 24\)$/m);
+    expect((await box.weft(['get', 'job', 'train-vit-huge', '-p', 'vision'])).code).toBe(1);
+  });
+
+  it('reports unknown options with exit code 2 and unknown kinds with 1', async () => {
+    expect((await box.weft(['get', 'nodes', '--bogus'])).code).toBe(2);
+    const unknown = await box.weft(['get', 'gizmos']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown kind "gizmos"; known kinds: projects/);
+  });
+
+  it('creates tokens: the token is the last word, and it works', async () => {
+    const join = await box.weft(['token', 'create', '--join', '--expires', '1h']);
+    expect(join.code, join.stderr).toBe(0);
+    expect(join.stdout.trim().split(/\s+/).pop()).toMatch(/^weft_[A-Za-z0-9_-]{43}$/);
+
+    const alice = await box.weft(['token', 'create', '--user', 'alice', '--description', 'laptop']);
+    expect(alice.code, alice.stderr).toBe(0);
+    const token = alice.stdout.trim().split(/\s+/).pop()!;
+    const asAlice = { WEFT_SERVER: up.url, WEFT_TOKEN: token };
+    const mine = await box.weft(['get', 'jobs', '-A', '-o', 'name'], { env: asAlice });
+    expect(mine.stdout.trim()).toBe('job/train-resnet'); // alice sees only vision
+    const denied = await box.weft(['get', 'jobs', '-p', 'nlp'], { env: asAlice });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/\(Forbidden\)/);
+
+    const list = await box.weft(['token', 'list']);
+    const row = list.stdout.split('\n').find((l) => l.includes('laptop'))!;
+    const id = row.split(/\s+/)[0]!;
+    expect((await box.weft(['token', 'revoke', id])).stdout.trim()).toBe(`token ${id} revoked`);
+    const revoked = await box.weft(['get', 'jobs', '-A'], { env: asAlice });
+    expect(revoked.code).toBe(1);
+    expect(revoked.stderr).toMatch(/\(Unauthorized\)/);
+  });
+
+  it('watches: -w prints the list, then each change', async () => {
+    const watch = box.spawn(['get', 'jobs', '-p', 'vision', '-w']);
+    await waitForOutput(watch, /train-resnet/);
+    const seen = waitForOutput(watch, /^watched\s+vision\s+1\s+1\s/m);
+    const input = `kind: Job
+metadata: { name: watched, project: vision }
+spec: { resources: { gpu: { count: 1, models: [H100-80GB] } } }
+`;
+    expect((await box.weft(['apply', '-f', '-'], { input })).code).toBe(0);
+    await seen;
+    expect(await interrupt(watch)).toBe(0);
+    await box.weft(['delete', 'job', 'watched', '-p', 'vision']);
+  });
+
+  it('deletes what a manifest names with -f', async () => {
+    const file = join(MISTAKES, '..', 'tour', '70-jobs.yaml');
+    const del = await box.weft(['delete', '-f', file]);
+    expect(del.code, del.stderr).toBe(0);
+    expect(del.stdout.trim().split('\n').sort()).toEqual(['job/eval-llama deleted', 'job/notebook-carol deleted', 'job/train-resnet deleted']);
+    expect((await box.weft(['apply', '-f', file])).stdout).toContain('job/train-resnet created');
+  });
+
+  it('after a restart, weft up prints no new token and the saved credential still works', async () => {
+    expect(await interrupt(up.child)).toBe(0);
+    up = await weftUp(box);
+    expect(up.token).toBeUndefined();
+    expect(up.output).toContain('Using the existing admin credential saved as context "local"');
+    const res = await box.weft(['get', 'jobs', '-A', '-o', 'name']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('job/train-resnet');
+  });
+});
