@@ -42,6 +42,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     // Over-long names should get a 400 naming the field, not the router's bare 404.
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,
+    // On close, drop keep-alive sockets too: a client must not reuse a socket of a stopped server.
+    forceCloseConnections: true,
     // Malformed URLs (bad percent-encoding) are rejected by the router before any hook runs.
     frameworkErrors: (err, _req, reply) => sendProblem(reply, toProblem(err)),
   }) as unknown as FastifyInstance;

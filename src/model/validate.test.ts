@@ -63,3 +63,9 @@ describe('validateResource', () => {
     expect(() => validateResource(null)).toThrow(/JSON object/);
   });
 });
+
+describe('unknown fields', () => {
+  it('names an unknown key whose value is an object by the key itself', () => {
+    expect(issues(job({ replicas: 1, resources: { gpus: { count: 1 } } }))).toEqual(['spec.resources.gpus: unknown field']);
+  });
+});

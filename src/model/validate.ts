@@ -56,15 +56,10 @@ function describe(e: { type: ValueErrorType; message: string; schema: TSchema; v
 function issuesOf(check: TypeCheck<TSchema>, value: unknown): FieldIssue[] {
   const byField = new Map<string, FieldIssue>();
   for (const e of check.Errors(value)) {
-    let field = pathToField(e.path);
-    // Additional-property errors point at the parent; name the unknown key itself.
-    if (e.type === ValueErrorType.ObjectAdditionalProperties && e.value && typeof e.value === 'object') {
-      const allowed = new Set(Object.keys((e.schema as { properties?: object }).properties ?? {}));
-      const extra = Object.keys(e.value).filter((k) => !allowed.has(k));
-      for (const k of extra) {
-        const f = field === '(root)' ? k : `${field}.${k}`;
-        byField.set(f, { field: f, message: 'unknown field' });
-      }
+    const field = pathToField(e.path);
+    // TypeBox reports an unknown key at its own path, whatever its value.
+    if (e.type === ValueErrorType.ObjectAdditionalProperties) {
+      byField.set(field, { field, message: 'unknown field' });
       continue;
     }
     if (!byField.has(field)) byField.set(field, { field, message: describe(e) });
