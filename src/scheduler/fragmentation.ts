@@ -119,6 +119,15 @@ export class FragmentationMeasure {
     return f;
   }
 
+  /**
+   * Hook for measures that count more idle capacity as fragment than FGD does (see stranding.ts).
+   * Gets a node state (free CPU, GPU frees sorted ascending) and FGD's value for it; FGD itself
+   * returns that value unchanged. The result is memoised with the state, like FGD's.
+   */
+  protected extraFragment(_cpu: number, _g: Int32Array, _count: number, fgd: number): number {
+    return fgd;
+  }
+
   /** g[0..count) is scratch and may be reordered. */
   private fragOf(s: PerSnapshot, model: number, cpu: number, g: Int32Array, count: number): number {
     sortPrefix(g, count);
@@ -126,7 +135,7 @@ export class FragmentationMeasure {
     for (let j = 0; j < count; j++) key += `,${g[j]}`;
     const hit = s.memo.get(key);
     if (hit !== undefined) return hit;
-    const f = fragOfSorted(s.tables[model]!, cpu, g, count);
+    const f = this.extraFragment(cpu, g, count, fragOfSorted(s.tables[model]!, cpu, g, count));
     if (s.memo.size >= MEMO_LIMIT) s.memo.clear();
     s.memo.set(key, f);
     return f;

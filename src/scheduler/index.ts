@@ -10,3 +10,4 @@ export type { Filter } from './filters/filter.js';
 export { DEFAULT_FILTERS } from './filters/index.js';
 export { typicalPods, type PodShape, type TypicalPod } from './typical-pods.js';
 export { FragmentationMeasure } from './fragmentation.js';
+export { StrandingAwareFragmentation, cpuPerMilliGpu } from './stranding.js';

@@ -1,44 +1,32 @@
-// weft: FGD's fragmentation gradient with a CPU-stranding guard as the tie-breaker.
+// weft, our default policy: FGD's fragmentation gradient over a measure that also counts
+// CPU-stranded GPU capacity, with a best-fit tie-break for GPU shares.
 //
-// Why this shape. On the Alibaba trace FGD's integer score ties often, and the random tie-break
-// among near-equal nodes turned out to be worth keeping: every deterministic secondary key we
-// measured over FGD ties for GPU requests (exact real-valued fragmentation change, best-fit,
-// CPU/GPU balance) made results worse, the exact change by almost 6 pp, because it quietly
-// prefers emptier nodes. What FGD does miss is CPU-only work: its fragmentation change barely
-// moves when a CPU-only pod lands, so such pods go to a random tied node and, on CPU-heavy
-// workloads, use up CPU that the node's idle GPUs needed. weft breaks those ties towards nodes
-// that keep enough CPU for their idle GPUs, at the CPU-per-GPU ratio of the typical pods.
-//
-// The guard's weight (0.001 × 0–100) can never outweigh one step of the integer FGD score, so
-// weft only reorders FGD's ties; it uses nothing but the typical-pod distribution FGD is given.
-import { FragmentationMeasure } from './fragmentation.js';
-import { fgdGpu } from './gpu-pickers/fgd-gpu.js';
+// Why. Two changes to FGD, each aimed at GPU capacity FGD leaves idle on the Alibaba trace
+// (docs/benchmarks.md has the numbers):
+//  1. GPUs stranded by CPU. FGD rates each typical pod alone, so it lets CPU-only pods and
+//     CPU-heavy GPU pods drain a node's CPU while its GPUs are still idle; those GPUs then stay
+//     idle whatever arrives. The measure (stranding.ts) adds λ × the idle milli-GPU that the
+//     node's free CPU cannot feed at the typical CPU-per-GPU ratio, so the gradient steers both
+//     CPU-only and GPU pods away from stranding.
+//  2. Share placement among equals. FGD's integer score often rates several GPUs of a node the
+//     same and then takes the lowest index, whatever that leaves behind. Among equal scores weft
+//     takes the GPU the share fills most tightly, keeping larger holes for larger shares; the
+//     node's score carries the same key, so nodes tied on the integer score are ranked by it too.
+// Everything else is FGD's: the integer sigmoid score (whose ties hand many choices to the fixed
+// tie-break order, which we measured to be worth keeping), lowest-index whole GPUs, and only the
+// typical-pod distribution FGD is given — no per-trace constants, nothing about future arrivals.
+import { weftGpu } from './gpu-pickers/weft-gpu.js';
 import type { Policy } from './policy.js';
-import { cpuHeadroom } from './scorers/cpu-headroom.js';
-import { fgdScorer } from './scorers/fgd.js';
+import { weftScorer } from './scorers/weft.js';
+import { StrandingAwareFragmentation } from './stranding.js';
 import type { TypicalPod } from './typical-pods.js';
 
-/** Typical CPU per milli-GPU requested by GPU pods (0 when the workload has none). */
-export function cpuPerMilliGpu(typical: readonly TypicalPod[]): number {
-  let cpu = 0;
-  let gpu = 0;
-  for (const m of typical) {
-    if (m.gpuCount === 0) continue;
-    cpu += m.p * m.cpuMilli;
-    gpu += m.p * m.gpuCount * m.gpuMilli;
-  }
-  return gpu > 0 ? cpu / gpu : 0;
-}
-
 export function weftPolicy(typical: readonly TypicalPod[]): Policy {
-  const measure = new FragmentationMeasure(typical);
+  const measure = new StrandingAwareFragmentation(typical);
   return {
     name: 'weft',
-    scorers: [
-      { scorer: fgdScorer(measure), weight: 1 },
-      { scorer: cpuHeadroom(cpuPerMilliGpu(typical)), weight: 0.001 },
-    ],
-    sharePicker: fgdGpu(measure),
+    scorers: [{ scorer: weftScorer(measure), weight: 1 }],
+    sharePicker: weftGpu(measure),
     selection: 'max-score',
   };
 }
