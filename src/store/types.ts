@@ -69,7 +69,11 @@ export interface StoreTx {
 
 export interface Store extends StoreTx {
   readonly dialect: 'pglite' | 'postgres';
-  /** Runs fn in one transaction; everything it wrote commits together or not at all. */
+  /**
+   * Runs fn in one transaction; everything it wrote commits together or not at all. Like a
+   * retried database transaction, fn may run more than once (the store groups concurrent writes
+   * into one commit and re-runs them one by one if a neighbour fails): keep its effects inside tx.
+   */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Streams changes after opts.resourceVersion in order, each exactly once; GoneError if compacted. */
   watch(opts: WatchOptions): AsyncIterable<WatchEvent>;
@@ -77,7 +81,21 @@ export interface Store extends StoreTx {
   /** Drops change-log entries older than the newest `keep`; watches from before then get 410. */
   compact(keep: number): Promise<void>;
   tokens: TokenStore;
+  /**
+   * Becomes the leader for `name` among every process on this database, waiting (retrying) as
+   * long as another holds it; rejects when `signal` aborts first. The leadership's own signal
+   * aborts when it is lost (its database session ended) or released: the holder must stop acting
+   * as leader then. On the embedded engine the single process is always the leader.
+   */
+  acquireLeadership(name: string, signal: AbortSignal): Promise<Leadership>;
   close(): Promise<void>;
+}
+
+export interface Leadership {
+  /** Aborted when leadership is lost or released. */
+  readonly signal: AbortSignal;
+  /** Gives leadership up so another process can take it. */
+  release(): Promise<void>;
 }
 
 export type TokenKind = 'user' | 'join' | 'node';

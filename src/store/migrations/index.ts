@@ -1,0 +1,15 @@
+// Every schema migration, in order. Append only: a released migration is never edited, because
+// databases that already applied it would silently differ from new ones.
+import * as m001 from './001-initial.js';
+import * as m002 from './002-gpu-ledger.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, ...m001 },
+  { version: 2, ...m002 },
+];

@@ -1,0 +1,56 @@
+// Embedded engine: PostgreSQL compiled to WebAssembly, running in this process on one connection.
+// There is no other process to coordinate with, so the write lock is an in-process mutex and
+// commit notifications are plain function calls (made by the writer after commit).
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { Driver, Sql, WriteOutcome } from './driver.js';
+import { localLeadership } from './leadership.js';
+import { Mutex } from './mutex.js';
+
+type Queryable = Pick<PGlite, 'query' | 'exec'> | Transaction;
+
+function sqlOf(db: Queryable): Sql {
+  return {
+    async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      const res = await db.query<R>(text, params as unknown[]);
+      return res.rows;
+    },
+    async exec(text: string): Promise<void> {
+      await db.exec(text);
+    },
+  };
+}
+
+export async function openPGlite(dataDir: string | undefined): Promise<Driver> {
+  const db = dataDir && dataDir !== 'memory://' ? await PGlite.create(dataDir) : await PGlite.create();
+  const writeLock = new Mutex();
+  return {
+    dialect: 'pglite',
+    shared: false,
+    read: sqlOf(db),
+    writeTx<T>(fn: (sql: Sql, currentRv: bigint) => Promise<WriteOutcome<T>>): Promise<T> {
+      // PGlite's own transaction() already excludes other queries on its single connection; the
+      // mutex additionally keeps our write batches strictly FIFO.
+      return writeLock.run(() =>
+        db.transaction(async (tx) => {
+          const sql = sqlOf(tx);
+          const [row] = await sql.query<{ rv: string }>('SELECT rv::text AS rv FROM weft_state');
+          const out = await fn(sql, BigInt(row.rv));
+          if (out.lastRv !== undefined) await sql.query('UPDATE weft_state SET rv = $1::bigint', [out.lastRv.toString()]);
+          return out.value;
+        }),
+      );
+    },
+    withMigrationLock<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+      return writeLock.run(() => fn(sqlOf(db)));
+    },
+    acquireLeadership: localLeadership(),
+    async listen(): Promise<void> {
+      // Nothing to listen to: every commit happens in this process.
+    },
+    async close(): Promise<void> {
+      await writeLock.run(async () => {
+        if (!db.closed) await db.close();
+      });
+    },
+  };
+}

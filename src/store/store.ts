@@ -1,0 +1,129 @@
+// The Store: reads go straight to the engine, resource writes go through the serial writer, and
+// watches through the shared change feed. Both engines run this same code and the same SQL.
+import type { Resource, ResourceInput } from '../model/metadata.js';
+import { ValidationError } from '../model/errors.js';
+import { mapDbError, type Driver, type Sql } from './driver.js';
+import { ChangeFeed } from './feed.js';
+import { createResource, deleteResource, getInTx, getResource, listResources, updateResource, type WriteCtx } from './resources.js';
+import { sqlTokenStore } from './tokens.js';
+import type { Leadership, ListOptions, ListResult, ObjectKey, Store, StoreTx, TokenStore, WatchEvent, WatchOptions, WriteOptions } from './types.js';
+import { watchChanges } from './watch.js';
+import { SerialWriter } from './writer.js';
+
+async function mapped<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw mapDbError(e);
+  }
+}
+
+/** A StoreTx over one open write transaction: its reads see its own writes. */
+function txOver(ctx: WriteCtx): StoreTx {
+  return {
+    get: (key) => getInTx(ctx, key),
+    list: (kind, opts) => listResources(ctx.sql, kind, opts),
+    create: (input) => createResource(ctx, input),
+    update: (input, opts) => updateResource(ctx, input, opts),
+    delete: (key, opts) => deleteResource(ctx, key, opts),
+  };
+}
+
+export interface SqlStoreOptions {
+  driver: Driver;
+  now: () => Date;
+  log: (msg: string) => void;
+  /** Safety-net poll for commits by other processes (ms); only used on shared engines. */
+  pollMs?: number;
+  watchBuffer?: number;
+}
+
+export class SqlStore implements Store {
+  readonly dialect: 'pglite' | 'postgres';
+  readonly tokens: TokenStore;
+  private readonly driver: Driver;
+  private readonly read: Sql;
+  private readonly feed: ChangeFeed;
+  private readonly writer: SerialWriter;
+  private closing: Promise<void> | undefined;
+
+  constructor(opts: SqlStoreOptions) {
+    this.driver = opts.driver;
+    this.dialect = opts.driver.dialect;
+    this.read = opts.driver.read;
+    this.feed = new ChangeFeed({
+      sql: this.read,
+      pollMs: opts.driver.shared ? (opts.pollMs ?? 1000) : 0,
+      log: opts.log,
+      maxBuffered: opts.watchBuffer,
+    });
+    this.writer = new SerialWriter({ driver: opts.driver, now: opts.now, onCommit: () => this.feed.notify() });
+    this.tokens = sqlTokenStore(this.read, opts.now);
+  }
+
+  /** Starts following commits made by other processes (PostgreSQL). */
+  async start(): Promise<void> {
+    await this.driver.listen(() => this.feed.notify());
+  }
+
+  get(key: ObjectKey): Promise<Resource | undefined> {
+    return mapped(getResource(this.read, key));
+  }
+
+  list(kind: string, opts?: ListOptions): Promise<ListResult> {
+    return mapped(listResources(this.read, kind, opts));
+  }
+
+  create(input: ResourceInput): Promise<Resource> {
+    return this.writer.create(input, (ctx) => createResource(ctx, input));
+  }
+
+  update(input: ResourceInput, opts?: WriteOptions): Promise<Resource> {
+    return this.writer.write((ctx) => updateResource(ctx, input, opts));
+  }
+
+  delete(key: ObjectKey, opts?: WriteOptions): Promise<Resource> {
+    return this.writer.write((ctx) => deleteResource(ctx, key, opts));
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.writer.transaction((ctx) => fn(txOver(ctx)));
+  }
+
+  watch(opts: WatchOptions): AsyncIterable<WatchEvent> {
+    return watchChanges(this.feed, this.read, opts);
+  }
+
+  async currentResourceVersion(): Promise<string> {
+    const [row] = await mapped(this.read.query<{ rv: string }>('SELECT rv::text AS rv FROM weft_state', [], 'weft_state_rv'));
+    return row.rv;
+  }
+
+  async compact(keep: number): Promise<void> {
+    if (!Number.isInteger(keep) || keep < 0) throw ValidationError.field('keep', 'must be a non-negative integer');
+    await this.writer.transaction(async ({ sql, rv }) => {
+      // Everything up to and including `upTo` goes; with keep = 0 that is the whole log.
+      let upTo = rv.peek() - 1n;
+      if (keep > 0) {
+        const [row] = await sql.query<{ rv: string }>('SELECT c.rv::text AS rv FROM changes c ORDER BY c.rv DESC OFFSET $1 LIMIT 1', [keep]);
+        if (!row) return;
+        upTo = BigInt(row.rv);
+      }
+      await sql.query('DELETE FROM changes WHERE rv <= $1', [upTo.toString()]);
+      await sql.query('UPDATE weft_state SET compacted_rv = GREATEST(compacted_rv, $1::bigint)', [upTo.toString()]);
+    });
+  }
+
+  acquireLeadership(name: string, signal: AbortSignal): Promise<Leadership> {
+    return this.driver.acquireLeadership(name, signal);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.feed.close();
+      await this.writer.close();
+      await this.driver.close();
+    })();
+    return this.closing;
+  }
+}
