@@ -6,6 +6,7 @@ import { API_VERSION } from '../model/metadata.js';
 import { SYSTEM_PROJECT } from '../model/kinds/event.js';
 import type { UserSpec } from '../model/kinds/user.js';
 import type { Store, TokenKind, TokenRecord } from '../store/types.js';
+import type { PrincipalCache } from './auth-cache.js';
 import type { Principal } from './rbac.js';
 
 export const TOKEN_PREFIX = 'weft_';
@@ -44,23 +45,32 @@ export async function issueToken(
 }
 
 /** Resolves an Authorization header to a principal, or throws UnauthorizedError. */
-export async function authenticate(store: Store, header: string | undefined, now: Date = new Date()): Promise<Principal> {
+export async function authenticate(store: Store, header: string | undefined, now: Date = new Date(), cache?: PrincipalCache): Promise<Principal> {
   if (!header) throw new UnauthorizedError('missing Authorization header: send "Authorization: Bearer <token>"');
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) throw new UnauthorizedError('the Authorization header must be "Bearer <token>"');
   const token = m[1]!;
   // Malformed tokens are rejected without a database round trip.
   if (!TOKEN_RE.test(token)) throw new UnauthorizedError('invalid token');
-  const rec = await store.tokens.findByHash(hashToken(token));
+  const hash = hashToken(token);
+  const cached = cache?.get(hash, now.getTime());
+  if (cached) return cached;
+  const rec = await store.tokens.findByHash(hash);
   if (!rec) throw new UnauthorizedError('invalid or revoked token');
   if (rec.expiresAt && Date.parse(rec.expiresAt) <= now.getTime()) throw new UnauthorizedError('token expired');
   if (rec.kind === 'join') throw new UnauthorizedError('a join token can only be exchanged for a node token');
-  if (rec.kind === 'node') return { kind: 'node', name: rec.subject, roles: [], tokenId: rec.id };
+  if (rec.kind === 'node') {
+    const node: Principal = { kind: 'node', name: rec.subject, roles: [], tokenId: rec.id };
+    cache?.set(hash, node, now.getTime(), rec.expiresAt);
+    return node;
+  }
   const user = await store.get({ kind: 'User', name: rec.subject });
   if (!user) throw new UnauthorizedError(`user "${rec.subject}" no longer exists`);
   const spec = user.spec as unknown as UserSpec;
   if (spec.disabled) throw new UnauthorizedError(`user "${rec.subject}" is disabled`);
-  return { kind: 'user', name: rec.subject, roles: spec.roles ?? [], tokenId: rec.id };
+  const principal: Principal = { kind: 'user', name: rec.subject, roles: spec.roles ?? [], tokenId: rec.id };
+  cache?.set(hash, principal, now.getTime(), rec.expiresAt);
+  return principal;
 }
 
 async function createIfMissing(store: Store, kind: string, name: string, spec: Record<string, unknown>): Promise<void> {

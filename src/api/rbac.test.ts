@@ -36,6 +36,19 @@ describe('rbac', () => {
     expect(allowed(user('root', [{ role: 'admin' }]), 'status', 'Job', { project: 'a', name: 'j' })).toBe(true);
   });
 
+  it('Allocations: project roles read them, only cluster admins write them', () => {
+    for (const role of ['project-admin', 'member', 'viewer'] as const) {
+      const u = user('u', [{ role, project: 'a' }]);
+      expect(allowed(u, 'get', 'Allocation', { project: 'a', name: 'x' })).toBe(true);
+      expect(allowed(u, 'list', 'Allocation', { project: 'a' })).toBe(true);
+      for (const verb of ['create', 'update', 'patch', 'delete', 'status'] as const) {
+        expect(allowed(u, verb, 'Allocation', { project: 'a', name: 'x' }), `${role} ${verb}`).toBe(false);
+      }
+    }
+    const root = user('root', [{ role: 'admin' }]);
+    for (const verb of ['create', 'update', 'delete', 'status'] as const) expect(allowed(root, verb, 'Allocation', { project: 'a', name: 'x' })).toBe(true);
+  });
+
   it('narrows cross-project lists to readable projects, Projects and Users by name', () => {
     const v = user('v', [{ role: 'viewer', project: 'a' }]);
     expect(listScope(v, Job)).toEqual({ projects: ['a'] });

@@ -18,6 +18,9 @@ export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'd
 
 export type ProjectRole = 'project-admin' | 'member' | 'viewer';
 
+/** Project-scoped kinds that project roles may read but only cluster admins may write. */
+const ADMIN_WRITTEN_KINDS: ReadonlySet<string> = new Set(['Allocation']);
+
 const READ_VERBS: ReadonlySet<Verb> = new Set(['get', 'list', 'watch']);
 
 export function isRead(verb: Verb): boolean {
@@ -87,6 +90,8 @@ export function authorize(p: Principal, verb: Verb, def: KindDef, t: Target): vo
     const role = roleIn(p, t.project);
     if (read && (role || isClusterReader(p))) return;
     if (verb === 'status') deny(p, verb, def, t);
+    // Allocations are the scheduler's bindings: only it (and cluster admins) may write them.
+    if (ADMIN_WRITTEN_KINDS.has(def.kind)) deny(p, verb, def, t);
     if (role === 'project-admin' || (role === 'member' && isWorkloadKind(def))) return;
     deny(p, verb, def, t);
   }

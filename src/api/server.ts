@@ -3,6 +3,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createRequire } from 'node:module';
 import type { Store } from '../store/types.js';
+import { PrincipalCache } from './auth-cache.js';
 import { authenticate } from './auth.js';
 import { registerBodyParsers } from './body.js';
 import { buildOpenApi } from './openapi.js';
@@ -20,6 +21,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Interval of SSE keep-alive comments (default 15 s). */
   watchHeartbeatMs?: number;
+  /** How long an authenticated principal is reused without a database read (default 2 s; 0 = off). */
+  authCacheTtlMs?: number;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
@@ -54,6 +57,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     for (const close of [...hub.open]) close();
   });
 
+  const principals = new PrincipalCache(opts.authCacheTtlMs);
   registerProblemHandlers(app);
   registerBodyParsers(app);
 
@@ -61,7 +65,11 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC_PATHS.has(path)) return;
-    req.principal = await authenticate(store, req.headers.authorization);
+    req.principal = await authenticate(store, req.headers.authorization, new Date(), principals);
+  });
+  // Any write to tokens or users may change who is who: forget every cached principal.
+  app.addHook('onResponse', async (req) => {
+    if (req.method !== 'GET' && /^\/api\/v1\/(tokens|users)(\/|\?|$)/.test(req.url)) principals.clear();
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

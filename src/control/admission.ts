@@ -21,10 +21,12 @@ export async function admit(tx: StoreTx, def: KindDef, input: ResourceInput, old
   const projectSpec = project.spec as ProjectSpec;
   const spec = input.spec as unknown as WorkloadSpec;
   const oldSpec = old?.spec as WorkloadSpec | undefined;
+  applyKindDefaults(def.kind, spec);
   applyProjectDefaults(spec, projectSpec);
-  checkGang(spec);
+  checkReplicas(def.kind, spec);
   await checkReferences(tx, spec, oldSpec);
   checkPlacement(spec, projectSpec);
+  await resolvePlacement(tx, spec, projectSpec);
   if (projectSpec.quota && chargesQuota({ spec: input.spec, status: old?.status })) {
     const quota = projectSpec.quota;
     const inUse = await chargesInProject(tx, projectName, quota, { kind: def.kind, name: input.metadata.name });
@@ -34,9 +36,17 @@ export async function admit(tx: StoreTx, def: KindDef, input: ResourceInput, old
   return input;
 }
 
+/** A Job is one gang of `replicas`; a Service scales between min and max; others run one replica. */
+function applyKindDefaults(kind: string, spec: WorkloadSpec): void {
+  if (kind === 'Job') {
+    spec.replicas ??= 1;
+    if (typeof spec.replicas === 'number') spec.gang ??= { minAvailable: spec.replicas };
+  } else if (kind === 'Service') {
+    spec.replicas ??= { min: 1, max: 1 };
+  }
+}
+
 function applyProjectDefaults(spec: WorkloadSpec, project: ProjectSpec): void {
-  spec.replicas ??= 1;
-  spec.gang ??= { minAvailable: spec.replicas };
   const gpu = spec.resources?.gpu;
   spec.isolation ??= project.defaultIsolation ?? (!gpu ? 'shared' : 'share' in gpu ? 'shared' : 'mig' in gpu ? 'mig' : 'dedicated');
   if (spec.queue === undefined && project.defaultQueue !== undefined) spec.queue = project.defaultQueue;
@@ -49,9 +59,17 @@ function applyProjectDefaults(spec: WorkloadSpec, project: ProjectSpec): void {
   }
 }
 
-function checkGang(spec: WorkloadSpec): void {
-  const replicas = spec.replicas ?? 1;
-  if (spec.gang && spec.gang.minAvailable > replicas) {
+function checkReplicas(kind: string, spec: WorkloadSpec): void {
+  const r = spec.replicas;
+  if (typeof r === 'object' && r.min > r.max) {
+    throw ValidationError.field('spec.replicas.max', `must be at least spec.replicas.min (${r.min}), got ${r.max}`);
+  }
+  const rollout = (spec as { rollout?: { maxSurge?: number; maxUnavailable?: number } }).rollout;
+  if (kind === 'Service' && rollout && (rollout.maxSurge ?? 1) === 0 && (rollout.maxUnavailable ?? 0) === 0) {
+    throw ValidationError.field('spec.rollout', 'maxSurge and maxUnavailable cannot both be 0: a rolling update could never progress');
+  }
+  const replicas = typeof r === 'number' ? r : 1;
+  if (typeof r !== 'object' && spec.gang && spec.gang.minAvailable > replicas) {
     throw ValidationError.field('spec.gang.minAvailable', `must not exceed spec.replicas (${replicas}), got ${spec.gang.minAvailable}`);
   }
 }
@@ -76,6 +94,26 @@ function checkPlacement(spec: WorkloadSpec, project: ProjectSpec): void {
   if (bad.length > 0) {
     throw ValidationError.field('spec.placement.sites', `${bad.map((s) => `"${s}"`).join(', ')} not among the project's allowed sites (${allowed.join(', ')})`);
   }
+}
+
+/**
+ * Sovereignty: the scheduler only knows sites, so the project's allowed sites and any requested
+ * countries are resolved here into spec.placement.sites. A workload with no site that satisfies
+ * both is refused rather than left pending forever. Sites added later are not picked up by
+ * workloads admitted earlier; that errs on the side of never leaving the allowed jurisdiction.
+ */
+async function resolvePlacement(tx: StoreTx, spec: WorkloadSpec, project: ProjectSpec): Promise<void> {
+  const countries = spec.placement?.countries;
+  let sites = spec.placement?.sites ?? project.allowedSites;
+  if (countries && countries.length > 0) {
+    const { items } = await tx.list('Site');
+    const inCountries = items.filter((s) => countries.includes(String((s.spec as { country?: string }).country))).map((s) => s.metadata.name);
+    sites = sites ? sites.filter((s) => inCountries.includes(s)) : inCountries;
+    if (sites.length === 0) {
+      throw ValidationError.field('spec.placement.countries', `no allowed site is in ${countries.join(', ')}`);
+    }
+  }
+  if (sites) spec.placement = { ...spec.placement, sites: [...sites] };
 }
 
 function checkUser(spec: UserSpec): void {

@@ -4,7 +4,7 @@
 import { QuotaExceededError, type FieldIssue } from '../model/errors.js';
 import type { ResourceAmounts } from '../model/common.js';
 import { formatCpuMilli, formatMemoryBytes, parseCpuMilli, parseMemoryBytes } from '../model/quantity.js';
-import { gpuEquivalents, type WorkloadSpec } from './workload.js';
+import { chargedReplicas, gpuEquivalents, type WorkloadSpec } from './workload.js';
 
 export const ANY_GPU = '*';
 
@@ -23,7 +23,7 @@ export function quotaModels(quota: ResourceAmounts): string[] {
 /** What one workload is charged against `quota`. Only keys the quota constrains are returned. */
 export function chargesOf(spec: WorkloadSpec, quota: ResourceAmounts): Charges {
   const out: Charges = new Map();
-  const replicas = spec.replicas ?? 1;
+  const replicas = chargedReplicas(spec);
   const gpu = spec.resources?.gpu;
   if (quota.gpu && gpu) {
     const total = gpuEquivalents(gpu) * replicas;

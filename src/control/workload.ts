@@ -1,5 +1,5 @@
-// What admission, quota and RBAC need to know about workload kinds (Job today; Service,
-// DevEnvironment… later). A kind is a workload when its spec carries per-replica `resources`,
+// What admission, quota and RBAC need to know about workload kinds (Job, Service,
+// DevEnvironment, and whatever comes next). A kind is a workload when its spec carries per-replica `resources`,
 // so new workload kinds are covered without touching this file.
 import type { KindDef } from '../model/kind.js';
 import type { Resource } from '../model/metadata.js';
@@ -9,7 +9,8 @@ import { KINDS } from '../model/registry.js';
 
 /** The fields every workload spec shares (see model/workload.ts). */
 export interface WorkloadSpec {
-  replicas?: number;
+  /** A Job's gang size; a Service's {min, max}; absent for single-replica kinds. */
+  replicas?: number | { min: number; max: number };
   resources: ReplicaResources;
   gang?: { minAvailable: number };
   isolation?: Isolation;
@@ -25,6 +26,17 @@ export function isWorkloadKind(def: KindDef): boolean {
 }
 
 export const WORKLOAD_KINDS: readonly KindDef[] = KINDS.filter(isWorkloadKind);
+
+/**
+ * Replicas a workload may hold at once, as quota counts them: a Job's replicas, a Service's
+ * replicas.max (the most it may scale to; rollout surge is transient and not charged), 1 otherwise.
+ */
+export function chargedReplicas(spec: Pick<WorkloadSpec, 'replicas'>): number {
+  const r = spec.replicas;
+  if (typeof r === 'number') return r;
+  if (r && typeof r === 'object') return Math.max(r.max, r.min);
+  return 1;
+}
 
 const FINISHED_PHASES = new Set(['Succeeded', 'Failed']);
 

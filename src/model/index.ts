@@ -14,3 +14,6 @@ export { NodeSpec } from './kinds/node.js';
 export { UserSpec, Role, RoleBinding } from './kinds/user.js';
 export { JobSpec } from './kinds/job.js';
 export { EventSpec, SYSTEM_PROJECT } from './kinds/event.js';
+export { ServiceSpec } from './kinds/service.js';
+export { DevEnvironmentSpec } from './kinds/dev-environment.js';
+export * from './kinds/allocation.js';

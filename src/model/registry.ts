@@ -1,15 +1,25 @@
 // The kinds Weft knows. Everything generic (store, API routes, OpenAPI, CLI) is driven by this list.
 import type { KindDef } from './kind.js';
+import { AllocationKind } from './kinds/allocation.js';
+import { DevEnvironmentKind } from './kinds/dev-environment.js';
 import { EventKind } from './kinds/event.js';
 import { JobKind } from './kinds/job.js';
 import { NodeKind } from './kinds/node.js';
 import { PriorityClassKind } from './kinds/priority-class.js';
 import { ProjectKind } from './kinds/project.js';
+import { ServiceKind } from './kinds/service.js';
 import { QueueKind } from './kinds/queue.js';
 import { SiteKind } from './kinds/site.js';
 import { UserKind } from './kinds/user.js';
 
-export const KINDS: readonly KindDef[] = [ProjectKind, QueueKind, PriorityClassKind, SiteKind, NodeKind, UserKind, JobKind, EventKind];
+export const KINDS: readonly KindDef[] = [
+  ProjectKind, QueueKind, PriorityClassKind, SiteKind, NodeKind, UserKind,
+  JobKind,
+  ServiceKind,
+  DevEnvironmentKind,
+  AllocationKind,
+  EventKind,
+];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));
 const byName = new Map<string, KindDef>();

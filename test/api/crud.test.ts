@@ -14,6 +14,20 @@ const SAMPLES: Record<string, { spec: Record<string, unknown>; change: Record<st
   Node: { spec: { cpu: '64', memory: '512Gi', gpus: [{ index: 0, model: 'H100-80GB' }] }, change: { unschedulable: true } },
   User: { spec: { roles: [{ role: 'viewer' }] }, change: { displayName: 'Someone' } },
   Job: { spec: { resources: { cpu: '2', gpu: { count: 1 } } }, change: { replicas: 2 } },
+  Service: { spec: { replicas: { min: 1, max: 2 }, port: 8000, resources: { gpu: { count: 1 } } }, change: { replicas: { min: 2, max: 4 } } },
+  DevEnvironment: { spec: { idleTimeoutSeconds: 3600, resources: { gpu: { share: 0.25 } } }, change: { suspend: true } },
+  Allocation: {
+    spec: {
+      workload: { kind: 'Job', name: 'x', uid: '00000000-0000-0000-0000-000000000001' },
+      replica: 0,
+      attempt: 0,
+      node: 'crud-node',
+      gpus: [{ index: 0, model: 'H100-80GB', milli: 1000 }],
+      cpuMilli: 1000,
+      memoryBytes: 0,
+    },
+    change: { gpus: [{ index: 1, model: 'H100-80GB', milli: 1000 }] },
+  },
   Event: { spec: { type: 'Normal', reason: 'Tested', message: 'hello', involvedObject: { kind: 'Job', name: 'x' } }, change: { message: 'hello again' } },
 };
 

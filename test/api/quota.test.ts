@@ -56,6 +56,18 @@ describe('quota', () => {
     expect((await h.call('PATCH', '/api/v1/projects/q3/jobs/grow', { body: { spec: { replicas: 1, gang: { minAvailable: 1 } } } })).status).toBe(200);
   });
 
+  it('charges a Service at replicas.max and a DevEnvironment as one replica', async () => {
+    await mustCreate(h, '/api/v1/projects', project('q-svc', { quota: { gpu: { '*': 8 } } }));
+    const svc = (name: string, min: number, max: number) => ({ kind: 'Service', metadata: { name }, spec: { replicas: { min, max }, resources: { gpu: { count: 2 } } } });
+    await mustCreate(h, '/api/v1/projects/q-svc/services', svc('a', 1, 3));
+    const r = await h.call('POST', '/api/v1/projects/q-svc/services', { body: svc('b', 1, 2) });
+    expect(r.status).toBe(403);
+    expect(r.body.detail).toContain('requested 4, in use 6, quota 8 (over by 2)');
+    const dev = { kind: 'DevEnvironment', metadata: { name: 'nb' }, spec: { resources: { gpu: { count: 2 } } } };
+    await mustCreate(h, '/api/v1/projects/q-svc/devenvironments', dev);
+    expect((await h.call('POST', '/api/v1/projects/q-svc/devenvironments', { body: { ...dev, metadata: { name: 'nb2' } } })).status).toBe(403);
+  });
+
   it('charges CPU and memory as replicas × request', async () => {
     await mustCreate(h, '/api/v1/projects', project('q4', { quota: { cpu: '64', memory: '256Gi' } }));
     await mustCreate(h, '/api/v1/projects/q4/jobs', job('cpu1', { replicas: 2, resources: { cpu: '16', memory: '64Gi' } }));
@@ -126,9 +138,38 @@ describe('admission checks', () => {
     expect(site.body.issues[0].field).toBe('spec.placement.sites');
   });
 
+  it('resolves allowed sites and requested countries into placement sites', async () => {
+    for (const [name, country] of [['fra', 'DE'], ['par', 'FR'], ['ams', 'NL']] as const) {
+      await mustCreate(h, '/api/v1/sites', { kind: 'Site', metadata: { name }, spec: { country } });
+    }
+    const inherited = await mustCreate(h, '/api/v1/projects/adm/jobs', job('sov1'));
+    expect(inherited.spec.placement).toEqual({ sites: ['fra'] });
+    await mustCreate(h, '/api/v1/projects', project('sov', {}));
+    const byCountry = await mustCreate(h, '/api/v1/projects/sov/jobs', job('sov2', { placement: { countries: ['FR', 'NL'] } }));
+    expect([...byCountry.spec.placement.sites].sort()).toEqual(['ams', 'par']);
+    const outside = await h.call('POST', '/api/v1/projects/adm/jobs', { body: job('sov3', { placement: { countries: ['FR'] } }) });
+    expect(outside.status).toBe(422);
+    expect(outside.body.issues[0].field).toBe('spec.placement.countries');
+  });
+
   it('defaults isolation from the project and the gang from replicas', async () => {
     const j = await mustCreate(h, '/api/v1/projects/adm/jobs', job('dflt', { replicas: 4 }));
     expect(j.spec).toMatchObject({ isolation: 'exclusive-node', gang: { minAvailable: 4 }, replicas: 4 });
+  });
+
+  it('defaults and checks Services and DevEnvironments', async () => {
+    const s = await mustCreate(h, '/api/v1/projects/adm/services', { kind: 'Service', metadata: { name: 'svc' }, spec: { resources: { gpu: { count: 1 } } } });
+    expect(s.spec).toMatchObject({ replicas: { min: 1, max: 1 }, isolation: 'exclusive-node' });
+    expect(s.spec.gang).toBeUndefined();
+    const inverted = await h.call('POST', '/api/v1/projects/adm/services', { body: { kind: 'Service', metadata: { name: 'inv' }, spec: { replicas: { min: 3, max: 2 }, resources: {} } } });
+    expect(inverted.status).toBe(422);
+    expect(inverted.body.issues[0].field).toBe('spec.replicas.max');
+    const stuck = await h.call('POST', '/api/v1/projects/adm/services', { body: { kind: 'Service', metadata: { name: 'stuck' }, spec: { rollout: { maxSurge: 0, maxUnavailable: 0 }, resources: {} } } });
+    expect(stuck.status).toBe(422);
+    expect(stuck.body.issues[0].field).toBe('spec.rollout');
+    const d = await mustCreate(h, '/api/v1/projects/adm/devenvironments', { kind: 'DevEnvironment', metadata: { name: 'dev' }, spec: { resources: {} } });
+    expect(d.spec.replicas).toBeUndefined();
+    expect(d.spec.gang).toBeUndefined();
   });
 
   it('requires a project for project-bound roles', async () => {

@@ -90,6 +90,26 @@ describe('tenancy matrix', () => {
   }
 });
 
+describe('other workload kinds', () => {
+  it('members write Services and DevEnvironments in their project like Jobs, but never Allocations', async () => {
+    const token = tokens.member;
+    const svc = { kind: 'Service', metadata: { name: 'm-svc' }, spec: { replicas: { min: 1, max: 2 }, resources: { gpu: { count: 1 } } } };
+    const dev = { kind: 'DevEnvironment', metadata: { name: 'm-dev' }, spec: { resources: { gpu: { share: 0.5 } } } };
+    for (const [plural, body] of [['services', svc], ['devenvironments', dev]] as const) {
+      expect((await h.call('POST', `/api/v1/projects/own/${plural}`, { token, body })).status).toBe(201);
+      expect((await h.call('PATCH', `/api/v1/projects/own/${plural}/${body.metadata.name}`, { token, body: { metadata: { labels: { by: 'member' } } } })).status).toBe(200);
+      expect((await h.call('DELETE', `/api/v1/projects/own/${plural}/${body.metadata.name}`, { token })).status).toBe(200);
+      expect((await h.call('POST', `/api/v1/projects/other/${plural}`, { token, body })).status).toBe(403);
+    }
+    const alloc = {
+      kind: 'Allocation',
+      metadata: { name: 'm-alloc' },
+      spec: { workload: { kind: 'Job', name: 'x', uid: 'u' }, replica: 0, attempt: 0, node: 'n', gpus: [], cpuMilli: 0, memoryBytes: 0 },
+    };
+    expect((await h.call('POST', '/api/v1/projects/own/allocations', { token, body: alloc })).status).toBe(403);
+  });
+});
+
 describe('cross-project reads', () => {
   const visible: Record<Who, string[]> = {
     admin: ['other', 'own', 'weft-system'],

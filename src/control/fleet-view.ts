@@ -1,0 +1,206 @@
+// The scheduling loop's picture of the fleet: Nodes and active Allocations as the watch delivers
+// them, folded into a scheduler Snapshot incrementally. Allocation changes are applied to the
+// live snapshot (assume / release); only a change to a node's hardware or the node set rebuilds
+// it. The snapshot is always "the nodes, minus what the active allocations hold".
+import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
+import type { NodeSpec } from '../model/kinds/node.js';
+import type { Resource } from '../model/metadata.js';
+import { parseCpuMilli, parseMemoryBytes } from '../model/quantity.js';
+import { GPU_MILLI, Snapshot, type NodeDelta, type NodeInput } from '../scheduler/index.js';
+import { NO_SHAPE, SHAPE_MANY, SHAPE_MIG, SHAPE_SHARE } from '../scheduler/snapshot.js';
+
+const TERMINAL = new Set(['Succeeded', 'Failed', 'Lost', 'Preempted', 'Stopped']);
+const UNSCHEDULABLE_STATES = new Set(['NotReady', 'Cordoned', 'Draining']);
+
+/** Active = holds resources; an allocation with no phase yet is Bound (the ledger's rule too). */
+export function allocationActive(a: Resource): boolean {
+  const p = a.status?.phase;
+  return !(typeof p === 'string' && TERMINAL.has(p));
+}
+
+export function nodeSchedulable(n: Resource): boolean {
+  const spec = n.spec as unknown as NodeSpec;
+  const state = n.status?.state;
+  return spec.unschedulable !== true && !(typeof state === 'string' && UNSCHEDULABLE_STATES.has(state));
+}
+
+type NodeGpu = NonNullable<NodeSpec['gpus']>[number];
+
+interface NodeEntry {
+  obj: Resource;
+  /** GPUs by position in the snapshot (sorted by index). */
+  gpus: NodeGpu[];
+  /** Hardware fingerprint: a change rebuilds the snapshot. */
+  shape: string;
+}
+
+const keyOf = (o: Resource): string => `${o.metadata.project ?? ''}/${o.metadata.name}`;
+
+export class FleetView {
+  private readonly nodes = new Map<string, NodeEntry>();
+  private readonly active = new Map<string, Resource>();
+  private readonly byWorkload = new Map<string, Set<string>>();
+  /** Newest resourceVersion seen per object (deleted ones too, until the catch-up is over). */
+  private readonly seen = new Map<string, bigint>();
+  private snap: Snapshot | undefined;
+  private nodeIndex = new Map<string, number>();
+
+  constructor(private readonly log: (msg: string) => void = () => undefined) {}
+
+  /** The snapshot to schedule on (rebuilt only when the node set or a node's hardware changed). */
+  snapshot(): Snapshot {
+    if (!this.snap) this.rebuild();
+    return this.snap!;
+  }
+
+  /** Node name at a snapshot index → its GPUs, for writing Allocation.spec.gpus. */
+  gpusOf(nodeName: string): readonly NodeGpu[] {
+    return this.nodes.get(nodeName)?.gpus ?? [];
+  }
+
+  nodeObject(nodeName: string): Resource | undefined {
+    return this.nodes.get(nodeName)?.obj;
+  }
+
+  /** Active allocations owned by the workload with this uid. */
+  activeFor(uid: string): Resource[] {
+    const keys = this.byWorkload.get(uid);
+    return keys ? [...keys].map((k) => this.active.get(k)!).filter(Boolean) : [];
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /** False when `obj` is not newer than what this view already holds (a replay). */
+  private fresh(kind: string, obj: Resource): boolean {
+    const id = `${kind}|${keyOf(obj)}`;
+    const rv = BigInt(obj.metadata.resourceVersion);
+    const old = this.seen.get(id);
+    if (old !== undefined && rv <= old) return false;
+    this.seen.set(id, rv);
+    return true;
+  }
+
+  /** Forgets deleted objects' versions once the watch is past every list (no replays remain). */
+  forgetTombstones(): void {
+    for (const id of [...this.seen.keys()]) {
+      const [kind, key] = id.split('|') as [string, string];
+      if (kind === 'Node' ? !this.nodes.has(key.slice(1)) : !this.active.has(key)) this.seen.delete(id);
+    }
+  }
+
+  applyNode(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Resource): boolean {
+    if (!this.fresh('Node', obj)) return false;
+    const name = obj.metadata.name;
+    if (type === 'DELETED') {
+      if (this.nodes.delete(name)) this.snap = undefined;
+      return true;
+    }
+    const spec = obj.spec as unknown as NodeSpec;
+    const gpus = [...(spec.gpus ?? [])].sort((a, b) => a.index - b.index);
+    const shape = JSON.stringify([spec.cpu, spec.memory, gpus, spec.site ?? '', spec.rack ?? '', spec.nvlinkDomain ?? '']);
+    const old = this.nodes.get(name);
+    this.nodes.set(name, { obj, gpus, shape });
+    if (!old || old.shape !== shape) this.snap = undefined;
+    else if (this.snap) this.snap.schedulable[this.nodeIndex.get(name)!] = nodeSchedulable(obj) ? 1 : 0;
+    return true;
+  }
+
+  applyAllocation(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Resource): boolean {
+    if (!this.fresh('Allocation', obj)) return false;
+    const key = keyOf(obj);
+    const old = this.active.get(key);
+    if (old) this.remove(key, old);
+    if (type !== 'DELETED' && allocationActive(obj)) this.add(key, obj);
+    return true;
+  }
+
+  private add(key: string, a: Resource): void {
+    this.active.set(key, a);
+    const uid = (a.spec as unknown as AllocationSpec).workload.uid;
+    let set = this.byWorkload.get(uid);
+    if (!set) this.byWorkload.set(uid, (set = new Set()));
+    set.add(key);
+    if (this.snap && !this.change(a, 'assume')) this.snap = undefined;
+  }
+
+  private remove(key: string, a: Resource): void {
+    this.active.delete(key);
+    const uid = (a.spec as unknown as AllocationSpec).workload.uid;
+    const set = this.byWorkload.get(uid);
+    set?.delete(key);
+    if (set && set.size === 0) this.byWorkload.delete(uid);
+    if (this.snap && !this.change(a, 'release')) this.snap = undefined;
+  }
+
+  /** Applies one allocation to the snapshot; false (nothing changed) when it does not fit the picture. */
+  private change(a: Resource, how: 'assume' | 'release'): boolean {
+    const snap = this.snap!;
+    const spec = a.spec as unknown as AllocationSpec;
+    const n = this.nodeIndex.get(spec.node);
+    if (n === undefined) return true; // not a node we schedule on: nothing to account
+    const delta = this.deltaOf(snap, n, spec);
+    if (!delta) return false;
+    for (let i = 0; i < delta.gpus.length && delta.migMask === 0; i++) {
+      const after = snap.gpuFree[delta.gpus[i]!]! + (how === 'assume' ? -delta.milliPerGpu : delta.milliPerGpu);
+      if (after < 0 || after > GPU_MILLI) return false;
+    }
+    snap[how](n, delta);
+    snap.commit(); // watch-fed changes are never rolled back: keep the journal empty
+    return true;
+  }
+
+  private deltaOf(snap: Snapshot, n: number, spec: AllocationSpec): NodeDelta | undefined {
+    const entry = this.nodes.get(spec.node)!;
+    const gpus: number[] = [];
+    let milli = 0;
+    let migMask = 0;
+    for (const g of spec.gpus as AllocatedGpu[]) {
+      const pos = entry.gpus.findIndex((x) => x.index === g.index);
+      if (pos < 0) return undefined;
+      gpus.push(snap.gpuStart[n]! + pos);
+      if (g.mig) migMask = ((1 << g.mig.size) - 1) << g.mig.start;
+      else milli = g.milli;
+    }
+    const shapeClass =
+      gpus.length === 0 ? NO_SHAPE : migMask !== 0 ? SHAPE_MIG : milli < GPU_MILLI ? SHAPE_SHARE : gpus.length <= 8 ? gpus.length : SHAPE_MANY;
+    return { cpuMilli: spec.cpuMilli, memoryBytes: spec.memoryBytes, gpus, milliPerGpu: migMask !== 0 ? 0 : milli, migMask, shapeClass };
+  }
+
+  private rebuild(): void {
+    const inputs: NodeInput[] = [];
+    this.nodeIndex = new Map();
+    for (const [name, e] of this.nodes) {
+      const spec = e.obj.spec as unknown as NodeSpec;
+      let cpuMilli = 0;
+      let memoryBytes = 0;
+      try {
+        cpuMilli = parseCpuMilli(spec.cpu);
+        memoryBytes = parseMemoryBytes(spec.memory);
+      } catch {
+        this.log(`scheduler: node ${name} has unreadable cpu/memory; not scheduling on it`);
+        continue;
+      }
+      const input: NodeInput = {
+        name,
+        cpuMilli,
+        memoryBytes,
+        gpus: e.gpus.length,
+        schedulable: nodeSchedulable(e.obj),
+        migGpus: e.gpus.flatMap((g, i) => (g.migEnabled ? [i] : [])),
+      };
+      // A host is assumed to carry one GPU model (the first GPU's).
+      if (e.gpus.length > 0) input.gpuModel = e.gpus[0]!.model;
+      if (spec.site) input.site = spec.site;
+      if (spec.rack) input.rack = spec.rack;
+      if (spec.nvlinkDomain) input.nvlinkDomain = spec.nvlinkDomain;
+      this.nodeIndex.set(name, inputs.length);
+      inputs.push(input);
+    }
+    this.snap = new Snapshot(inputs);
+    for (const a of this.active.values()) {
+      if (!this.change(a, 'assume')) this.log(`scheduler: allocation ${keyOf(a)} does not fit its node's free capacity; ignored in the snapshot`);
+    }
+  }
+}

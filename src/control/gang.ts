@@ -1,0 +1,60 @@
+// Workload spec → the scheduler's request shapes. Every workload kind reduces to a gang of
+// identical replicas (DESIGN §3); this is the one place its quantities become scheduler numbers.
+import type { GpuRequest, ReplicaResources as SpecResources } from '../model/workload.js';
+import { parseCpuMilli, parseMemoryBytes } from '../model/quantity.js';
+import type { GangRequest, GpuDemand, ReplicaResources } from '../scheduler/types.js';
+import type { PodShape } from '../scheduler/typical-pods.js';
+import type { PlacementDemand } from './workloads/types.js';
+
+/** A share as milli-GPU: 0.25 → 250; never 0 (a share asks for something) and at most one GPU. */
+export function shareToMilli(share: number): number {
+  return Math.min(1000, Math.max(1, Math.round(share * 1000)));
+}
+
+export function gpuDemand(gpu: GpuRequest | undefined): GpuDemand {
+  if (!gpu) return { kind: 'none' };
+  if ('count' in gpu) return gpu.count > 0 ? { kind: 'whole', count: gpu.count } : { kind: 'none' };
+  if ('share' in gpu) return { kind: 'share', milli: shareToMilli(gpu.share) };
+  return { kind: 'mig', profile: gpu.mig };
+}
+
+/** Per-replica resources of a workload spec, in scheduler units. */
+export function replicaResources(res: SpecResources | undefined): ReplicaResources {
+  const out: ReplicaResources = {
+    cpuMilli: res?.cpu !== undefined ? parseCpuMilli(res.cpu, 'spec.resources.cpu') : 0,
+    memoryBytes: res?.memory !== undefined ? parseMemoryBytes(res.memory, 'spec.resources.memory') : 0,
+    gpu: gpuDemand(res?.gpu),
+  };
+  if (res?.gpu?.models && res.gpu.models.length > 0) out.gpuModels = [...res.gpu.models];
+  return out;
+}
+
+/** Priority of a workload: its class's value, else the global default class's, else 0. */
+export function priorityValue(className: string | undefined, classes: ReadonlyMap<string, number>, globalDefault = 0): number {
+  if (className === undefined) return globalDefault;
+  return classes.get(className) ?? globalDefault;
+}
+
+/** The scheduler's gang for one demand; `id` ties decisions back to it. */
+export function gangRequest(id: string, d: PlacementDemand): GangRequest {
+  const g: GangRequest = {
+    id,
+    resources: d.resources,
+    replicas: d.replicas.length,
+    minAvailable: Math.min(d.minAvailable, d.replicas.length),
+    priority: d.priority,
+    submittedAt: d.pendingSince,
+  };
+  if (d.topology) g.topology = d.topology;
+  if (d.sites && d.sites.length > 0) g.sites = d.sites;
+  return g;
+}
+
+/** The request shape FGD-style policies learn their typical-pod distribution from (MIG is not a shape there). */
+export function podShape(r: ReplicaResources): PodShape {
+  const g = r.gpu;
+  const models = r.gpuModels ?? [];
+  if (g.kind === 'whole') return { cpuMilli: r.cpuMilli, gpuMilli: 1000, gpuCount: g.count, gpuModels: models };
+  if (g.kind === 'share') return { cpuMilli: r.cpuMilli, gpuMilli: g.milli, gpuCount: 1, gpuModels: models };
+  return { cpuMilli: r.cpuMilli, gpuMilli: 0, gpuCount: 0, gpuModels: models };
+}

@@ -1,0 +1,144 @@
+// Turning one cycle's decisions into store writes: Allocation resources for placed gangs plus the
+// workload's new status, and "why pending" for the rest. Everything for one workload is guarded by
+// the workload's resourceVersion: if it changed since the loop read it, that workload is skipped
+// this cycle (never half-written). The GPU ledger (store migration 002) refuses any allocation
+// that would double-book, whatever this code computed.
+import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
+import { migProfileOn, migProfileShape } from '../model/gpu-catalog.js';
+import type { Resource, ResourceInput } from '../model/metadata.js';
+import type { ReplicaPlacement, UnplacedReplica } from '../scheduler/index.js';
+import type { StoreTx } from '../store/types.js';
+import { recordEvent } from './events.js';
+import type { FleetView } from './fleet-view.js';
+import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
+
+export const LABEL_WORKLOAD_KIND = 'weft.dev/workload-kind';
+export const LABEL_WORKLOAD = 'weft.dev/workload';
+export const LABEL_ATTEMPT = 'weft.dev/attempt';
+export const LABEL_NODE = 'weft.dev/node';
+
+/** `<workload>-a<attempt>-r<replica>`, shortened (with a stable hash) to fit a 63-character name. */
+export function allocationName(workload: string, attempt: number, replica: number): string {
+  const suffix = `-a${attempt}-r${replica}`;
+  if (workload.length + suffix.length <= 63) return `${workload}${suffix}`;
+  let h = 0;
+  for (const c of workload) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
+  const tag = `-${h.toString(36)}`;
+  return `${workload.slice(0, 63 - suffix.length - tag.length).replace(/-+$/, '')}${tag}${suffix}`;
+}
+
+function allocatedGpus(fleet: FleetView, p: ReplicaPlacement, d: PlacementDemand): AllocatedGpu[] {
+  const gpus = fleet.gpusOf(p.nodeName);
+  const g = d.resources.gpu;
+  return p.gpus.map((pos) => {
+    const hw = gpus[pos]!;
+    const out: AllocatedGpu = { index: hw.index, model: hw.model, milli: 1000 };
+    if (hw.uuid) out.uuid = hw.uuid;
+    if (g.kind === 'share') out.milli = g.milli;
+    if (g.kind === 'mig') {
+      const geom = migProfileOn(hw.model, g.profile) ?? migProfileShape(g.profile);
+      const size = geom?.width ?? 1;
+      out.mig = { profile: g.profile, start: p.migStart ?? 0, size };
+      out.milli = Math.max(1, Math.min(1000, Math.round(((geom?.computeSlices ?? 1) * 1000) / 7)));
+    }
+    return out;
+  });
+}
+
+export function allocationFor(fleet: FleetView, d: PlacementDemand, p: ReplicaPlacement): ResourceInput {
+  const w = d.workload;
+  const replica = d.replicas[p.replica]!;
+  const node = fleet.nodeObject(p.nodeName);
+  const provider = (node?.spec as { provider?: string } | undefined)?.provider;
+  const spec: AllocationSpec = {
+    workload: { kind: w.kind as AllocationSpec['workload']['kind'], name: w.metadata.name, uid: w.metadata.uid },
+    replica,
+    attempt: d.attempt,
+    node: p.nodeName,
+    gpus: allocatedGpus(fleet, p, d),
+    cpuMilli: d.resources.cpuMilli,
+    memoryBytes: d.resources.memoryBytes,
+    isolation: d.isolation,
+  };
+  if (provider) spec.provider = provider;
+  return {
+    apiVersion: 'weft/v1',
+    kind: 'Allocation',
+    metadata: {
+      name: allocationName(w.metadata.name, d.attempt, replica),
+      project: w.metadata.project,
+      labels: {
+        [LABEL_WORKLOAD_KIND]: w.kind,
+        [LABEL_WORKLOAD]: w.metadata.name,
+        [LABEL_ATTEMPT]: String(d.attempt),
+        [LABEL_NODE]: p.nodeName,
+      },
+    },
+    spec: spec as unknown as Record<string, unknown>,
+  };
+}
+
+export interface Bind {
+  demand: PlacementDemand;
+  adapter: WorkloadAdapter;
+  allocations: ResourceInput[];
+}
+
+export interface Explain {
+  demand: PlacementDemand;
+  unplaced: UnplacedReplica[];
+}
+
+export interface CommitResult {
+  /** Workloads written, by key, as stored now. */
+  workloads: Resource[];
+  allocations: Resource[];
+  /** Workloads skipped because they changed since the loop read them. */
+  skipped: number;
+  /** Workloads whose allocations were created. */
+  bound: number;
+}
+
+const keyOfWorkload = (w: Resource) => ({ kind: w.kind, project: w.metadata.project, name: w.metadata.name });
+
+/** Reasons of a pending gang, merged over its unplaced replicas. */
+export function pendingReasons(unplaced: readonly UnplacedReplica[]): { message: string; reasons: Record<string, number> } {
+  const reasons: Record<string, number> = {};
+  for (const u of unplaced) for (const [k, v] of Object.entries(u.rejected)) reasons[k] = Math.max(reasons[k] ?? 0, v ?? 0);
+  const message = unplaced[0]?.message ?? 'waiting for capacity';
+  return { message, reasons };
+}
+
+/** Whether writing "why pending" would change what the workload already says. */
+export function explanationChanged(d: Explain): boolean {
+  const cur = d.demand.workload.status?.scheduling as { message?: string } | undefined;
+  return cur?.message !== pendingReasons(d.unplaced).message;
+}
+
+export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains: readonly Explain[], now: Date): Promise<CommitResult> {
+  const out: CommitResult = { workloads: [], allocations: [], skipped: 0, bound: 0 };
+  for (const b of binds) {
+    const cur = await tx.get(keyOfWorkload(b.demand.workload));
+    if (!cur || cur.metadata.resourceVersion !== b.demand.workload.metadata.resourceVersion) {
+      out.skipped++;
+      continue;
+    }
+    const placed: Resource[] = [];
+    for (const a of b.allocations) placed.push(await tx.create(a));
+    out.allocations.push(...placed);
+    out.bound++;
+    out.workloads.push(await tx.update({ ...cur, status: b.adapter.statusOnBound(cur, placed, now) }, { resourceVersion: cur.metadata.resourceVersion }));
+  }
+  for (const e of explains) {
+    const cur = await tx.get(keyOfWorkload(e.demand.workload));
+    if (!cur || cur.metadata.resourceVersion !== e.demand.workload.metadata.resourceVersion) {
+      out.skipped++;
+      continue;
+    }
+    const { message, reasons } = pendingReasons(e.unplaced);
+    const scheduling = { message, reasons, lastCycle: now.toISOString() };
+    out.workloads.push(await tx.update({ ...cur, status: { ...(cur.status ?? {}), scheduling } }, { resourceVersion: cur.metadata.resourceVersion }));
+    await recordEvent(tx, cur, { type: 'Warning', reason: 'FailedScheduling', message, source: 'scheduler' }, now);
+  }
+  return out;
+}

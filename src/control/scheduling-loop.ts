@@ -1,0 +1,267 @@
+// The scheduling loop (docs/lifecycle.md): leader-only; keeps Nodes, active Allocations and
+// pending workloads in memory from the watch, and each cycle
+//   1. asks every workload adapter what still needs placing (only for workloads touched since
+//      the last cycle, those still pending, and — once per interval — all of them, for timers);
+//   2. orders the demands (priority, then pending-since) and runs the pure scheduler on the
+//      incremental snapshot;
+//   3. commits every decision of the cycle in ONE transaction (placement-commit.ts); should it
+//      fail (a concurrent writer, the ledger refusing a stale picture), it retries workload by
+//      workload so one culprit cannot hold back the rest, and reloads its picture;
+//   4. undoes its own assumptions on the snapshot and applies what was really committed.
+import { GoneError } from '../model/errors.js';
+import type { Resource } from '../model/metadata.js';
+import type { PriorityClassSpec } from '../model/kinds/priority-class.js';
+import { schedule, seededRng, type GangDecision, type Rng } from '../scheduler/index.js';
+import type { Store, WatchEvent } from '../store/types.js';
+import type { Clock } from './clock.js';
+import { FleetView } from './fleet-view.js';
+import { gangRequest, podShape, priorityValue } from './gang.js';
+import { allocationFor, commitCycle, explanationChanged, type Bind, type CommitResult, type Explain } from './placement-commit.js';
+import { PolicySource } from './policy-source.js';
+import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
+
+export interface SchedulingLoopOptions {
+  store: Store;
+  clock: Clock;
+  adapters: readonly WorkloadAdapter[];
+  /** Placement policy name (default "weft"). */
+  policy?: string;
+  /** Longest gap between cycles, for time-driven demand such as retry backoff (default 1000 ms). */
+  intervalMs?: number;
+  seed?: number;
+  log?: (msg: string) => void;
+}
+
+export interface CycleStats {
+  cycle: number;
+  demands: number;
+  placed: number;
+  unplaced: number;
+  skipped: number;
+}
+
+const keyOf = (o: Resource): string => `${o.kind}/${o.metadata.project ?? ''}/${o.metadata.name}`;
+
+export class SchedulingLoop {
+  private fleet: FleetView;
+  private readonly workloads = new Map<string, Resource>();
+  private readonly priorities = new Map<string, number>();
+  private globalDefault = 0;
+  private readonly adapters: Map<string, WorkloadAdapter>;
+  private readonly policy: PolicySource;
+  private readonly rng: Rng;
+  private readonly log: (msg: string) => void;
+  /** Workloads to look at next cycle (touched, or still pending). */
+  private touched = new Set<string>();
+  private pending = new Set<string>();
+  private sweepAt = 0;
+  private wake: (() => void) | undefined;
+  private cycles = 0;
+  /** The watch has passed every version the initial lists were read at: no replays remain. */
+  private caughtUp = false;
+  /** Called after each cycle (tests and benchmarks observe progress). */
+  onCycle: ((s: CycleStats) => void) | undefined;
+
+  constructor(private readonly opts: SchedulingLoopOptions) {
+    this.log = opts.log ?? (() => undefined);
+    this.fleet = new FleetView(this.log);
+    this.adapters = new Map(opts.adapters.map((a) => [a.kind, a]));
+    this.policy = new PolicySource(opts.policy ?? 'weft');
+    this.rng = seededRng(opts.seed ?? 1);
+  }
+
+  /** Runs until `signal` aborts; a broken watch (410 Gone, lost connection) reloads everything. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const session = new AbortController();
+      const stop = (): void => session.abort();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        const rv = await this.load();
+        const follow = this.follow(rv, session.signal).catch((e: unknown) => {
+          if (!session.signal.aborted && !(e instanceof GoneError)) this.log(`scheduler: watch failed: ${(e as Error).message}`);
+          session.abort();
+        });
+        await this.cycleUntil(session.signal);
+        session.abort();
+        await follow;
+      } catch (e) {
+        if (!signal.aborted) this.log(`scheduler: ${(e as Error).message}; reloading`);
+        session.abort();
+        await new Promise((r) => setTimeout(r, 500));
+      } finally {
+        signal.removeEventListener('abort', stop);
+      }
+    }
+  }
+
+  /** Lists everything the loop follows; returns the version to watch from (the oldest list's). */
+  private async load(): Promise<string> {
+    this.workloads.clear();
+    this.priorities.clear();
+    this.fleet = new FleetView(this.log);
+    const kinds = ['PriorityClass', 'Node', 'Allocation', ...this.adapters.keys()];
+    let from: string | undefined;
+    for (const kind of kinds) {
+      const { items, resourceVersion } = await this.opts.store.list(kind);
+      from ??= resourceVersion;
+      for (const obj of items) this.apply({ type: 'ADDED', object: obj });
+    }
+    this.sweepAt = 0;
+    return from!;
+  }
+
+  private async follow(rv: string, signal: AbortSignal): Promise<void> {
+    this.caughtUp = false;
+    const listedTo = BigInt(await this.opts.store.currentResourceVersion());
+    for await (const ev of this.opts.store.watch({ resourceVersion: rv, signal })) {
+      if (this.apply(ev)) this.wake?.();
+      if (!this.caughtUp && BigInt(ev.object.metadata.resourceVersion) > listedTo) {
+        this.caughtUp = true;
+        this.fleet.forgetTombstones();
+      }
+    }
+  }
+
+  /** Folds one change into the picture; true when it may change what the next cycle does. */
+  private apply(ev: WatchEvent): boolean {
+    const o = ev.object;
+    switch (o.kind) {
+      case 'Node':
+        return this.fleet.applyNode(ev.type, o);
+      case 'Allocation': {
+        if (!this.fleet.applyAllocation(ev.type, o)) return false;
+        const w = o.spec as { workload?: { kind: string; name: string } };
+        if (w.workload) this.touched.add(`${w.workload.kind}/${o.metadata.project ?? ''}/${w.workload.name}`);
+        return true;
+      }
+      case 'PriorityClass': {
+        const spec = o.spec as unknown as PriorityClassSpec;
+        if (ev.type === 'DELETED') this.priorities.delete(o.metadata.name);
+        else this.priorities.set(o.metadata.name, spec.value);
+        if (spec.globalDefault) this.globalDefault = ev.type === 'DELETED' ? 0 : spec.value;
+        return true;
+      }
+      default: {
+        if (!this.adapters.has(o.kind)) return false;
+        const k = keyOf(o);
+        const old = this.workloads.get(k);
+        if (old && BigInt(old.metadata.resourceVersion) >= BigInt(o.metadata.resourceVersion)) return false;
+        if (ev.type === 'DELETED') this.workloads.delete(k);
+        else this.workloads.set(k, o);
+        this.touched.add(k);
+        return true;
+      }
+    }
+  }
+
+  private async cycleUntil(signal: AbortSignal): Promise<void> {
+    const interval = this.opts.intervalMs ?? 1000;
+    while (!signal.aborted) {
+      await this.cycle();
+      if (this.touched.size > 0) {
+        await new Promise((r) => setImmediate(r)); // let the watch deliver what our own commit caused
+        if (this.touched.size > 0) continue;
+      }
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(t);
+          signal.removeEventListener('abort', done);
+          this.wake = undefined;
+          resolve();
+        };
+        const t = setTimeout(done, Math.max(0, this.sweepAt - performance.now()));
+        this.wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+
+  /** One scheduling cycle; exposed for tests. */
+  async cycle(): Promise<CycleStats> {
+    const now = this.opts.clock.now();
+    const stats: CycleStats = { cycle: ++this.cycles, demands: 0, placed: 0, unplaced: 0, skipped: 0 };
+    // Sweeps run on the wall clock's pace (how often), judged on the injected clock (what is due).
+    const sweep = performance.now() >= this.sweepAt;
+    if (sweep) {
+      this.sweepAt = performance.now() + (this.opts.intervalMs ?? 1000);
+      if (this.caughtUp) this.fleet.forgetTombstones();
+    }
+    const keys = sweep ? [...this.workloads.keys()] : [...new Set([...this.touched, ...this.pending])];
+    this.touched = new Set();
+    const demands: { d: PlacementDemand; adapter: WorkloadAdapter }[] = [];
+    for (const k of keys) {
+      const w = this.workloads.get(k);
+      const adapter = w && this.adapters.get(w.kind);
+      const d = adapter?.demand(w!, this.fleet.activeFor(w!.metadata.uid), now);
+      if (!d || !adapter) continue;
+      const spec = w!.spec as { priorityClass?: string };
+      d.priority = spec.priorityClass !== undefined || this.globalDefault !== 0 ? priorityValue(spec.priorityClass, this.priorities, this.globalDefault) : d.priority;
+      demands.push({ d, adapter });
+    }
+    this.pending = new Set(demands.map(({ d }) => keyOf(d.workload)));
+    stats.demands = demands.length;
+    if (demands.length === 0) {
+      this.onCycle?.(stats);
+      return stats;
+    }
+    for (const { d } of demands) this.policy.observe(podShape(d.resources), d.replicas.length);
+    const policy = this.policy.current()!;
+    const snap = this.fleet.snapshot();
+    const gangs = demands.map(({ d }, i) => gangRequest(String(i), d));
+    const mark = snap.mark();
+    let decisions: GangDecision[];
+    try {
+      decisions = schedule(snap, gangs, { policy }, now.getTime(), this.rng).decisions;
+    } finally {
+      // The snapshot must show only what is committed; committed allocations are applied below.
+      snap.rollback(mark);
+      snap.commit();
+    }
+    const binds: Bind[] = [];
+    const explains: Explain[] = [];
+    for (const dec of decisions) {
+      const { d, adapter } = demands[Number(dec.gangId)]!;
+      if (dec.placed) binds.push({ demand: d, adapter, allocations: dec.placements.map((p) => allocationFor(this.fleet, d, p)) });
+      else {
+        stats.unplaced++;
+        const e: Explain = { demand: d, unplaced: dec.unplaced };
+        if (explanationChanged(e)) explains.push(e);
+      }
+    }
+    const result = await this.commit(binds, explains, now);
+    for (const w of result.workloads) this.apply({ type: 'MODIFIED', object: w });
+    for (const a of result.allocations) this.apply({ type: 'ADDED', object: a });
+    stats.placed = result.bound;
+    stats.skipped = result.skipped;
+    this.onCycle?.(stats);
+    return stats;
+  }
+
+  private async commit(binds: Bind[], explains: Explain[], now: Date): Promise<CommitResult> {
+    if (binds.length === 0 && explains.length === 0) return { workloads: [], allocations: [], skipped: 0, bound: 0 };
+    try {
+      return await this.opts.store.transaction((tx) => commitCycle(tx, binds, explains, now));
+    } catch (e) {
+      this.log(`scheduler: cycle commit failed (${(e as Error).message}); committing workload by workload`);
+    }
+    const total: CommitResult = { workloads: [], allocations: [], skipped: 0, bound: 0 };
+    const one = async (b: Bind[], x: Explain[]): Promise<void> => {
+      try {
+        const r = await this.opts.store.transaction((tx) => commitCycle(tx, b, x, now));
+        total.workloads.push(...r.workloads);
+        total.allocations.push(...r.allocations);
+        total.skipped += r.skipped;
+        total.bound += r.bound;
+      } catch (e) {
+        total.skipped++;
+        const w = (b[0] ?? x[0])!.demand.workload;
+        this.log(`scheduler: ${w.kind} ${w.metadata.project}/${w.metadata.name} not committed: ${(e as Error).message}`);
+        this.touched.add(keyOf(w));
+      }
+    };
+    for (const b of binds) await one([b], []);
+    for (const x of explains) await one([], [x]);
+    return total;
+  }
+}

@@ -1,0 +1,189 @@
+// The loop every workload controller shares: list, then follow the watch on the workload kind and
+// on Allocations, reconciling one workload at a time in its own transaction. Nothing is kept in
+// memory that the store does not also hold: a due time (retry, deadline, idle, TTL) is re-derived
+// from the workload's status on every pass, so a restart loses nothing.
+import { GoneError } from '../../model/errors.js';
+import type { Resource } from '../../model/metadata.js';
+import type { Store, StoreTx } from '../../store/types.js';
+import type { Clock } from '../clock.js';
+import { allocSpec, isActive, LABEL_KIND, LABEL_WORKLOAD, ownerKey, requestStop } from './allocations.js';
+import type { WorkloadKind } from './types.js';
+
+export interface WorkloadKey {
+  project: string;
+  name: string;
+}
+
+export interface PassResult {
+  /** Whether the pass wrote anything. */
+  changed: boolean;
+  /** When this workload must be looked at again even if nothing changes in the store. */
+  requeueAt?: Date;
+}
+
+/**
+ * One kind's reconcile step: compare the workload with its allocations (every phase and attempt,
+ * in attempt then replica order) and write the difference — inside `tx`.
+ */
+export type ReconcileFn = (tx: StoreTx, workload: Resource, allocations: Resource[], now: Date) => Promise<PassResult>;
+
+export interface ControllerOptions {
+  /** How often (real time) due timers are checked against the injected clock (default 1000 ms). */
+  tickMs?: number;
+  log?: (msg: string) => void;
+}
+
+const keyString = (k: WorkloadKey) => `${k.project}/${k.name}`;
+const keyOf = (w: Resource): WorkloadKey => ({ project: w.metadata.project ?? '', name: w.metadata.name });
+
+export class WorkloadController {
+  private readonly due = new Map<string, { key: WorkloadKey; at: number }>();
+  private readonly queue = new Map<string, WorkloadKey>();
+  private draining: Promise<void> | undefined;
+
+  constructor(
+    readonly kind: WorkloadKind,
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly step: ReconcileFn,
+    private readonly opts: ControllerOptions = {},
+  ) {}
+
+  /**
+   * Reconciles one workload now. Allocations that carry its name but not its uid (left by a
+   * deleted workload, or by an older one of the same name) are stopped, then deleted once
+   * terminal: the garbage collection of allocations happens here.
+   */
+  async reconcile(key: WorkloadKey): Promise<PassResult> {
+    const now = this.clock.now();
+    const result = await this.store.transaction(async (tx) => {
+      const w = await tx.get({ kind: this.kind, project: key.project, name: key.name });
+      const { items } = await tx.list('Allocation', {
+        project: key.project,
+        labelSelector: `${LABEL_KIND}=${this.kind},${LABEL_WORKLOAD}=${key.name}`,
+      });
+      let collected = false;
+      const owned: Resource[] = [];
+      for (const a of items) {
+        if (w && allocSpec(a).workload.uid === w.metadata.uid) owned.push(a);
+        else if (await this.collect(tx, a, now)) collected = true;
+      }
+      owned.sort((a, b) => allocSpec(a).attempt - allocSpec(b).attempt || allocSpec(a).replica - allocSpec(b).replica);
+      const r: PassResult = w ? await this.step(tx, w, owned, now) : { changed: false };
+      return { ...r, changed: r.changed || collected };
+    });
+    const k = keyString(key);
+    if (result.requeueAt) this.due.set(k, { key, at: result.requeueAt.getTime() });
+    else this.due.delete(k);
+    return result;
+  }
+
+  private async collect(tx: StoreTx, a: Resource, now: Date): Promise<boolean> {
+    if (isActive(a)) return requestStop(tx, a, 'OwnerDeleted', now);
+    await tx.delete({ kind: 'Allocation', project: a.metadata.project, name: a.metadata.name });
+    return true;
+  }
+
+  /**
+   * One full pass over every workload of the kind and its orphans, repeated until nothing
+   * changes (bounded). Tests drive controllers with this; start() uses it on (re)list.
+   */
+  async reconcileAll(maxRounds = 20): Promise<number> {
+    let writes = 0;
+    for (let round = 0; round < maxRounds; round++) {
+      let changed = 0;
+      for (const key of await this.allKeys()) if ((await this.reconcile(key)).changed) changed++;
+      writes += changed;
+      if (changed === 0) break;
+    }
+    return writes;
+  }
+
+  /**
+   * Runs until `signal` aborts: a full pass, then watch-driven, with due timers checked every
+   * tickMs. A pass that fails (say, a conflict with the scheduling loop writing the same
+   * workload) is retried on a later tick rather than ending the controller.
+   */
+  async start(signal: AbortSignal): Promise<void> {
+    const tick = setInterval(() => this.enqueueDue(), this.opts.tickMs ?? 1000);
+    try {
+      while (!signal.aborted) {
+        const rv = await this.store.currentResourceVersion();
+        for (const key of await this.allKeys()) this.enqueue(key);
+        // Both watches end together: one failing must not leave the other running.
+        const round = new AbortController();
+        const stop = (): void => round.abort();
+        signal.addEventListener('abort', stop, { once: true });
+        try {
+          await Promise.all([this.follow(this.kind, rv, round.signal), this.follow('Allocation', rv, round.signal)]);
+        } catch (e) {
+          if (!(e instanceof GoneError) || signal.aborted) throw e;
+          // Fell too far behind the change log: relist and follow again.
+        } finally {
+          round.abort();
+          signal.removeEventListener('abort', stop);
+        }
+      }
+    } finally {
+      clearInterval(tick);
+      await this.draining;
+    }
+  }
+
+  /** Every workload of the kind, and every owner named by one of its allocations. */
+  private async allKeys(): Promise<WorkloadKey[]> {
+    const keys = new Map<string, WorkloadKey>();
+    for (const w of (await this.store.list(this.kind)).items) keys.set(keyString(keyOf(w)), keyOf(w));
+    // Allocations whose owner is gone are reached through the owner's key.
+    for (const a of (await this.store.list('Allocation')).items) {
+      if (allocSpec(a).workload.kind === this.kind) keys.set(keyString(ownerKey(a)), ownerKey(a));
+    }
+    return [...keys.values()];
+  }
+
+  private async follow(kind: string, resourceVersion: string, signal: AbortSignal): Promise<void> {
+    for await (const ev of this.store.watch({ kind, resourceVersion, signal })) {
+      const o = ev.object;
+      if (kind === 'Allocation') {
+        if (allocSpec(o).workload.kind !== this.kind) continue;
+        this.enqueue(ownerKey(o));
+      } else {
+        this.enqueue(keyOf(o));
+      }
+    }
+  }
+
+  private enqueue(key: WorkloadKey): void {
+    this.queue.set(keyString(key), key);
+    this.kick();
+  }
+
+  private enqueueDue(): void {
+    const now = this.clock.now().getTime();
+    for (const [k, d] of this.due) {
+      if (d.at > now) continue;
+      this.due.delete(k);
+      this.enqueue(d.key);
+    }
+  }
+
+  private kick(): void {
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.size > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.size > 0) {
+      for (const [k, key] of [...this.queue]) {
+        this.queue.delete(k);
+        // A failed pass (a conflict with a concurrent writer, say) is retried on the next tick.
+        await this.reconcile(key).catch((e: unknown) => {
+          this.opts.log?.(`${this.kind} ${k}: ${(e as Error).message}; retrying`);
+          this.due.set(k, { key, at: 0 });
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { GpuModelName, Isolation, Name, OpenStatus } from '../common.js';
+import type { KindDef } from '../kind.js';
+
+/** One GPU (or part of one) held by an allocation. */
+export const AllocatedGpu = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0, maximum: 63 }),
+    uuid: Type.Optional(Type.String({ maxLength: 128 })),
+    model: GpuModelName,
+    /** Thousandths of the GPU held: 1000 for a whole GPU, less for a time-sliced share. */
+    milli: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** For MIG: the profile and the slices [start, start+size) of the GPU's 7 (or 8) slices. */
+    mig: Type.Optional(
+      Type.Object(
+        { profile: Type.String(), start: Type.Integer({ minimum: 0, maximum: 7 }), size: Type.Integer({ minimum: 1, maximum: 8 }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AllocatedGpu = Static<typeof AllocatedGpu>;
+
+export const AllocationSpec = Type.Object(
+  {
+    workload: Type.Object(
+      {
+        kind: Type.Union([Type.Literal('Job'), Type.Literal('Service'), Type.Literal('DevEnvironment')]),
+        name: Name,
+        uid: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+    /** Replica index within the gang, 0-based; RANK for distributed training. */
+    replica: Type.Integer({ minimum: 0 }),
+    /** Gang attempt: a restarted gang gets fresh allocations with the next attempt number. */
+    attempt: Type.Integer({ minimum: 0 }),
+    node: Name,
+    gpus: Type.Array(AllocatedGpu, { maxItems: 64 }),
+    cpuMilli: Type.Integer({ minimum: 0 }),
+    memoryBytes: Type.Integer({ minimum: 0 }),
+    isolation: Type.Optional(Isolation),
+    provider: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+export type AllocationSpec = Static<typeof AllocationSpec>;
+
+/** Phases in which an allocation still holds its node's resources. */
+export const ACTIVE_ALLOCATION_PHASES = ['Bound', 'Running', 'Stopping'] as const;
+/** Terminal phases: the resources are released. */
+export const TERMINAL_ALLOCATION_PHASES = ['Succeeded', 'Failed', 'Lost', 'Preempted', 'Stopped'] as const;
+export type AllocationPhase = (typeof ACTIVE_ALLOCATION_PHASES)[number] | (typeof TERMINAL_ALLOCATION_PHASES)[number];
+
+export const AllocationKind: KindDef = {
+  kind: 'Allocation',
+  plural: 'allocations',
+  aliases: ['allocation', 'alloc'],
+  scope: 'project',
+  spec: AllocationSpec,
+  status: OpenStatus,
+  description: 'One replica of a workload bound to a node and to specific GPUs, MIG slices, CPU and memory. Written by the scheduler.',
+};

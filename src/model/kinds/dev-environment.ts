@@ -1,0 +1,25 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { OpenStatus } from '../common.js';
+import type { KindDef } from '../kind.js';
+import { WorkloadFields } from '../workload.js';
+
+export const DevEnvironmentSpec = Type.Object(
+  {
+    ...WorkloadFields,
+    /** Release the GPUs after this long without activity. */
+    idleTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 60 })),
+    suspend: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type DevEnvironmentSpec = Static<typeof DevEnvironmentSpec>;
+
+export const DevEnvironmentKind: KindDef = {
+  kind: 'DevEnvironment',
+  plural: 'devenvironments',
+  aliases: ['devenvironment', 'devenv', 'dev'],
+  scope: 'project',
+  spec: DevEnvironmentSpec,
+  status: OpenStatus,
+  description: 'An interactive environment (notebook, IDE): one replica whose GPUs are released after an idle timeout.',
+};
