@@ -10,6 +10,9 @@ import { loginCommand } from './commands/login.js';
 import { serverCommand } from './commands/server.js';
 import { simCommand } from './sim.js';
 import { tokenCommand } from './commands/token.js';
+import { topCommand } from './commands/top.js';
+import { resumeCommand, suspendCommand } from './commands/suspend.js';
+import { explainCommand } from './commands/explain.js';
 import { upCommand } from './commands/up.js';
 import { versionCommand } from './commands/version.js';
 import { EXIT, describeError, exitCodeOf } from './errors.js';
@@ -42,6 +45,10 @@ export function buildProgram(): Command {
     getCommand(),
     describeCommand(),
     deleteCommand(),
+    topCommand(),
+    suspendCommand(),
+    resumeCommand(),
+    explainCommand(),
     tokenCommand(),
     versionCommand(),
     simCommand(),

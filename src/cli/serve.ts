@@ -13,6 +13,10 @@ export interface ServeOptions {
   newAdminToken?: boolean;
   /** pino level; logs go to stderr so they never mix with what the command prints. */
   logLevel: string;
+  /** Register the simulated demo fleet (weft up --demo). */
+  demo?: boolean;
+  /** Probability that a simulated replica fails (--sim-failure-rate). */
+  simFailureRate?: number;
 }
 
 export interface RunningServer {
@@ -21,6 +25,8 @@ export interface RunningServer {
   /** The bootstrap admin token: only on the very first start of this store, or when asked for. */
   bootstrapToken?: string;
   adminUser: string;
+  /** Size of the simulated fleet, when this store has one (weft up --demo, now or before). */
+  demo?: { nodes: number; gpus: number };
   stop(): Promise<void>;
 }
 
@@ -31,6 +37,7 @@ export async function startControlPlane(opts: ServeOptions): Promise<RunningServ
   const { openStore } = await import('../store/index.js');
   const { startServer } = await import('../api/server.js');
   const { ensureBootstrapAdmin, issueToken } = await import('../api/auth.js');
+  const { startWorkloads } = await import('./workloads.js');
   const { pino } = await import('pino');
   const logger = pino({ level: opts.logLevel, base: undefined }, pino.destination(2));
   if (opts.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
@@ -40,14 +47,17 @@ export async function startControlPlane(opts: ServeOptions): Promise<RunningServ
   const store = await openStore(opts.databaseUrl ? { url: opts.databaseUrl, logger: storeLog } : { dataDir: opts.dataDir, logger: storeLog });
   let server: Awaited<ReturnType<typeof startServer>>;
   let boot: Awaited<ReturnType<typeof ensureBootstrapAdmin>>;
+  let workloads: Awaited<ReturnType<typeof startWorkloads>> | undefined;
   try {
     boot = await ensureBootstrapAdmin(store);
     if (!boot.token && opts.newAdminToken) {
       const issued = await issueToken(store, { kind: 'user', subject: boot.user, description: 'admin token issued by weft up --new-admin-token' });
       boot = { ...boot, token: issued.token };
     }
+    workloads = await startWorkloads(store, { demo: opts.demo, simFailureRate: opts.simFailureRate, log: (m) => logger.info(m) });
     server = await startServer({ store, port: opts.port, host: opts.host, logger });
   } catch (err) {
+    await workloads?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(opts.port, opts.host);
     throw err;
@@ -56,8 +66,10 @@ export async function startControlPlane(opts: ServeOptions): Promise<RunningServ
     url: localUrl(server.url),
     bootstrapToken: boot.token,
     adminUser: boot.user,
+    demo: workloads.demo,
     stop: async () => {
       await server.close();
+      await workloads?.stop();
       await store.close();
     },
   };
@@ -97,6 +109,12 @@ function assertPortFree(port: number, host: string): Promise<void> {
 
 function localUrl(url: string): string {
   return url.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
+}
+
+export function parseRate(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new CliError(`--sim-failure-rate must be between 0 and 1, got "${value}"`, 2);
+  return n;
 }
 
 export function parsePort(value: string): number {

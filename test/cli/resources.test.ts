@@ -20,7 +20,8 @@ describe('weft resource commands', () => {
   beforeAll(async () => {
     assertBuilt();
     box = sandbox();
-    up = await weftUp(box);
+    // The tour runs on the simulated demo fleet.
+    up = await weftUp(box, '.weft', ['--demo']);
     const res = await box.weft(['apply', '-f', TOUR]);
     expect(res.code, res.stderr).toBe(0);
   });
@@ -44,7 +45,7 @@ describe('weft resource commands', () => {
     expect(res.code, res.stderr).toBe(0);
     const lines = res.stdout.trim().split('\n');
     expect(lines).toContain('job/train-resnet unchanged');
-    expect(lines).toContain('node/fra1-h100-01 unchanged');
+    expect(lines).toContain('service/llama-serve unchanged');
     expect(lines.every((l) => l.endsWith(' unchanged'))).toBe(true);
   });
 
@@ -87,16 +88,20 @@ spec:
     expect(header!.split(/\s{2,}/)).toEqual(['NAME', 'SITE', 'RACK', 'GPUS', 'STATE', 'AGE']);
     expect(rows.find((r) => r.startsWith('fra1-h100-01'))!.split(/\s+/).slice(0, 5)).toEqual([
       'fra1-h100-01',
-      'fra-1',
+      'eu-fra-1',
       'fra1-r01',
       '8xH100-80GB',
-      'Unknown',
+      'Ready',
     ]);
 
     const jobs = await box.weft(['get', 'jobs', '-A']);
-    expect(jobs.stdout.split('\n')[0]!.split(/\s{2,}/)).toEqual(['NAME', 'PROJECT', 'REPLICAS', 'GPUS', 'PHASE', 'AGE']);
-    expect(jobs.stdout).toMatch(/^train-resnet\s+vision\s+2\s+8\s+\S+/m);
-    expect(jobs.stdout).toMatch(/^notebook-carol\s+nlp\s+1\s+1x0\.25\s/m);
+    expect(jobs.stdout.split('\n')[0]!.split(/\s{2,}/)).toEqual(['NAME', 'PROJECT', 'PHASE', 'GPUS', 'NODE(S)', 'AGE']);
+    expect(jobs.stdout).toMatch(/^train-resnet\s+vision\s+\S+\s+16\s+\S+/m);
+    expect(jobs.stdout).toMatch(/^eval-llama\s+nlp\s+\S+\s+2xmig:3g\.40gb\s/m);
+    const oneProject = await box.weft(['get', 'jobs', '-p', 'vision']);
+    expect(oneProject.stdout.split('\n')[0]!.split(/\s{2,}/)).toEqual(['NAME', 'PHASE', 'GPUS', 'NODE(S)', 'AGE']);
+    const notebooks = await box.weft(['get', 'devenvironments', '-p', 'nlp']);
+    expect(notebooks.stdout).toMatch(/^notebook-carol\s+\S+\s+1x0\.25\s/m);
 
     const wide = await box.weft(['get', 'nodes', '-o', 'wide']);
     expect(wide.stdout.split('\n')[0]).toContain('NVLINK-DOMAIN');
@@ -104,10 +109,11 @@ spec:
 
   it('scopes project-scoped kinds with -p and -A, and filters with -l', async () => {
     const names = async (args: string[]): Promise<string[]> => (await box.weft([...args, '-o', 'name'])).stdout.trim().split('\n').sort();
-    expect(await names(['get', 'jobs', '-p', 'nlp'])).toEqual(['job/eval-llama', 'job/notebook-carol']);
-    expect(await names(['get', 'jobs', '-A'])).toEqual(['job/eval-llama', 'job/notebook-carol', 'job/train-resnet']);
-    expect(await names(['get', 'nodes', '-l', 'gpu=h100'])).toEqual(['node/fra1-h100-01', 'node/fra1-h100-02']);
-    expect(await names(['get', 'jobs', '-A', '-l', 'kind in (notebook,eval)'])).toEqual(['job/eval-llama', 'job/notebook-carol']);
+    expect(await names(['get', 'jobs', '-p', 'nlp'])).toEqual(['job/eval-llama']);
+    expect(await names(['get', 'jobs', '-A'])).toEqual(['job/eval-llama', 'job/train-resnet']);
+    expect(await names(['get', 'nodes', '-l', 'gpu=a100'])).toHaveLength(8);
+    expect(await names(['get', 'nodes', '-l', 'gpu=h100,site=eu-par-1'])).toHaveLength(12);
+    expect(await names(['get', 'devenvironments', '-A', '-l', 'kind in (notebook,eval)'])).toEqual(['devenvironment/notebook-carol', 'devenvironment/notebook-dave']);
     const none = await box.weft(['get', 'jobs', '-p', 'weft-system']);
     expect(none.code).toBe(0);
     expect(none.stderr).toContain('No jobs found in project weft-system.');
@@ -116,7 +122,7 @@ spec:
   it('prints yaml and json that parse back', async () => {
     const y = parse((await box.weft(['get', 'sites', '-o', 'yaml'])).stdout) as { kind: string; items: Obj[] };
     expect(y.kind).toBe('List');
-    expect(y.items.map((i) => i.metadata.name).sort()).toEqual(['ams-1', 'fra-1']);
+    expect(y.items.map((i) => i.metadata.name).sort()).toEqual(['eu-fra-1', 'eu-par-1']);
     const j = JSON.parse((await box.weft(['get', 'project', 'vision', '-o', 'json'])).stdout) as Obj;
     expect(j.kind).toBe('Project');
     expect(j.metadata.labels).toEqual({ org: 'research' });
@@ -134,7 +140,8 @@ spec:
     const res = await box.weft(['apply', '-f', join(MISTAKES, 'over-quota.yaml')]);
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^error: job\/train-vit-huge .*\(QuotaExceeded\)$/m);
-    expect(res.stderr).toMatch(/^\s+spec\.resources\.gpu: quota exceeded for gpu H100-80GB: .*\(over by 24\)$/m);
+    // train-resnet holds 16 of the quota while it runs (3 simulated minutes), none after.
+    expect(res.stderr).toMatch(/^\s+spec\.resources\.gpu: quota exceeded for gpu H100-80GB: requested 256, .*\(over by (80|64)\)$/m);
     expect((await box.weft(['get', 'job', 'train-vit-huge', '-p', 'vision'])).code).toBe(1);
   });
 
@@ -172,7 +179,7 @@ spec:
   it('watches: -w prints the list, then each change', async () => {
     const watch = box.spawn(['get', 'jobs', '-p', 'vision', '-w']);
     await waitForOutput(watch, /train-resnet/);
-    const seen = waitForOutput(watch, /^watched\s+vision\s+1\s+1\s/m);
+    const seen = waitForOutput(watch, /^watched\s+\S+\s+1\s/m);
     const input = `kind: Job
 metadata: { name: watched, project: vision }
 spec: { resources: { gpu: { count: 1, models: [H100-80GB] } } }
@@ -187,7 +194,7 @@ spec: { resources: { gpu: { count: 1, models: [H100-80GB] } } }
     const file = join(MISTAKES, '..', 'tour', '70-jobs.yaml');
     const del = await box.weft(['delete', '-f', file]);
     expect(del.code, del.stderr).toBe(0);
-    expect(del.stdout.trim().split('\n').sort()).toEqual(['job/eval-llama deleted', 'job/notebook-carol deleted', 'job/train-resnet deleted']);
+    expect(del.stdout.trim().split('\n').sort()).toEqual(['job/eval-llama deleted', 'job/train-resnet deleted']);
     expect((await box.weft(['apply', '-f', file])).stdout).toContain('job/train-resnet created');
   });
 
@@ -195,6 +202,8 @@ spec: { resources: { gpu: { count: 1, models: [H100-80GB] } } }
     expect(await interrupt(up.child)).toBe(0);
     up = await weftUp(box);
     expect(up.token).toBeUndefined();
+    // The fleet registered by the first --demo start is still there, and still simulated.
+    expect(up.output).toMatch(/Simulated fleet: 40 nodes, 320 GPUs/);
     expect(up.output).toContain('Using the existing admin credential saved as context "local"');
     const res = await box.weft(['get', 'jobs', '-A', '-o', 'name']);
     expect(res.code, res.stderr).toBe(0);

@@ -8,6 +8,7 @@ import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../conne
 import { formatAge } from '../duration.js';
 import { findOne } from '../lookup.js';
 import { renderTable } from '../output/table.js';
+import { WORKLOAD_KINDS, allocationsOf, renderWorkloadDetails } from '../output/workload-details.js';
 
 export function describeCommand(): Command {
   const cmd = new Command('describe')
@@ -19,12 +20,16 @@ export function describeCommand(): Command {
     const { client, context } = connect(self);
     const project = def.scope === 'project' ? projectOf(opts, context) : undefined;
     const r = await findOne(client, def.kind, name, project);
-    console.log(renderDescription(r, await eventsFor(client, r)));
+    const allocs = WORKLOAD_KINDS.has(r.kind) ? await allocationsOf(client, r) : [];
+    const details = WORKLOAD_KINDS.has(r.kind) ? renderWorkloadDetails(r, allocs) : [];
+    // A workload's story includes what happened to its replicas.
+    const related = new Set([`${r.kind}/${r.metadata.name}`, ...allocs.map((a) => `Allocation/${a.metadata.name}`)]);
+    console.log(renderDescription(r, await eventsFor(client, r, related), details));
   });
   return cmd;
 }
 
-function renderDescription(r: Resource, events: Resource[]): string {
+function renderDescription(r: Resource, events: Resource[], details: string[]): string {
   const m = r.metadata;
   const annotations = Object.fromEntries(Object.entries(m.annotations ?? {}).filter(([k]) => k !== LAST_APPLIED_ANNOTATION));
   const lines: [string, string][] = [
@@ -40,7 +45,7 @@ function renderDescription(r: Resource, events: Resource[]): string {
   );
   if (m.deletionTimestamp) lines.push(['Deleting since', m.deletionTimestamp]);
   const out = lines.map(([k, v]) => `${`${k}:`.padEnd(14)}${v}`);
-  out.push(section('Spec', r.spec), section('Status', r.status));
+  out.push(section('Spec', r.spec), section('Status', r.status), ...details);
   out.push(
     events.length === 0
       ? `${'Events:'.padEnd(14)}<none>`
@@ -49,7 +54,9 @@ function renderDescription(r: Resource, events: Resource[]): string {
             ['LAST-SEEN', 'TYPE', 'REASON', 'MESSAGE'],
             events.map((e) => {
               const s = e.spec as { type?: string; reason?: string; message?: string; lastTimestamp?: string };
-              return [formatAge(s.lastTimestamp ?? e.metadata.creationTimestamp), s.type ?? '', s.reason ?? '', s.message ?? ''];
+              const who = e.spec.involvedObject as { kind?: string; name?: string } | undefined;
+              const about = who && who.kind !== r.kind ? `${String(who.kind).toLowerCase()}/${String(who.name)}: ` : '';
+              return [formatAge(s.lastTimestamp ?? e.metadata.creationTimestamp), s.type ?? '', s.reason ?? '', about + (s.message ?? '')];
             }),
           ),
         )}`,
@@ -75,7 +82,7 @@ function indent(text: string): string {
 }
 
 /** Events about this object, newest last. Best effort: a caller who may not read events sees none. */
-async function eventsFor(client: WeftClient, r: Resource): Promise<Resource[]> {
+async function eventsFor(client: WeftClient, r: Resource, related: Set<string>): Promise<Resource[]> {
   if (r.kind === 'Event') return [];
   const project = r.metadata.project ?? SYSTEM_PROJECT;
   try {
@@ -83,7 +90,7 @@ async function eventsFor(client: WeftClient, r: Resource): Promise<Resource[]> {
     return items
       .filter((e) => {
         const o = (e.spec as { involvedObject?: { kind?: string; name?: string } }).involvedObject;
-        return o?.kind === r.kind && o.name === r.metadata.name;
+        return related.has(`${o?.kind ?? ''}/${o?.name ?? ''}`);
       })
       .sort((a, b) => stamp(a).localeCompare(stamp(b)))
       .slice(-20);

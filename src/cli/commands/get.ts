@@ -6,6 +6,7 @@ import type { Resource } from '../../model/metadata.js';
 import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../connect.js';
 import { CliError } from '../errors.js';
 import { findOne } from '../lookup.js';
+import { WORKLOAD_KINDS, withPlacement } from '../output/workload-details.js';
 import { formatDocument, formatTable, formatTableRow, parseFormat, refOf, sortResources, type OutputFormat } from '../output/print.js';
 
 interface GetOptions extends ScopeOptions {
@@ -29,24 +30,29 @@ export function getCommand(): Command {
     const project = def.scope === 'project' ? projectOf(opts, context) : undefined;
     if (name !== undefined) {
       if (opts.watch) throw new CliError('-w watches a whole kind; drop the name or use -l to narrow it', 2);
-      printItems(def, [await findOne(client, def.kind, name, project)], format, true);
+      printItems(def, [await findOne(client, def.kind, name, project)], format, true, project === undefined);
       return;
     }
     const list = await client.list(def.kind, { project, labelSelector: opts.selector, autoPaginate: true });
-    const items = sortResources(list.items);
+    let items = sortResources(list.items);
+    if (WORKLOAD_KINDS.has(def.kind) && (format === 'table' || format === 'wide') && items.some((w) => !Array.isArray(w.status?.placement))) {
+      // Best effort: a caller who may not list allocations just sees no nodes.
+      const allocs = await client.list('Allocation', { project, autoPaginate: true }).then((l) => l.items, () => []);
+      items = withPlacement(items, allocs);
+    }
     if (items.length === 0 && !opts.watch) {
       if (format === 'json' || format === 'yaml') console.log(formatDocument([], format));
       else console.error(`No ${def.plural} found${project ? ` in project ${project}` : ''}.`);
       return;
     }
-    const widths = printItems(def, items, format, false);
+    const widths = printItems(def, items, format, false, project === undefined);
     if (opts.watch) await watch(client, def, project, opts.selector, list.resourceVersion, format, widths);
   });
   return cmd;
 }
 
 /** Prints; returns the table's column widths so watch rows line up with it. */
-function printItems(def: KindDef, items: Resource[], format: OutputFormat, single: boolean): number[] {
+function printItems(def: KindDef, items: Resource[], format: OutputFormat, single: boolean, multiProject: boolean): number[] {
   if (format === 'json' || format === 'yaml') {
     console.log(formatDocument(single ? items[0]! : items, format));
     return [];
@@ -55,7 +61,7 @@ function printItems(def: KindDef, items: Resource[], format: OutputFormat, singl
     for (const r of items) console.log(refOf(r));
     return [];
   }
-  const { text, widths } = formatTable(def, items, format === 'wide');
+  const { text, widths } = formatTable(def, items, format === 'wide', multiProject);
   if (items.length > 0) console.log(text);
   else console.log(text.split('\n')[0]);
   return widths;
@@ -81,7 +87,7 @@ async function watch(
         if (format === 'json') console.log(JSON.stringify(r));
         else if (format === 'yaml') console.log(`---\n${formatDocument(r, 'yaml')}`);
         else if (format === 'name') console.log(refOf(r));
-        else console.log(formatTableRow(def, r, format === 'wide', widths) + (msg.type === 'DELETED' ? '   (deleted)' : ''));
+        else console.log(formatTableRow(def, r, format === 'wide', widths, project === undefined) + (msg.type === 'DELETED' ? '   (deleted)' : ''));
       }
     }
   } finally {

@@ -2,7 +2,7 @@
 // --database-url). Without a database URL it falls back to the embedded store in --data-dir.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { parsePort, startControlPlane, stopOnSignal } from '../serve.js';
+import { parsePort, parseRate, startControlPlane, stopOnSignal } from '../serve.js';
 
 interface ServerOptions {
   databaseUrl?: string;
@@ -10,6 +10,7 @@ interface ServerOptions {
   port: string;
   host: string;
   logLevel: string;
+  simFailureRate: string;
 }
 
 export function serverCommand(): Command {
@@ -20,10 +21,11 @@ export function serverCommand(): Command {
     .option('--port <port>', 'HTTP port (0 picks a free one)', '7070')
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--log-level <level>', 'fatal | error | warn | info | debug (JSON logs on stderr)', 'info')
+    .option('--sim-failure-rate <p>', 'probability (0-1) that a replica on a simulated node fails', '0')
     .action(async (opts: ServerOptions) => {
       const databaseUrl = opts.databaseUrl ?? process.env.WEFT_DATABASE_URL;
       const dataDir = resolve(opts.dataDir);
-      const server = await startControlPlane({ databaseUrl, dataDir, port: parsePort(opts.port), host: opts.host, logLevel: opts.logLevel });
+      const server = await startControlPlane({ databaseUrl, dataDir, port: parsePort(opts.port), host: opts.host, logLevel: opts.logLevel, simFailureRate: parseRate(opts.simFailureRate) });
       const out = [
         `Weft server listening on ${server.url} (${databaseUrl ? `PostgreSQL at ${redact(databaseUrl)}` : `embedded database in ${dataDir}`}).`,
       ];

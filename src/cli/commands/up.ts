@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { WeftClient } from '../../client/index.js';
 import { configPath, loadConfig, saveConfig, upsertContext } from '../config.js';
-import { parsePort, startControlPlane, stopOnSignal } from '../serve.js';
+import { parsePort, parseRate, startControlPlane, stopOnSignal } from '../serve.js';
 
 export const LOCAL_CONTEXT = 'local';
 
@@ -14,6 +14,8 @@ interface UpOptions {
   port: string;
   host: string;
   newAdminToken?: boolean;
+  demo?: boolean;
+  simFailureRate: string;
 }
 
 export function upCommand(): Command {
@@ -23,9 +25,19 @@ export function upCommand(): Command {
     .option('--port <port>', 'HTTP port (0 picks a free one)', '7070')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--new-admin-token', 'issue a new admin token and save it as context "local" (if the saved one was lost)')
+    .option('--demo', 'register a simulated fleet (2 sites, 40 nodes, 320 GPUs) whose workloads "run" without GPUs')
+    .option('--sim-failure-rate <p>', 'probability (0-1) that a simulated replica fails instead of succeeding', '0')
     .action(async (opts: UpOptions) => {
       const dataDir = resolve(opts.dataDir);
-      const server = await startControlPlane({ dataDir, port: parsePort(opts.port), host: opts.host, newAdminToken: opts.newAdminToken, logLevel: process.env.WEFT_LOG_LEVEL ?? 'warn' });
+      const server = await startControlPlane({
+        dataDir,
+        port: parsePort(opts.port),
+        host: opts.host,
+        newAdminToken: opts.newAdminToken,
+        logLevel: process.env.WEFT_LOG_LEVEL ?? 'warn',
+        demo: opts.demo,
+        simFailureRate: parseRate(opts.simFailureRate),
+      });
       const out = [
         `Weft is up (embedded database in ${dataDir}).`,
         `  API:      ${server.url}/api/v1`,
@@ -62,6 +74,12 @@ export function upCommand(): Command {
             `Log in with it (weft login ${server.url} --token …), or restart with \`weft up --new-admin-token\`.`,
           );
         }
+      }
+      if (server.demo) {
+        out.push('', `Simulated fleet: ${server.demo.nodes} nodes, ${server.demo.gpus} GPUs (label weft.dev/simulated=true); jobs on it "run" without GPUs.`);
+        out.push(`Next: weft apply -f examples/tour/   then   weft get jobs -A -w`);
+      } else {
+        out.push('', `No GPUs here? Restart with \`weft up --demo\` (or \`npm start -- --demo\`) for a simulated fleet to run the tour on.`);
       }
       out.push('', `Try: weft get nodes        (in another terminal; Ctrl-C here stops Weft)`);
       console.log(out.join('\n'));

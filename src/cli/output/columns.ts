@@ -8,6 +8,8 @@ export interface Column {
   header: string;
   value: (r: Resource, now: number) => string;
   wide?: boolean;
+  /** Shown only when the list spans several projects (-A), like kubectl's NAMESPACE. */
+  multiProject?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -28,7 +30,7 @@ function obj(v: unknown): Obj {
 }
 
 const name: Column = { header: 'NAME', value: (r) => r.metadata.name };
-const project: Column = { header: 'PROJECT', value: (r) => r.metadata.project ?? '' };
+const project: Column = { header: 'PROJECT', value: (r) => r.metadata.project ?? '', multiProject: true };
 const age: Column = { header: 'AGE', value: (r, now) => formatAge(r.metadata.creationTimestamp, now) };
 
 /** {"H100-80GB": 16, "*": 4} → "H100-80GB=16,*=4" */
@@ -51,7 +53,9 @@ export function formatNodeGpus(gpus: unknown): string {
 /** A workload's GPU request in total: "32" whole GPUs, "2x0.25" shares, "1xmig:1g.10gb". */
 export function formatWorkloadGpus(r: Resource): string {
   const s = spec(r);
-  const replicas = typeof s.replicas === 'number' ? s.replicas : 1;
+  // A Service asks for min..max replicas; count what it runs, or its minimum.
+  const running = status(r).replicas;
+  const replicas = typeof s.replicas === 'number' ? s.replicas : typeof running === 'number' ? running : Number(obj(s.replicas).min ?? 1);
   const gpu = obj(obj(s.resources).gpu);
   if (typeof gpu.count === 'number') return String(gpu.count * replicas);
   if (typeof gpu.share === 'number') return `${replicas}x${gpu.share}`;
@@ -126,16 +130,16 @@ const COLUMNS: Record<string, Column[]> = {
     { header: 'DISABLED', value: (r) => str(spec(r).disabled, 'false') },
     age,
   ],
-  Job: [
+  Job: workloadColumns({ header: 'REPLICAS', value: (r) => str(spec(r).replicas, '1'), wide: true }),
+  Service: workloadColumns({ header: 'REPLICAS', value: serviceReplicas }),
+  DevEnvironment: workloadColumns(),
+  Allocation: [
     name,
     project,
-    { header: 'REPLICAS', value: (r) => str(spec(r).replicas, '1') },
-    { header: 'GPUS', value: formatWorkloadGpus },
-    // Nothing runs jobs yet, so a job without a phase is simply waiting.
-    { header: 'PHASE', value: (r) => str(status(r).phase, 'Pending') },
-    { header: 'QUEUE', value: (r) => str(spec(r).queue), wide: true },
-    { header: 'PRIORITY', value: (r) => str(spec(r).priorityClass), wide: true },
-    { header: 'ISOLATION', value: (r) => str(spec(r).isolation), wide: true },
+    { header: 'WORKLOAD', value: (r) => `${String(obj(spec(r).workload).kind ?? '').toLowerCase()}/${String(obj(spec(r).workload).name ?? '')}` },
+    { header: 'NODE', value: (r) => str(spec(r).node) },
+    { header: 'GPUS', value: (r) => formatAllocatedGpus(spec(r).gpus) },
+    { header: 'PHASE', value: (r) => str(status(r).phase, 'Bound') },
     age,
   ],
   Event: [
@@ -148,7 +152,67 @@ const COLUMNS: Record<string, Column[]> = {
   ],
 };
 
-export function columnsFor(def: KindDef, wide: boolean): Column[] {
+/** Columns for a kind; `multiProject` when the rows may come from several projects. */
+export function columnsFor(def: KindDef, wide: boolean, multiProject = true): Column[] {
   const cols = COLUMNS[def.kind] ?? (def.scope === 'project' ? [name, project, age] : [name, age]);
-  return cols.filter((c) => wide || !c.wide);
+  return cols.filter((c) => (wide || !c.wide) && (multiProject || !c.multiProject));
+}
+
+const WAITING = new Set(['Pending', 'Suspended']);
+
+/** Jobs, Services and DevEnvironments: what they asked for, where they run and how it goes. */
+function workloadColumns(...extra: Column[]): Column[] {
+  return [
+    name,
+    project,
+    // A workload no controller has looked at yet is waiting to be placed.
+    { header: 'PHASE', value: (r) => str(status(r).phase, 'Pending') },
+    ...extra.filter((c) => !c.wide),
+    { header: 'GPUS', value: formatWorkloadGpus },
+    // A waiting workload's last placement is history, not where it is now.
+    { header: 'NODE(S)', value: (r) => (WAITING.has(str(status(r).phase, 'Pending')) ? NONE : formatPlacementNodes(status(r).placement)) },
+    ...extra.filter((c) => c.wide),
+    { header: 'QUEUE', value: (r) => str(spec(r).queue), wide: true },
+    { header: 'PRIORITY', value: (r) => str(spec(r).priorityClass), wide: true },
+    { header: 'ISOLATION', value: (r) => str(spec(r).isolation), wide: true },
+    age,
+  ];
+}
+
+function serviceReplicas(r: Resource): string {
+  const want = obj(spec(r).replicas);
+  const ready = status(r).readyReplicas;
+  const desired = status(r).replicas ?? want.min;
+  return `${typeof ready === 'number' ? ready : 0}/${str(desired, '?')}`;
+}
+
+/** The distinct nodes of a workload's current placement: "fra1-h100-01,fra1-h100-02,+2". */
+export function formatPlacementNodes(placement: unknown, max = 2): string {
+  if (!Array.isArray(placement) || placement.length === 0) return NONE;
+  const nodes = [...new Set(placement.map((p) => String(obj(p).node ?? '?')))];
+  return nodes.length <= max ? nodes.join(',') : `${nodes.slice(0, max).join(',')},+${nodes.length - max}`;
+}
+
+/** An allocation's GPUs: "0-7", "3 (250m)", "2 mig 3g.40gb@4". */
+export function formatAllocatedGpus(gpus: unknown): string {
+  if (!Array.isArray(gpus) || gpus.length === 0) return NONE;
+  const list = gpus.map(obj);
+  const mig = obj(list[0]!.mig);
+  if (mig.profile) return `${String(list[0]!.index)} mig ${String(mig.profile)}@${String(mig.start)}`;
+  const milli = Number(list[0]!.milli ?? 1000);
+  const idx = formatIndices(list.map((g) => Number(g.index)));
+  return milli < 1000 ? `${idx} (${milli}m)` : idx;
+}
+
+/** [0,1,2,3,6] → "0-3,6" */
+export function formatIndices(ix: number[]): string {
+  const s = [...ix].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j]! + 1) j++;
+    parts.push(j > i ? `${s[i]}-${s[j]}` : String(s[i]));
+    i = j + 1;
+  }
+  return parts.join(',');
 }

@@ -1,0 +1,42 @@
+// `weft suspend JOB` / `weft resume JOB`: flip spec.suspend with a merge patch; the workload
+// controller stops the replicas (Suspended) or queues the workload again (Pending).
+import { Command } from 'commander';
+import { kindOf } from '../../client/index.js';
+import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../connect.js';
+import { CliError } from '../errors.js';
+import { findOne } from '../lookup.js';
+
+interface SuspendOptions extends ScopeOptions {
+  kind: string;
+}
+
+export function suspendCommand(): Command {
+  return toggle('suspend', true, 'stop a workload\'s replicas and keep it, releasing its GPUs (resume starts it again)');
+}
+
+export function resumeCommand(): Command {
+  return toggle('resume', false, 'queue a suspended workload again');
+}
+
+function toggle(verb: 'suspend' | 'resume', suspend: boolean, description: string): Command {
+  const cmd = new Command(verb)
+    .description(description)
+    .argument('<name>', 'workload name')
+    .option('-k, --kind <kind>', 'job or devenvironment', 'job');
+  addScopeOptions(cmd).action(async (name: string, opts: SuspendOptions, self: Command) => {
+    const def = kindOf(opts.kind);
+    if (def.kind !== 'Job' && def.kind !== 'DevEnvironment') throw new CliError(`only jobs and dev environments can be suspended, not ${def.plural}`, 2);
+    const { client, context } = connect(self);
+    const found = await findOne(client, def.kind, name, projectOf(opts, context));
+    const already = (found.spec as { suspend?: boolean }).suspend === true;
+    const ref = `${def.kind.toLowerCase()}/${name}`;
+    if (already === suspend) {
+      console.log(`${ref} already ${suspend ? 'suspended' : 'running or queued'}`);
+      return;
+    }
+    // null removes the field, so a resumed workload looks as it did before it was suspended.
+    await client.patch(def.kind, name, { spec: { suspend: suspend ? true : null } }, { project: found.metadata.project });
+    console.log(`${ref} ${suspend ? 'suspended' : 'resumed'}`);
+  });
+  return cmd;
+}

@@ -1,0 +1,100 @@
+// The parts of `weft describe` that only workloads have: where their replicas are (the
+// Allocations of each attempt), their conditions, and why they are still pending.
+import type { WeftClient } from '../../client/index.js';
+import type { Resource } from '../../model/metadata.js';
+import { formatAge } from '../duration.js';
+import { formatAllocatedGpus } from './columns.js';
+import { renderTable } from './table.js';
+
+export const WORKLOAD_KINDS = new Set(['Job', 'Service', 'DevEnvironment']);
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const text = (v: unknown, fallback = ''): string => (v === undefined || v === null || v === '' ? fallback : String(v));
+
+/** Allocations of this workload (every attempt), oldest attempt first. Best effort. */
+export async function allocationsOf(client: WeftClient, w: Resource): Promise<Resource[]> {
+  try {
+    const { items } = await client.list('Allocation', { project: w.metadata.project, labelSelector: `weft.dev/workload=${w.metadata.name}`, autoPaginate: true });
+    return items
+      .filter((a) => {
+        const ref = obj(a.spec.workload);
+        return ref.kind === w.kind && ref.name === w.metadata.name && (ref.uid === undefined || ref.uid === w.metadata.uid);
+      })
+      .sort((a, b) => Number(a.spec.attempt ?? 0) - Number(b.spec.attempt ?? 0) || Number(a.spec.replica ?? 0) - Number(b.spec.replica ?? 0));
+  } catch {
+    return [];
+  }
+}
+
+export function renderWorkloadDetails(w: Resource, allocs: Resource[]): string[] {
+  const out: string[] = [];
+  const st = obj(w.status);
+  const sched = obj(st.scheduling);
+  const phase = text(st.phase, 'Pending');
+  if (sched.message && (phase === 'Pending' || phase === 'Admitted' || phase === 'Suspended')) {
+    const extra: string[] = [];
+    if (typeof sched.queuePosition === 'number') extra.push(`queue position ${sched.queuePosition}`);
+    if (sched.lastCycle) extra.push(`last tried ${formatAge(text(sched.lastCycle))} ago`);
+    out.push(`${'Why pending:'.padEnd(14)}${text(sched.message)}${extra.length ? `\n${' '.repeat(14)}(${extra.join(', ')})` : ''}`);
+  }
+  const conditions = Array.isArray(st.conditions) ? st.conditions.map(obj) : [];
+  out.push(
+    conditions.length === 0
+      ? `${'Conditions:'.padEnd(14)}<none>`
+      : `Conditions:\n${indent(
+          renderTable(
+            ['TYPE', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'],
+            conditions.map((c) => [text(c.type), text(c.status), text(c.reason), formatAge(text(c.lastTransitionTime) || undefined), text(c.message)]),
+          ),
+        )}`,
+  );
+  out.push(
+    allocs.length === 0
+      ? `${'Allocations:'.padEnd(14)}<none>`
+      : `Allocations:\n${indent(
+          renderTable(
+            ['REPLICA', 'ATTEMPT', 'NODE', 'GPUS', 'PHASE', 'STARTED', 'MESSAGE'],
+            allocs.map((a) => {
+              const s = obj(a.status);
+              return [
+                text(a.spec.replica, '0'),
+                text(a.spec.attempt, '0'),
+                text(a.spec.node),
+                formatAllocatedGpus(a.spec.gpus),
+                text(s.phase, 'Bound'),
+                s.startedAt ? `${formatAge(text(s.startedAt))} ago` : '-',
+                text(s.message),
+              ];
+            }),
+          ),
+        )}`,
+  );
+  return out;
+}
+
+function indent(t: string): string {
+  return t
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+/**
+ * Workloads whose controller keeps no status.placement (Services) get one from their active
+ * allocations, so `weft get` can show NODE(S) for every workload kind the same way.
+ */
+export function withPlacement(items: Resource[], allocs: Resource[]): Resource[] {
+  const byUid = new Map<string, { replica: number; node: string }[]>();
+  for (const a of allocs) {
+    const phase = obj(a.status).phase ?? 'Bound';
+    if (phase !== 'Bound' && phase !== 'Running' && phase !== 'Stopping') continue;
+    const uid = text(obj(a.spec.workload).uid);
+    byUid.set(uid, [...(byUid.get(uid) ?? []), { replica: Number(a.spec.replica ?? 0), node: text(a.spec.node) }]);
+  }
+  return items.map((w) => {
+    if (Array.isArray(obj(w.status).placement)) return w;
+    const placement = byUid.get(w.metadata.uid);
+    return placement ? { ...w, status: { ...(w.status ?? {}), placement } } : w;
+  });
+}
