@@ -1,11 +1,15 @@
 // `weft sim …`: the digital twin from the command line. `weft sim fill` runs the FGD paper's
-// fill experiment (allocation as arrivals reach `tune` × capacity) for policies × seeds.
+// fill experiment (allocation as arrivals reach `tune` × capacity) for policies × seeds;
+// `weft sim mig` compares MIG placement rules on a seeded mix of MIG requests.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { isPolicyName, POLICY_NAMES } from '../scheduler/index.js';
 import { loadNodes, loadPods, runGrid, summarise, writeFillReport, type Expected } from '../sim/index.js';
 import { parseCsv } from '../sim/csv.js';
+import { gpuModelInfo } from '../model/gpu-catalog.js';
+import { CliError, EXIT } from './errors.js';
+import { runMigMix } from '../sim/mig-mix.js';
 
 /** "42-51" → 42..51; "1,5,9" → [1,5,9]; "7" → [7]. */
 export function parseSeeds(text: string): number[] {
@@ -97,6 +101,32 @@ function fillCommand(): Command {
     });
 }
 
+function migCommand(): Command {
+  return new Command('mig')
+    .description('MIG placement: requests admitted before the first rejection, keep-most-profiles vs first-fit')
+    .option('--seeds <list>', 'seeds, e.g. 1-20 or 1,2,3', parseSeeds, parseSeeds('1-20'))
+    .option('--model <name>', 'GPU model of the fleet (a MIG model from the catalog)', 'H100-80GB')
+    .option('--nodes <n>', 'nodes', (v) => Number(v), 4)
+    .option('--gpus <n>', 'MIG GPUs per node', (v) => Number(v), 8)
+    .option('--load <ratio>', 'offered load: mean share of memory slices held by live instances', (v) => Number(v), 0.7)
+    .option('--no-departures', 'instances never leave (a pure fill)')
+    .action((o: { seeds: number[]; model: string; nodes: number; gpus: number; load: number; departures: boolean }) => {
+      // Thrown inside the action, a CliError is what the CLI prints as a one-line usage error.
+      if (!(o.load > 0 && o.load <= 2)) throw new CliError('--load must be a number in (0, 2]', EXIT.usage);
+      if (!(Number.isInteger(o.nodes) && o.nodes >= 1 && Number.isInteger(o.gpus) && o.gpus >= 1 && o.gpus <= 64)) {
+        throw new CliError('--nodes must be a positive integer and --gpus an integer in 1..64', EXIT.usage);
+      }
+      if (!gpuModelInfo(o.model)?.migProfiles.length) throw new CliError(`${o.model} is not a MIG-capable model in the GPU catalog`, EXIT.usage);
+      const r = runMigMix({ seeds: o.seeds, model: o.model, nodes: o.nodes, gpusPerNode: o.gpus, load: o.load, departures: o.departures });
+      process.stdout.write('seed  keep-most  first-fit\n');
+      for (const x of r.runs) process.stdout.write(`${String(x.seed).padEnd(6)}${String(x.keepMost).padStart(9)}  ${String(x.firstFit).padStart(9)}\n`);
+      process.stdout.write(`mean  ${r.meanKeepMost.toFixed(1).padStart(9)}  ${r.meanFirstFit.toFixed(1).padStart(9)}\n`);
+    });
+}
+
 export function simCommand(): Command {
-  return new Command('sim').description('simulate the scheduler on a fleet and workload (digital twin)').addCommand(fillCommand());
+  return new Command('sim')
+    .description('simulate the scheduler on a fleet and workload (digital twin)')
+    .addCommand(fillCommand())
+    .addCommand(migCommand());
 }

@@ -82,9 +82,9 @@ describe('schedule', () => {
     const g = gang('m', { kind: 'mig', profile: '1g.10gb' }, { replicas: 2 });
     const d = schedule(snap, [g], cfg('best-fit'), 0, seededRng(1)).decisions[0]!;
     expect(d.placed).toBe(true);
-    // Both on one GPU, side by side: the other GPU stays whole for a 7g instance.
+    // Both on one GPU, in the upper half: the 4g start stays free and the other GPU whole for a 7g.
     expect(d.placements.map((p) => p.gpus[0])).toEqual([0, 0]);
-    expect(snap.migUsed[0]).toBe(0b11);
+    expect(snap.migUsed[0]).toBe(0b0101_0000);
     const big = gang('m7', { kind: 'mig', profile: '7g.80gb' });
     expect(schedule(snap, [big], cfg('best-fit'), 0, seededRng(1)).decisions[0]!.placements[0]!.gpus).toEqual([1]);
   });

@@ -1,7 +1,7 @@
 // Compiles a replica's resources into the flat form the hot loops read: numbers and a model
 // mask resolved against the snapshot, computed once per gang rather than once per node.
 
-import { migProfileOn, migProfileShape, type MigProfileGeometry } from '../model/gpu-catalog.js';
+import { gpuModelInfo, migProfileOn, migProfileShape, type MigProfileGeometry } from '../model/gpu-catalog.js';
 import { NO_SHAPE, SHAPE_MANY, SHAPE_MIG, SHAPE_SHARE, type Snapshot } from './snapshot.js';
 import type { GangRequest, ReplicaResources } from './types.js';
 
@@ -95,7 +95,10 @@ export function compileReplica(snap: Snapshot, gang: Pick<GangRequest, 'resource
   };
 }
 
-/** Models missing from the catalog: assume the A100-style geometry only when the profile parses. */
-function genericMig(_model: string, profile: string): MigProfileGeometry | undefined {
-  return migProfileShape(profile);
+/**
+ * Models missing from the catalog: assume the A100-style geometry when the profile parses. A model
+ * the catalog knows hosts exactly its own profiles, so an L4 or an A100 asked for "3g.71gb" gets none.
+ */
+function genericMig(model: string, profile: string): MigProfileGeometry | undefined {
+  return gpuModelInfo(model) ? undefined : migProfileShape(profile);
 }
