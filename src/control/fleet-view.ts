@@ -68,6 +68,26 @@ export class FleetView {
     return keys ? [...keys].map((k) => this.active.get(k)!).filter(Boolean) : [];
   }
 
+  /** Every active allocation (preemption looks for victims among them). */
+  activeAllocations(): IterableIterator<Resource> {
+    return this.active.values();
+  }
+
+  /** Whether the allocation `project/name` still holds resources. */
+  isActive(project: string, name: string): boolean {
+    return this.active.has(`${project}/${name}`);
+  }
+
+  /** Where an active allocation sits in the snapshot and what it holds there; undefined off the picture. */
+  replicaOf(a: Resource): { node: number; delta: NodeDelta } | undefined {
+    const snap = this.snapshot();
+    const spec = a.spec as unknown as AllocationSpec;
+    const node = this.nodeIndex.get(spec.node);
+    if (node === undefined) return undefined;
+    const delta = this.deltaOf(snap, node, spec);
+    return delta ? { node, delta } : undefined;
+  }
+
   get activeCount(): number {
     return this.active.size;
   }

@@ -7,17 +7,20 @@
 //   3. commits every decision of the cycle in ONE transaction (placement-commit.ts); should it
 //      fail (a concurrent writer, the ledger refusing a stale picture), it retries workload by
 //      workload so one culprit cannot hold back the rest, and reloads its picture;
-//   4. undoes its own assumptions on the snapshot and applies what was really committed.
+//   4. undoes its own assumptions on the snapshot and applies what was really committed;
+//   5. lets gangs still unplaced preempt lower-priority running gangs (preemption.ts): it asks
+//      the victims to stop; the preemptor is placed by a later cycle once they have let go.
 import { GoneError } from '../model/errors.js';
 import type { Resource } from '../model/metadata.js';
 import type { PriorityClassSpec } from '../model/kinds/priority-class.js';
-import { schedule, seededRng, type GangDecision, type Rng } from '../scheduler/index.js';
+import { schedule, seededRng, type GangDecision, type GangRequest, type Policy, type Rng } from '../scheduler/index.js';
 import type { Store, WatchEvent } from '../store/types.js';
 import type { Clock } from './clock.js';
 import { FleetView } from './fleet-view.js';
 import { gangRequest, podShape, priorityValue } from './gang.js';
 import { allocationFor, commitCycle, explanationChanged, type Bind, type CommitResult, type Explain } from './placement-commit.js';
 import { PolicySource } from './policy-source.js';
+import { commitPreemptions, planPreemptions, type Nomination } from './preemption.js';
 import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
 
 export interface SchedulingLoopOptions {
@@ -47,6 +50,9 @@ export class SchedulingLoop {
   private readonly workloads = new Map<string, Resource>();
   private readonly priorities = new Map<string, number>();
   private globalDefault = 0;
+  /** Classes whose workloads may be preempted (spec.preemptible: true), and the global default's name. */
+  private readonly preemptible = new Set<string>();
+  private globalDefaultName: string | undefined;
   private readonly adapters: Map<string, WorkloadAdapter>;
   private readonly policy: PolicySource;
   private readonly rng: Rng;
@@ -57,6 +63,8 @@ export class SchedulingLoop {
   private sweepAt = 0;
   private wake: (() => void) | undefined;
   private cycles = 0;
+  /** Per preemptor: the victims' allocations (project/name) it is waiting for to let go. */
+  private readonly nominated = new Map<string, string[]>();
   /** The watch has passed every version the initial lists were read at: no replays remain. */
   private caughtUp = false;
   /** Called after each cycle (tests and benchmarks observe progress). */
@@ -99,6 +107,7 @@ export class SchedulingLoop {
   private async load(): Promise<string> {
     this.workloads.clear();
     this.priorities.clear();
+    this.preemptible.clear();
     this.fleet = new FleetView(this.log);
     const kinds = ['PriorityClass', 'Node', 'Allocation', ...this.adapters.keys()];
     let from: string | undefined;
@@ -139,7 +148,12 @@ export class SchedulingLoop {
         const spec = o.spec as unknown as PriorityClassSpec;
         if (ev.type === 'DELETED') this.priorities.delete(o.metadata.name);
         else this.priorities.set(o.metadata.name, spec.value);
-        if (spec.globalDefault) this.globalDefault = ev.type === 'DELETED' ? 0 : spec.value;
+        if (ev.type !== 'DELETED' && spec.preemptible === true) this.preemptible.add(o.metadata.name);
+        else this.preemptible.delete(o.metadata.name);
+        if (spec.globalDefault) {
+          this.globalDefault = ev.type === 'DELETED' ? 0 : spec.value;
+          this.globalDefaultName = ev.type === 'DELETED' ? undefined : o.metadata.name;
+        }
         return true;
       }
       default: {
@@ -195,8 +209,7 @@ export class SchedulingLoop {
       const adapter = w && this.adapters.get(w.kind);
       const d = adapter?.demand(w!, this.fleet.activeFor(w!.metadata.uid), now);
       if (!d || !adapter) continue;
-      const spec = w!.spec as { priorityClass?: string };
-      d.priority = spec.priorityClass !== undefined || this.globalDefault !== 0 ? priorityValue(spec.priorityClass, this.priorities, this.globalDefault) : d.priority;
+      d.priority = this.priorityOf(w!, d.priority);
       demands.push({ d, adapter });
     }
     this.pending = new Set(demands.map(({ d }) => keyOf(d.workload)));
@@ -234,8 +247,61 @@ export class SchedulingLoop {
     for (const a of result.allocations) this.apply({ type: 'ADDED', object: a });
     stats.placed = result.bound;
     stats.skipped = result.skipped;
+    const unplaced = decisions.filter((dec) => !dec.placed).map((dec) => ({ demand: demands[Number(dec.gangId)]!.d, gang: gangs[Number(dec.gangId)]! }));
+    if (unplaced.length > 0) await this.preempt(unplaced, policy, now);
     this.onCycle?.(stats);
     return stats;
+  }
+
+  /** Priority of a workload: its class, else the global default, else what its adapter said. */
+  private priorityOf(w: Resource, fallback = 0): number {
+    const spec = w.spec as { priorityClass?: string };
+    return spec.priorityClass !== undefined || this.globalDefault !== 0 ? priorityValue(spec.priorityClass, this.priorities, this.globalDefault) : fallback;
+  }
+
+  /** Step 5: nominate victims for unplaced gangs and ask them to stop, all in one transaction. */
+  private async preempt(unplaced: { demand: PlacementDemand; gang: GangRequest }[], policy: Policy, now: Date): Promise<void> {
+    const waiting = (k: string): boolean => {
+      const victims = this.nominated.get(k);
+      if (!victims) return false;
+      if (victims.some((v) => this.fleet.isActive(...(v.split('/') as [string, string])))) return true;
+      this.nominated.delete(k);
+      return false;
+    };
+    let noms: Nomination[];
+    try {
+      noms = planPreemptions({
+        fleet: this.fleet,
+        workloads: this.workloads,
+        priorityOf: (w) => this.priorityOf(w),
+        // Only work whose priority class says so may be evicted (a class without the flag is not).
+        preemptible: (w) => {
+          const cls = (w.spec as { priorityClass?: string }).priorityClass ?? this.globalDefaultName;
+          return cls !== undefined && this.preemptible.has(cls);
+        },
+        unplaced,
+        waiting,
+        config: { policy, explain: false },
+        now: now.getTime(),
+        rng: this.rng,
+      });
+    } catch (e) {
+      this.log(`scheduler: preemption skipped: ${(e as Error).message}`);
+      return;
+    }
+    if (noms.length === 0) return;
+    try {
+      await this.opts.store.transaction((tx) => commitPreemptions(tx, noms, now));
+    } catch (e) {
+      // A victim changed meanwhile (finished, stopped): the next cycle decides again on fresh data.
+      this.log(`scheduler: preemption not committed: ${(e as Error).message}`);
+      return;
+    }
+    for (const n of noms) {
+      const keys = n.victims.flatMap((v) => v.allocations.map((a) => `${a.metadata.project ?? ''}/${a.metadata.name}`));
+      this.nominated.set(keyOf(n.preemptor), keys);
+      this.log(`scheduler: ${keyOf(n.preemptor)} preempts ${n.victims.map((v) => keyOf(v.workload)).join(', ')}`);
+    }
   }
 
   private async commit(binds: Bind[], explains: Explain[], now: Date): Promise<CommitResult> {

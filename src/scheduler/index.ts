@@ -11,3 +11,4 @@ export { DEFAULT_FILTERS } from './filters/index.js';
 export { typicalPods, type PodShape, type TypicalPod } from './typical-pods.js';
 export { FragmentationMeasure } from './fragmentation.js';
 export { StrandingAwareFragmentation, cpuPerMilliGpu } from './stranding.js';
+export { findVictims, lostGpuTime, type RunningGang, type RunningReplica, type PreemptionPlan } from './preemption.js';
