@@ -123,6 +123,25 @@ function servicePaths(): Record<string, Json> {
     '/api/v1/tokens/{id}': {
       delete: { operationId: 'revokeToken', tags: ['Auth'], parameters: [param('id', 'path', 'token id')], responses: { 200: ok('revoked'), ...errors(400, 401, 404) } },
     },
+    // Read-only on purpose: the audit log has no write routes.
+    '/api/v1/audit': {
+      get: {
+        operationId: 'listAudit',
+        tags: ['Audit'],
+        summary: 'Audit entries, oldest first (admins: all; project-admins: their projects)',
+        parameters: [
+          param('project', 'query', 'only this project'),
+          param('user', 'query', 'only this principal'),
+          param('since', 'query', 'RFC 3339: entries at or after this time', { type: 'string', format: 'date-time' }),
+          param('limit', 'query', 'page size (default 100)', { type: 'integer', minimum: 1, maximum: 10000 }),
+          param('after', 'query', "the previous page's `next`", { type: 'string', pattern: '^[0-9]+$' }),
+        ],
+        responses: { 200: ok('a page of entries', { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { type: 'object' } }, next: { type: 'string' } } }), ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/audit/verify': {
+      get: { operationId: 'verifyAudit', tags: ['Audit'], summary: 'Recompute the hash chain (cluster admins)', responses: { 200: ok('{ok, checked, firstBadId?, reason?}'), ...errors(401, 403) } },
+    },
   };
 }
 

@@ -1,13 +1,16 @@
 // The HTTP server: Fastify with problem-details errors, body parsers, bearer auth on every route
 // but the public three, and the generic resource routes for every kind.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Store } from '../store/types.js';
+import { registerAuditHooks } from './audit.js';
 import { PrincipalCache } from './auth-cache.js';
 import { authenticate } from './auth.js';
 import { registerBodyParsers } from './body.js';
 import { buildOpenApi } from './openapi.js';
 import { problem, registerProblemHandlers, sendProblem, toProblem } from './problem.js';
+import { registerAuditRoutes } from './routes/audit.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import type { WatchHub } from './watch.js';
@@ -49,6 +52,9 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     forceCloseConnections: true,
     // Malformed URLs (bad percent-encoding) are rejected by the router before any hook runs.
     frameworkErrors: (err, _req, reply) => sendProblem(reply, toProblem(err)),
+    // Request ids end up in the audit log, so they must be unique across restarts and replicas
+    // (Fastify's default counter restarts at 1), and never taken from the caller.
+    genReqId: () => randomUUID(),
   }) as unknown as FastifyInstance;
 
   const hub: WatchHub = { heartbeatMs: opts.watchHeartbeatMs ?? 15_000, open: new Set() };
@@ -62,6 +68,12 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   registerBodyParsers(app);
 
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('auditName', undefined);
+  // First hook: even a request refused by authentication carries the id its audit entry has.
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  registerAuditHooks(app, store);
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC_PATHS.has(path)) return;
@@ -87,6 +99,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
 
   const deps = { store, hub };
   registerTokenRoutes(app, deps);
+  registerAuditRoutes(app, deps);
   registerResourceRoutes(app, deps);
   return app;
 }

@@ -2,6 +2,7 @@
 // turns failures into one readable message and an exit code.
 import { Command, CommanderError } from 'commander';
 import { applyCommand } from './commands/apply.js';
+import { auditCommand } from './commands/audit.js';
 import { configCommand } from './commands/config.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
     resumeCommand(),
     explainCommand(),
     tokenCommand(),
+    auditCommand(),
     versionCommand(),
     simCommand(),
   ]) {

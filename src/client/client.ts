@@ -75,6 +75,48 @@ export interface WhoAmI {
   [key: string]: unknown;
 }
 
+/** One audit log entry, as GET /api/v1/audit returns it. */
+export interface AuditEntry {
+  id: string;
+  time: string;
+  requestId: string;
+  principal: string;
+  principalKind: 'user' | 'node' | 'anonymous';
+  verb: string;
+  kind: string;
+  project: string;
+  name: string;
+  method: string;
+  path: string;
+  status: number;
+  source: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditListOptions {
+  project?: string;
+  user?: string;
+  /** RFC 3339. */
+  since?: string;
+  limit?: number;
+  /** The last id of the previous page. */
+  after?: string;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  /** Present when the page was full: pass it as `after` for the next one. */
+  next?: string;
+}
+
+export interface AuditVerifyResult {
+  ok: boolean;
+  checked: number;
+  firstBadId?: string;
+  reason?: string;
+}
+
 type Query = Record<string, string | number | boolean | undefined>;
 
 interface RequestOptions {
@@ -194,6 +236,13 @@ export class WeftClient {
     revoke: async (id: string): Promise<void> => {
       await this.request<unknown>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
     },
+  };
+
+  /** The audit log: read-only by design (the API has no way to change it). */
+  readonly audit = {
+    list: (opts: AuditListOptions = {}): Promise<AuditPage> =>
+      this.request<AuditPage>('GET', '/api/v1/audit', { query: { project: opts.project, user: opts.user, since: opts.since, limit: opts.limit, after: opts.after } }),
+    verify: (): Promise<AuditVerifyResult> => this.request<AuditVerifyResult>('GET', '/api/v1/audit/verify'),
   };
 
   async whoami(): Promise<WhoAmI> {

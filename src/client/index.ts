@@ -10,6 +10,10 @@ export type {
   CreatedToken,
   TokenInfo,
   WhoAmI,
+  AuditEntry,
+  AuditListOptions,
+  AuditPage,
+  AuditVerifyResult,
 } from './client.js';
 export { WeftApiError, WeftConnectionError, type ProblemDetails } from './errors.js';
 export { kindOf, resourcePath, UnknownKindError, MissingProjectError } from './paths.js';

@@ -2,11 +2,12 @@
 // watches through the shared change feed. Both engines run this same code and the same SQL.
 import type { Resource, ResourceInput } from '../model/metadata.js';
 import { ValidationError } from '../model/errors.js';
+import { SqlAuditLog } from './audit.js';
 import { mapDbError, type Driver, type Sql } from './driver.js';
 import { ChangeFeed } from './feed.js';
 import { createResource, deleteResource, getInTx, getResource, listResources, updateResource, type WriteCtx } from './resources.js';
 import { sqlTokenStore } from './tokens.js';
-import type { Leadership, ListOptions, ListResult, ObjectKey, Store, StoreTx, TokenStore, WatchEvent, WatchOptions, WriteOptions } from './types.js';
+import type { AuditLog, Leadership, ListOptions, ListResult, ObjectKey, Store, StoreTx, TokenStore, WatchEvent, WatchOptions, WriteOptions } from './types.js';
 import { watchChanges } from './watch.js';
 import { SerialWriter } from './writer.js';
 
@@ -38,9 +39,20 @@ export interface SqlStoreOptions {
   watchBuffer?: number;
 }
 
+/**
+ * Each store's driver, for tests and operator tools that must reach the database beneath the
+ * store's rules (the audit tamper tests do). Kept out of the Store interface on purpose.
+ */
+const DRIVERS = new WeakMap<Store, Driver>();
+
+export function driverOf(store: Store): Driver | undefined {
+  return DRIVERS.get(store);
+}
+
 export class SqlStore implements Store {
   readonly dialect: 'pglite' | 'postgres';
   readonly tokens: TokenStore;
+  readonly audit: AuditLog;
   private readonly driver: Driver;
   private readonly read: Sql;
   private readonly feed: ChangeFeed;
@@ -59,6 +71,8 @@ export class SqlStore implements Store {
     });
     this.writer = new SerialWriter({ driver: opts.driver, now: opts.now, onCommit: () => this.feed.notify() });
     this.tokens = sqlTokenStore(this.read, opts.now);
+    this.audit = new SqlAuditLog(opts.driver, this.read, opts.now);
+    DRIVERS.set(this, opts.driver);
   }
 
   /** Starts following commits made by other processes (PostgreSQL). */
@@ -121,6 +135,8 @@ export class SqlStore implements Store {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.feed.close();
+      // Audit entries already accepted must reach the chain before the connection goes.
+      await this.audit.flush();
       await this.writer.close();
       await this.driver.close();
     })();

@@ -81,6 +81,8 @@ export interface Store extends StoreTx {
   /** Drops change-log entries older than the newest `keep`; watches from before then get 410. */
   compact(keep: number): Promise<void>;
   tokens: TokenStore;
+  /** The append-only, hash-chained record of mutating API requests. */
+  audit: AuditLog;
   /**
    * Becomes the leader for `name` among every process on this database, waiting (retrying) as
    * long as another holds it; rejects when `signal` aborts first. The leadership's own signal
@@ -122,4 +124,70 @@ export interface TokenStore {
   revoke(id: string): Promise<boolean>;
   /** True when no user token exists yet (first start: bootstrap an admin). */
   isEmpty(): Promise<boolean>;
+}
+
+export type AuditPrincipalKind = 'user' | 'node' | 'anonymous';
+
+/** One mutating request as the API saw it. Strings are '' where there is nothing to say. */
+export interface AuditEntryInput {
+  /** RFC 3339; absent = the store's clock. Kept to the millisecond. */
+  time?: string;
+  requestId: string;
+  /** User or node name; '' when the caller could not be authenticated. */
+  principal: string;
+  principalKind: AuditPrincipalKind;
+  /** create, update, patch, delete, status, … */
+  verb: string;
+  /** Resource kind (Job, Token, …); '' when the path names none. */
+  kind: string;
+  project: string;
+  name: string;
+  method: string;
+  path: string;
+  /** The HTTP status the caller got. */
+  status: number;
+  /** The caller's address. */
+  source: string;
+}
+
+export interface AuditEntry extends Required<AuditEntryInput> {
+  /** Position in the chain (a decimal bigint); ids only grow, gaps are allowed. */
+  id: string;
+  prevHash: string;
+  /** sha256(prevHash || canonical JSON of the entry's fields); see docs/store.md. */
+  hash: string;
+}
+
+export interface AuditQuery {
+  project?: string;
+  /** Entries of any of these projects (a project-admin's view). */
+  projects?: string[];
+  /** Principal name. */
+  user?: string;
+  /** RFC 3339: entries at or after this time. */
+  since?: string;
+  /** Page size (default 100, at most 10000). */
+  limit?: number;
+  /** Entries with an id greater than this one (the last id of the previous page). */
+  after?: string;
+}
+
+export interface AuditVerifyResult {
+  ok: boolean;
+  checked: number;
+  /** The first entry whose link or hash does not match. */
+  firstBadId?: string;
+  reason?: string;
+}
+
+/** Append-only. There is deliberately no way to change or remove an entry through the store. */
+export interface AuditLog {
+  /** Appends in order to the chain; concurrent appends are grouped and serialised (no forks). */
+  append(entries: AuditEntryInput[]): Promise<AuditEntry[]>;
+  /** Oldest first, by id. Waits for this process's pending appends first. */
+  list(query?: AuditQuery): Promise<AuditEntry[]>;
+  /** Recomputes the whole chain. */
+  verify(): Promise<AuditVerifyResult>;
+  /** Resolves once every append issued so far has committed (or failed). */
+  flush(): Promise<void>;
 }

@@ -64,6 +64,7 @@ export function registerTokenRoutes(app: FastifyInstance, { store }: RouteDeps):
       ...(r.description !== undefined ? { description: r.description } : {}),
       ...(r.expiresInSeconds !== undefined ? { expiresInSeconds: r.expiresInSeconds } : {}),
     });
+    req.auditName = record.id;
     return reply.code(201).send({ ...record, token });
   });
 

@@ -9,6 +9,7 @@ import { watchTests } from './watch.js';
 import { durabilityTests } from './durability.js';
 import { ledgerTests } from './ledger.js';
 import { leadershipTests } from './leadership.js';
+import { auditTests } from './audit.js';
 import type { Ctx, HarnessFactory } from './harness.js';
 
 export type { HarnessFactory, StoreHarness, HarnessOpenOptions } from './harness.js';
@@ -40,6 +41,8 @@ export function runStoreContract(name: string, factory: HarnessFactory | undefin
     durabilityTests(get);
     ledgerTests(get);
     leadershipTests(get);
+    // Last: it ends by tampering with the chain on purpose.
+    auditTests(get);
   });
 }
 

@@ -2,6 +2,7 @@
 // databases that already applied it would silently differ from new ones.
 import * as m001 from './001-initial.js';
 import * as m002 from './002-gpu-ledger.js';
+import * as m003 from './003-audit-log.js';
 
 export interface Migration {
   version: number;
@@ -12,4 +13,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, ...m001 },
   { version: 2, ...m002 },
+  { version: 3, ...m003 },
 ];

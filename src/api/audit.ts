@@ -1,0 +1,90 @@
+// Records every mutating request in the audit log once its result is known. The entry is queued
+// before the reply's bytes go out (onSend), so a client that reads the log right after its own
+// request finds it there; the commit itself runs in the background and is grouped with its
+// neighbours by the store, so the caller never waits for it.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { kindByPlural } from '../model/registry.js';
+import type { AuditEntryInput, Store } from '../store/types.js';
+import { API_PREFIX } from './routes/context.js';
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const MAX_FIELD = 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Names what a route created when the URL does not (a new token's id). */
+    auditName?: string;
+  }
+}
+
+const VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+
+function decode(seg: string | undefined): string {
+  if (seg === undefined) return '';
+  try {
+    return decodeURIComponent(seg).slice(0, MAX_FIELD);
+  } catch {
+    return seg.slice(0, MAX_FIELD);
+  }
+}
+
+interface Target {
+  verb: string;
+  kind: string;
+  project: string;
+  name: string;
+}
+
+/** What the request's path (and, for a create, its body) names. Unknown paths keep '' fields. */
+export function auditTarget(method: string, path: string, body: unknown): Target {
+  const t: Target = { verb: VERBS[method] ?? method.toLowerCase(), kind: '', project: '', name: '' };
+  if (!path.startsWith(`${API_PREFIX}/`)) return t;
+  let segs = path.slice(API_PREFIX.length + 1).split('/');
+  if (segs[0] === 'projects' && segs.length >= 3) {
+    t.project = decode(segs[1]);
+    segs = segs.slice(2);
+  }
+  const plural = decode(segs[0]);
+  t.kind = plural === 'tokens' ? 'Token' : (kindByPlural(plural)?.kind ?? plural);
+  t.name = decode(segs[1]);
+  if (segs[2] === 'status') t.verb = 'status';
+  if (!t.name && method === 'POST' && typeof body === 'object' && body !== null) {
+    const meta = (body as { metadata?: unknown }).metadata;
+    const name = typeof meta === 'object' && meta !== null ? (meta as { name?: unknown }).name : undefined;
+    if (typeof name === 'string') t.name = name.slice(0, MAX_FIELD);
+  }
+  return t;
+}
+
+export function auditEntry(req: FastifyRequest, reply: FastifyReply, now: Date): AuditEntryInput {
+  const path = (req.url.split('?')[0] ?? '').slice(0, 2048);
+  const t = auditTarget(req.method, path, req.body);
+  const p = req.principal;
+  return {
+    time: now.toISOString(),
+    requestId: String(req.id),
+    principal: p?.name ?? '',
+    principalKind: p?.kind ?? 'anonymous',
+    ...t,
+    name: req.auditName ?? t.name,
+    method: req.method,
+    path,
+    status: reply.statusCode,
+    source: req.ip ?? '',
+  };
+}
+
+export function registerAuditHooks(app: FastifyInstance, store: Store): void {
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!MUTATING.has(req.method)) return payload;
+    store.audit.append([auditEntry(req, reply, new Date())]).catch((err: unknown) => {
+      // The request already happened; a lost entry must at least be loud in the server log.
+      req.log.error({ err, requestId: req.id }, 'audit: could not record a request');
+    });
+    return payload;
+  });
+  // Entries accepted before shutdown reach the database before the store may be closed.
+  app.addHook('onClose', async () => {
+    await store.audit.flush();
+  });
+}

@@ -1,0 +1,75 @@
+// Reading the audit log. There is deliberately no route that changes or removes an entry.
+// Cluster admins see everything; project-admins see the entries of the projects they
+// administer; everyone else gets 403.
+import type { FastifyInstance } from 'fastify';
+import { BadRequestError, ForbiddenError } from '../../model/errors.js';
+import type { AuditQuery } from '../../store/types.js';
+import { isClusterAdmin, roleIn, type Principal } from '../rbac.js';
+import { nameParam, type Query } from '../params.js';
+import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
+
+const MAX_LIMIT = 10_000;
+
+function bad(field: string, message: string): BadRequestError {
+  return new BadRequestError(`${field}: ${message}`, [{ field, message }]);
+}
+
+function one(q: Query, key: string): string | undefined {
+  const v = q[key];
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'string') throw bad(key, 'must be given at most once');
+  return v;
+}
+
+export function auditQuery(q: Query): AuditQuery {
+  const out: AuditQuery = {};
+  const project = one(q, 'project');
+  if (project !== undefined) out.project = nameParam(project, 'project');
+  const user = one(q, 'user');
+  if (user !== undefined) out.user = nameParam(user, 'user');
+  const since = one(q, 'since');
+  if (since !== undefined) {
+    if (Number.isNaN(Date.parse(since))) throw bad('since', 'must be an RFC 3339 timestamp');
+    out.since = new Date(since).toISOString();
+  }
+  const limit = one(q, 'limit');
+  if (limit !== undefined) {
+    if (!/^[0-9]+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) throw bad('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+    out.limit = Number(limit);
+  }
+  const after = one(q, 'after');
+  if (after !== undefined) {
+    if (!/^[0-9]{1,19}$/.test(after)) throw bad('after', 'must be an entry id (digits)');
+    out.after = after;
+  }
+  return out;
+}
+
+/** Projects whose entries `p` may read, or 'all'. */
+function adminOf(p: Principal): 'all' | string[] {
+  if (isClusterAdmin(p)) return 'all';
+  if (p.kind !== 'user') return [];
+  return [...new Set(p.roles.flatMap((b) => (b.project && roleIn(p, b.project) === 'project-admin' ? [b.project] : [])))];
+}
+
+export function registerAuditRoutes(app: FastifyInstance, { store }: RouteDeps): void {
+  app.get(`${API_PREFIX}/audit`, async (req) => {
+    const p = principalOf(req);
+    const q = auditQuery(req.query as Query);
+    const scope = adminOf(p);
+    if (scope !== 'all') {
+      if (scope.length === 0) throw new ForbiddenError(`${p.kind} "${p.name}" may not read the audit log (cluster admins and project-admins only)`);
+      if (q.project !== undefined && !scope.includes(q.project)) throw new ForbiddenError(`${p.kind} "${p.name}" may not read the audit log of project "${q.project}"`);
+      if (q.project === undefined) q.projects = scope;
+    }
+    const items = await store.audit.list(q);
+    const limit = q.limit ?? 100;
+    return { items, ...(items.length === limit ? { next: items[items.length - 1]!.id } : {}) };
+  });
+
+  app.get(`${API_PREFIX}/audit/verify`, async (req) => {
+    const p = principalOf(req);
+    if (!isClusterAdmin(p)) throw new ForbiddenError(`${p.kind} "${p.name}" may not verify the audit log (cluster admins only)`);
+    return store.audit.verify();
+  });
+}

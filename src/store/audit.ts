@@ -1,0 +1,217 @@
+// The audit log (migration 003). Appends join the chain under the store-wide write lock — the
+// same lock resource writes take, in-process on PGlite and an advisory lock on PostgreSQL — so
+// every process sees one linear chain. Appends are gathered for a few milliseconds and go out
+// as one transaction (group commit), so auditing costs the write path one short transaction per
+// burst of requests, not one per request.
+import { ValidationError } from '../model/errors.js';
+import { chainHash, GENESIS_HASH } from './audit-hash.js';
+import { mapDbError, type Driver, type Sql } from './driver.js';
+import type { AuditEntry, AuditEntryInput, AuditLog, AuditPrincipalKind, AuditQuery, AuditVerifyResult } from './types.js';
+
+const KINDS: readonly AuditPrincipalKind[] = ['user', 'node', 'anonymous'];
+const MAX_BATCH = 500;
+const BATCH_WINDOW_MS = 10;
+const VERIFY_PAGE = 1000;
+export const AUDIT_DEFAULT_LIMIT = 100;
+export const AUDIT_MAX_LIMIT = 10_000;
+// Selected as text (a bigint may exceed 2^53); ORDER BY must then name audit_log.id, not the text alias.
+const COLUMNS = 'id::text AS id, time, request_id, principal, principal_kind, verb, kind, project, name, method, path, status, source, prev_hash, hash';
+const INSERT_COLUMNS = 'id, time, request_id, principal, principal_kind, verb, kind, project, name, method, path, status, source, prev_hash, hash';
+
+interface Row {
+  id: string;
+  time: Date | string;
+  request_id: string;
+  principal: string;
+  principal_kind: AuditPrincipalKind;
+  verb: string;
+  kind: string;
+  project: string;
+  name: string;
+  method: string;
+  path: string;
+  status: number;
+  source: string;
+  prev_hash: string;
+  hash: string;
+}
+
+function toEntry(r: Row): AuditEntry {
+  return {
+    id: r.id,
+    time: (r.time instanceof Date ? r.time : new Date(r.time)).toISOString(),
+    requestId: r.request_id,
+    principal: r.principal,
+    principalKind: r.principal_kind,
+    verb: r.verb,
+    kind: r.kind,
+    project: r.project,
+    name: r.name,
+    method: r.method,
+    path: r.path,
+    status: Number(r.status),
+    source: r.source,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+const TEXT_FIELDS = ['requestId', 'principal', 'verb', 'kind', 'project', 'name', 'method', 'path', 'source'] as const;
+
+/** Checks one input and fixes its time to the millisecond, which is what the chain hashes. */
+function normalise(e: AuditEntryInput, now: () => Date): Omit<AuditEntry, 'id' | 'prevHash' | 'hash'> {
+  for (const f of TEXT_FIELDS) {
+    const v = e[f];
+    if (typeof v !== 'string' || v.length > 4096 || v.includes('\u0000')) throw ValidationError.field(f, 'must be a string of at most 4096 characters');
+  }
+  if (!KINDS.includes(e.principalKind)) throw ValidationError.field('principalKind', `must be one of ${KINDS.join(', ')}`);
+  if (!Number.isInteger(e.status) || e.status < 100 || e.status > 599) throw ValidationError.field('status', 'must be an HTTP status code');
+  const t = e.time === undefined ? now() : new Date(e.time);
+  if (Number.isNaN(t.getTime())) throw ValidationError.field('time', 'must be an RFC 3339 timestamp');
+  return { ...e, time: t.toISOString() };
+}
+
+interface Pending {
+  entries: Omit<AuditEntry, 'id' | 'prevHash' | 'hash'>[];
+  resolve: (v: AuditEntry[]) => void;
+  reject: (e: unknown) => void;
+}
+
+export class SqlAuditLog implements AuditLog {
+  private queue: Pending[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly read: Sql,
+    private readonly now: () => Date,
+  ) {}
+
+  append(entries: AuditEntryInput[]): Promise<AuditEntry[]> {
+    let checked: Pending['entries'];
+    try {
+      checked = entries.map((e) => normalise(e, this.now));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (checked.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entries: checked, resolve, reject });
+      this.running ??= this.drain();
+    });
+  }
+
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async list(q: AuditQuery = {}): Promise<AuditEntry[]> {
+    await this.flush();
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (cond: (n: string) => string, value: unknown): void => {
+      params.push(value);
+      where.push(cond(`$${params.length}`));
+    };
+    if (q.project !== undefined) add((n) => `project = ${n}`, q.project);
+    if (q.projects !== undefined) add((n) => `project = ANY(${n}::text[])`, q.projects);
+    if (q.user !== undefined) add((n) => `principal = ${n}`, q.user);
+    if (q.since !== undefined) {
+      const t = new Date(q.since);
+      if (Number.isNaN(t.getTime())) throw ValidationError.field('since', 'must be an RFC 3339 timestamp');
+      add((n) => `time >= ${n}`, t.toISOString());
+    }
+    if (q.after !== undefined) {
+      if (!/^[0-9]{1,19}$/.test(q.after)) throw ValidationError.field('after', 'must be an entry id');
+      add((n) => `id > ${n}::bigint`, q.after);
+    }
+    const limit = q.limit ?? AUDIT_DEFAULT_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_MAX_LIMIT) throw ValidationError.field('limit', `must be an integer from 1 to ${AUDIT_MAX_LIMIT}`);
+    params.push(limit);
+    const text = `SELECT ${COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_log.id LIMIT $${params.length}`;
+    try {
+      return (await this.read.query<Row>(text, params)).map(toEntry);
+    } catch (e) {
+      throw mapDbError(e);
+    }
+  }
+
+  async verify(): Promise<AuditVerifyResult> {
+    await this.flush();
+    let prev = GENESIS_HASH;
+    let after = '0';
+    let checked = 0;
+    // Pages by id: appends commit in id order under the write lock, so a page read later never
+    // finds a gap that an earlier page skipped.
+    for (;;) {
+      const rows = await this.read.query<Row>(`SELECT ${COLUMNS} FROM audit_log WHERE id > $1::bigint ORDER BY audit_log.id LIMIT ${VERIFY_PAGE}`, [after]);
+      for (const r of rows) {
+        const e = toEntry(r);
+        if (e.prevHash !== prev) {
+          return { ok: false, checked, firstBadId: e.id, reason: `entry ${e.id} does not link to the entry before it (an entry was removed or inserted)` };
+        }
+        if (chainHash(prev, e) !== e.hash) {
+          return { ok: false, checked, firstBadId: e.id, reason: `entry ${e.id} does not match its hash (it was modified)` };
+        }
+        prev = e.hash;
+        checked++;
+      }
+      if (rows.length < VERIFY_PAGE) return { ok: true, checked };
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        // Nobody waits for an append (the response has gone), so gathering for a few
+        // milliseconds costs nothing and turns a burst of requests into one transaction.
+        await new Promise((r) => setTimeout(r, BATCH_WINDOW_MS));
+        const batch: Pending[] = [];
+        let n = 0;
+        while (this.queue.length && (n === 0 || n + this.queue[0]!.entries.length <= MAX_BATCH)) {
+          const p = this.queue.shift()!;
+          batch.push(p);
+          n += p.entries.length;
+        }
+        try {
+          const written = await this.driver.writeTx(async (sql) => ({ value: await this.insert(sql, batch.flatMap((p) => p.entries)) }));
+          let at = 0;
+          for (const p of batch) {
+            p.resolve(written.slice(at, at + p.entries.length));
+            at += p.entries.length;
+          }
+        } catch (e) {
+          for (const p of batch) p.reject(mapDbError(e));
+        }
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Runs under the write lock: reads the chain's head, links the new entries, inserts them. */
+  private async insert(sql: Sql, entries: Pending['entries']): Promise<AuditEntry[]> {
+    const [head] = await sql.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
+    const ids = (await sql.query<{ id: string }>("SELECT nextval('audit_log_id_seq')::text AS id FROM generate_series(1, $1::integer)", [entries.length]))
+      .map((r) => BigInt(r.id))
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    let prev = head?.hash ?? GENESIS_HASH;
+    const out: AuditEntry[] = entries.map((e, i) => {
+      const linked = { ...e, id: ids[i]!.toString() };
+      const hash = chainHash(prev, linked);
+      const entry = { ...linked, prevHash: prev, hash };
+      prev = hash;
+      return entry;
+    });
+    const params: unknown[] = [];
+    const values = out.map((e) => {
+      const row = [e.id, e.time, e.requestId, e.principal, e.principalKind, e.verb, e.kind, e.project, e.name, e.method, e.path, e.status, e.source, e.prevHash, e.hash];
+      const at = params.length;
+      params.push(...row);
+      return `(${row.map((_, j) => `$${at + j + 1}${j === 0 ? '::bigint' : j === 1 ? '::timestamptz' : j === 11 ? '::integer' : ''}`).join(', ')})`;
+    });
+    await sql.query(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES ${values.join(', ')}`, params);
+    return out;
+  }
+}

@@ -1,0 +1,115 @@
+// Contract: the audit log is append-only (the schema refuses changes), hash-chained (verify finds
+// the first entry changed or removed behind the schema's back) and linear under concurrency.
+import { describe, expect, it } from 'vitest';
+import type { Driver } from '../driver.js';
+import { driverOf } from '../store.js';
+import type { AuditEntryInput, Store } from '../types.js';
+import { uniq, type Ctx } from './harness.js';
+
+function entry(project: string, name: string, extra: Partial<AuditEntryInput> = {}): AuditEntryInput {
+  return {
+    requestId: uniq('req'),
+    principal: 'alice',
+    principalKind: 'user',
+    verb: 'create',
+    kind: 'Job',
+    project,
+    name,
+    method: 'POST',
+    path: `/api/v1/projects/${project}/jobs`,
+    status: 201,
+    source: '127.0.0.1',
+    ...extra,
+  };
+}
+
+function driver(store: Store): Driver {
+  const d = driverOf(store);
+  if (!d) throw new Error('the store exposes no driver');
+  return d;
+}
+
+/** Runs SQL with the append-only trigger switched off: what a database superuser could do. */
+async function behindTheBack(store: Store, statement: string, params: unknown[]): Promise<void> {
+  await driver(store).writeTx(async (sql) => {
+    await sql.exec('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
+    await sql.query(statement, params);
+    await sql.exec('ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only');
+    return { value: undefined };
+  });
+}
+
+export function auditTests(get: () => Ctx): void {
+  describe('audit log', () => {
+    // Runs first within the suite's store: the chain is intact until the tamper tests at the end.
+    it('appends in order, links each entry to the one before, and filters', async () => {
+      const { store } = get();
+      const p = uniq('p');
+      const written = await store.audit.append([entry(p, 'a'), entry(p, 'b', { principal: 'bob', verb: 'delete', method: 'DELETE', status: 403 })]);
+      expect(written).toHaveLength(2);
+      expect(BigInt(written[1]!.id)).toBeGreaterThan(BigInt(written[0]!.id));
+      expect(written[1]!.prevHash).toBe(written[0]!.hash);
+      const mine = await store.audit.list({ project: p });
+      expect(mine).toEqual(written);
+      expect((await store.audit.list({ project: p, user: 'bob' })).map((e) => e.name)).toEqual(['b']);
+      expect(await store.audit.list({ projects: [p, uniq('none')], after: written[0]!.id })).toEqual([written[1]]);
+      expect(await store.audit.list({ project: p, limit: 1 })).toEqual([written[0]]);
+      expect(await store.audit.list({ project: p, since: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
+      expect((await store.audit.verify()).ok).toBe(true);
+    });
+
+    it('refuses malformed entries', async () => {
+      const { store } = get();
+      await expect(store.audit.append([entry('p', 'x', { status: 42 })])).rejects.toThrow(/status/);
+      await expect(store.audit.append([entry('p', 'x', { principalKind: 'robot' as never })])).rejects.toThrow(/principalKind/);
+      await expect(store.audit.list({ limit: 0 })).rejects.toThrow(/limit/);
+    });
+
+    it('refuses UPDATE, DELETE and TRUNCATE at the schema level', async () => {
+      const { store } = get();
+      const [e] = await store.audit.append([entry(uniq('p'), 'x')]);
+      const d = driver(store);
+      for (const stmt of ["UPDATE audit_log SET status = 200 WHERE id = $1::bigint", 'DELETE FROM audit_log WHERE id = $1::bigint']) {
+        await expect(d.writeTx(async (sql) => ({ value: await sql.query(stmt, [e!.id]) }))).rejects.toThrow(/append-only/);
+      }
+      await expect(d.writeTx(async (sql) => ({ value: await sql.exec('TRUNCATE audit_log') }))).rejects.toThrow(/append-only/);
+      expect((await store.audit.verify()).ok).toBe(true);
+    });
+
+    it('keeps one chain under concurrent appends, also from two stores on one database', async () => {
+      const { store, harness } = get();
+      const p = uniq('p');
+      const other = harness.multiOpen ? await harness.open() : undefined;
+      try {
+        const writers = other ? [store, other] : [store];
+        await Promise.all(Array.from({ length: 60 }, (_, i) => writers[i % writers.length]!.audit.append([entry(p, `n${i}`)])));
+        const v = await store.audit.verify();
+        expect(v).toMatchObject({ ok: true });
+        expect((await store.audit.list({ project: p, limit: 1000 })).length).toBe(60);
+      } finally {
+        await other?.close();
+      }
+    });
+
+    it('verify names the first modified entry, then the first entry after a removed one', async () => {
+      const { store } = get();
+      const p = uniq('p');
+      const es = await store.audit.append([1, 2, 3, 4, 5].map((i) => entry(p, `t${i}`)));
+      const before = await store.audit.verify();
+      expect(before.ok).toBe(true);
+      // A success rewritten as a failure.
+      await behindTheBack(store, 'UPDATE audit_log SET status = 500 WHERE id = $1::bigint', [es[1]!.id]);
+      const changed = await store.audit.verify();
+      expect(changed).toMatchObject({ ok: false, firstBadId: es[1]!.id });
+      expect(changed.reason).toMatch(/modified/);
+      expect(changed.checked).toBeLessThan(before.checked);
+      // Put it back (same fields → same hash), then remove one in the middle.
+      await behindTheBack(store, 'UPDATE audit_log SET status = $2 WHERE id = $1::bigint', [es[1]!.id, es[1]!.status]);
+      expect((await store.audit.verify()).ok).toBe(true);
+      await behindTheBack(store, 'DELETE FROM audit_log WHERE id = $1::bigint', [es[2]!.id]);
+      const removed = await store.audit.verify();
+      expect(removed).toMatchObject({ ok: false, firstBadId: es[3]!.id });
+      expect(removed.reason).toMatch(/removed/);
+    });
+  });
+}
