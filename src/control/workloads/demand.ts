@@ -1,11 +1,16 @@
-// The kind-independent part of a PlacementDemand, shared by the Service and DevEnvironment
-// adapters (the Job adapter builds its own the same way).
+// The kind-independent part of a PlacementDemand, shared by the Job, Service and DevEnvironment
+// adapters.
 import type { Resource } from '../../model/metadata.js';
 import { replicaResources } from '../gang.js';
 import type { WorkloadSpec } from '../workload.js';
 import type { PlacementDemand } from './types.js';
 
-export function baseDemand(workload: Resource, pendingSince: number): Omit<PlacementDemand, 'attempt' | 'replicas' | 'minAvailable'> {
+export function baseDemand(
+  workload: Resource,
+  pendingSince: number,
+  // Admission always fills spec.isolation; this only covers objects stored before it did.
+  defaultIsolation: PlacementDemand['isolation'] = 'shared',
+): Omit<PlacementDemand, 'attempt' | 'replicas' | 'minAvailable'> {
   const spec = workload.spec as unknown as WorkloadSpec & { topology?: PlacementDemand['topology'] };
   const d: Omit<PlacementDemand, 'attempt' | 'replicas' | 'minAvailable'> = {
     workload,
@@ -13,7 +18,7 @@ export function baseDemand(workload: Resource, pendingSince: number): Omit<Place
     // As for Jobs: the scheduling loop resolves spec.priorityClass into a number.
     priority: 0,
     pendingSince,
-    isolation: spec.isolation ?? 'shared',
+    isolation: spec.isolation ?? defaultIsolation,
   };
   if (spec.queue !== undefined) d.queue = spec.queue;
   if (spec.topology) d.topology = spec.topology;

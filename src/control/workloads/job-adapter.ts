@@ -3,9 +3,9 @@
 // other transition (docs/lifecycle.md).
 import type { Resource } from '../../model/metadata.js';
 import type { JobSpec } from '../../model/kinds/job.js';
-import { replicaResources } from '../gang.js';
 import { placementOf } from './allocations.js';
 import { readConditions, setCondition } from './conditions.js';
+import { baseDemand } from './demand.js';
 import type { PlacementDemand, WorkloadAdapter } from './types.js';
 
 function attemptOf(status: Record<string, unknown> | undefined): number {
@@ -34,20 +34,12 @@ export const jobAdapter: WorkloadAdapter = {
     if (active.some((a) => (a.spec as { attempt?: number }).attempt === attempt)) return null;
     const replicas = spec.replicas ?? 1;
     const pendingSince = retryAt ?? timeOf(status?.pendingSince) ?? timeOf(job.metadata.creationTimestamp) ?? now.getTime();
-    const d: PlacementDemand = {
-      workload: job,
+    return {
+      ...baseDemand(job, pendingSince, 'dedicated'),
       attempt,
       replicas: Array.from({ length: replicas }, (_, i) => i),
       minAvailable: Math.min(spec.gang?.minAvailable ?? replicas, replicas),
-      resources: replicaResources(spec.resources),
-      priority: 0,
-      pendingSince,
-      isolation: spec.isolation ?? 'dedicated',
     };
-    if (spec.queue !== undefined) d.queue = spec.queue;
-    if (spec.topology) d.topology = spec.topology;
-    if (spec.placement?.sites) d.sites = spec.placement.sites;
-    return d;
   },
 
   statusOnBound(job: Resource, placed: readonly Resource[], now: Date): Record<string, unknown> {
