@@ -3,6 +3,7 @@
 // commit notifications are plain function calls (made by the writer after commit).
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Driver, Sql, WriteOutcome } from './driver.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { localLeadership } from './leadership.js';
 import { Mutex } from './mutex.js';
 
@@ -21,7 +22,15 @@ function sqlOf(db: Queryable): Sql {
 }
 
 export async function openPGlite(dataDir: string | undefined): Promise<Driver> {
-  const db = dataDir && dataDir !== 'memory://' ? await PGlite.create(dataDir) : await PGlite.create();
+  const onDisk = dataDir !== undefined && dataDir !== '' && dataDir !== 'memory://';
+  const release = onDisk ? await lockDataDir(dataDir) : async () => undefined;
+  let db: PGlite;
+  try {
+    db = onDisk ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (e) {
+    await release();
+    throw e;
+  }
   const writeLock = new Mutex();
   return {
     dialect: 'pglite',
@@ -51,6 +60,7 @@ export async function openPGlite(dataDir: string | undefined): Promise<Driver> {
       await writeLock.run(async () => {
         if (!db.closed) await db.close();
       });
+      await release();
     },
   };
 }
