@@ -10,8 +10,19 @@ export function fgdScoreOf(deltaMilli: number): number {
   return Math.floor(100 / (1 + Math.exp(-deltaMilli / 1000)));
 }
 
-/** Best (score, GPU) for a share request on node n: the first GPU with the highest score. */
-export function fgdShareChoice(measure: FragmentationMeasure, snap: Snapshot, n: number, req: ReplicaShape): { score: number; gpu: number } {
+/**
+ * Best (score, GPU) for a share request on node n: the GPU with the highest gradient score, first
+ * index on ties. A positive `tightness` (below 1, so it never outweighs one integer step) adds a
+ * best-fit key: tightness × (1 − leftover / 1000), so comparing scores compares the pair
+ * (integer score, fill) lexicographically. FGD uses 0.
+ */
+export function fgdShareChoice(
+  measure: FragmentationMeasure,
+  snap: Snapshot,
+  n: number,
+  req: ReplicaShape,
+  tightness = 0,
+): { score: number; gpu: number } {
   const before = measure.nodeFrag(snap, n);
   let bestScore = -1;
   let bestGpu = -1;
@@ -23,7 +34,8 @@ export function fgdShareChoice(measure: FragmentationMeasure, snap: Snapshot, n:
     let seen = false;
     for (let h = snap.gpuStart[n]!; h < g; h++) if (snap.gpuFree[h] === free) seen = true;
     if (seen) continue;
-    const s = fgdScoreOf(before - measure.fragAfterShare(snap, n, req.cpuMilli, g, milli));
+    const gradient = fgdScoreOf(before - measure.fragAfterShare(snap, n, req.cpuMilli, g, milli));
+    const s = tightness === 0 ? gradient : gradient + tightness * (1 - (free - milli) / 1000);
     if (s > bestScore) {
       bestScore = s;
       bestGpu = g;
@@ -32,20 +44,26 @@ export function fgdShareChoice(measure: FragmentationMeasure, snap: Snapshot, n:
   return { score: bestScore, gpu: bestGpu };
 }
 
-export function fgdScorer(measure: FragmentationMeasure): Scorer {
+/** FGD's scorer over `measure`; weft reuses it with its own measure and a share tightness. */
+export function gradientScorer(name: string, measure: FragmentationMeasure, shareTightness = 0): Scorer {
   return {
-    name: 'fgd',
+    name,
     nodeLocal: true,
     score({ snap, req }: ScoreContext, nodes, count, out) {
       for (let i = 0; i < count; i++) {
         const n = nodes[i]!;
         if (req.gpuKind === GPU_SHARE) {
-          out[i] = fgdShareChoice(measure, snap, n, req).score;
+          out[i] = fgdShareChoice(measure, snap, n, req, shareTightness).score;
         } else {
+          // CPU-only, whole-GPU and MIG: the emptiest-that-fit GPUs, as FGD measures them.
           const before = measure.nodeFrag(snap, n);
           out[i] = fgdScoreOf(before - measure.fragAfterWhole(snap, n, req.cpuMilli, req.gpuCount, req.milliPerGpu));
         }
       }
     },
   };
+}
+
+export function fgdScorer(measure: FragmentationMeasure): Scorer {
+  return gradientScorer('fgd', measure);
 }
