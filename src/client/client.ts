@@ -1,5 +1,6 @@
 // Typed HTTP client for the Weft API. The CLI, the node agent, the MCP server and the console
 // all talk to the control plane through this class and nothing else.
+import type { AuditEntry, AuditVerifyResult } from '../model/audit.js';
 import type { KindDef } from '../model/kind.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
 import { LAST_APPLIED_ANNOTATION, applyIntent, applyPatch, type Json } from './apply.js';
@@ -75,25 +76,6 @@ export interface WhoAmI {
   [key: string]: unknown;
 }
 
-/** One audit log entry, as GET /api/v1/audit returns it. */
-export interface AuditEntry {
-  id: string;
-  time: string;
-  requestId: string;
-  principal: string;
-  principalKind: 'user' | 'node' | 'anonymous';
-  verb: string;
-  kind: string;
-  project: string;
-  name: string;
-  method: string;
-  path: string;
-  status: number;
-  source: string;
-  prevHash: string;
-  hash: string;
-}
-
 export interface AuditListOptions {
   project?: string;
   user?: string;
@@ -108,13 +90,6 @@ export interface AuditPage {
   items: AuditEntry[];
   /** Present when the page was full: pass it as `after` for the next one. */
   next?: string;
-}
-
-export interface AuditVerifyResult {
-  ok: boolean;
-  checked: number;
-  firstBadId?: string;
-  reason?: string;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;

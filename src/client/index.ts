@@ -10,11 +10,10 @@ export type {
   CreatedToken,
   TokenInfo,
   WhoAmI,
-  AuditEntry,
   AuditListOptions,
   AuditPage,
-  AuditVerifyResult,
 } from './client.js';
+export type { AuditEntry, AuditVerifyResult } from '../model/audit.js';
 export { WeftApiError, WeftConnectionError, type ProblemDetails } from './errors.js';
 export { kindOf, resourcePath, UnknownKindError, MissingProjectError } from './paths.js';
 export { LAST_APPLIED_ANNOTATION, threeWayPatch, deepEqual } from './apply.js';

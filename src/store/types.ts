@@ -1,6 +1,9 @@
 // The store's contract. Two implementations (embedded PGlite, PostgreSQL server) share one SQL
 // dialect and one contract test suite.
+import type { AuditEntry, AuditEntryInput, AuditVerifyResult } from '../model/audit.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
+
+export type { AuditEntry, AuditEntryInput, AuditPrincipalKind, AuditVerifyResult } from '../model/audit.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -126,38 +129,6 @@ export interface TokenStore {
   isEmpty(): Promise<boolean>;
 }
 
-export type AuditPrincipalKind = 'user' | 'node' | 'anonymous';
-
-/** One mutating request as the API saw it. Strings are '' where there is nothing to say. */
-export interface AuditEntryInput {
-  /** RFC 3339; absent = the store's clock. Kept to the millisecond. */
-  time?: string;
-  requestId: string;
-  /** User or node name; '' when the caller could not be authenticated. */
-  principal: string;
-  principalKind: AuditPrincipalKind;
-  /** create, update, patch, delete, status, … */
-  verb: string;
-  /** Resource kind (Job, Token, …); '' when the path names none. */
-  kind: string;
-  project: string;
-  name: string;
-  method: string;
-  path: string;
-  /** The HTTP status the caller got. */
-  status: number;
-  /** The caller's address. */
-  source: string;
-}
-
-export interface AuditEntry extends Required<AuditEntryInput> {
-  /** Position in the chain (a decimal bigint); ids only grow, gaps are allowed. */
-  id: string;
-  prevHash: string;
-  /** sha256(prevHash || canonical JSON of the entry's fields); see docs/store.md. */
-  hash: string;
-}
-
 export interface AuditQuery {
   project?: string;
   /** Entries of any of these projects (a project-admin's view). */
@@ -170,14 +141,6 @@ export interface AuditQuery {
   limit?: number;
   /** Entries with an id greater than this one (the last id of the previous page). */
   after?: string;
-}
-
-export interface AuditVerifyResult {
-  ok: boolean;
-  checked: number;
-  /** The first entry whose link or hash does not match. */
-  firstBadId?: string;
-  reason?: string;
 }
 
 /** Append-only. There is deliberately no way to change or remove an entry through the store. */
