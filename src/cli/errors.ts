@@ -1,6 +1,7 @@
 // How the CLI reports failures. Expected errors (bad input, API refusals, unreachable server)
 // print one readable message, naming fields where the server named them, and never a stack.
 import { MissingProjectError, UnknownKindError, WeftApiError, WeftConnectionError } from '../client/index.js';
+import { WeftError } from '../model/errors.js';
 import { KINDS } from '../model/registry.js';
 
 /** Exit codes, documented in `weft --help`. */
@@ -24,6 +25,8 @@ export function describeError(err: unknown): string[] {
     return [`unknown kind "${err.kind}"; known kinds: ${KINDS.map((k) => k.plural).join(', ')}`];
   }
   if (err instanceof CliError || err instanceof WeftConnectionError || err instanceof MissingProjectError) return [err.message];
+  // Typed errors from the layers `weft up` runs in-process (a data directory in use, bad options).
+  if (err instanceof WeftError) return [err.message];
   if (err instanceof Error) {
     return process.env.WEFT_DEBUG ? [err.stack ?? err.message] : [`${err.message} (set WEFT_DEBUG=1 for details)`];
   }
