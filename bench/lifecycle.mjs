@@ -11,13 +11,11 @@
 //   node bench/lifecycle.mjs [--nodes 5000] [--rate 200] [--latency-jobs 2000] [--jobs 10000]
 //                            [--concurrency 64] [--engines pglite,postgres] [--policy weft]
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { pct, scratchEngine } from './scratch.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -48,32 +46,9 @@ async function main() {
 }
 
 const fmt = (v) => (typeof v === 'number' ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : (v ?? ''));
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
 
 async function runEngine(engine, o) {
-  let cleanup = async () => {};
-  let config;
-  if (engine === 'postgres') {
-    const admin = new pg.Client({ connectionString: o.pgUrl });
-    await admin.connect();
-    const db = `weft_bench_lifecycle_${process.pid}`;
-    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${db}`);
-    const url = new URL(o.pgUrl);
-    url.pathname = `/${db}`;
-    config = { url: url.toString() };
-    cleanup = async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await admin.end();
-    };
-  } else {
-    const dir = await mkdtemp(join(tmpdir(), 'weft-bench-lifecycle-'));
-    config = { dataDir: dir };
-    cleanup = () => rm(dir, { recursive: true, force: true });
-  }
+  const { config, cleanup } = await scratchEngine(engine, o.pgUrl, 'lifecycle');
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', JSON.stringify({ ...config, nodes: o.nodes, policy: o.policy })], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -4,11 +4,9 @@
 // dropped). Run with `npm run build && node bench/store.mjs`. Not part of `npm test`.
 //
 //   node bench/store.mjs [--objects 10000] [--concurrency 32] [--watchers 100] [--engines pglite-mem,pglite-disk,postgres]
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir, cpus } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
+import { pct, scratchDir, scratchPostgres } from './scratch.mjs';
 import { openStore } from '../dist/store/index.js';
 
 const args = Object.fromEntries(
@@ -20,10 +18,6 @@ const WATCHERS = Number(args.watchers ?? 100);
 const pgUrl = process.env.WEFT_BENCH_DATABASE_URL ?? process.env.WEFT_TEST_DATABASE_URL;
 const engines = (args.engines ?? `pglite-mem,pglite-disk${pgUrl ? ',postgres' : ''}`).split(',');
 
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
 
 /** Runs `count` operations with `C` in flight; returns ops/s and latency percentiles (ms). */
 async function load(count, op) {
@@ -51,34 +45,17 @@ const job = (i) => ({
   spec: { replicas: 1 + (i % 8), resources: { cpu: '16', memory: '128Gi', gpu: { count: 8, models: ['H100-80GB'] } }, queue: 'default' },
 });
 
-async function scratchPostgres() {
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
-  const db = `weft_bench_${process.pid}`;
-  await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${db}`);
-  const url = new URL(pgUrl);
-  url.pathname = `/${db}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
-
 async function bench(engine) {
   let cleanup = async () => {};
   let store;
   if (engine === 'postgres') {
-    const s = await scratchPostgres();
+    const s = await scratchPostgres(pgUrl, 'store');
     store = await openStore({ url: s.url });
     cleanup = s.drop;
   } else if (engine === 'pglite-disk') {
-    const dir = await mkdtemp(join(tmpdir(), 'weft-bench-'));
-    store = await openStore({ dataDir: dir });
-    cleanup = () => rm(dir, { recursive: true, force: true });
+    const d = await scratchDir('store');
+    store = await openStore({ dataDir: d.dir });
+    cleanup = d.drop;
   } else {
     store = await openStore({});
   }
