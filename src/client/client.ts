@@ -94,7 +94,7 @@ export interface AuditPage {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
-interface RequestOptions {
+export interface RequestOptions {
   query?: Query;
   body?: unknown;
   contentType?: string;
@@ -235,7 +235,8 @@ export class WeftClient {
     }
   }
 
-  private async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  /** A JSON request to any API path; feature modules (nodes, logs, usage…) build on it. */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     const res = await this.fetch(method, path, { ...opts, signal });
     if (!res.ok) throw await WeftApiError.fromResponse(res, method, path);
@@ -244,7 +245,8 @@ export class WeftClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  private async fetch(
+  /** The raw response (streams such as logs -f); callers check res.ok themselves. */
+  async fetch(
     method: string,
     path: string,
     opts: RequestOptions & { accept?: string; signal?: AbortSignal },

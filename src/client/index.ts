@@ -12,6 +12,7 @@ export type {
   WhoAmI,
   AuditListOptions,
   AuditPage,
+  RequestOptions,
 } from './client.js';
 export type { AuditEntry, AuditVerifyResult } from '../model/audit.js';
 export { WeftApiError, WeftConnectionError, type ProblemDetails } from './errors.js';
