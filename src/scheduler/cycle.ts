@@ -1,23 +1,34 @@
 // One scheduling cycle (see README.md for the diagram):
-//   1. order pending gangs: priority, then age, then id;
-//   2. per gang: choose a topology domain when asked; then per replica
+//   1. order pending gangs: priority, then their queue's weighted dominant share, then age, then id;
+//   2. per gang: queue admission (fairshare/: GPU models and replicas its queue may take), then
+//      choose a topology domain when asked; then per replica
 //   3.   filter nodes (each rejection counted under its filter's reason),
 //   4.   score the survivors (weighted scorers; cached per node version when node-local),
 //   5.   select the best node (ties by rank), choose GPUs inside it, assume it on the snapshot;
-//   6. if fewer than minAvailable replicas fit, roll the gang back.
+//   6. if fewer than minAvailable replicas fit, roll the gang back; else charge it to its queue.
+//   7. backfill (config.backfill): the first gang that cannot be placed gets a reservation, and
+//      later gangs keep off its nodes unless they end before it is due (backfill.ts);
+//   8. every unplaced gang gets its "why pending" explanation and reasons (explain.ts).
+// Isolation tiers are filters (filters/isolation.ts) over tenant marks kept on the snapshot;
+// a topology request chooses its domain first and reports the locality achieved (topology.ts).
 // Decisions stay assumed on the snapshot; a caller that wants a pure what-if marks the snapshot
 // first and rolls back afterwards.
 
 import { DEFAULT_FILTERS, type Filter } from './filters/index.js';
 import { findMigSlot } from './mig.js';
 import { isCacheable, type Policy } from './policy.js';
-import { compileReplica, GPU_MIG, GPU_SHARE, GPU_WHOLE, type ReplicaShape } from './request.js';
+import { compileReplica, GPU_MIG, GPU_NONE, GPU_SHARE, GPU_WHOLE, type ReplicaShape } from './request.js';
 import type { Rng } from './rng.js';
 import type { ScoreContext } from './scorers/scorer.js';
 import type { NodeDelta, Snapshot } from './snapshot.js';
-import { restrictToDomain } from './topology.js';
-import type { GangDecision, GangRequest, RejectionReason, ReplicaPlacement, ScheduleResult, UnplacedReplica } from './types.js';
+import { Backfill, type BackfillConfig } from './backfill.js';
+import { explainUnplaced } from './explain.js';
+import { chooseDomain, domainFreeGpus, domainName, domainOf } from './topology.js';
+import type { GangDecision, GangRequest, Locality, RejectionReason, ReplicaPlacement, ScheduleResult, UnplacedReplica } from './types.js';
 import { Workspace } from './workspace.js';
+import type { QueueUsage } from './fairshare/accounting.js';
+import { admitToQueue, chargePlaced } from './fairshare/admission.js';
+import { fairOrder, orderByFairShare } from './fairshare/ordering.js';
 
 export interface SchedulerConfig {
   readonly policy: Policy;
@@ -25,6 +36,10 @@ export interface SchedulerConfig {
   readonly filters?: readonly Filter[];
   /** Record the per-scorer breakdown of every chosen node (default true). */
   readonly explain?: boolean;
+  /** Fair-share queue state: ordering by share and queue admission; admitted gangs are charged to it. */
+  readonly queues?: QueueUsage;
+  /** Running work with its expected ends: enables backfill with one reservation (backfill.ts). */
+  readonly backfill?: BackfillConfig;
 }
 
 // Scratch buffers and score caches, reused across calls. Never observable: a cached score is
@@ -39,49 +54,156 @@ function workspaceFor(policy: Policy, snap: Snapshot): Workspace {
   return ws;
 }
 
-export function orderGangs(pending: readonly GangRequest[]): GangRequest[] {
-  return [...pending].sort(
-    (a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.submittedAt ?? 0) - (b.submittedAt ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  );
+/** Priority, then the weighted dominant share of the gang's queue (shares as they are now), then age. */
+export function orderGangs(pending: readonly GangRequest[], queues?: QueueUsage): GangRequest[] {
+  return orderByFairShare(pending, queues);
 }
 
 export function schedule(snap: Snapshot, pending: readonly GangRequest[], config: SchedulerConfig, now: number, rng: Rng): ScheduleResult {
   const ws = workspaceFor(config.policy, snap);
-  const decisions = orderGangs(pending).map((gang) => scheduleGang(snap, gang, config, ws, rng));
+  const base = config.filters ?? DEFAULT_FILTERS;
+  const backfill = config.backfill ? new Backfill(config.backfill, now) : null;
+  const ordered: GangRequest[] = [];
+  // Fair order re-reads queue shares before each pick, as admitted gangs are charged.
+  const decisions = Array.from(fairOrder(pending, config.queues), (gang) => {
+    ordered.push(gang);
+    return placeGang(snap, gang, config, base, ws, rng, backfill);
+  });
+  explainUnplaced(ordered, decisions, now, backfill?.reservation ?? null);
   return { now, decisions };
 }
 
-function scheduleGang(snap: Snapshot, gang: GangRequest, config: SchedulerConfig, ws: Workspace, rng: Rng): GangDecision {
-  const filters = config.filters ?? DEFAULT_FILTERS;
+/** One gang with backfill around it: kept off reserved nodes if it would delay them; reserves if it is first to wait. */
+function placeGang(
+  snap: Snapshot,
+  gang: GangRequest,
+  config: SchedulerConfig,
+  base: readonly Filter[],
+  ws: Workspace,
+  rng: Rng,
+  backfill: Backfill | null,
+): GangDecision {
+  const deltas: NodeDelta[] = [];
+  const d = scheduleGang(snap, gang, config, ws, rng, backfill ? backfill.filtersFor(gang, base) : base, deltas);
+  if (!backfill) return d;
+  if (d.placed) backfill.placed(gang, d, deltas);
+  else if (!d.reasons?.some((r) => r.code.startsWith('Queue') || r.code === 'IsolationMismatch')) {
+    // What-ifs only: no queue charging, no score breakdown; everything is rolled back by reserve().
+    const probe: SchedulerConfig = { policy: config.policy, filters: base, explain: false };
+    const r = backfill.reserve(snap, gang, (s) => scheduleGang(s, gang, probe, ws, rng, base, []));
+    if (r) d.reservation = r;
+  }
+  return d;
+}
+
+function scheduleGang(
+  snap: Snapshot,
+  asked: GangRequest,
+  config: SchedulerConfig,
+  ws: Workspace,
+  rng: Rng,
+  filters: readonly Filter[],
+  deltas: NodeDelta[],
+): GangDecision {
+  const admission = admitToQueue(snap, asked, config.queues); // queue limits: models and replicas it may take
+  if (!admission.ok) return admission.decision;
+  const gang = admission.gang;
+  const mismatch = isolationMismatch(gang);
+  if (mismatch) return mismatch;
   const req = compileReplica(snap, gang);
   const replicas = gang.replicas;
   const need = Math.min(gang.minAvailable ?? replicas, replicas);
   const mark = snap.mark();
-  let domain: Int32Array | null = null;
-  if (gang.topology) {
+  // Domains to try in turn: the chosen topology domain, then (preferred only) anywhere.
+  const tries: (Int32Array | null)[] = [null];
+  let locality: Locality | undefined;
+  const topo = gang.topology;
+  if (topo) {
     const nodes = ws.candidates;
     let count = allNodes(nodes, snap.nodeCount);
     for (const f of filters) count = f.filter(snap, req, nodes, count);
-    const kept = restrictToDomain(snap, req, gang.topology, need, nodes, count);
-    if (kept > 0) domain = nodes.slice(0, kept);
-    else if (gang.topology.mode === 'required') {
-      const message = `no ${gang.topology.within} can hold ${need} replicas (${count} feasible nodes)`;
-      return { gangId: gang.id, placed: false, placements: [], unplaced: [{ replica: 0, rejected: { TopologyDomain: count }, message }] };
+    const choice = chooseDomain(snap, req, topo, need, nodes, count);
+    locality = { within: topo.within, mode: topo.mode, achieved: false };
+    if (choice.count > 0) {
+      tries.unshift(nodes.slice(0, choice.count));
+      if (topo.mode === 'required') tries.pop();
+    } else if (topo.mode === 'required' && count > 0) {
+      return topologyRefusal(snap, gang, req, choice, count, need);
     }
   }
-  const placements: ReplicaPlacement[] = [];
-  const unplaced: UnplacedReplica[] = [];
-  for (let r = 0; r < replicas; r++) {
-    const result = placeReplica(snap, req, r, domain, filters, config, ws, rng);
-    if ('rejected' in result) {
-      unplaced.push(result);
-      break;
+  let unplaced: UnplacedReplica[] = [];
+  for (const domain of tries) {
+    const placements: ReplicaPlacement[] = [];
+    unplaced = [];
+    deltas.length = 0;
+    for (let r = 0; r < replicas; r++) {
+      const result = placeReplica(snap, req, r, domain, filters, config, ws, rng, deltas);
+      if ('rejected' in result) {
+        unplaced.push(result);
+        break;
+      }
+      placements.push(result);
     }
-    placements.push(result);
+    if (placements.length >= need) {
+      const borrowed = chargePlaced(snap, config.queues, gang, placements);
+      const d: GangDecision = { gangId: gang.id, placed: true, placements, unplaced, ...(borrowed ? { borrowed } : {}) };
+      if (locality) d.locality = achievedLocality(snap, locality, placements);
+      return d;
+    }
+    snap.rollback(mark);
   }
-  if (placements.length >= need) return { gangId: gang.id, placed: true, placements, unplaced };
-  snap.rollback(mark);
-  return { gangId: gang.id, placed: false, placements: [], unplaced };
+  deltas.length = 0;
+  const d: GangDecision = { gangId: gang.id, placed: false, placements: [], unplaced };
+  if (locality) d.locality = locality;
+  return d;
+}
+
+/** `mig` isolation is a hardware partition: a GPU request under it must be a MIG profile. */
+function isolationMismatch(gang: GangRequest): GangDecision | null {
+  const g = gang.resources.gpu;
+  if (gang.isolation !== 'mig' || g.kind === 'mig' || g.kind === 'none') return null;
+  const asked = g.kind === 'whole' ? `${g.count} whole GPU${g.count === 1 ? '' : 's'}` : `a ${g.milli / 1000} GPU share`;
+  const message = `isolation mig needs a MIG request (resources.gpu.mig), got ${asked}`;
+  return {
+    gangId: gang.id,
+    placed: false,
+    placements: [],
+    unplaced: [{ replica: 0, rejected: {}, message }],
+    reasons: [{ code: 'IsolationMismatch', message, data: { isolation: 'mig', gpu: g.kind } }],
+  };
+}
+
+/** Required topology that no domain satisfies: say which domain came closest and what it has. */
+function topologyRefusal(snap: Snapshot, gang: GangRequest, req: ReplicaShape, choice: ReturnType<typeof chooseDomain>, feasible: number, need: number): GangDecision {
+  const within = gang.topology!.within;
+  const best = choice.bestDomain >= 0 ? domainName(snap, within, choice.bestDomain) : undefined;
+  const free = choice.bestDomain >= 0 && req.gpuKind !== GPU_NONE ? domainFreeGpus(snap, req, within, choice.bestDomain) : undefined;
+  const has = free !== undefined ? `${free} free GPU${free === 1 ? '' : 's'} (room for ${choice.bestReplicas} of ${need} replicas)` : `room for ${choice.bestReplicas} of ${need} replicas`;
+  const text = best !== undefined ? `best ${within} ${best} has ${has}` : `no ${within} has room`;
+  const message = `no ${within} can hold ${need} replicas (${feasible} feasible nodes)`;
+  const data: Record<string, unknown> = { within, need, feasibleNodes: feasible, bestReplicas: choice.bestReplicas };
+  if (best !== undefined) data['bestDomain'] = best;
+  if (free !== undefined) data['bestFreeGpus'] = free;
+  const locality: Locality = { within, mode: 'required', achieved: false };
+  if (best !== undefined) locality.domain = best;
+  return {
+    gangId: gang.id,
+    placed: false,
+    placements: [],
+    unplaced: [{ replica: 0, rejected: { TopologyDomain: feasible }, message }],
+    reasons: [{ code: 'TopologyDomain', message: text, data }],
+    locality,
+  };
+}
+
+/** Locality as placed: achieved when every replica sits in one domain of the asked kind. */
+function achievedLocality(snap: Snapshot, asked: Locality, placements: readonly ReplicaPlacement[]): Locality {
+  const dom = domainOf(snap, asked.within);
+  const first = dom[placements[0]!.node]!;
+  const achieved = placements.every((p) => dom[p.node] === first);
+  const out: Locality = { within: asked.within, mode: asked.mode, achieved };
+  if (achieved) out.domain = domainName(snap, asked.within, first);
+  return out;
 }
 
 function allNodes(nodes: Int32Array, n: number): number {
@@ -98,6 +220,7 @@ function placeReplica(
   config: SchedulerConfig,
   ws: Workspace,
   rng: Rng,
+  deltas: NodeDelta[],
 ): ReplicaPlacement | UnplacedReplica {
   const nodes = ws.candidates;
   let count: number;
@@ -126,6 +249,7 @@ function placeReplica(
 
   const delta = chooseGpus(snap, node, req, policy, rng);
   snap.assume(node, delta);
+  deltas.push(delta);
   const placement: ReplicaPlacement = {
     replica,
     node,
@@ -190,13 +314,41 @@ function chooseGpus(snap: Snapshot, n: number, req: ReplicaShape, policy: Policy
       if (snap.gpuFree[g] === 1000) gpus.push(g);
     }
   } else if (req.gpuKind === GPU_SHARE) {
-    gpus.push(policy.sharePicker.pick(snap, n, req, rng));
+    gpus.push(pickShareableGpu(snap, n, req, policy, rng));
   } else if (req.gpuKind === GPU_MIG) {
     const slot = findMigSlot(snap, n, req);
     gpus.push(slot.gpu);
     migMask = slot.mask;
   }
-  return { cpuMilli: req.cpuMilli, memoryBytes: req.memoryBytes, gpus, milliPerGpu: req.milliPerGpu, migMask, shapeClass: req.shapeClass };
+  return {
+    cpuMilli: req.cpuMilli,
+    memoryBytes: req.memoryBytes,
+    gpus,
+    milliPerGpu: req.milliPerGpu,
+    migMask,
+    shapeClass: req.shapeClass,
+    tenant: req.tenant,
+    exclusive: req.exclusive,
+    allowSharing: req.allowSharing,
+  };
+}
+
+/** The policy's GPU for a share, among the GPUs this tenant may share (the others are hidden from it meanwhile). */
+function pickShareableGpu(snap: Snapshot, n: number, req: ReplicaShape, policy: Policy, rng: Rng): number {
+  if (snap.tenants.anyGpuShareable(req.tenant, req.allowSharing)) return policy.sharePicker.pick(snap, n, req, rng);
+  const free = snap.gpuFree;
+  const hidden: number[] = [];
+  for (let g = snap.gpuStart[n]!, e = snap.gpuStart[n + 1]!; g < e; g++) {
+    if (free[g]! >= req.milliPerGpu && !snap.gpuShareAllowed(g, req.tenant, req.allowSharing)) {
+      hidden.push(g, free[g]!);
+      free[g] = 0;
+    }
+  }
+  try {
+    return policy.sharePicker.pick(snap, n, req, rng);
+  } finally {
+    for (let i = 0; i < hidden.length; i += 2) free[hidden[i]!] = hidden[i + 1]!;
+  }
 }
 
 /** Per-scorer scores of the chosen node, computed as they were before the replica landed. */

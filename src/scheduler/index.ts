@@ -11,4 +11,7 @@ export { DEFAULT_FILTERS } from './filters/index.js';
 export { typicalPods, type PodShape, type TypicalPod } from './typical-pods.js';
 export { FragmentationMeasure } from './fragmentation.js';
 export { StrandingAwareFragmentation, cpuPerMilliGpu } from './stranding.js';
-export { findVictims, lostGpuTime, type RunningGang, type RunningReplica, type PreemptionPlan } from './preemption.js';
+export { findVictims, lostGpuTime, type RunningGang, type RunningReplica, type PreemptionPlan, type PreemptionOptions } from './preemption.js';
+export * from './fairshare/index.js';
+export { Backfill, type BackfillConfig, type BackfillRunning, type HeldReservation } from './backfill.js';
+export { explainDecision, explainUnplaced, needsText, formatIn, type ExplainContext } from './explain.js';

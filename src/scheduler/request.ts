@@ -30,9 +30,18 @@ export interface ReplicaShape {
   /** MIG geometry per model id (undefined when that model cannot host the profile). */
   readonly migGeometry: readonly (MigProfileGeometry | undefined)[] | null;
   readonly shapeClass: number;
+  /** Tenant id (Snapshot.tenantId of the project, '' when none) for the isolation filters. */
+  readonly tenant: number;
+  /** exclusive-node isolation: no other tenant on the same host. */
+  readonly exclusive: boolean;
+  /** The tenant lets other tenants share the GPUs its shares land on. */
+  readonly allowSharing: boolean;
 }
 
-export function compileReplica(snap: Snapshot, gang: Pick<GangRequest, 'resources' | 'sites'>): ReplicaShape {
+export function compileReplica(
+  snap: Snapshot,
+  gang: Pick<GangRequest, 'resources' | 'sites'> & Partial<Pick<GangRequest, 'project' | 'isolation' | 'allowSharing'>>,
+): ReplicaShape {
   const r: ReplicaResources = gang.resources;
   const models = r.gpuModels && r.gpuModels.length > 0 ? [...r.gpuModels].sort() : null;
   const sites = gang.sites && gang.sites.length > 0 ? [...gang.sites].sort() : null;
@@ -42,7 +51,8 @@ export function compileReplica(snap: Snapshot, gang: Pick<GangRequest, 'resource
   let shapeClass = NO_SHAPE;
   let migProfile: string | null = null;
   let migGeometry: (MigProfileGeometry | undefined)[] | null = null;
-  const g = r.gpu;
+  // Dedicated isolation means whole GPUs: a share asked for under it takes one whole GPU.
+  const g = gang.isolation === 'dedicated' && r.gpu.kind === 'share' ? { kind: 'whole' as const, count: 1 } : r.gpu;
   if (g.kind === 'whole' && g.count > 0) {
     gpuKind = GPU_WHOLE;
     gpuCount = g.count;
@@ -92,6 +102,9 @@ export function compileReplica(snap: Snapshot, gang: Pick<GangRequest, 'resource
     migProfile,
     migGeometry,
     shapeClass,
+    tenant: snap.tenantId(gang.project ?? ''),
+    exclusive: gang.isolation === 'exclusive-node',
+    allowSharing: gang.allowSharing === true,
   };
 }
 

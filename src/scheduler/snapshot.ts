@@ -2,8 +2,11 @@
 // GPU. Scans over thousands of nodes touch a few contiguous arrays instead of chasing objects.
 // Changes made while scheduling go through `assume`/`release`, which record the old values in a
 // journal so a failed gang or a what-if can be undone with `rollback(mark)` instead of copying.
+//
+// Tenants (isolation tiers) are tracked by tenants.ts, journaled here like everything else.
 
 import { MIG_SLOTS } from '../model/gpu-catalog.js';
+import { TenantMarks } from './tenants.js';
 
 export interface NodeInput {
   name: string;
@@ -36,6 +39,8 @@ const F_GPU = 2;
 const F_MIG = 3;
 const F_SHAPE = 4;
 const F_FULL = 5;
+// Tenant marks: field code F_TENANT + i restores TenantMarks array i.
+const F_TENANT = 6;
 
 /** A change to apply to one node: what `assume` takes and `release` gives back. */
 export interface NodeDelta {
@@ -48,6 +53,12 @@ export interface NodeDelta {
   /** For MIG: bitmask of memory slices taken on gpus[0]. */
   migMask: number;
   shapeClass: number;
+  /** Tenant id (Snapshot.tenantId) of the replica; absent = not tracked for isolation. */
+  tenant?: number;
+  /** The replica runs with exclusive-node isolation: no other tenant may join it on the node. */
+  exclusive?: boolean;
+  /** For shares: the tenant lets other tenants share its GPU. */
+  allowSharing?: boolean;
 }
 
 export class Snapshot {
@@ -87,6 +98,9 @@ export class Snapshot {
   /** Largest CPU and GPU capacity of any node: the fleet-wide normalisers of packing scores. */
   readonly maxCpuMilli: number;
   readonly maxGpusPerNode: number;
+
+  /** Per-node and per-GPU tenant marks for the isolation filters. */
+  readonly tenants: TenantMarks;
 
   /** Total free milli-GPU over non-MIG GPUs. */
   gpuMilliFree: number;
@@ -166,6 +180,27 @@ export class Snapshot {
     this.nvlinkNames = nvlinks.names;
     this.maxCpuMilli = Math.max(1, maxCpu);
     this.maxGpusPerNode = Math.max(1, maxGpus);
+    this.tenants = new TenantMarks(n, g);
+  }
+
+  /** Stable small id of a tenant (project) name, for NodeDelta.tenant and requests. */
+  tenantId(name: string): number {
+    return this.tenants.id(name);
+  }
+
+  /** True when every tenant-tracked replica on node n belongs to tenant t (or there is none). */
+  nodeOnlyTenant(n: number, t: number): boolean {
+    return this.tenants.nodeOnly(n, t);
+  }
+
+  /** True when node n holds exclusive-node work of a tenant other than t. */
+  nodeExclusiveToOther(n: number, t: number): boolean {
+    return this.tenants.exclusiveToOther(n, t);
+  }
+
+  /** Whether tenant t (allowing cross-tenant sharing or not) may time-share GPU g. */
+  gpuShareAllowed(g: number, t: number, allow: boolean): boolean {
+    return this.tenants.gpuShareAllowed(g, t, allow);
   }
 
   /** Model id of a name, or -1 when no node has that model. */
@@ -223,6 +258,7 @@ export class Snapshot {
       j.push(F_SHAPE, s, this.shapeCounts[s]!);
       this.shapeCounts[s] = this.shapeCounts[s]! - sign;
     }
+    if (d.tenant !== undefined) this.tenants.apply(n, d, d.tenant, sign, this.journal, F_TENANT);
     this.version[n] = ++this.clock;
   }
 
@@ -262,9 +298,20 @@ export class Snapshot {
     const c = Object.create(Snapshot.prototype) as Snapshot;
     Object.assign(c, this);
     const w = c as unknown as Record<string, unknown>;
-    for (const k of ['cpuFree', 'memFree', 'gpuFree', 'migUsed', 'fullFree', 'rank', 'version', 'shapeCounts', 'schedulable'] as const) {
+    for (const k of [
+      'cpuFree',
+      'memFree',
+      'gpuFree',
+      'migUsed',
+      'fullFree',
+      'rank',
+      'version',
+      'shapeCounts',
+      'schedulable',
+    ] as const) {
       w[k] = (this[k] as Int32Array).slice();
     }
+    w['tenants'] = new TenantMarks(this.nodeCount, this.gpuTotal, this.tenants);
     w['journal'] = [];
     return c;
   }
@@ -291,6 +338,8 @@ export class Snapshot {
       case F_FULL:
         this.fullFree[idx] = old;
         break;
+      default:
+        this.tenants.restore(field - F_TENANT, idx, old);
     }
   }
 }
@@ -298,6 +347,7 @@ export class Snapshot {
 class Interner {
   readonly names: string[] = [];
   private readonly ids = new Map<string, number>();
+
   id(name: string): number {
     let v = this.ids.get(name);
     if (v === undefined) {

@@ -37,7 +37,19 @@ export interface GangRequest {
   topology?: TopologyRequest;
   /** Allowed sites (by name); empty or absent = any. */
   sites?: readonly string[];
+  /** Queue (fair-share) the gang is charged to. */
+  queue?: string;
+  /** Tenant (project) the gang belongs to; gangs without one form a single anonymous tenant. */
+  project?: string;
+  /** How hard the tenant boundary is (see README "Isolation tiers"); absent = no tenant rules beyond sharing. */
+  isolation?: IsolationTier;
+  /** The tenant lets its time-shared GPUs be shared with other tenants (both sides must allow it). */
+  allowSharing?: boolean;
+  /** Declared longest run time; lets backfill start the gang in a reservation's gap. Absent = unknown. */
+  maxRuntimeMs?: number;
 }
+
+export type IsolationTier = 'shared' | 'mig' | 'dedicated' | 'exclusive-node';
 
 /** Why a node was not feasible; one code per filter. */
 export type RejectionReason =
@@ -47,7 +59,13 @@ export type RejectionReason =
   | 'InsufficientCpu'
   | 'InsufficientMemory'
   | 'InsufficientGpu'
-  | 'TopologyDomain';
+  | 'TopologyDomain'
+  /** The node holds another tenant's exclusive-node work, or this exclusive-node gang would share it. */
+  | 'NodeExclusive'
+  /** The only GPUs with room are time-shared by a tenant that does not share with this one. */
+  | 'GpuSharingNotAllowed'
+  /** The node is held for a reservation this gang would delay (backfill). */
+  | 'Reserved';
 
 export interface ReplicaPlacement {
   replica: number;
@@ -79,6 +97,39 @@ export interface GangDecision {
   placements: ReplicaPlacement[];
   /** Replicas that could not be placed (only when not placed). */
   unplaced: UnplacedReplica[];
+  /** One short human sentence saying why an unplaced gang waits (see explain.ts). */
+  explanation?: string;
+  /** The structured reasons behind `explanation`, most important first. */
+  reasons?: SchedulingReason[];
+  /** The topology domain asked for and whether the placement achieved it. */
+  locality?: Locality;
+  /** Backfill: when and where the head-of-line gang is expected to start. */
+  reservation?: Reservation;
+  /** Resources (per GPU model, or "cpu") this placement borrows from sibling queues. */
+  borrowed?: Record<string, number>;
+}
+
+/** Codes: the RejectionReason codes, plus IsolationMismatch, QueueQuota, QueuePosition, Reservation, Reserved. */
+export interface SchedulingReason {
+  code: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export interface Locality {
+  within: TopologyRequest['within'];
+  mode: TopologyRequest['mode'];
+  /** The domain the gang was placed in (or, unplaced, the best candidate). */
+  domain?: string;
+  /** True when every replica sits in one domain of the asked kind. */
+  achieved: boolean;
+}
+
+export interface Reservation {
+  /** Time (same unit as `now`) the gang is expected to fit, from running work's declared ends. */
+  at: number;
+  /** Nodes held for it until then. */
+  nodes: string[];
 }
 
 export interface ScheduleResult {

@@ -4,6 +4,7 @@ import { cpuFit } from './cpu-fit.js';
 import type { Filter } from './filter.js';
 import { gpuFit } from './gpu-fit.js';
 import { gpuModel } from './gpu-model.js';
+import { gpuSharing, nodeExclusive } from './isolation.js';
 import { memoryFit } from './memory-fit.js';
 import { nodeSchedulable } from './node-schedulable.js';
 import { siteAllowed } from './site-allowed.js';
@@ -12,9 +13,11 @@ export type { Filter } from './filter.js';
 
 export const DEFAULT_FILTERS: readonly Filter[] = [
   nodeSchedulable, // cordoned and draining nodes first: nothing else about them matters
+  nodeExclusive, // another tenant's host is off limits whatever its free capacity
   siteAllowed, // sovereignty is a hard rule set by the tenant
   gpuModel, // wrong hardware is a clearer answer than "not enough GPU"
   cpuFit,
   memoryFit,
-  gpuFit, // last: the most expensive check (scans GPUs)
+  gpuFit, // the most expensive check (scans GPUs)
+  gpuSharing, // after gpu-fit: "room, but only on GPUs another tenant will not share" is its own answer
 ];
