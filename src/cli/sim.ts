@@ -1,6 +1,7 @@
 // `weft sim …`: the digital twin from the command line. `weft sim fill` runs the FGD paper's
 // fill experiment (allocation as arrivals reach `tune` × capacity) for policies × seeds;
-// `weft sim mig` compares MIG placement rules on a seeded mix of MIG requests.
+// `weft sim mig` compares MIG placement rules on a seeded mix of MIG requests; `weft sim replay`
+// (sim-replay.ts) runs arrivals and departures in virtual time.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -10,6 +11,7 @@ import { parseCsv } from '../sim/csv.js';
 import { gpuModelInfo } from '../model/gpu-catalog.js';
 import { CliError, EXIT } from './errors.js';
 import { runMigMix } from '../sim/mig-mix.js';
+import { replayCommand } from './sim-replay.js';
 
 /** "42-51" → 42..51; "1,5,9" → [1,5,9]; "7" → [7]. */
 export function parseSeeds(text: string): number[] {
@@ -128,5 +130,6 @@ export function simCommand(): Command {
   return new Command('sim')
     .description('simulate the scheduler on a fleet and workload (digital twin)')
     .addCommand(fillCommand())
-    .addCommand(migCommand());
+    .addCommand(migCommand())
+    .addCommand(replayCommand());
 }

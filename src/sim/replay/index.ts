@@ -1,0 +1,8 @@
+// Public surface of the time-based replay.
+export * from './types.js';
+export { runReplay } from './engine.js';
+export { parseReplayYaml, type ReplayScenario } from './scenario-yaml.js';
+export { parseAlibabaTimedPods, type TimedPodsOptions } from './alibaba-timed.js';
+export { parseDurationMs } from './duration.js';
+export { percentiles, jainIndex } from './metrics.js';
+export { writeReplayReport } from './report.js';
