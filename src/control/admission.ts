@@ -8,15 +8,20 @@ import type { UserSpec } from '../model/kinds/user.js';
 import type { StoreTx } from '../store/types.js';
 import { chargesOf, checkQuota, quotaModels, sumCharges, ANY_GPU, type Charges } from './quota.js';
 import { chargesQuota, isWorkloadKind, WORKLOAD_KINDS, type WorkloadSpec } from './workload.js';
+import { checkBudgets } from './metering/enforcement.js';
+import { checkQueue } from './queue-admission.js';
 
 /** Returns the object to store (defaults filled in) or throws a typed error naming the field. */
 export async function admit(tx: StoreTx, def: KindDef, input: ResourceInput, old?: Resource): Promise<ResourceInput> {
   if (def.kind === 'User') checkUser(input.spec as unknown as UserSpec);
+  if (def.kind === 'Queue') await checkQueue(tx, input);
   if (def.scope !== 'project') return input;
   const projectName = input.metadata.project!;
   const project = await tx.get({ kind: 'Project', name: projectName });
   if (!project) throw new NotFoundError(`project "${projectName}" not found`);
   if (!isWorkloadKind(def)) return input;
+  // An exhausted, enforcing budget refuses new work only; running and existing work continue.
+  if (!old) await checkBudgets(tx, projectName, new Date());
 
   const projectSpec = project.spec as ProjectSpec;
   const spec = input.spec as unknown as WorkloadSpec;
@@ -24,7 +29,7 @@ export async function admit(tx: StoreTx, def: KindDef, input: ResourceInput, old
   applyKindDefaults(def.kind, spec);
   applyProjectDefaults(spec, projectSpec);
   checkReplicas(def.kind, spec);
-  await checkReferences(tx, spec, oldSpec);
+  await checkReferences(tx, spec, oldSpec, projectName);
   checkPlacement(spec, projectSpec);
   await resolvePlacement(tx, spec, projectSpec);
   if (projectSpec.quota && chargesQuota({ spec: input.spec, status: old?.status })) {
@@ -75,11 +80,15 @@ function checkReplicas(kind: string, spec: WorkloadSpec): void {
 }
 
 /** References must resolve when set or changed; an unchanged one may outlive its target. */
-async function checkReferences(tx: StoreTx, spec: WorkloadSpec, old: WorkloadSpec | undefined): Promise<void> {
+async function checkReferences(tx: StoreTx, spec: WorkloadSpec, old: WorkloadSpec | undefined, project: string): Promise<void> {
   const issues: FieldIssue[] = [];
-  if (spec.queue !== undefined && spec.queue !== old?.queue && !(await tx.get({ kind: 'Queue', name: spec.queue }))) {
+  const queue = spec.queue !== undefined && spec.queue !== old?.queue ? await tx.get({ kind: 'Queue', name: spec.queue }) : undefined;
+  if (spec.queue !== undefined && spec.queue !== old?.queue && !queue) {
     issues.push({ field: 'spec.queue', message: `queue "${spec.queue}" does not exist` });
   }
+  // A queue bound to a project spends that project's quota: no other project may submit to it.
+  const owner = (queue?.spec as { project?: string } | undefined)?.project;
+  if (owner !== undefined && owner !== project) issues.push({ field: 'spec.queue', message: `queue "${spec.queue}" belongs to project "${owner}"` });
   if (spec.priorityClass !== undefined && spec.priorityClass !== old?.priorityClass && !(await tx.get({ kind: 'PriorityClass', name: spec.priorityClass }))) {
     issues.push({ field: 'spec.priorityClass', message: `priority class "${spec.priorityClass}" does not exist` });
   }

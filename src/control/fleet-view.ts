@@ -2,11 +2,15 @@
 // them, folded into a scheduler Snapshot incrementally. Allocation changes are applied to the
 // live snapshot (assume / release); only a change to a node's hardware or the node set rebuilds
 // it. The snapshot is always "the nodes, minus what the active allocations hold".
+// Each allocation carries its tenant (project), isolation tier and the project's GPU-sharing flag
+// into the snapshot; the exact delta assumed is remembered, so releasing it undoes exactly that
+// even if the project's flag changed meanwhile (a flag change rebuilds the snapshot anyway).
 import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
 import type { NodeSpec } from '../model/kinds/node.js';
 import type { Resource } from '../model/metadata.js';
 import { parseCpuMilli, parseMemoryBytes } from '../model/quantity.js';
-import { GPU_MILLI, Snapshot, type NodeDelta, type NodeInput } from '../scheduler/index.js';
+import type { ProjectSpec } from '../model/kinds/project.js';
+import { GPU_MILLI, Snapshot, type BackfillRunning, type NodeDelta, type NodeInput } from '../scheduler/index.js';
 import { NO_SHAPE, SHAPE_MANY, SHAPE_MIG, SHAPE_SHARE } from '../scheduler/snapshot.js';
 
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Lost', 'Preempted', 'Stopped']);
@@ -44,6 +48,10 @@ export class FleetView {
   private readonly seen = new Map<string, bigint>();
   private snap: Snapshot | undefined;
   private nodeIndex = new Map<string, number>();
+  /** What each active allocation (by project/name) put on the current snapshot. */
+  private readonly assumed = new Map<string, { node: number; delta: NodeDelta }>();
+  /** Projects that let their time-shared GPUs be shared with other projects. */
+  private readonly sharing = new Set<string>();
 
   constructor(private readonly log: (msg: string) => void = () => undefined) {}
 
@@ -80,12 +88,52 @@ export class FleetView {
 
   /** Where an active allocation sits in the snapshot and what it holds there; undefined off the picture. */
   replicaOf(a: Resource): { node: number; delta: NodeDelta } | undefined {
-    const snap = this.snapshot();
-    const spec = a.spec as unknown as AllocationSpec;
-    const node = this.nodeIndex.get(spec.node);
-    if (node === undefined) return undefined;
-    const delta = this.deltaOf(snap, node, spec);
-    return delta ? { node, delta } : undefined;
+    this.snapshot();
+    return this.assumed.get(keyOf(a));
+  }
+
+  /** Whether a project lets its time-shared GPUs be shared with other projects (Project.spec.allowGpuSharing). */
+  allowsSharing(project: string | undefined): boolean {
+    return project !== undefined && this.sharing.has(project);
+  }
+
+  applyProject(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Resource): boolean {
+    const name = obj.metadata.name;
+    const allow = type !== 'DELETED' && (obj.spec as unknown as ProjectSpec).allowGpuSharing === true;
+    if (allow === this.sharing.has(name)) return false;
+    if (allow) this.sharing.add(name);
+    else this.sharing.delete(name);
+    this.snap = undefined; // the flag is baked into the assumed shares: rebuild them
+    return true;
+  }
+
+  /**
+   * Active work for backfill, one entry per workload: its replicas on the snapshot and when it is
+   * expected to end — its oldest replica's start plus the workload's declared max runtime, or
+   * null when it declares none.
+   */
+  runningForBackfill(maxRuntimeMs: (workload: { kind: string; project: string; name: string }) => number | undefined): BackfillRunning[] {
+    this.snapshot();
+    const out: BackfillRunning[] = [];
+    for (const [uid, keys] of this.byWorkload) {
+      const replicas: BackfillRunning['replicas'][number][] = [];
+      let start = Infinity;
+      let ref: { kind: string; project: string; name: string } | undefined;
+      for (const k of keys) {
+        const a = this.active.get(k);
+        const r = this.assumed.get(k);
+        if (!a || !r) continue;
+        replicas.push(r);
+        const at = Date.parse(String(a.status?.startedAt ?? a.metadata.creationTimestamp));
+        if (Number.isFinite(at)) start = Math.min(start, at);
+        const w = (a.spec as unknown as AllocationSpec).workload;
+        ref ??= { kind: w.kind, project: a.metadata.project ?? '', name: w.name };
+      }
+      if (!ref || replicas.length === 0) continue;
+      const max = maxRuntimeMs(ref);
+      out.push({ id: uid, endsAt: max !== undefined && Number.isFinite(start) ? start + max : null, replicas });
+    }
+    return out;
   }
 
   get activeCount(): number {
@@ -157,21 +205,31 @@ export class FleetView {
   /** Applies one allocation to the snapshot; false (nothing changed) when it does not fit the picture. */
   private change(a: Resource, how: 'assume' | 'release'): boolean {
     const snap = this.snap!;
+    const key = keyOf(a);
+    if (how === 'release') {
+      const held = this.assumed.get(key);
+      if (!held) return true; // never on the picture (not a node we schedule on)
+      this.assumed.delete(key);
+      snap.release(held.node, held.delta);
+      snap.commit();
+      return true;
+    }
     const spec = a.spec as unknown as AllocationSpec;
     const n = this.nodeIndex.get(spec.node);
     if (n === undefined) return true; // not a node we schedule on: nothing to account
-    const delta = this.deltaOf(snap, n, spec);
+    const delta = this.deltaOf(snap, n, spec, a.metadata.project);
     if (!delta) return false;
     for (let i = 0; i < delta.gpus.length && delta.migMask === 0; i++) {
       const after = snap.gpuFree[delta.gpus[i]!]! + (how === 'assume' ? -delta.milliPerGpu : delta.milliPerGpu);
       if (after < 0 || after > GPU_MILLI) return false;
     }
-    snap[how](n, delta);
+    snap.assume(n, delta);
     snap.commit(); // watch-fed changes are never rolled back: keep the journal empty
+    this.assumed.set(key, { node: n, delta });
     return true;
   }
 
-  private deltaOf(snap: Snapshot, n: number, spec: AllocationSpec): NodeDelta | undefined {
+  private deltaOf(snap: Snapshot, n: number, spec: AllocationSpec, project: string | undefined): NodeDelta | undefined {
     const entry = this.nodes.get(spec.node)!;
     const gpus: number[] = [];
     let milli = 0;
@@ -185,7 +243,17 @@ export class FleetView {
     }
     const shapeClass =
       gpus.length === 0 ? NO_SHAPE : migMask !== 0 ? SHAPE_MIG : milli < GPU_MILLI ? SHAPE_SHARE : gpus.length <= 8 ? gpus.length : SHAPE_MANY;
-    return { cpuMilli: spec.cpuMilli, memoryBytes: spec.memoryBytes, gpus, milliPerGpu: migMask !== 0 ? 0 : milli, migMask, shapeClass };
+    return {
+      cpuMilli: spec.cpuMilli,
+      memoryBytes: spec.memoryBytes,
+      gpus,
+      milliPerGpu: migMask !== 0 ? 0 : milli,
+      migMask,
+      shapeClass,
+      tenant: snap.tenantId(project ?? ''),
+      exclusive: spec.isolation === 'exclusive-node',
+      allowSharing: this.allowsSharing(project),
+    };
   }
 
   private rebuild(): void {
@@ -219,6 +287,7 @@ export class FleetView {
       inputs.push(input);
     }
     this.snap = new Snapshot(inputs);
+    this.assumed.clear();
     for (const a of this.active.values()) {
       if (!this.change(a, 'assume')) this.log(`scheduler: allocation ${keyOf(a)} does not fit its node's free capacity; ignored in the snapshot`);
     }

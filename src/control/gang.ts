@@ -35,8 +35,31 @@ export function priorityValue(className: string | undefined, classes: ReadonlyMa
   return classes.get(className) ?? globalDefault;
 }
 
+/** What the demand alone does not say about its tenant: the project's GPU-sharing flag. */
+export interface TenantOptions {
+  allowSharing?: boolean;
+}
+
+/** A workload's declared longest run (Job spec.maxRuntimeSeconds) in ms; undefined when it declares none. */
+export function maxRuntimeMs(workload: { spec?: unknown }): number | undefined {
+  const s = (workload.spec as { maxRuntimeSeconds?: unknown } | undefined)?.maxRuntimeSeconds;
+  return typeof s === 'number' && Number.isFinite(s) && s > 0 ? s * 1000 : undefined;
+}
+
+/**
+ * The isolation tier the scheduler applies: the workload's own spec.isolation (admission fills it),
+ * else — for objects stored before admission did — the tier its GPU request implies, as admission
+ * would have chosen, so an old share is not turned into a whole GPU by an adapter's fallback.
+ */
+export function effectiveIsolation(d: PlacementDemand): NonNullable<GangRequest['isolation']> {
+  const own = (d.workload.spec as { isolation?: PlacementDemand['isolation'] } | undefined)?.isolation;
+  if (own !== undefined) return own;
+  const g = d.resources.gpu;
+  return g.kind === 'share' || g.kind === 'none' ? 'shared' : g.kind === 'mig' ? 'mig' : d.isolation;
+}
+
 /** The scheduler's gang for one demand; `id` ties decisions back to it. */
-export function gangRequest(id: string, d: PlacementDemand): GangRequest {
+export function gangRequest(id: string, d: PlacementDemand, tenant: TenantOptions = {}): GangRequest {
   const g: GangRequest = {
     id,
     resources: d.resources,
@@ -47,6 +70,13 @@ export function gangRequest(id: string, d: PlacementDemand): GangRequest {
   };
   if (d.topology) g.topology = d.topology;
   if (d.sites && d.sites.length > 0) g.sites = d.sites;
+  if (d.queue !== undefined) g.queue = d.queue; // fair share: ordering, queue limits, reclaim
+  // Tenant boundary (isolation tiers) and the declared runtime backfill relies on.
+  if (d.workload.metadata.project !== undefined) g.project = d.workload.metadata.project;
+  g.isolation = effectiveIsolation(d);
+  g.allowSharing = tenant.allowSharing === true;
+  const max = maxRuntimeMs(d.workload);
+  if (max !== undefined) g.maxRuntimeMs = max;
   return g;
 }
 

@@ -6,10 +6,12 @@
 import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
 import { migProfileOn, migProfileShape } from '../model/gpu-catalog.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
-import type { ReplicaPlacement, UnplacedReplica } from '../scheduler/index.js';
+import type { GangDecision, ReplicaPlacement, SchedulingReason, UnplacedReplica } from '../scheduler/index.js';
 import type { StoreTx } from '../store/types.js';
 import { recordEvent } from './events.js';
+import { taskFor, withRendezvous } from './agent-task.js';
 import type { FleetView } from './fleet-view.js';
+import { effectiveIsolation } from './gang.js';
 import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
 
 export const LABEL_WORKLOAD_KIND = 'weft.dev/workload-kind';
@@ -34,7 +36,7 @@ function allocatedGpus(fleet: FleetView, p: ReplicaPlacement, d: PlacementDemand
     const hw = gpus[pos]!;
     const out: AllocatedGpu = { index: hw.index, model: hw.model, milli: 1000 };
     if (hw.uuid) out.uuid = hw.uuid;
-    if (g.kind === 'share') out.milli = g.milli;
+    if (g.kind === 'share' && effectiveIsolation(d) !== 'dedicated') out.milli = g.milli; // dedicated: the scheduler gave a whole GPU
     if (g.kind === 'mig') {
       const geom = migProfileOn(hw.model, g.profile) ?? migProfileShape(g.profile);
       const size = geom?.width ?? 1;
@@ -61,6 +63,8 @@ export function allocationFor(fleet: FleetView, d: PlacementDemand, p: ReplicaPl
     isolation: d.isolation,
   };
   if (provider) spec.provider = provider;
+  const task = taskFor(w);
+  if (task) spec.task = task;
   return {
     apiVersion: 'weft/v1',
     kind: 'Allocation',
@@ -82,11 +86,28 @@ export interface Bind {
   demand: PlacementDemand;
   adapter: WorkloadAdapter;
   allocations: ResourceInput[];
+  /** Topology asked for and achieved; written to status.locality. */
+  locality?: GangDecision['locality'];
 }
 
 export interface Explain {
   demand: PlacementDemand;
   unplaced: UnplacedReplica[];
+  /** The scheduler's sentence, structured reasons, locality and reservation for the gang. */
+  decision?: Pick<GangDecision, 'explanation' | 'reasons' | 'locality' | 'reservation'>;
+}
+
+/** status.scheduling of a pending workload: "why pending" (docs/lifecycle.md). */
+export function schedulingStatus(e: Explain, now: Date): Record<string, unknown> {
+  const { message, reasons } = pendingReasons(e.unplaced);
+  const out: Record<string, unknown> = { message, reasons };
+  const d = e.decision;
+  if (d?.explanation) out['explanation'] = d.explanation;
+  if (d?.reasons && d.reasons.length > 0) out['details'] = d.reasons;
+  if (d?.locality) out['locality'] = d.locality;
+  if (d?.reservation) out['reservation'] = { at: new Date(d.reservation.at).toISOString(), nodes: d.reservation.nodes };
+  out['lastCycle'] = now.toISOString();
+  return out;
 }
 
 export interface CommitResult {
@@ -111,8 +132,16 @@ export function pendingReasons(unplaced: readonly UnplacedReplica[]): { message:
 
 /** Whether writing "why pending" would change what the workload already says. */
 export function explanationChanged(d: Explain): boolean {
-  const cur = d.demand.workload.status?.scheduling as { message?: string } | undefined;
-  return cur?.message !== pendingReasons(d.unplaced).message;
+  const cur = d.demand.workload.status?.scheduling as { message?: string; details?: SchedulingReason[] } | undefined;
+  return cur?.message !== pendingReasons(d.unplaced).message || reasonsKey(cur?.details) !== reasonsKey(d.decision?.reasons);
+}
+
+/**
+ * What of the reasons is news: their messages, except that backfill's word ("due in 25m") counts
+ * by its target time only — its countdown alone must not rewrite the status every cycle.
+ */
+function reasonsKey(reasons: readonly SchedulingReason[] | undefined): string {
+  return (reasons ?? []).map((r) => (r.code === 'Reservation' || r.code === 'Reserved' ? `${r.code}@${String(r.data?.['at'])}` : r.message)).join('\n');
 }
 
 export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains: readonly Explain[], now: Date): Promise<CommitResult> {
@@ -124,10 +153,12 @@ export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains:
       continue;
     }
     const placed: Resource[] = [];
-    for (const a of b.allocations) placed.push(await tx.create(a));
+    for (const a of withRendezvous(b.demand.workload, b.demand.attempt, b.allocations)) placed.push(await tx.create(a));
     out.allocations.push(...placed);
     out.bound++;
-    out.workloads.push(await tx.update({ ...cur, status: b.adapter.statusOnBound(cur, placed, now) }, { resourceVersion: cur.metadata.resourceVersion }));
+    const status = b.adapter.statusOnBound(cur, placed, now);
+    if (b.locality) status['locality'] = b.locality;
+    out.workloads.push(await tx.update({ ...cur, status }, { resourceVersion: cur.metadata.resourceVersion }));
   }
   for (const e of explains) {
     const cur = await tx.get(keyOfWorkload(e.demand.workload));
@@ -135,8 +166,8 @@ export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains:
       out.skipped++;
       continue;
     }
-    const { message, reasons } = pendingReasons(e.unplaced);
-    const scheduling = { message, reasons, lastCycle: now.toISOString() };
+    const scheduling = schedulingStatus(e, now);
+    const message = e.decision?.explanation ?? String(scheduling['message']);
     out.workloads.push(await tx.update({ ...cur, status: { ...(cur.status ?? {}), scheduling } }, { resourceVersion: cur.metadata.resourceVersion }));
     await recordEvent(tx, cur, { type: 'Warning', reason: 'FailedScheduling', message, source: 'scheduler' }, now);
   }

@@ -90,7 +90,8 @@ describe('priority preemption', () => {
     // A standard job (not preemptible, though lower) and a best-effort sweep fill the three nodes.
     await store.create(job('steady', 'standard', 1, 1));
     await until('steady running', async () => ((await get('steady'))?.status?.phase === 'Running' ? true : undefined));
-    await store.create(job('sweep', 'best-effort', 2, 1));
+    const sweep = job('sweep', 'best-effort', 2, 1);
+    await store.create({ ...sweep, spec: { ...sweep.spec, terminationGracePeriodSeconds: 45 } });
     await until('sweep running', async () => ((await get('sweep'))?.status?.phase === 'Running' ? true : undefined));
     const first = await allocs('sweep');
     expect(first).toHaveLength(2);
@@ -103,7 +104,7 @@ describe('priority preemption', () => {
     });
     for (const a of first) {
       const now = (await store.get({ kind: 'Allocation', project: P, name: a.metadata.name }))!;
-      expect(stopRequested(now)).toMatchObject({ reason: 'Preempted by Job/team/hot', graceSeconds: 30 });
+      expect(stopRequested(now)).toMatchObject({ reason: 'Preempted by Job/team/hot', graceSeconds: 45 }); // the victim's own grace
     }
     await until('hot running', async () => ((await get('hot'))?.status?.phase === 'Running' ? true : undefined));
     // Requeued as the next attempt without counting a failure; it runs again on what is left.

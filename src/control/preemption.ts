@@ -1,19 +1,18 @@
-// Priority preemption in the control plane (DESIGN §4, docs/lifecycle.md). After a cycle, each
-// gang left unplaced may nominate whole running gangs of lower priority, whose priority class is
-// preemptible, as victims (the pure
-// choice is src/scheduler/preemption.ts). Nominating only ASKS the victims' allocations to stop
+// Preemption in the control plane (DESIGN §4, docs/lifecycle.md). After a cycle, each gang left
+// unplaced may nominate whole running gangs as victims: of lower priority whose priority class is
+// preemptible, or — fair share — gangs of other queues running on quota the preemptor's queue lent
+// them, whatever their priority or class, when it reclaims it (the pure choice is
+// src/scheduler/preemption.ts). Nominating only ASKS the victims' allocations to stop
 // (status.stopRequested, reason "Preempted by …"); the provider stops them, the victims'
 // controllers requeue them, and a later ordinary cycle places the preemptor on what they freed.
 import type { Resource } from '../model/metadata.js';
-import { findVictims, schedule, type GangRequest, type Rng, type RunningGang, type SchedulerConfig } from '../scheduler/index.js';
+import { findVictims, runningCharge, schedule, type GangRequest, type Rng, type RunningGang, type SchedulerConfig } from '../scheduler/index.js';
 import type { StoreTx } from '../store/types.js';
 import { recordEvent } from './events.js';
 import type { FleetView } from './fleet-view.js';
-import { allocSpec, ownerKey, requestStop, stopRequested } from './workloads/allocations.js';
+import type { QueueCount } from './queue-state.js';
+import { allocSpec, graceOf, ownerKey, requestStop, stopRequested } from './workloads/allocations.js';
 import type { PlacementDemand } from './workloads/types.js';
-
-/** Seconds a preempted replica gets to checkpoint and exit. */
-export const PREEMPTION_GRACE_SECONDS = 30;
 
 export const workloadKey = (o: Resource): string => `${o.kind}/${o.metadata.project ?? ''}/${o.metadata.name}`;
 
@@ -21,6 +20,8 @@ export interface Victim {
   workload: Resource;
   priority: number;
   allocations: Resource[];
+  /** Why it goes, e.g. "queue team-a reclaims lent H100-80GB quota" or "priority 1000 > 0". */
+  reason?: string;
 }
 
 export interface Nomination {
@@ -41,6 +42,8 @@ export interface PreemptionInput {
   /** True while a preemptor's earlier victims are still stopping: do not preempt again for it. */
   waiting: (preemptorKey: string) => boolean;
   config: SchedulerConfig;
+  /** Fair-share queue usage of the running work (after this cycle's placements). */
+  queues?: QueueCount;
   now: number;
   rng: Rng;
 }
@@ -67,13 +70,20 @@ function runningGangs(input: PreemptionInput): { gangs: RunningGang[]; victims: 
   for (const [k, allocs] of byOwner) {
     const w = input.workloads.get(k);
     // An allocation whose owner is gone (or was replaced) is the controllers' to clean up.
-    if (!w || stopping.has(k) || !input.preemptible(w) || allocs.some((a) => allocSpec(a).workload.uid !== w.metadata.uid)) continue;
+    const borrowed = input.queues?.borrowing.has(k) === true;
+    const preemptible = w !== undefined && input.preemptible(w);
+    // Borrowers stay candidates whatever their class: their queue's loan may be reclaimed.
+    if (!w || stopping.has(k) || !(preemptible || borrowed) || allocs.some((a) => allocSpec(a).workload.uid !== w.metadata.uid)) continue;
     const replicas = allocs.map((a) => input.fleet.replicaOf(a));
     if (replicas.some((r) => r === undefined)) continue;
     const starts = allocs.map((a) => timeOf(a.status?.startedAt) ?? timeOf(a.metadata.creationTimestamp) ?? input.now);
     const checkpoints = allocs.map((a) => timeOf(a.status?.lastCheckpointAt));
     const priority = input.priorityOf(w);
     const g: RunningGang = { id: k, priority, replicas: replicas as NonNullable<(typeof replicas)[number]>[], startedAt: Math.min(...starts) };
+    const queue = (w.spec as { queue?: string }).queue;
+    if (queue !== undefined) g.queue = queue;
+    if (borrowed) g.borrowed = true;
+    if (!preemptible) g.preemptible = false;
     // A gang resumes from its oldest replica's checkpoint, and only if every replica has one.
     if (checkpoints.every((c) => c !== undefined)) g.lastCheckpointAt = Math.min(...(checkpoints as number[]));
     gangs.push(g);
@@ -92,18 +102,25 @@ export function planPreemptions(input: PreemptionInput): Nomination[] {
   const lowest = Math.min(...gangs.map((g) => g.priority));
   const out: Nomination[] = [];
   const snap = input.fleet.snapshot();
+  // This pass's own picture of queue usage: victims leave it, preemptors join it.
+  const queues = input.queues?.usage.clone();
+  const config = queues ? { ...input.config, queues } : input.config;
   snap.whatIf((s) => {
     for (const { demand, gang } of todo) {
-      if ((gang.priority ?? 0) <= lowest) continue;
-      const plan = findVictims(s, gang, gangs, input.config, input.now, input.rng);
+      if ((gang.priority ?? 0) <= lowest && !queues) continue;
+      const plan = findVictims(s, gang, gangs, config, input.now, input.rng);
       if (!plan) continue;
       const chosen = new Set(plan.victims);
-      out.push({ preemptor: demand.workload, priority: gang.priority ?? 0, victims: plan.victims.map((id) => victims.get(id)!) });
+      out.push({ preemptor: demand.workload, priority: gang.priority ?? 0, victims: plan.victims.map((id) => ({ ...victims.get(id)!, reason: plan.reasons[id]! })) });
       // Later preemptors in this pass must not count on what this one will take.
-      for (const g of gangs) if (chosen.has(g.id)) for (const r of g.replicas) s.release(r.node, r.delta);
+      for (const g of gangs) {
+        if (!chosen.has(g.id)) continue;
+        for (const r of g.replicas) s.release(r.node, r.delta);
+        if (queues && g.queue !== undefined && queues.tree.has(g.queue)) queues.release(g.queue, runningCharge(s, queues, g.queue, g.replicas));
+      }
       gangs = gangs.filter((g) => !chosen.has(g.id));
-      // Assume the preemptor where it will go (it fits: findVictims checked).
-      schedule(s, [gang], input.config, input.now, input.rng);
+      // Assume the preemptor where it will go (it fits: findVictims checked); it is charged to its queue.
+      schedule(s, [gang], config, input.now, input.rng);
     }
   });
   return out;
@@ -116,12 +133,16 @@ export async function commitPreemptions(tx: StoreTx, noms: readonly Nomination[]
     const names: string[] = [];
     for (const v of n.victims) {
       let asked = 0;
-      for (const a of v.allocations) if (await requestStop(tx, a, `Preempted by ${by}`, now, PREEMPTION_GRACE_SECONDS)) asked++;
+      // A reclaim says so; a plain priority preemption keeps the short reason.
+      const reclaim = v.reason?.startsWith('queue ') === true;
+      const reason = reclaim ? `Preempted by ${by}: ${v.reason}` : `Preempted by ${by}`;
+      for (const a of v.allocations) if (await requestStop(tx, a, reason, now, graceOf(v.workload))) asked++;
       names.push(`${workloadKey(v.workload)} (priority ${v.priority}, ${v.allocations.length} replica(s))`);
+      const why = reclaim ? `: ${v.reason}` : ` (priority ${n.priority})`;
       await recordEvent(
         tx,
         v.workload,
-        { type: 'Warning', reason: 'Preempted', message: `preempted by ${by} (priority ${n.priority}); ${asked} replica(s) asked to stop`, source: 'scheduler' },
+        { type: 'Warning', reason: 'Preempted', message: `preempted by ${by}${why}; ${asked} replica(s) asked to stop`, source: 'scheduler' },
         now,
       );
     }

@@ -2,14 +2,16 @@
 // pending workloads in memory from the watch, and each cycle
 //   1. asks every workload adapter what still needs placing (only for workloads touched since
 //      the last cycle, those still pending, and — once per interval — all of them, for timers);
-//   2. orders the demands (priority, then pending-since) and runs the pure scheduler on the
-//      incremental snapshot;
+//   2. counts what each fair-share queue holds (queue-state.ts), and runs the pure scheduler on
+//      the incremental snapshot (it orders by priority, queue share, then pending-since, and
+//      keeps every queue within its limits);
 //   3. commits every decision of the cycle in ONE transaction (placement-commit.ts); should it
 //      fail (a concurrent writer, the ledger refusing a stale picture), it retries workload by
 //      workload so one culprit cannot hold back the rest, and reloads its picture;
 //   4. undoes its own assumptions on the snapshot and applies what was really committed;
-//   5. lets gangs still unplaced preempt lower-priority running gangs (preemption.ts): it asks
-//      the victims to stop; the preemptor is placed by a later cycle once they have let go.
+//   5. lets gangs still unplaced preempt lower-priority running gangs, or reclaim their queue's
+//      lent quota from borrowers (preemption.ts): it asks the victims to stop; the preemptor is
+//      placed by a later cycle once they have let go. Queue statuses are written, throttled.
 import { GoneError } from '../model/errors.js';
 import type { Resource } from '../model/metadata.js';
 import type { PriorityClassSpec } from '../model/kinds/priority-class.js';
@@ -17,9 +19,10 @@ import { schedule, seededRng, type GangDecision, type GangRequest, type Policy, 
 import type { Store, WatchEvent } from '../store/types.js';
 import type { Clock } from './clock.js';
 import { FleetView } from './fleet-view.js';
-import { gangRequest, podShape, priorityValue } from './gang.js';
+import { gangRequest, maxRuntimeMs, podShape, priorityValue } from './gang.js';
 import { allocationFor, commitCycle, explanationChanged, type Bind, type CommitResult, type Explain } from './placement-commit.js';
 import { PolicySource } from './policy-source.js';
+import { QueueState, type QueueCount } from './queue-state.js';
 import { commitPreemptions, planPreemptions, type Nomination } from './preemption.js';
 import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
 
@@ -32,6 +35,8 @@ export interface SchedulingLoopOptions {
   /** Longest gap between cycles, for time-driven demand such as retry backoff (default 1000 ms). */
   intervalMs?: number;
   seed?: number;
+  /** Shortest wall-clock gap between writes of Queue statuses (default 3000 ms). */
+  queueStatusIntervalMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -41,6 +46,8 @@ export interface CycleStats {
   placed: number;
   unplaced: number;
   skipped: number;
+  /** Wall-clock duration of the cycle (for the cycle-duration histogram). */
+  durationMs?: number;
 }
 
 const keyOf = (o: Resource): string => `${o.kind}/${o.metadata.project ?? ''}/${o.metadata.name}`;
@@ -55,6 +62,8 @@ export class SchedulingLoop {
   private globalDefaultName: string | undefined;
   private readonly adapters: Map<string, WorkloadAdapter>;
   private readonly policy: PolicySource;
+  /** Fair-share queues (Queue resources → tree; usage recounted each cycle). */
+  private readonly queues: QueueState;
   private readonly rng: Rng;
   private readonly log: (msg: string) => void;
   /** Workloads to look at next cycle (touched, or still pending). */
@@ -75,6 +84,7 @@ export class SchedulingLoop {
     this.fleet = new FleetView(this.log);
     this.adapters = new Map(opts.adapters.map((a) => [a.kind, a]));
     this.policy = new PolicySource(opts.policy ?? 'weft');
+    this.queues = new QueueState(this.log);
     this.rng = seededRng(opts.seed ?? 1);
   }
 
@@ -108,8 +118,9 @@ export class SchedulingLoop {
     this.workloads.clear();
     this.priorities.clear();
     this.preemptible.clear();
+    this.queues.clear();
     this.fleet = new FleetView(this.log);
-    const kinds = ['PriorityClass', 'Node', 'Allocation', ...this.adapters.keys()];
+    const kinds = ['PriorityClass', 'Queue', 'Project', 'Node', 'Allocation', ...this.adapters.keys()];
     let from: string | undefined;
     for (const kind of kinds) {
       const { items, resourceVersion } = await this.opts.store.list(kind);
@@ -136,6 +147,8 @@ export class SchedulingLoop {
   private apply(ev: WatchEvent): boolean {
     const o = ev.object;
     switch (o.kind) {
+      case 'Project': // GPU-sharing flags (shared isolation tier)
+        return this.fleet.applyProject(ev.type, o);
       case 'Node':
         return this.fleet.applyNode(ev.type, o);
       case 'Allocation': {
@@ -144,6 +157,8 @@ export class SchedulingLoop {
         if (w.workload) this.touched.add(`${w.workload.kind}/${o.metadata.project ?? ''}/${w.workload.name}`);
         return true;
       }
+      case 'Queue':
+        return this.queues.apply(ev.type, o);
       case 'PriorityClass': {
         const spec = o.spec as unknown as PriorityClassSpec;
         if (ev.type === 'DELETED') this.priorities.delete(o.metadata.name);
@@ -193,6 +208,7 @@ export class SchedulingLoop {
 
   /** One scheduling cycle; exposed for tests. */
   async cycle(): Promise<CycleStats> {
+    const startedAt = performance.now();
     const now = this.opts.clock.now();
     const stats: CycleStats = { cycle: ++this.cycles, demands: 0, placed: 0, unplaced: 0, skipped: 0 };
     // Sweeps run on the wall clock's pace (how often), judged on the injected clock (what is due).
@@ -215,17 +231,24 @@ export class SchedulingLoop {
     this.pending = new Set(demands.map(({ d }) => keyOf(d.workload)));
     stats.demands = demands.length;
     if (demands.length === 0) {
+      // Nothing to place, but finished work changes what queues hold: recount when a write is due.
+      if (this.queues.statusDue(this.opts.queueStatusIntervalMs ?? 3000)) await this.writeQueueStatus(this.queues.count(this.fleet, this.workloads, now.getTime()), []);
+      stats.durationMs = performance.now() - startedAt;
       this.onCycle?.(stats);
       return stats;
     }
     for (const { d } of demands) this.policy.observe(podShape(d.resources), d.replicas.length);
     const policy = this.policy.current()!;
     const snap = this.fleet.snapshot();
-    const gangs = demands.map(({ d }, i) => gangRequest(String(i), d));
+    // Fair share: what each queue holds now; the scheduler charges what it admits on top.
+    const counted = this.queues.count(this.fleet, this.workloads, now.getTime());
+    const gangs = demands.map(({ d }, i) => gangRequest(String(i), d, { allowSharing: this.fleet.allowsSharing(d.workload.metadata.project) }));
+    // Backfill: running work ends at start + declared max runtime (unknown = never).
+    const backfill = { running: this.fleet.runningForBackfill((w) => maxRuntimeMs(this.workloads.get(`${w.kind}/${w.project}/${w.name}`) ?? {})) };
     const mark = snap.mark();
     let decisions: GangDecision[];
     try {
-      decisions = schedule(snap, gangs, { policy }, now.getTime(), this.rng).decisions;
+      decisions = schedule(snap, gangs, { policy, backfill, ...(counted ? { queues: counted.usage } : {}) }, now.getTime(), this.rng).decisions;
     } finally {
       // The snapshot must show only what is committed; committed allocations are applied below.
       snap.rollback(mark);
@@ -235,10 +258,10 @@ export class SchedulingLoop {
     const explains: Explain[] = [];
     for (const dec of decisions) {
       const { d, adapter } = demands[Number(dec.gangId)]!;
-      if (dec.placed) binds.push({ demand: d, adapter, allocations: dec.placements.map((p) => allocationFor(this.fleet, d, p)) });
+      if (dec.placed) binds.push({ demand: d, adapter, allocations: dec.placements.map((p) => allocationFor(this.fleet, d, p)), locality: dec.locality });
       else {
         stats.unplaced++;
-        const e: Explain = { demand: d, unplaced: dec.unplaced };
+        const e: Explain = { demand: d, unplaced: dec.unplaced, decision: dec };
         if (explanationChanged(e)) explains.push(e);
       }
     }
@@ -248,7 +271,9 @@ export class SchedulingLoop {
     stats.placed = result.bound;
     stats.skipped = result.skipped;
     const unplaced = decisions.filter((dec) => !dec.placed).map((dec) => ({ demand: demands[Number(dec.gangId)]!.d, gang: gangs[Number(dec.gangId)]! }));
-    if (unplaced.length > 0) await this.preempt(unplaced, policy, now);
+    if (unplaced.length > 0) await this.preempt(unplaced, policy, now, counted);
+    await this.writeQueueStatus(counted, unplaced);
+    stats.durationMs = performance.now() - startedAt;
     this.onCycle?.(stats);
     return stats;
   }
@@ -260,7 +285,7 @@ export class SchedulingLoop {
   }
 
   /** Step 5: nominate victims for unplaced gangs and ask them to stop, all in one transaction. */
-  private async preempt(unplaced: { demand: PlacementDemand; gang: GangRequest }[], policy: Policy, now: Date): Promise<void> {
+  private async preempt(unplaced: { demand: PlacementDemand; gang: GangRequest }[], policy: Policy, now: Date, counted?: QueueCount): Promise<void> {
     const waiting = (k: string): boolean => {
       const victims = this.nominated.get(k);
       if (!victims) return false;
@@ -282,6 +307,7 @@ export class SchedulingLoop {
         unplaced,
         waiting,
         config: { policy, explain: false },
+        ...(counted ? { queues: counted } : {}),
         now: now.getTime(),
         rng: this.rng,
       });
@@ -301,6 +327,19 @@ export class SchedulingLoop {
       const keys = n.victims.flatMap((v) => v.allocations.map((a) => `${a.metadata.project ?? ''}/${a.metadata.name}`));
       this.nominated.set(keyOf(n.preemptor), keys);
       this.log(`scheduler: ${keyOf(n.preemptor)} preempts ${n.victims.map((v) => keyOf(v.workload)).join(', ')}`);
+    }
+  }
+
+  /** Queue statuses (usage, borrowed, lent, pending and admitted gangs), throttled inside QueueState. */
+  private async writeQueueStatus(counted: QueueCount | undefined, unplaced: readonly { demand: PlacementDemand }[]): Promise<void> {
+    const interval = this.opts.queueStatusIntervalMs ?? 3000;
+    if (!counted || !this.queues.statusDue(interval)) return;
+    const pending = new Map<string, number>();
+    for (const { demand } of unplaced) if (demand.queue !== undefined) pending.set(demand.queue, (pending.get(demand.queue) ?? 0) + 1);
+    try {
+      await this.opts.store.transaction((tx) => this.queues.writeStatus(tx, counted, pending, interval));
+    } catch (e) {
+      this.log(`scheduler: queue status not written: ${(e as Error).message}`);
     }
   }
 

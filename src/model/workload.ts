@@ -74,4 +74,6 @@ export const WorkloadFields = {
   command: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 256 })),
   args: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 1024 })),
   env: Type.Optional(Type.Array(EnvVar, { maxItems: 1024 })),
+  /** Seconds a replica gets between SIGTERM and SIGKILL when it is stopped (preemption, drain, delete). */
+  terminationGracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
 };

@@ -80,6 +80,9 @@ async function explain(client: WeftClient, target: Resource, policy: string, now
   const ref = `${target.kind.toLowerCase()}/${target.metadata.name}`;
   const out = [`${ref} in project ${target.metadata.project ?? '-'}: ${gang.replicas} replica(s), ${formatWorkloadGpus(target)} GPUs, phase ${phase}.`];
   if (!isPending(target)) out.push(`It is not waiting; the answer below is for a copy submitted now.`);
+  // The live scheduler's own word from its last cycle, when it has one ("why pending").
+  const said = (target.status as { scheduling?: { explanation?: unknown } } | undefined)?.scheduling?.explanation;
+  if (isPending(target) && typeof said === 'string') out.push(`Last scheduling cycle: ${said}.`);
   if (result.startsAt === null) {
     out.push(`It would not start, even after everything with a known end has finished.`);
     if (result.lastReason) out.push(`  Why: ${result.lastReason}`);

@@ -36,7 +36,14 @@ export function renderWorkloadDetails(w: Resource, allocs: Resource[]): string[]
     const extra: string[] = [];
     if (typeof sched.queuePosition === 'number') extra.push(`queue position ${sched.queuePosition}`);
     if (sched.lastCycle) extra.push(`last tried ${formatAge(text(sched.lastCycle))} ago`);
-    out.push(`${'Why pending:'.padEnd(14)}${text(sched.message)}${extra.length ? `\n${' '.repeat(14)}(${extra.join(', ')})` : ''}`);
+    // The scheduler's one-sentence explanation (topology, quota, queue, reservation) under the node counts.
+    const said = typeof sched.explanation === 'string' ? `\n${' '.repeat(14)}${sched.explanation}` : '';
+    out.push(`${'Why pending:'.padEnd(14)}${text(sched.message)}${said}${extra.length ? `\n${' '.repeat(14)}(${extra.join(', ')})` : ''}`);
+  }
+  const loc = obj(st.locality);
+  if (typeof loc.within === 'string') {
+    const where = loc.achieved === true ? `one ${loc.within} (${text(loc.domain)})` : `not within one ${loc.within}`;
+    out.push(`${'Locality:'.padEnd(14)}${where}, ${text(loc.mode)}`);
   }
   const conditions = Array.isArray(st.conditions) ? st.conditions.map(obj) : [];
   out.push(

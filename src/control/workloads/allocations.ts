@@ -11,6 +11,12 @@ export const LABEL_WORKLOAD = 'weft.dev/workload';
 /** Seconds a replica gets to exit after a stop request, unless a caller says otherwise. */
 export const DEFAULT_GRACE_SECONDS = 30;
 
+/** The grace a workload gives its replicas to stop: spec.terminationGracePeriodSeconds, else 30 s. */
+export function graceOf(workload: Resource | undefined): number {
+  const g = (workload?.spec as { terminationGracePeriodSeconds?: unknown } | undefined)?.terminationGracePeriodSeconds;
+  return typeof g === 'number' && Number.isInteger(g) && g >= 0 ? g : DEFAULT_GRACE_SECONDS;
+}
+
 export interface StopRequest {
   reason: string;
   at: string;

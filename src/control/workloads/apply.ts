@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Resource } from '../../model/metadata.js';
 import type { StoreTx } from '../../store/types.js';
-import { requestStop } from './allocations.js';
+import { graceOf, requestStop } from './allocations.js';
 import { recordEvent, type EventInput } from '../events.js';
 
 /** An event a controller emits about the workload it reconciles. */
@@ -23,7 +23,7 @@ export async function applyDecision(tx: StoreTx, workload: Resource, d: Decision
   for (const { alloc, reason } of d.stops) {
     if (seen.has(alloc.metadata.name)) continue;
     seen.add(alloc.metadata.name);
-    if (await requestStop(tx, alloc, reason, now)) changed = true;
+    if (await requestStop(tx, alloc, reason, now, graceOf(workload))) changed = true;
   }
   if (!isDeepStrictEqual(workload.status ?? {}, d.status)) {
     await tx.update({ ...workload, status: d.status }, { resourceVersion: workload.metadata.resourceVersion });

@@ -25,7 +25,7 @@ export function rolloutBounds(spec: ServiceSpec): RolloutBounds {
 }
 
 /**
- * Replicas wanted now: status.desiredReplicas when something (the autoscaler, in a later issue)
+ * Replicas wanted now: status.desiredReplicas when something (the autoscaler, autoscaler-controller.ts)
  * set it, else replicas.min — always within [min, max].
  */
 export function desiredReplicas(svc: Resource): number {
