@@ -3,6 +3,7 @@
 import type { KindDef } from '../model/kind.js';
 import { KINDS } from '../model/registry.js';
 import { resourceSchema } from '../model/validate.js';
+import { agentPaths } from './agent-openapi.js';
 
 type Json = Record<string, unknown>;
 
@@ -168,7 +169,7 @@ export function buildOpenApi(version: string): Json {
     TokenRecord: TOKEN_RECORD,
     WhoAmI: { type: 'object', properties: { user: { type: 'string' }, kind: { enum: ['user', 'node'] }, roles: { type: 'array', items: { type: 'object' } } } },
   };
-  let paths: Record<string, Json> = servicePaths();
+  let paths: Record<string, Json> = { ...servicePaths(), ...agentPaths() };
   for (const def of KINDS) {
     schemas[def.kind] = cleanSchema(def);
     schemas[`${def.kind}List`] = {

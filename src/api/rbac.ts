@@ -60,6 +60,8 @@ export function readableProjects(p: Principal): 'all' | string[] {
 export interface Target {
   project?: string;
   name?: string;
+  /** For an existing Allocation: the node it is bound to (node principals may touch only theirs). */
+  node?: string;
 }
 
 function deny(p: Principal, verb: Verb, def: KindDef, t: Target): never {
@@ -78,8 +80,13 @@ export function authorize(p: Principal, verb: Verb, def: KindDef, t: Target): vo
   const read = isRead(verb);
   if (p.kind === 'node') {
     if (def.scope === 'cluster' && def.kind !== 'Project' && def.kind !== 'User' && read) return;
-    // An agent registers and reports its own Node, and nothing else.
-    if (def.kind === 'Node' && t.name === p.name && verb !== 'delete') return;
+    // An agent creates and reports its own Node; changing its spec (cordon, taints) is the operators'.
+    if (def.kind === 'Node' && t.name === p.name && (verb === 'status' || verb === 'create')) return;
+    if (def.kind === 'Allocation') {
+      // Lists and watches are narrowed to the node's own allocations by nodeLabelSelector.
+      if (verb === 'list' || verb === 'watch') return;
+      if ((verb === 'get' || verb === 'status') && t.node === p.name) return;
+    }
     deny(p, verb, def, t);
   }
   if (def.scope === 'project') {
@@ -111,11 +118,23 @@ export type ListScope = { all: true } | { projects: string[] } | { names: string
 
 export function listScope(p: Principal, def: KindDef): ListScope {
   if (isClusterAdmin(p)) return { all: true };
+  if (p.kind === 'node' && def.kind === 'Allocation') return { all: true }; // narrowed by nodeLabelSelector
   if (def.kind === 'User') return { names: p.kind === 'user' ? [p.name] : [] };
   const readable = readableProjects(p);
   if (def.kind === 'Project') return readable === 'all' ? { all: true } : { names: readable };
   if (def.scope === 'project') return readable === 'all' ? { all: true } : { projects: readable };
   return { all: true };
+}
+
+/** Label every Allocation carries naming its node (set when the scheduler creates it). */
+export const NODE_LABEL = 'weft.dev/node';
+
+/**
+ * The selector a node principal's list or watch of Allocations is forced to: its own node's.
+ * Undefined for everyone else (and for other kinds).
+ */
+export function nodeLabelSelector(p: Principal, def: KindDef): string | undefined {
+  return p.kind === 'node' && def.kind === 'Allocation' ? `${NODE_LABEL}=${p.name}` : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import { BadRequestError } from '../../model/errors.js';
 import type { KindDef } from '../../model/kind.js';
 import { API_VERSION, type Resource } from '../../model/metadata.js';
 import type { ListOptions } from '../../store/types.js';
-import { authorize, listScope } from '../rbac.js';
+import { authorize, listScope, nodeLabelSelector } from '../rbac.js';
 import { listQuery, type Query } from '../params.js';
 import { serveWatch } from '../watch.js';
 import { principalOf, type RouteDeps } from './context.js';
@@ -55,6 +55,13 @@ export async function serveCollection(deps: RouteDeps, def: KindDef, req: Fastif
     accept = (o) => allowedNames.has(o.metadata.name);
   }
   if (q.labelSelector !== undefined) opts.labelSelector = q.labelSelector;
+  // A node agent sees only the allocations bound to its own node, whatever it asked for.
+  const forced = nodeLabelSelector(p, def);
+  if (forced !== undefined) {
+    opts.labelSelector = q.labelSelector !== undefined ? `${q.labelSelector},${forced}` : forced;
+    const inScope = accept;
+    accept = (o) => inScope(o) && (o.spec as { node?: unknown }).node === p.name;
+  }
 
   if (q.watch) {
     return serveWatch(deps.store, deps.hub, req, reply, {

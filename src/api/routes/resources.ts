@@ -14,6 +14,7 @@ import {
 } from '../../control/resources.js';
 import { isPlainObject } from '../../control/merge-patch.js';
 import { authorize, type Verb } from '../rbac.js';
+import { agentStatusBody, scopeForNode } from '../node-scope.js';
 import { nameParam, versionParam, type Query } from '../params.js';
 import { serveCollection } from './list.js';
 import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
@@ -59,7 +60,7 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void
   });
 
   app.get(item, async (req) => {
-    const t = itemTarget(def, req);
+    const t = (await scopeForNode(store, principalOf(req), def, itemTarget(def, req))).target;
     check(req, 'get', def, t);
     return getResource(store, def, t);
   });
@@ -87,9 +88,10 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void
       method,
       url: `${item}/status`,
       handler: async (req) => {
-        const t = itemTarget(def, req);
+        const { target: t, current } = await scopeForNode(store, principalOf(req), def, itemTarget(def, req));
         check(req, 'status', def, t);
-        return writeStatus(store, def, req.body, t, method === 'PUT' ? 'replace' : 'merge');
+        const mode = method === 'PUT' ? 'replace' : 'merge';
+        return writeStatus(store, def, agentStatusBody(principalOf(req), def, req.body, mode, current), t, mode);
       },
     });
   }

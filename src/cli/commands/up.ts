@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { WeftClient } from '../../client/index.js';
 import { configPath, loadConfig, saveConfig, upsertContext } from '../config.js';
-import { parsePort, parseRate, startControlPlane, stopOnSignal } from '../serve.js';
+import { parseNodeTimeouts, parsePort, parseRate, startControlPlane, stopOnSignal, withNodeTimeoutOptions } from '../serve.js';
 
 export const LOCAL_CONTEXT = 'local';
 
@@ -16,10 +16,12 @@ interface UpOptions {
   newAdminToken?: boolean;
   demo?: boolean;
   simFailureRate: string;
+  nodeNotReadyAfter: string;
+  nodeLostAfter: string;
 }
 
 export function upCommand(): Command {
-  return new Command('up')
+  return withNodeTimeoutOptions(new Command('up'))
     .description('start the control plane here, with an embedded database (Ctrl-C stops it)')
     .option('--data-dir <dir>', 'where the embedded database lives', '.weft')
     .option('--port <port>', 'HTTP port (0 picks a free one)', '7070')
@@ -37,9 +39,11 @@ export function upCommand(): Command {
         logLevel: process.env.WEFT_LOG_LEVEL ?? 'warn',
         demo: opts.demo,
         simFailureRate: parseRate(opts.simFailureRate),
+        ...parseNodeTimeouts(opts),
       });
       const out = [
         `Weft is up (embedded database in ${dataDir}).`,
+        `  Console:  ${server.url}/`,
         `  API:      ${server.url}/api/v1`,
         `  OpenAPI:  ${server.url}/api/openapi.json`,
         '',

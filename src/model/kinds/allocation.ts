@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { GpuModelName, Isolation, Name, OpenStatus } from '../common.js';
+import { EnvVar } from '../workload.js';
 import type { KindDef } from '../kind.js';
 
 /** One GPU (or part of one) held by an allocation. */
@@ -22,6 +23,32 @@ export const AllocatedGpu = Type.Object(
 );
 export type AllocatedGpu = Static<typeof AllocatedGpu>;
 
+/** What the node agent runs for this replica, copied from the workload when it was placed. */
+export const AllocationTask = Type.Object(
+  {
+    command: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 256 })),
+    args: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 1024 })),
+    env: Type.Optional(Type.Array(EnvVar, { maxItems: 1024 })),
+    image: Type.Optional(Type.String({ maxLength: 1024 })),
+    /** The port a Service replica listens on (the agent passes its own choice as PORT). */
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    readinessPath: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  { additionalProperties: false },
+);
+export type AllocationTask = Static<typeof AllocationTask>;
+
+/** torchrun-style rendezvous of a multi-replica gang: replica 0's node is the master. */
+export const AllocationRendezvous = Type.Object(
+  {
+    worldSize: Type.Integer({ minimum: 1 }),
+    masterNode: Name,
+    masterPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+  },
+  { additionalProperties: false },
+);
+export type AllocationRendezvous = Static<typeof AllocationRendezvous>;
+
 export const AllocationSpec = Type.Object(
   {
     workload: Type.Object(
@@ -42,6 +69,8 @@ export const AllocationSpec = Type.Object(
     memoryBytes: Type.Integer({ minimum: 0 }),
     isolation: Type.Optional(Isolation),
     provider: Type.Optional(Type.String({ maxLength: 32 })),
+    task: Type.Optional(AllocationTask),
+    rendezvous: Type.Optional(AllocationRendezvous),
   },
   { additionalProperties: false },
 );

@@ -10,6 +10,7 @@ import { durabilityTests } from './durability.js';
 import { ledgerTests } from './ledger.js';
 import { leadershipTests } from './leadership.js';
 import { auditTests } from './audit.js';
+import { logTests } from './logs.js';
 import type { Ctx, HarnessFactory } from './harness.js';
 
 export type { HarnessFactory, StoreHarness, HarnessOpenOptions } from './harness.js';
@@ -38,6 +39,7 @@ export function runStoreContract(name: string, factory: HarnessFactory | undefin
     listTests(get);
     watchTests(get);
     tokenTests(get);
+    logTests(get);
     durabilityTests(get);
     ledgerTests(get);
     leadershipTests(get);

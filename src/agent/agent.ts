@@ -1,0 +1,196 @@
+// The node agent: discovers the host, registers (or reuses its saved credential), heartbeats,
+// watches the Allocations bound to its node and reconciles them with the replicas it runs.
+// It talks to the control plane only through the HTTP client. Stopping the agent leaves its
+// replicas running; the next agent started with the same state directory adopts them.
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { patchAllocationStatus, patchNodeStatus } from '../client/agent-api.js';
+import type { WeftClient } from '../client/client.js';
+import type { AllocatedGpu } from '../model/kinds/allocation.js';
+import type { Resource } from '../model/metadata.js';
+import { parseFakeGpus } from './discovery/fake-gpus.js';
+import { cgroupsV2Available, CGROUP_ROOT, discoverNvidiaGpus, hostCpuCores, hostMemoryBytes, sampleGpuUtilization } from './discovery/os.js';
+import type { HostInventory } from './discovery/types.js';
+import { ProcessDriver } from './driver/process-driver.js';
+import { startHeartbeat } from './heartbeat.js';
+import { reconcileOnce, type ReconcileContext } from './reconcile.js';
+import { connect } from './register.js';
+import { StateDir } from './state.js';
+
+export const AGENT_VERSION = '0.1.0';
+const LABEL_NODE = 'weft.dev/node';
+
+export interface AgentOptions {
+  server: string;
+  /** One-time join token (or an admin token); not needed when the state dir holds a credential. */
+  token?: string;
+  name?: string;
+  stateDir?: string;
+  fakeGpus?: string;
+  /** Address other replicas reach this host on (MASTER_ADDR, Service endpoints). */
+  address?: string;
+  heartbeatMs?: number;
+  /** How often the agent looks at its replicas even when the server says nothing. */
+  reconcileMs?: number;
+  maxLogBytes?: number;
+  log?: (msg: string) => void;
+}
+
+export interface RunningAgent {
+  name: string;
+  stateDir: string;
+  stop(): Promise<void>;
+  done: Promise<void>;
+}
+
+export function defaultStateDir(name: string): string {
+  return resolve('.weft-agent', name);
+}
+
+export async function discoverInventory(nodeName: string, fakeGpus?: string): Promise<HostInventory> {
+  const base = { cpuCores: hostCpuCores(), memoryBytes: hostMemoryBytes() };
+  if (fakeGpus) return { fake: true, ...base, gpus: parseFakeGpus(fakeGpus, nodeName) };
+  const real = await discoverNvidiaGpus();
+  return { fake: false, ...base, gpus: real?.gpus ?? [], ...(real?.nvlink ? { nvlink: real.nvlink } : {}) };
+}
+
+export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  const log = opts.log ?? ((m: string) => console.error(`[agent] ${m}`));
+  const name = opts.name ?? hostname().split('.')[0]!.toLowerCase();
+  const stateDir = resolve(opts.stateDir ?? defaultStateDir(name));
+  const state = new StateDir(stateDir);
+  const address = opts.address ?? '127.0.0.1';
+  const inventory = await discoverInventory(name, opts.fakeGpus);
+  const cgroups = cgroupsV2Available() ? 'v2' : 'unavailable';
+  if (cgroups === 'unavailable') log('cgroups v2 is not available (or not delegated): replicas run without CPU and memory limits');
+  const abort = new AbortController();
+  const status = {
+    address,
+    inventory,
+    cgroups,
+    agent: { version: AGENT_VERSION, pid: process.pid, startedAt: new Date().toISOString() },
+    lastHeartbeatTime: new Date().toISOString(),
+  };
+  const { client, registered } = await connect({ server: opts.server, name, joinToken: opts.token, state, inventory, status, log, signal: abort.signal });
+  log(registered ? `registered node ${name}` : `reconnected as node ${name}`);
+  if (registered) await patchNodeStatus(client, name, status).catch(() => undefined);
+
+  const driver = new ProcessDriver(state, cgroups === 'v2' ? join(CGROUP_ROOT, 'weft') : undefined);
+  const addresses = new Map<string, string>();
+  const ctx: ReconcileContext = {
+    client,
+    state,
+    driver,
+    node: name,
+    address,
+    maxLogBytes: opts.maxLogBytes ?? 8 * 1024 * 1024,
+    log,
+    nodeAddress: async (n) => {
+      const cached = addresses.get(n);
+      if (cached) return cached;
+      const node = await client.get('Node', n).catch(() => undefined);
+      const addr = (node?.status?.address as string | undefined) ?? '127.0.0.1';
+      if (node) addresses.set(n, addr);
+      return addr;
+    },
+    migUuid: (g: AllocatedGpu) => {
+      const gpu = inventory.gpus.find((x) => x.index === g.index);
+      return gpu?.migInstances?.find((m) => m.profile === g.mig?.profile && m.start === g.mig?.start)?.uuid;
+    },
+  };
+
+  const heartbeat = startHeartbeat({
+    client,
+    node: name,
+    intervalMs: opts.heartbeatMs ?? 10_000,
+    extra: async () => {
+      if (inventory.fake) return {};
+      const util = await sampleGpuUtilization();
+      if (util) reportAllocationUtilization(client, allocations, name, util);
+      return util ? { gpuUtilization: util } : {};
+    },
+    log,
+  });
+
+  const allocations = new Map<string, Resource>();
+  let synced = false;
+  let running: Promise<void> | undefined;
+  let again = false;
+  const kick = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = reconcileOnce(ctx, allocations, synced)
+      .catch((err: unknown) => log(`reconcile: ${(err as Error).message}`))
+      .finally(() => {
+        running = undefined;
+        if (again && !abort.signal.aborted) {
+          again = false;
+          kick();
+        }
+      });
+  };
+  const timer = setInterval(kick, opts.reconcileMs ?? 1000);
+  const watchLoop = watchAllocations(client, name, abort.signal, (msg) => {
+    if (msg.type === 'SYNC') {
+      allocations.clear();
+      for (const o of msg.objects) if (o.metadata.uid) allocations.set(o.metadata.uid, o);
+      synced = true;
+    } else if (msg.object.metadata.uid) {
+      if (msg.type === 'DELETED') allocations.delete(msg.object.metadata.uid);
+      else allocations.set(msg.object.metadata.uid, msg.object);
+    }
+    kick();
+  }, log);
+  kick();
+
+  const done = watchLoop.finally(() => {
+    clearInterval(timer);
+    heartbeat.stop();
+  });
+  return {
+    name,
+    stateDir,
+    stop: async () => {
+      abort.abort();
+      await done.catch(() => undefined);
+      await running;
+    },
+    done,
+  };
+}
+
+/** Mean utilisation over each running allocation's GPUs, written beside its phase (best effort). */
+function reportAllocationUtilization(client: WeftClient, allocations: Map<string, Resource>, node: string, util: Record<string, number>): void {
+  for (const a of allocations.values()) {
+    const spec = a.spec as { node?: string; gpus?: { index: number }[] };
+    if (spec.node !== node || a.status?.phase !== 'Running' || !spec.gpus?.length) continue;
+    const values = spec.gpus.map((g) => util[String(g.index)]).filter((v): v is number => v !== undefined);
+    if (values.length === 0) continue;
+    const mean = Math.round(values.reduce((x, y) => x + y, 0) / values.length);
+    if (a.status?.gpuUtilization === mean) continue;
+    void patchAllocationStatus(client, a.metadata.project ?? '', a.metadata.name, { gpuUtilization: mean }).catch(() => undefined);
+  }
+}
+
+type WatchMsg = { type: 'SYNC'; objects: Resource[] } | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: Resource };
+
+/** Watches this node's allocations in every project; the client resumes or relists after outages. */
+async function watchAllocations(
+  client: WeftClient,
+  node: string,
+  signal: AbortSignal,
+  onMessage: (m: WatchMsg) => void,
+  log: (msg: string) => void,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      for await (const msg of client.watch('Allocation', { labelSelector: `${LABEL_NODE}=${node}`, signal, maxBackoffMs: 2000 })) onMessage(msg);
+    } catch (err) {
+      if (signal.aborted) return;
+      log(`watch ended (${(err as Error).message}); retrying`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// The environment a replica starts with: the workload's own variables, then Weft's identity
+// variables, the GPUs it was given and torchrun-compatible rendezvous. Weft's names win over the
+// workload's so a replica cannot be told it holds GPUs it does not.
+import type { AllocatedGpu } from '../../model/kinds/allocation.js';
+
+export interface ReplicaIdentity {
+  project: string;
+  workloadKind: string;
+  workload: string;
+  replica: number;
+  attempt: number;
+  allocation: string;
+  node: string;
+}
+
+export interface Rendezvous {
+  worldSize: number;
+  masterAddr: string;
+  masterPort: number;
+  /** Index of this replica among its gang's replicas on this node. */
+  localRank: number;
+}
+
+/** GPU or MIG UUIDs, comma-separated; indices when the inventory has no UUIDs. */
+export function visibleDevices(gpus: AllocatedGpu[], migUuids: (g: AllocatedGpu) => string | undefined): string {
+  return gpus.map((g) => (g.mig ? migUuids(g) : undefined) ?? g.uuid ?? String(g.index)).join(',');
+}
+
+export function replicaEnv(opts: {
+  base: Record<string, string | undefined>;
+  workloadEnv: { name: string; value: string }[];
+  id: ReplicaIdentity;
+  devices: string;
+  rendezvous: Rendezvous;
+  port?: number;
+}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.base)) if (v !== undefined) env[k] = v;
+  for (const e of opts.workloadEnv) env[e.name] = e.value;
+  const { id, rendezvous: rv } = opts;
+  Object.assign(env, {
+    WEFT_PROJECT: id.project,
+    WEFT_WORKLOAD_KIND: id.workloadKind,
+    WEFT_WORKLOAD: id.workload,
+    WEFT_REPLICA: String(id.replica),
+    WEFT_ATTEMPT: String(id.attempt),
+    WEFT_ALLOCATION: id.allocation,
+    WEFT_NODE: id.node,
+    // An empty list must hide every GPU, not expose them all, so "" is passed explicitly.
+    CUDA_VISIBLE_DEVICES: opts.devices,
+    NVIDIA_VISIBLE_DEVICES: opts.devices === '' ? 'void' : opts.devices,
+    MASTER_ADDR: rv.masterAddr,
+    MASTER_PORT: String(rv.masterPort),
+    WORLD_SIZE: String(rv.worldSize),
+    RANK: String(id.replica),
+    LOCAL_RANK: String(rv.localRank),
+  });
+  if (opts.port !== undefined) env.PORT = String(opts.port);
+  return env;
+}

@@ -1,0 +1,202 @@
+// One pass of the agent's reconcile loop: compare the allocations the server binds to this node
+// with the replicas recorded in the state directory, and close the gap.
+//
+//   server says Bound, no record          → claim a record, start the replica
+//   record, replica running               → report Running (once), ship new output
+//   stopRequested on the server           → SIGTERM, grace, SIGKILL (via the supervisor)
+//   record, replica exited                → ship the rest of the output, report the final phase
+//   record, supervisor gone, no exit file → report Failed "lost: …" (never restart it)
+//   server says terminal or deleted       → stop a replica still running, report nothing
+//
+// Status writes that fail (server unreachable) are retried on the next pass, because a record
+// only remembers a phase once the server has accepted it.
+import { join } from 'node:path';
+import { patchAllocationStatus } from '../client/agent-api.js';
+import type { WeftClient } from '../client/client.js';
+import { WeftApiError } from '../client/errors.js';
+import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
+import type { Resource } from '../model/metadata.js';
+import type { ProcessDriver } from './driver/process-driver.js';
+import { shipLogs } from './logs.js';
+import { prepareLaunch } from './launch.js';
+import { writeJsonAtomic, type ReplicaRecord, type StateDir } from './state.js';
+
+const ACTIVE = new Set(['Bound', 'Running', 'Stopping']);
+const DEFAULT_GRACE_S = 30;
+export const LOST_MESSAGE = 'lost: process disappeared while the agent was down';
+
+interface StopRequest {
+  reason?: string;
+  at?: string;
+  graceSeconds?: number;
+}
+
+export interface ReconcileContext {
+  client: WeftClient;
+  state: StateDir;
+  driver: ProcessDriver;
+  node: string;
+  address: string;
+  maxLogBytes: number;
+  log: (msg: string) => void;
+  /** Node addresses by name (for MASTER_ADDR), read through the client and cached. */
+  nodeAddress: (name: string) => Promise<string>;
+  /** The MIG device UUID holding an allocated slice, from the inventory. */
+  migUuid?: (gpu: AllocatedGpu) => string | undefined;
+}
+
+const phaseOf = (a: Resource): string => (a.status?.phase as string | undefined) ?? 'Bound';
+const stopOf = (a: Resource): StopRequest | undefined => a.status?.stopRequested as StopRequest | undefined;
+const specOf = (a: Resource): AllocationSpec => a.spec as unknown as AllocationSpec;
+
+/** `allocations` is the server's view (by uid); `synced` says whether it is complete yet. */
+export async function reconcileOnce(ctx: ReconcileContext, allocations: Map<string, Resource>, synced: boolean): Promise<void> {
+  const records = new Map(ctx.state.records().map((r) => [r.uid, r]));
+  for (const alloc of allocations.values()) {
+    const uid = alloc.metadata.uid;
+    if (!uid || records.has(uid) || specOf(alloc).node !== ctx.node || !ACTIVE.has(phaseOf(alloc))) continue;
+    await guard(ctx, alloc.metadata.name, () => startOrSettle(ctx, alloc, allocations));
+  }
+  for (const rec of ctx.state.records()) {
+    if (rec.done) {
+      // Finished and reported; once the server has forgotten the allocation, so can the node.
+      if (synced && !allocations.has(rec.uid)) ctx.state.remove(rec.uid);
+      continue;
+    }
+    const alloc = allocations.get(rec.uid);
+    if (!alloc && !synced) continue; // not seen yet: wait for the full list before judging
+    await guard(ctx, rec.allocation, () => advance(ctx, rec, alloc));
+  }
+}
+
+async function guard(ctx: ReconcileContext, name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    // One replica's trouble (or an outage) must not stop the others; the next pass retries.
+    if (err instanceof WeftApiError && err.status < 500) ctx.log(`allocation ${name}: ${err.message}`);
+  }
+}
+
+async function writeStatus(ctx: ReconcileContext, rec: { project: string; allocation: string }, patch: Record<string, unknown>): Promise<void> {
+  await patchAllocationStatus(ctx.client, rec.project, rec.allocation, patch);
+}
+
+function endPhase(reason: string | undefined): 'Preempted' | 'Stopped' {
+  return /preempt/i.test(reason ?? '') ? 'Preempted' : 'Stopped';
+}
+
+async function startOrSettle(ctx: ReconcileContext, alloc: Resource, all: Map<string, Resource>): Promise<void> {
+  const spec = specOf(alloc);
+  const target = { project: alloc.metadata.project ?? '', allocation: alloc.metadata.name };
+  const now = new Date().toISOString();
+  const stop = stopOf(alloc);
+  if (stop) {
+    // Never started here, so there is nothing to wind down.
+    await writeStatus(ctx, target, { phase: endPhase(stop.reason), finishedAt: now, message: stop.reason ? `stopped before start: ${stop.reason}` : 'stopped before start' });
+    return;
+  }
+  if (phaseOf(alloc) !== 'Bound') {
+    // The server thinks it runs here, but this node has no record of it (state directory lost).
+    await writeStatus(ctx, target, { phase: 'Failed', finishedAt: now, message: 'lost: the node has no record of this replica' });
+    return;
+  }
+  const rec: ReplicaRecord = {
+    uid: alloc.metadata.uid!,
+    project: target.project,
+    allocation: target.allocation,
+    workload: spec.workload,
+    replica: spec.replica,
+    attempt: spec.attempt,
+    createdAt: now,
+  };
+  if (!ctx.state.claim(rec)) {
+    // A folder without a record: an agent died between claiming and recording. It may have
+    // started nothing or something; either way it must not start again.
+    if (!ctx.state.records().some((r) => r.uid === rec.uid)) await writeStatus(ctx, target, { phase: 'Failed', finishedAt: now, message: LOST_MESSAGE });
+    return;
+  }
+  const launch = await prepareLaunch(ctx, alloc, all);
+  if ('error' in launch) {
+    // Recorded as an exit that never ran, so the next pass reports it like any other ending.
+    writeJsonAtomic(join(ctx.state.replicaDir(rec.uid), 'exit.json'), { code: null, signal: null, finishedAt: now, error: launch.error });
+    return;
+  }
+  if (launch.port !== undefined) rec.port = launch.port;
+  ctx.driver.start(rec, launch.spec, { cpuMilli: spec.cpuMilli, memoryBytes: spec.memoryBytes });
+  // Running is reported once the supervisor says the process is up (next pass), with its pid.
+  ctx.log(`started ${target.project}/${target.allocation} (replica ${spec.replica}, attempt ${spec.attempt})`);
+}
+
+async function reportRunning(ctx: ReconcileContext, rec: ReplicaRecord, startedAt: string, pid?: number): Promise<void> {
+  const patch: Record<string, unknown> = { phase: 'Running', startedAt, message: 'started by the node agent' };
+  if (pid !== undefined) patch.pid = pid;
+  if (rec.port !== undefined) patch.endpoint = `http://${ctx.address}:${rec.port}`;
+  await writeStatus(ctx, rec, patch);
+  ctx.state.saveRecord({ ...rec, reportedPhase: 'Running' });
+}
+
+async function advance(ctx: ReconcileContext, rec: ReplicaRecord, alloc: Resource | undefined): Promise<void> {
+  const st = ctx.driver.inspect(rec);
+  const serverActive = alloc !== undefined && ACTIVE.has(phaseOf(alloc));
+  if (!serverActive) {
+    // The server gave up on it (node marked lost, allocation deleted): it must not keep running.
+    if (st.state === 'starting') return; // signal it once it is up
+    if (st.state === 'running') {
+      if (!rec.stopRequestedAt) {
+        ctx.log(`stopping ${rec.project}/${rec.allocation}: the server no longer expects it here`);
+        ctx.driver.stop(rec, 5_000, 'allocation no longer active');
+        ctx.state.saveRecord({ ...rec, stopRequestedAt: new Date().toISOString(), stopReason: 'allocation no longer active' });
+      } else if (Date.now() - Date.parse(rec.stopRequestedAt) > 15_000) ctx.driver.kill(rec);
+      return;
+    }
+    await shipLogs(ctx.client, ctx.state, rec, true).catch(() => false);
+    ctx.state.saveRecord({ ...rec, done: true });
+    return;
+  }
+  const stop = stopOf(alloc);
+  // A supervisor still starting has not said it is up; the stop waits for the next pass.
+  if (stop && !rec.stopRequestedAt && st.state === 'running') {
+    const grace = (stop.graceSeconds ?? DEFAULT_GRACE_S) * 1000;
+    ctx.driver.stop(rec, grace, stop.reason ?? 'stop requested');
+    rec.stopRequestedAt = new Date().toISOString();
+    rec.stopReason = stop.reason ?? 'stop requested';
+    ctx.state.saveRecord(rec);
+    await writeStatus(ctx, rec, { phase: 'Stopping' });
+    ctx.state.saveRecord({ ...rec, reportedPhase: 'Stopping' });
+    return;
+  }
+  if (rec.stopRequestedAt && st.state === 'running') {
+    const grace = (stop?.graceSeconds ?? DEFAULT_GRACE_S) * 1000;
+    if (Date.now() - Date.parse(rec.stopRequestedAt) > grace + 5_000) ctx.driver.kill(rec);
+  }
+  if (st.state === 'running') {
+    if (rec.reportedPhase !== 'Running' && rec.reportedPhase !== 'Stopping' && phaseOf(alloc) === 'Bound') {
+      await reportRunning(ctx, rec, st.startedAt ?? rec.createdAt, st.pid);
+    }
+    await shipLogs(ctx.client, ctx.state, rec, false).catch(() => false);
+    return;
+  }
+  if (st.state === 'starting') return;
+  if (!(await shipLogs(ctx.client, ctx.state, rec, true).catch(logsUnavailable))) return;
+  const finishedAt = st.state === 'exited' ? st.exit.finishedAt : new Date().toISOString();
+  const reason = stop?.reason ?? rec.stopReason;
+  let patch: Record<string, unknown>;
+  if (st.state === 'lost') patch = { phase: 'Failed', finishedAt, message: LOST_MESSAGE };
+  else if (st.exit.error) patch = { phase: 'Failed', finishedAt, message: `could not start: ${st.exit.error}` };
+  else if (rec.stopRequestedAt || stop) patch = { phase: endPhase(reason), finishedAt, exitCode: st.exit.code, message: reason ? `stopped: ${reason}` : 'stopped' };
+  else if (st.exit.code === 0) patch = { phase: 'Succeeded', finishedAt, exitCode: 0, message: 'exited with code 0' };
+  else {
+    const how = st.exit.signal ? `killed by ${st.exit.signal}` : `exited with code ${st.exit.code}`;
+    patch = { phase: 'Failed', finishedAt, exitCode: st.exit.code ?? 128, message: how };
+  }
+  await writeStatus(ctx, rec, patch);
+  ctx.state.saveRecord({ ...rec, reportedPhase: patch.phase as string, done: true });
+  ctx.log(`${rec.project}/${rec.allocation}: ${patch.phase as string} (${patch.message as string})`);
+}
+
+/** A server without the logs route (404) must not hold back the final status forever. */
+function logsUnavailable(err: unknown): boolean {
+  if (err instanceof WeftApiError && (err.status === 404 || err.status === 405)) return true;
+  throw err;
+}

@@ -1,0 +1,140 @@
+// The agent's state directory: its node credential and one folder per replica it started.
+// Everything a restarted agent needs to carry on is here, so a crash never runs a replica twice.
+//
+//   <state>/node.json                 {name, server, token}  (mode 0600)
+//   <state>/replicas/<alloc uid>/
+//     record.json    what the agent started and what it has reported (written by the agent)
+//     launch.json    command, env, cgroup for the supervisor (written before it starts)
+//     supervisor.json  {pid, startTime, childPid, childStartTime} (written by the supervisor)
+//     stdout.log, stderr.log  the replica's output, bounded (written by the supervisor)
+//     exit.json      {code, signal, finishedAt} (written by the supervisor when the child ends)
+//     stop.json      {graceMs, reason} (written by the agent before it signals a stop)
+//     ship.json      log-shipping offsets and next seq (written by the agent)
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface NodeCredential {
+  name: string;
+  server: string;
+  token: string;
+}
+
+export interface ReplicaRecord {
+  uid: string;
+  project: string;
+  allocation: string;
+  workload: { kind: string; name: string; uid: string };
+  replica: number;
+  attempt: number;
+  createdAt: string;
+  /** The supervisor, identified by pid and start time so a reused pid is not mistaken for it. */
+  supervisorPid?: number;
+  supervisorStartTime?: string;
+  /** Host port given to a Service replica as PORT. */
+  port?: number;
+  /** When the agent asked the replica to stop, and why. */
+  stopRequestedAt?: string;
+  stopReason?: string;
+  /** The last phase the server acknowledged, so nothing is written twice. */
+  reportedPhase?: string;
+  /** Set once the final phase is on the server and logs are shipped: the folder may go. */
+  done?: boolean;
+}
+
+export interface SupervisorInfo {
+  pid: number;
+  startTime: string;
+  childPid?: number;
+  childStartTime?: string;
+  startedAt?: string;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  finishedAt: string;
+  /** Why the child never ran (spawn failure), if so. */
+  error?: string;
+}
+
+/** Writes JSON atomically: a reader sees the old file or the new one, never half of one. */
+export function writeJsonAtomic(path: string, value: unknown, mode = 0o644): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode });
+  renameSync(tmp, path);
+}
+
+export function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export class StateDir {
+  constructor(readonly root: string) {
+    mkdirSync(join(root, 'replicas'), { recursive: true, mode: 0o700 });
+  }
+
+  get credentialPath(): string {
+    return join(this.root, 'node.json');
+  }
+
+  loadCredential(): NodeCredential | undefined {
+    return readJson<NodeCredential>(this.credentialPath);
+  }
+
+  saveCredential(c: NodeCredential): void {
+    writeJsonAtomic(this.credentialPath, c, 0o600);
+    chmodSync(this.credentialPath, 0o600);
+  }
+
+  replicaDir(uid: string): string {
+    return join(this.root, 'replicas', uid);
+  }
+
+  /**
+   * Claims the replica folder; false when it exists already. mkdir is atomic, so this is the one
+   * place that decides whether a replica may start — a replica is started at most once.
+   */
+  claim(record: ReplicaRecord): boolean {
+    try {
+      mkdirSync(this.replicaDir(record.uid), { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+    this.saveRecord(record);
+    return true;
+  }
+
+  saveRecord(r: ReplicaRecord): void {
+    writeJsonAtomic(join(this.replicaDir(r.uid), 'record.json'), r);
+  }
+
+  records(): ReplicaRecord[] {
+    const out: ReplicaRecord[] = [];
+    for (const uid of readdirSync(join(this.root, 'replicas'))) {
+      const r = readJson<ReplicaRecord>(join(this.replicaDir(uid), 'record.json'));
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  has(uid: string): boolean {
+    return existsSync(this.replicaDir(uid));
+  }
+
+  supervisor(uid: string): SupervisorInfo | undefined {
+    return readJson<SupervisorInfo>(join(this.replicaDir(uid), 'supervisor.json'));
+  }
+
+  exit(uid: string): ExitInfo | undefined {
+    return readJson<ExitInfo>(join(this.replicaDir(uid), 'exit.json'));
+  }
+
+  remove(uid: string): void {
+    rmSync(this.replicaDir(uid), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,68 @@
+// OpenAPI entries for the node-agent routes (routes/nodes.ts, routes/logs.ts); merged into the
+// document by openapi.ts.
+type Json = Record<string, unknown>;
+
+const problem: Json = { $ref: '#/components/responses/Problem' };
+const errors = (...codes: number[]): Json => Object.fromEntries(codes.map((c) => [String(c), problem]));
+const json = (schema: Json): Json => ({ 'application/json': { schema } });
+const path = (name: string, description: string): Json => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+const query = (name: string, description: string, schema: Json = { type: 'string' }): Json => ({ name, in: 'query', required: false, description, schema });
+
+const LOG_CHUNK: Json = {
+  type: 'object',
+  required: ['seq', 'stream', 'data'],
+  properties: { seq: { type: 'integer', minimum: 0 }, stream: { enum: ['stdout', 'stderr'] }, data: { type: 'string', maxLength: 65536 }, time: { type: 'string', format: 'date-time' } },
+};
+
+export function agentPaths(): Record<string, Json> {
+  const logsRead = (plural: string): Json => ({
+    get: {
+      operationId: `read${plural}Logs`,
+      tags: ['Logs'],
+      summary: 'A replica\'s logs as text (follow=true streams until the replica ends)',
+      parameters: [
+        path('project', 'project name'),
+        path('name', 'workload name'),
+        query('replica', 'replica index (default 0)', { type: 'integer', minimum: 0 }),
+        query('attempt', 'gang attempt (default: the newest)', { type: 'integer', minimum: 0 }),
+        query('previous', 'the attempt before the newest', { type: 'boolean' }),
+        query('tail', 'only the last N chunks', { type: 'integer', minimum: 1 }),
+        query('follow', 'stream new chunks until the replica is terminal', { type: 'boolean' }),
+      ],
+      responses: { 200: { description: 'log text', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors(400, 401, 403, 404) },
+    },
+  });
+  return {
+    '/api/v1/nodes/register': {
+      post: {
+        operationId: 'registerNode',
+        tags: ['Nodes'],
+        summary: 'Exchange a one-time join token (Bearer) for a node token; creates or updates the Node',
+        requestBody: { required: true, content: json({ type: 'object', required: ['name', 'spec'], properties: { name: { type: 'string' }, spec: { $ref: '#/components/schemas/Node' }, status: { type: 'object' } } }) },
+        responses: { 201: { description: 'the Node and its node token (shown once)', content: json({ type: 'object', required: ['node', 'token'], properties: { node: { type: 'object' }, token: { type: 'string' } } }) }, ...errors(400, 401, 403, 422) },
+      },
+    },
+    '/api/v1/nodes/{name}/drain': {
+      post: {
+        operationId: 'drainNode',
+        tags: ['Nodes'],
+        summary: 'Cordon the node and ask everything on it to stop and move (cluster admins)',
+        parameters: [path('name', 'node name')],
+        responses: { 200: { description: 'the Node', content: json({ type: 'object' }) }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/api/v1/projects/{project}/allocations/{name}/logs': {
+      post: {
+        operationId: 'writeAllocationLogs',
+        tags: ['Logs'],
+        summary: 'Ship log chunks (the allocation\'s node); idempotent per seq',
+        parameters: [path('project', 'project name'), path('name', 'allocation name')],
+        requestBody: { required: true, content: json({ type: 'object', required: ['chunks'], properties: { chunks: { type: 'array', maxItems: 1000, items: LOG_CHUNK } } }) },
+        responses: { 204: { description: 'stored' }, ...errors(400, 401, 403, 404, 422) },
+      },
+    },
+    '/api/v1/projects/{project}/jobs/{name}/logs': logsRead('Job'),
+    '/api/v1/projects/{project}/services/{name}/logs': logsRead('Service'),
+    '/api/v1/projects/{project}/devenvironments/{name}/logs': logsRead('DevEnvironment'),
+  };
+}

@@ -1,0 +1,54 @@
+// What a node agent's token may reach (contract in docs/api.md, "Nodes and agents"): the
+// Allocations bound to its node and its own Node's status. RBAC (rbac.ts) is a pure function of
+// the target, so for an existing Allocation the route first looks up which node holds it.
+import { ConflictError, ForbiddenError, NotFoundError } from '../model/errors.js';
+import type { KindDef } from '../model/kind.js';
+import { TERMINAL_ALLOCATION_PHASES } from '../model/kinds/allocation.js';
+import type { Resource } from '../model/metadata.js';
+import { isPlainObject } from '../control/merge-patch.js';
+import type { Store } from '../store/types.js';
+import type { Principal, Target } from './rbac.js';
+
+export interface NodeScoped {
+  target: Target & { name: string };
+  /** The Allocation as stored, when the caller is a node agent. */
+  current?: Resource;
+}
+
+/** Adds the bound node to an Allocation target when the caller is a node agent. */
+export async function scopeForNode(store: Store, p: Principal, def: KindDef, t: Target & { name: string }): Promise<NodeScoped> {
+  if (p.kind !== 'node' || def.kind !== 'Allocation') return { target: t };
+  const obj = await store.get({ kind: def.kind, project: t.project ?? '', name: t.name });
+  if (!obj) throw new NotFoundError(`Allocation "${t.name}" not found in project "${t.project ?? ''}"`);
+  const node = (obj.spec as { node?: unknown }).node;
+  return { target: typeof node === 'string' ? { ...t, node } : t, current: obj };
+}
+
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_ALLOCATION_PHASES);
+
+/** Status fields the control plane owns: an agent's status write never sets or clears them. */
+const SERVER_OWNED: Record<string, readonly string[]> = {
+  Node: ['state'],
+  Allocation: ['stopRequested'],
+};
+
+/**
+ * A node agent's status write: merge only (a replace would drop the server's fields) and without
+ * the fields the control plane owns. Everyone else's body passes unchanged.
+ */
+export function agentStatusBody(p: Principal, def: KindDef, body: unknown, mode: 'replace' | 'merge', current?: Resource): unknown {
+  if (p.kind !== 'node') return body;
+  // Replacing an allocation's status would drop its stop request; a Node's state is rewritten
+  // by the lifecycle controller on its next pass, so agents may replace their Node's status.
+  if (mode === 'replace' && def.kind !== 'Node') throw new ForbiddenError(`node "${p.name}" may only merge-patch (PATCH) the status of ${def.kind} objects, not replace it`);
+  if (!isPlainObject(body) || !isPlainObject(body.status)) return body;
+  const status: Record<string, unknown> = { ...body.status };
+  for (const f of SERVER_OWNED[def.kind] ?? []) delete status[f];
+  // A replica declared Lost (or otherwise ended) has released its GPUs, which may be someone
+  // else's by now: a returning agent cannot bring it back, only stop what still runs.
+  const was = current?.status?.phase;
+  if (typeof was === 'string' && TERMINAL.has(was) && status.phase !== undefined && status.phase !== was) {
+    throw new ConflictError(`Allocation "${current!.metadata.name}" is ${was} and cannot become ${String(status.phase)}: stop the replica`);
+  }
+  return { ...body, status };
+}

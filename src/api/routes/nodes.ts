@@ -1,0 +1,111 @@
+// Node routes beyond the generic ones (docs/api.md, "Nodes and agents"):
+//   POST /api/v1/nodes/register     an agent trades a one-time join token for a node token
+//   POST /api/v1/nodes/{name}/drain  an operator asks for a node to be emptied
+// Registration authenticates by itself: a join token is refused by the ordinary auth hook.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BadRequestError, ForbiddenError, UnauthorizedError, ValidationError } from '../../model/errors.js';
+import { NodeKind } from '../../model/kinds/node.js';
+import { API_VERSION, type Resource, type ResourceInput } from '../../model/metadata.js';
+import { validateResource } from '../../model/validate.js';
+import { admit } from '../../control/admission.js';
+import { applySchemaDefaults } from '../../control/defaults.js';
+import { isPlainObject } from '../../control/merge-patch.js';
+import { patchResource } from '../../control/resources.js';
+import { authenticate, hashToken, issueToken } from '../auth.js';
+import { nameParam } from '../params.js';
+import { authorize, isClusterAdmin, type Principal } from '../rbac.js';
+import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
+
+export const REGISTER_PATH = `${API_PREFIX}/nodes/register`;
+export const DRAIN_ANNOTATION = 'weft.dev/drain-requested';
+
+interface RegisterBody {
+  name: string;
+  spec: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+function bearer(req: FastifyRequest): string {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!m) throw new UnauthorizedError('registration needs "Authorization: Bearer <join token>" (create one with `weft token create --join`)');
+  return m[1]!;
+}
+
+/** Who is registering, before anything is consumed: a join token, a cluster admin, or the node itself. */
+async function registrant(deps: RouteDeps, req: FastifyRequest, name: string): Promise<{ principal: Principal; joinHash?: string }> {
+  const token = bearer(req);
+  const hash = hashToken(token);
+  const rec = /^weft_[A-Za-z0-9_-]{43}$/.test(token) ? await deps.store.tokens.findByHash(hash) : undefined;
+  if (!rec) throw new UnauthorizedError('invalid, expired or revoked token: create a new join token with `weft token create --join`');
+  if (rec.kind === 'join') {
+    if (rec.usedAt) throw new UnauthorizedError(`this join token was already used (at ${rec.usedAt}); join tokens work once: create a new one with \`weft token create --join\``);
+    return { principal: { kind: 'node', name, roles: [], tokenId: rec.id }, joinHash: hash };
+  }
+  const principal = await authenticate(deps.store, req.headers.authorization);
+  // A registered agent may register again (restart) under its own name only.
+  if (principal.kind === 'node' && principal.name === name) return { principal };
+  if (isClusterAdmin(principal)) return { principal };
+  throw new ForbiddenError(`${principal.kind} "${principal.name}" may not register node "${name}": use a join token or a cluster admin's token`);
+}
+
+function parseBody(body: unknown): RegisterBody {
+  if (!isPlainObject(body)) throw new BadRequestError('the body must be a JSON object {name, spec, status?}');
+  const name = nameParam(body.name, 'name');
+  if (!isPlainObject(body.spec)) throw ValidationError.field('spec', 'is required and must be an object (cpu, memory, gpus, …)');
+  if (body.status !== undefined && !isPlainObject(body.status)) throw ValidationError.field('status', 'must be an object');
+  return { name, spec: body.spec, ...(body.status ? { status: body.status } : {}) };
+}
+
+/** The Node as the agent describes it, with what operators set on an existing one kept. */
+function nodeInput(b: RegisterBody, old: Resource | undefined, now: Date): ResourceInput {
+  const oldSpec = (old?.spec ?? {}) as Record<string, unknown>;
+  const spec: Record<string, unknown> = { ...b.spec, provider: 'agent' };
+  for (const k of ['unschedulable', 'taints'] as const) {
+    if (oldSpec[k] !== undefined) spec[k] = oldSpec[k];
+    else if (old) delete spec[k];
+  }
+  const doc: Record<string, unknown> = {
+    apiVersion: API_VERSION,
+    kind: 'Node',
+    metadata: { name: b.name, ...(old?.metadata.labels ? { labels: old.metadata.labels } : {}), ...(old?.metadata.annotations ? { annotations: old.metadata.annotations } : {}) },
+    spec,
+  };
+  applySchemaDefaults(NodeKind, doc);
+  const input = validateResource(doc).resource;
+  const status: Record<string, unknown> = { ...(old?.status ?? {}), ...(b.status ?? {}), lastHeartbeatTime: now.toISOString() };
+  // The node-lifecycle controller owns the state; a brand-new node that just spoke is Ready.
+  status.state = old?.status?.state ?? 'Ready';
+  input.status = status;
+  return input;
+}
+
+export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { store } = deps;
+
+  app.post(REGISTER_PATH, async (req, reply) => {
+    const body = parseBody(req.body);
+    const who = await registrant(deps, req, body.name);
+    req.principal = who.principal; // for the audit entry
+    const now = new Date();
+    // Checked before the join token is spent, so a malformed request does not burn it.
+    nodeInput(body, undefined, now);
+    if (who.joinHash !== undefined) {
+      const used = await store.tokens.consumeJoin(who.joinHash);
+      if (!used) throw new UnauthorizedError('this join token was already used or has expired: create a new one with `weft token create --join`');
+    }
+    const node = await store.transaction(async (tx) => {
+      const old = await tx.get({ kind: 'Node', name: body.name });
+      const input = await admit(tx, NodeKind, nodeInput(body, old, now), old);
+      return old ? tx.update(input, { resourceVersion: old.metadata.resourceVersion }) : tx.create(input);
+    });
+    const issued = await issueToken(store, { kind: 'node', subject: body.name, description: `node agent of ${body.name}` });
+    return reply.code(201).send({ node, token: issued.token });
+  });
+
+  app.post(`${API_PREFIX}/nodes/:name/drain`, async (req) => {
+    const name = nameParam((req.params as Record<string, unknown>).name, 'name');
+    authorize(principalOf(req), 'patch', NodeKind, { name });
+    const patch = { spec: { unschedulable: true }, metadata: { annotations: { [DRAIN_ANNOTATION]: new Date().toISOString() } } };
+    return patchResource(store, NodeKind, patch, { name });
+  });
+}

@@ -1,0 +1,64 @@
+// `weft logs JOB [--replica N] [--previous] [-f]`: what a replica wrote to stdout and stderr, as
+// its node agent shipped it. -f keeps printing until the replica ends (or Ctrl-C).
+import { Command } from 'commander';
+import { followLogs, kindOf, readLogs, type LogQuery, type LogWorkloadKind } from '../../client/index.js';
+import { connect, projectOf, type ScopeOptions } from '../connect.js';
+import { CliError } from '../errors.js';
+import { findOne } from '../lookup.js';
+
+interface LogsOptions extends ScopeOptions {
+  kind: string;
+  replica?: string;
+  attempt?: string;
+  previous?: boolean;
+  follow?: boolean;
+  tail?: string;
+}
+
+const LOG_KINDS: ReadonlySet<string> = new Set(['Job', 'Service', 'DevEnvironment']);
+
+function count(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]+$/.test(value) || Number(value) < min) throw new CliError(`${flag} must be an integer ≥ ${min}, got "${value}"`, 2);
+  return Number(value);
+}
+
+export function logsCommand(): Command {
+  return new Command('logs')
+    .description('print a replica\'s logs (stdout and stderr); -f follows until it ends')
+    .argument('<name>', 'workload name')
+    .option('-k, --kind <kind>', 'job, service or devenv', 'job')
+    .option('-r, --replica <n>', 'replica index', '0')
+    .option('--attempt <n>', 'a given attempt (default: the newest)')
+    .option('--previous', 'the attempt before the newest (after a restart)')
+    .option('--tail <n>', 'only the last N chunks')
+    .option('-f, --follow', 'keep printing new output until the replica ends')
+    .option('-p, --project <name>', 'project (default: the context\'s, or wherever the name is unique)')
+    .action(async (name: string, opts: LogsOptions, self: Command) => {
+      const def = kindOf(opts.kind);
+      if (!LOG_KINDS.has(def.kind)) throw new CliError(`logs exist for jobs, services and devenvs, not ${def.plural}`, 2);
+      if (opts.previous && opts.attempt !== undefined) throw new CliError('--previous and --attempt cannot be combined', 2);
+      const { client, context } = connect(self);
+      const found = await findOne(client, def.kind, name, projectOf(opts, context));
+      const q: LogQuery = { kind: def.kind as LogWorkloadKind, project: found.metadata.project ?? '', name };
+      const replica = count(opts.replica, '--replica', 0);
+      const attempt = count(opts.attempt, '--attempt', 0);
+      const tail = count(opts.tail, '--tail', 1);
+      if (replica !== undefined) q.replica = replica;
+      if (attempt !== undefined) q.attempt = attempt;
+      if (tail !== undefined) q.tail = tail;
+      if (opts.previous) q.previous = true;
+      if (!opts.follow) {
+        process.stdout.write(await readLogs(client, q));
+        return;
+      }
+      const ac = new AbortController();
+      const stop = (): void => ac.abort();
+      process.once('SIGINT', stop);
+      try {
+        for await (const text of followLogs(client, q, ac.signal)) process.stdout.write(text);
+      } finally {
+        process.off('SIGINT', stop);
+      }
+    });
+}

@@ -1,0 +1,61 @@
+// The node agent's side of the agent protocol (DESIGN §6): registration, its Node's status, the
+// status of the allocations bound to it, and log chunks. Thin functions over WeftClient so the
+// agent never builds paths by hand.
+import type { NodeSpec } from '../model/kinds/node.js';
+import type { Resource } from '../model/metadata.js';
+import type { WeftClient } from './client.js';
+
+export interface RegisterRequest {
+  name: string;
+  spec: NodeSpec;
+  status?: Record<string, unknown>;
+}
+
+export interface RegisterResponse {
+  node: Resource;
+  /** The node-scoped credential ("weft_…") the agent uses from now on. */
+  token: string;
+}
+
+/** Exchanges a one-time join token (the client's token) for a node credential. */
+export function registerNode(client: WeftClient, req: RegisterRequest): Promise<RegisterResponse> {
+  return client.request<RegisterResponse>('POST', '/api/v1/nodes/register', { body: req });
+}
+
+/** JSON merge patch on the Node's status (body `{status}`): fields not named are left as they are. */
+export function patchNodeStatus(client: WeftClient, node: string, patch: Record<string, unknown>): Promise<Resource> {
+  return client.request<Resource>('PATCH', `/api/v1/nodes/${encodeURIComponent(node)}/status`, {
+    body: { status: patch },
+    contentType: 'application/merge-patch+json',
+  });
+}
+
+export function patchAllocationStatus(
+  client: WeftClient,
+  project: string,
+  allocation: string,
+  patch: Record<string, unknown>,
+): Promise<Resource> {
+  return client.request<Resource>(
+    'PATCH',
+    `/api/v1/projects/${encodeURIComponent(project)}/allocations/${encodeURIComponent(allocation)}/status`,
+    { body: { status: patch }, contentType: 'application/merge-patch+json' },
+  );
+}
+
+export interface LogChunk {
+  /** Per allocation, from 0; the server keeps each seq once, so a resend is harmless. */
+  seq: number;
+  stream: 'stdout' | 'stderr';
+  data: string;
+  /** RFC 3339. */
+  time?: string;
+}
+
+export async function sendLogChunks(client: WeftClient, project: string, allocation: string, chunks: LogChunk[]): Promise<void> {
+  await client.request<unknown>(
+    'POST',
+    `/api/v1/projects/${encodeURIComponent(project)}/allocations/${encodeURIComponent(allocation)}/logs`,
+    { body: { chunks } },
+  );
+}

@@ -1,0 +1,55 @@
+// Reading replica logs (docs/api.md, "Logs"): one request for what is stored, or a stream that
+// follows the replica until it ends.
+import { WeftApiError } from './errors.js';
+import type { WeftClient } from './client.js';
+
+export type LogWorkloadKind = 'Job' | 'Service' | 'DevEnvironment';
+
+const PLURAL: Record<LogWorkloadKind, string> = { Job: 'jobs', Service: 'services', DevEnvironment: 'devenvironments' };
+
+export interface LogQuery {
+  kind: LogWorkloadKind;
+  project: string;
+  name: string;
+  replica?: number;
+  attempt?: number;
+  /** The attempt before the newest one (after a restart). */
+  previous?: boolean;
+  tail?: number;
+}
+
+function logsPath(q: LogQuery): string {
+  return `/api/v1/projects/${encodeURIComponent(q.project)}/${PLURAL[q.kind]}/${encodeURIComponent(q.name)}/logs`;
+}
+
+function query(q: LogQuery, follow: boolean): Record<string, string | undefined> {
+  return {
+    replica: q.replica?.toString(),
+    attempt: q.attempt?.toString(),
+    previous: q.previous ? 'true' : undefined,
+    tail: q.tail?.toString(),
+    follow: follow ? 'true' : undefined,
+  };
+}
+
+export async function readLogs(client: WeftClient, q: LogQuery): Promise<string> {
+  const res = await client.fetch('GET', logsPath(q), { query: query(q, false), accept: 'text/plain' });
+  if (!res.ok) throw await WeftApiError.fromResponse(res, 'GET', logsPath(q));
+  return res.text();
+}
+
+/** Yields text as the replica writes it; ends when the replica ends or `signal` aborts. */
+export async function* followLogs(client: WeftClient, q: LogQuery, signal?: AbortSignal): AsyncGenerator<string> {
+  const res = await client.fetch('GET', logsPath(q), { query: query(q, true), accept: 'text/plain', ...(signal ? { signal } : {}) });
+  if (!res.ok) throw await WeftApiError.fromResponse(res, 'GET', logsPath(q));
+  if (!res.body) return;
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) yield decoder.decode(chunk, { stream: true });
+  } catch (err) {
+    if (signal?.aborted) return;
+    throw err;
+  }
+  const rest = decoder.decode();
+  if (rest) yield rest;
+}
