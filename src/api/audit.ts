@@ -76,7 +76,9 @@ export function auditEntry(req: FastifyRequest, reply: FastifyReply, now: Date):
 
 export function registerAuditHooks(app: FastifyInstance, store: Store): void {
   app.addHook('onSend', async (req, reply, payload) => {
-    if (!MUTATING.has(req.method)) return payload;
+    // Only the control-plane API is audited: requests the inference gateway proxies to a
+    // Service change nothing in Weft and would drown the log.
+    if (!MUTATING.has(req.method) || !req.url.startsWith('/api/')) return payload;
     store.audit.append([auditEntry(req, reply, new Date())]).catch((err: unknown) => {
       // The request already happened; a lost entry must at least be loud in the server log.
       req.log.error({ err, requestId: req.id }, 'audit: could not record a request');

@@ -3,6 +3,36 @@ import { OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
 import { WorkloadFields } from '../workload.js';
 
+/**
+ * Autoscaling: desired = ceil(load / target) per replica, where load is the requests in flight at
+ * the gateway and, when set, a custom metric pushed to the Service (the larger recommendation
+ * wins); stabilisation windows damp flapping like the Kubernetes HPA's behaviour.
+ */
+export const ServiceAutoscaling = Type.Object(
+  {
+    /** Requests in flight per replica to aim for (default 4). */
+    targetInFlight: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 })),
+    /** A pushed metric (POST …/services/{name}/metrics): the service-wide value and its per-replica target. */
+    metric: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z_][A-Za-z0-9_.:-]*$' }),
+          target: Type.Number({ exclusiveMinimum: 0, maximum: 1e12 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Scale up only to the lowest recommendation of this window (default 0: at once). */
+    scaleUpStabilizationSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    /** Scale down only to the highest recommendation of this window (default 300). */
+    scaleDownStabilizationSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    /** With replicas.min 0: scale to zero after this long without load; unset = never to zero. */
+    scaleToZeroAfterSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+  },
+  { additionalProperties: false },
+);
+export type ServiceAutoscaling = Static<typeof ServiceAutoscaling>;
+
 export const ServiceSpec = Type.Object(
   {
     ...WorkloadFields,
@@ -23,6 +53,8 @@ export const ServiceSpec = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Scale between replicas.min and replicas.max on load seen by the gateway (docs/serving.md). */
+    autoscaling: Type.Optional(ServiceAutoscaling),
     rollout: Type.Optional(
       Type.Object(
         { maxSurge: Type.Optional(Type.Integer({ minimum: 0 })), maxUnavailable: Type.Optional(Type.Integer({ minimum: 0 })) },

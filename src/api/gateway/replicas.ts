@@ -1,0 +1,207 @@
+// Which replicas of which Service the gateway may route to. Fed by the store's watch of Services
+// and of Service Allocations; an allocation with status.endpoint that is Running and not asked to
+// stop is probed (HTTP GET spec.readiness.path, first after initialDelaySeconds, then every
+// periodSeconds) and is routable only after a probe succeeded. Every server replica keeps its
+// own table, so any of them can route.
+import { GoneError } from '../../model/errors.js';
+import type { ServiceSpec } from '../../model/kinds/service.js';
+import type { Resource } from '../../model/metadata.js';
+import type { Store, WatchEvent } from '../../store/types.js';
+
+export const DEFAULT_READINESS_PATH = '/';
+const PROBE_TIMEOUT_MS = 2_000;
+const SERVICE_ALLOCATIONS = 'weft.dev/workload-kind=Service';
+
+export interface Replica {
+  /** Allocation name. */
+  name: string;
+  replica: number;
+  endpoint: string;
+  ready: boolean;
+  /** Passed a probe at least once: until then it counts as starting. */
+  everReady: boolean;
+  /** Requests proxied to it and not finished yet. */
+  outstanding: number;
+  /** Requests it has been given, ever (diagnostics). */
+  served: number;
+  timer?: NodeJS.Timeout;
+  probing?: AbortController;
+}
+
+interface ServiceEntry {
+  svc: Resource;
+  replicas: Map<string, Replica>;
+}
+
+const key = (project: string, name: string): string => `${project}/${name}`;
+
+function routableEndpoint(a: Resource): string | undefined {
+  const st = a.status ?? {};
+  if (st.phase !== 'Running' || st.stopRequested) return undefined;
+  return typeof st.endpoint === 'string' && /^https?:\/\/[^/]+$/.test(st.endpoint.replace(/\/$/, '')) ? st.endpoint.replace(/\/$/, '') : undefined;
+}
+
+export class ReplicaTable {
+  private readonly services = new Map<string, ServiceEntry>();
+  /** Allocations seen before their Service (watch order across kinds is not guaranteed). */
+  private readonly orphans = new Map<string, Resource>();
+  private readonly waiters = new Set<() => void>();
+  private readonly abort = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: (msg: string) => void = () => undefined,
+  ) {}
+
+  async start(): Promise<void> {
+    const ready = [this.follow('Service', undefined, (e) => this.onService(e)), this.follow('Allocation', SERVICE_ALLOCATIONS, (e) => this.onAllocation(e))];
+    await Promise.all(ready.map((r) => r.listed));
+    this.loops.push(...ready.map((r) => r.done));
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    for (const e of this.services.values()) for (const r of e.replicas.values()) this.unprobe(r);
+    for (const w of this.waiters) w();
+    await Promise.allSettled(this.loops);
+  }
+
+  service(project: string, name: string): Resource | undefined {
+    return this.services.get(key(project, name))?.svc;
+  }
+
+  replicas(project: string, name: string): Replica[] {
+    return [...(this.services.get(key(project, name))?.replicas.values() ?? [])];
+  }
+
+  readyReplicas(project: string, name: string): Replica[] {
+    return this.replicas(project, name).filter((r) => r.ready);
+  }
+
+  /** Resolves when any replica's readiness changes, or after `ms`, or when `signal` aborts. */
+  changed(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private notify(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** List then watch one kind, relisting after a 410; `listed` resolves once the first list is in. */
+  private follow(kind: string, labelSelector: string | undefined, apply: (e: WatchEvent) => void): { listed: Promise<void>; done: Promise<void> } {
+    let listed!: () => void;
+    const first = new Promise<void>((r) => (listed = r));
+    const signal = this.abort.signal;
+    const done = (async () => {
+      while (!signal.aborted) {
+        try {
+          const list = await this.store.list(kind, labelSelector ? { labelSelector } : {});
+          for (const object of list.items) apply({ type: 'ADDED', object });
+          listed();
+          for await (const ev of this.store.watch({ kind, resourceVersion: list.resourceVersion, signal, ...(labelSelector ? { labelSelector } : {}) })) apply(ev);
+        } catch (err) {
+          if (signal.aborted) break;
+          if (!(err instanceof GoneError)) this.log(`gateway: watching ${kind}: ${(err as Error).message}`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      listed();
+    })();
+    return { listed: first, done };
+  }
+
+  private onService(ev: WatchEvent): void {
+    const svc = ev.object;
+    const k = key(svc.metadata.project ?? '', svc.metadata.name);
+    const entry = this.services.get(k);
+    if (ev.type === 'DELETED' || (entry && entry.svc.metadata.uid !== svc.metadata.uid)) {
+      if (entry) for (const r of entry.replicas.values()) this.unprobe(r);
+      entry?.replicas.clear();
+      this.services.delete(k);
+      if (ev.type === 'DELETED') return;
+    }
+    const kept = this.services.get(k);
+    if (kept) kept.svc = svc;
+    else this.services.set(k, { svc, replicas: new Map() });
+    for (const [name, a] of this.orphans) {
+      if (a.metadata.project === svc.metadata.project && (a.spec as { workload?: { uid?: string } }).workload?.uid === svc.metadata.uid) {
+        this.orphans.delete(name);
+        this.onAllocation({ type: 'MODIFIED', object: a });
+      }
+    }
+  }
+
+  private onAllocation(ev: WatchEvent): void {
+    const a = ev.object;
+    const project = a.metadata.project ?? '';
+    const w = (a.spec as { workload?: { name?: string; uid?: string } }).workload;
+    const orphanKey = key(project, a.metadata.name);
+    const entry = w?.name ? this.services.get(key(project, w.name)) : undefined;
+    if (!entry || entry.svc.metadata.uid !== w?.uid) {
+      if (ev.type === 'DELETED' || !routableEndpoint(a)) this.orphans.delete(orphanKey);
+      else this.orphans.set(orphanKey, a);
+      return;
+    }
+    const endpoint = ev.type === 'DELETED' ? undefined : routableEndpoint(a);
+    const old = entry.replicas.get(a.metadata.name);
+    if (old && old.endpoint !== endpoint) {
+      this.unprobe(old);
+      entry.replicas.delete(a.metadata.name);
+      if (old.ready) this.notify();
+    }
+    if (!endpoint || entry.replicas.has(a.metadata.name)) return;
+    const r: Replica = { name: a.metadata.name, replica: (a.spec as { replica?: number }).replica ?? 0, endpoint, ready: false, everReady: false, outstanding: 0, served: 0 };
+    entry.replicas.set(a.metadata.name, r);
+    const readiness = (entry.svc.spec as unknown as ServiceSpec).readiness;
+    this.schedule(entry, r, (readiness?.initialDelaySeconds ?? 0) * 1000);
+  }
+
+  private unprobe(r: Replica): void {
+    clearTimeout(r.timer);
+    r.probing?.abort();
+    r.timer = undefined;
+  }
+
+  private schedule(entry: ServiceEntry, r: Replica, delayMs: number): void {
+    r.timer = setTimeout(() => void this.probe(entry, r), delayMs);
+    r.timer.unref?.();
+  }
+
+  private async probe(entry: ServiceEntry, r: Replica): Promise<void> {
+    const readiness = (entry.svc.spec as unknown as ServiceSpec).readiness;
+    const path = readiness?.path ?? DEFAULT_READINESS_PATH;
+    const periodMs = (readiness?.periodSeconds ?? 10) * 1000;
+    const ac = new AbortController();
+    r.probing = ac;
+    const timeout = setTimeout(() => ac.abort(), Math.min(PROBE_TIMEOUT_MS, periodMs));
+    let ok = false;
+    try {
+      const res = await fetch(r.endpoint + (path.startsWith('/') ? path : `/${path}`), { signal: ac.signal, redirect: 'manual' });
+      await res.body?.cancel();
+      ok = res.status >= 200 && res.status < 400;
+    } catch {
+      ok = false;
+    } finally {
+      clearTimeout(timeout);
+    }
+    // Removed while probing (stopped, deleted): forget the result.
+    if (entry.replicas.get(r.name) !== r || this.abort.signal.aborted) return;
+    if (ok) r.everReady = true;
+    if (ok !== r.ready) {
+      r.ready = ok;
+      this.notify();
+    }
+    this.schedule(entry, r, periodMs);
+  }
+}
