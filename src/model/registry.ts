@@ -11,6 +11,8 @@ import { ServiceKind } from './kinds/service.js';
 import { QueueKind } from './kinds/queue.js';
 import { SiteKind } from './kinds/site.js';
 import { UserKind } from './kinds/user.js';
+import { BudgetKind } from './kinds/budget.js';
+import { PriceBookKind } from './kinds/price-book.js';
 
 export const KINDS: readonly KindDef[] = [
   ProjectKind, QueueKind, PriorityClassKind, SiteKind, NodeKind, UserKind,
@@ -19,6 +21,8 @@ export const KINDS: readonly KindDef[] = [
   DevEnvironmentKind,
   AllocationKind,
   EventKind,
+  PriceBookKind,
+  BudgetKind,
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

@@ -10,6 +10,8 @@ import { sqlTokenStore } from './tokens.js';
 import type { AuditLog, Leadership, ListOptions, ListResult, ObjectKey, Store, StoreTx, TokenStore, WatchEvent, WatchOptions, WriteOptions } from './types.js';
 import { watchChanges } from './watch.js';
 import { SerialWriter } from './writer.js';
+import { SqlUsageStore, type UsageStore } from './usage.js';
+import { sqlLogStore, type LogStore } from './logs.js';
 
 async function mapped<T>(p: Promise<T>): Promise<T> {
   try {
@@ -53,6 +55,8 @@ export class SqlStore implements Store {
   readonly dialect: 'pglite' | 'postgres';
   readonly tokens: TokenStore;
   readonly audit: AuditLog;
+  readonly usage: UsageStore;
+  readonly logs: LogStore;
   private readonly driver: Driver;
   private readonly read: Sql;
   private readonly feed: ChangeFeed;
@@ -72,6 +76,8 @@ export class SqlStore implements Store {
     this.writer = new SerialWriter({ driver: opts.driver, now: opts.now, onCommit: () => this.feed.notify() });
     this.tokens = sqlTokenStore(this.read, opts.now);
     this.audit = new SqlAuditLog(opts.driver, this.read, opts.now);
+    this.usage = new SqlUsageStore(this.read);
+    this.logs = sqlLogStore(this.read, opts.now);
     DRIVERS.set(this, opts.driver);
   }
 

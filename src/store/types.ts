@@ -4,6 +4,10 @@ import type { AuditEntry, AuditEntryInput, AuditVerifyResult } from '../model/au
 import type { Resource, ResourceInput } from '../model/metadata.js';
 
 export type { AuditEntry, AuditEntryInput, AuditPrincipalKind, AuditVerifyResult } from '../model/audit.js';
+export type { UsageHour, UsageInterval, UsageQuery, UsageRecordRow, UsageStore } from './usage.js';
+import type { UsageStore } from './usage.js';
+export type { LogChunk, LogChunkInput, LogReadOptions, LogStore, LogStream } from './logs.js';
+import type { LogStore } from './logs.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -84,8 +88,12 @@ export interface Store extends StoreTx {
   /** Drops change-log entries older than the newest `keep`; watches from before then get 410. */
   compact(keep: number): Promise<void>;
   tokens: TokenStore;
+  /** Replica log chunks shipped by node agents, bounded per allocation. */
+  logs: LogStore;
   /** The append-only, hash-chained record of mutating API requests. */
   audit: AuditLog;
+  /** Usage records (what allocations held, and how long), written by the database with each allocation change. */
+  usage: UsageStore;
   /**
    * Becomes the leader for `name` among every process on this database, waiting (retrying) as
    * long as another holds it; rejects when `signal` aborts first. The leadership's own signal

@@ -29,6 +29,8 @@ const SAMPLES: Record<string, { spec: Record<string, unknown>; change: Record<st
     change: { gpus: [{ index: 1, model: 'H100-80GB', milli: 1000 }] },
   },
   Event: { spec: { type: 'Normal', reason: 'Tested', message: 'hello', involvedObject: { kind: 'Job', name: 'x' } }, change: { message: 'hello again' } },
+  PriceBook: { spec: { currency: 'EUR', prices: [{ resource: 'gpu', model: 'H100-80GB', pricePerHour: '2.50' }] }, change: { preemptibleDiscountPercent: 30 } },
+  Budget: { spec: { limit: { gpuHours: 100 } }, change: { enforce: true } },
 };
 
 const P = 'crud';

@@ -3,6 +3,8 @@
 import * as m001 from './001-initial.js';
 import * as m002 from './002-gpu-ledger.js';
 import * as m003 from './003-audit-log.js';
+import * as m004 from './004-usage.js';
+import * as m005 from './005-logs.js';
 
 export interface Migration {
   version: number;
@@ -14,4 +16,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, ...m001 },
   { version: 2, ...m002 },
   { version: 3, ...m003 },
+  { version: 4, ...m004 },
+  { version: 5, ...m005 },
 ];
