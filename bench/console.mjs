@@ -1,0 +1,194 @@
+// Console load time: a scratch `weft up` (the built CLI, embedded database in a temporary
+// directory) is filled through the API with 1,000 nodes (8 GPUs each) and 5,000 Jobs, then
+// Chromium (headless, /usr/bin/chromium) opens the overview and workloads pages and we time the
+// first meaningful render: the overview's figures showing all 1,000 nodes, and the workloads
+// table showing its first rows out of 5,000. Timed from navigation start, in the page.
+// Needs `npm run build` (which builds the console too). Not part of `npm test`.
+//
+//   node bench/console.mjs [--nodes 1000] [--workloads 5000] [--runs 5]
+//   node bench/console.mjs --url http://127.0.0.1:7070 --token weft_… [--nodes N --workloads N]
+//       (measure an already filled server; the counts say what the pages must show)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { pct } from './scratch.mjs';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const NODES = Number(args.nodes ?? 1000);
+const WORKLOADS = Number(args.workloads ?? 5000);
+const RUNS = Number(args.runs ?? 5);
+const BIN = fileURLToPath(new URL('../bin/weft.js', import.meta.url));
+
+async function main() {
+  if (args.url && args.token) {
+    // An already filled server: only measure.
+    console.log(`Console load benchmark against ${args.url}, ${cpus().length} CPUs, Node ${process.version}`);
+    return report(await measure(args.url, args.token));
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-console-'));
+  const child = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data-dir', join(dir, 'data')], {
+    cwd: dir,
+    env: { ...process.env, WEFT_CONFIG: join(dir, 'config.yaml'), NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  try {
+    const { url, token } = await started(child);
+    console.log(`Console load benchmark: ${NODES} nodes, ${WORKLOADS} workloads, ${cpus().length} CPUs, Node ${process.version}`);
+    const t0 = performance.now();
+    await fill(url, token);
+    console.log(`created in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for the scheduler to settle…`);
+    await settle(url, token);
+    report(await measure(url, token));
+  } finally {
+    child.kill('SIGINT');
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(rows) {
+  console.log(`\n| page | what is on screen | runs | first (cold) ms | median ms | max ms |\n|---|---|---:|---:|---:|---:|`);
+  for (const r of rows) console.log(`| ${r.page} | ${r.what} | ${r.times.length} | ${r.times[0].toFixed(0)} | ${pct(r.times, 50).toFixed(0)} | ${Math.max(...r.times).toFixed(0)} |`);
+}
+
+function started(child) {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`weft up did not start:\n${out}`)), 60_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const url = /API:\s+(http:\/\/\S+?)\/api\/v1/.exec(out)?.[1];
+      const token = /^\s+(weft_\S+)\s*$/m.exec(out)?.[1];
+      if (url && token && /Try: /.test(out)) {
+        clearTimeout(timer);
+        resolve({ url, token });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`weft up exited with ${code}:\n${out}`)));
+  });
+}
+
+async function api(url, token, method, path, body) {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function pool(n, concurrency, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < n) await fn(next++);
+  }));
+}
+
+async function fill(url, token) {
+  const projects = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
+  for (const p of projects) await api(url, token, 'POST', '/api/v1/projects', { apiVersion: 'weft/v1', kind: 'Project', metadata: { name: p }, spec: {} });
+  await pool(NODES, 32, (i) => {
+    const name = `node-${String(i).padStart(4, '0')}`;
+    const model = i % 5 === 4 ? 'A100-80GB' : 'H100-80GB';
+    return api(url, token, 'POST', '/api/v1/nodes', {
+      apiVersion: 'weft/v1', kind: 'Node',
+      metadata: { name },
+      spec: {
+        site: `site-${i % 4}`, rack: `rack-${String(Math.floor(i / 25)).padStart(2, '0')}`, cpu: '224', memory: '2Ti', provider: 'agent',
+        gpus: Array.from({ length: 8 }, (_, g) => ({ index: g, model, memory: '80Gi', ...(model === 'A100-80GB' ? { migEnabled: true } : {}) })),
+      },
+    });
+  });
+  console.log(`  ${NODES} nodes created`);
+  await pool(WORKLOADS, 32, (i) => {
+    const p = projects[i % projects.length];
+    return api(url, token, 'POST', `/api/v1/projects/${p}/jobs`, {
+      apiVersion: 'weft/v1', kind: 'Job',
+      metadata: { name: `job-${String(i).padStart(5, '0')}`, labels: { team: p }, annotations: { 'weft.dev/sim-duration': '6h' } },
+      spec: { replicas: 1, resources: { cpu: '4', memory: '16Gi', gpu: { count: 1 + (i % 2) } } },
+    });
+  });
+}
+
+/** Waits (at most 3 minutes) until the number of allocations stops changing for 5 s. */
+async function settle(url, token) {
+  let last = -1;
+  let stableSince = performance.now();
+  const deadline = performance.now() + 180_000;
+  while (performance.now() < deadline) {
+    const list = await api(url, token, 'GET', '/api/v1/allocations?limit=1');
+    const count = Number(list.metadata?.remainingItemCount ?? NaN);
+    const key = Number.isNaN(count) ? list.metadata?.resourceVersion : count;
+    if (key !== last) {
+      last = key;
+      stableSince = performance.now();
+    } else if (performance.now() - stableSince > 5000) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function measure(url, token) {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const pages = [
+    {
+      page: 'overview', hash: '#/overview', what: `figures for all ${NODES} nodes`,
+      ready: (n) => document.querySelector('[data-testid="overview-stats"]')?.textContent?.includes(`${n}Nodes`),
+      arg: NODES,
+    },
+    {
+      page: 'workloads', hash: '#/workloads', what: `first rows of ${WORKLOADS} jobs`,
+      ready: (n) => document.querySelectorAll('[data-testid="workloads-table"] tbody tr').length > 0 && document.body.textContent.includes(`of ${n}.`),
+      arg: WORKLOADS,
+    },
+  ];
+  const rows = [];
+  const breakdown = [];
+  try {
+    for (const p of pages) {
+      const times = [];
+      // One context for all runs: the first is a cold load, later ones have the assets cached,
+      // as a user coming back to the console would.
+      const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+      await context.addInitScript((t) => sessionStorage.setItem('weft.console.token', t), token);
+      for (let i = 0; i < RUNS; i++) {
+        const page = await context.newPage();
+        await page.goto(`${url}/${p.hash}`);
+        const handle = await page.waitForFunction(
+          ({ src, arg }) => (new Function('n', `return (${src})(n)`)(arg) ? performance.now() : false),
+          { src: p.ready.toString(), arg: p.arg },
+          { polling: 'raf', timeout: 60_000 },
+        );
+        times.push(await handle.jsonValue());
+        if (i === RUNS - 1) breakdown.push({ page: p.page, requests: await page.evaluate(apiTimings) });
+        await page.close();
+      }
+      await context.close();
+      rows.push({ page: p.page, what: p.what, times });
+    }
+  } finally {
+    await browser.close();
+  }
+  // Where the last run's time went: each API request's start and end, from navigation start.
+  for (const b of breakdown) {
+    console.log(`\n${b.page} (last run), API requests:`);
+    for (const r of b.requests) console.log(`  ${r.start.toFixed(0).padStart(5)} → ${r.end.toFixed(0).padStart(5)} ms  ${(r.bytes / 1024).toFixed(0).padStart(6)} KiB  ${r.path}`);
+  }
+  return rows;
+}
+
+function apiTimings() {
+  return performance
+    .getEntriesByType('resource')
+    .filter((e) => e.name.includes('/api/') || e.name.includes('/assets/'))
+    .map((e) => ({ path: new URL(e.name).pathname + new URL(e.name).search, start: e.startTime, end: e.responseEnd, bytes: e.encodedBodySize }));
+}
+
+await main();

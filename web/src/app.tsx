@@ -1,0 +1,104 @@
+// The console's shell: sign-in gate, navigation, and the page for the current route.
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { closeAll } from './live.js';
+import { href, useRoute } from './router.js';
+import { savedToken, signIn, signOut, type Session } from './session.js';
+import { SignIn } from './pages/sign-in.js';
+import { Overview } from './pages/overview.js';
+import { Fleet } from './pages/fleet.js';
+import { Workloads } from './pages/workloads.js';
+import { WorkloadDetail } from './pages/workload-detail.js';
+import { Queues } from './pages/queues.js';
+import { Billing } from './pages/billing.js';
+
+// The editor pulls in a YAML parser: load it only when someone submits.
+const Submit = lazy(() => import('./pages/submit.js').then((m) => ({ default: m.Submit })));
+
+const NAV = [
+  { path: 'overview', label: 'Overview' },
+  { path: 'fleet', label: 'Fleet' },
+  { path: 'workloads', label: 'Workloads' },
+  { path: 'queues', label: 'Queues & projects' },
+  { path: 'billing', label: 'Billing' },
+] as const;
+
+export function App() {
+  const [session, setSession] = useState<Session | undefined>();
+  const [restoring, setRestoring] = useState(() => savedToken() !== undefined);
+
+  useEffect(() => {
+    const token = savedToken();
+    if (!token) return;
+    signIn(token, true)
+      .then(setSession)
+      .catch(() => signOut())
+      .finally(() => setRestoring(false));
+  }, []);
+
+  if (restoring) return <p className="muted center">Signing in…</p>;
+  if (!session) return <SignIn onSignedIn={setSession} />;
+  const leave = (): void => {
+    closeAll();
+    signOut();
+    setSession(undefined);
+  };
+  return <Shell session={session} onSignOut={leave} />;
+}
+
+function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+  const route = useRoute();
+  const top = route[0] ?? 'overview';
+  useEffect(() => {
+    const label = NAV.find((n) => n.path === top)?.label ?? 'Weft';
+    document.title = `${label} · Weft`;
+  }, [top]);
+  return (
+    <div className="shell">
+      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+      <header className="topbar">
+        <span className="brand">Weft</span>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((n) => (
+              <li key={n.path}>
+                <a href={href(n.path)} aria-current={top === n.path ? 'page' : undefined}>{n.label}</a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span className="who">
+          <span title={session.admin ? 'cluster admin' : [...session.projects].map(([p, r]) => `${r} in ${p}`).join(', ')}>{session.user}</span>
+          <button type="button" className="link" onClick={onSignOut}>Sign out</button>
+        </span>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Page session={session} route={route} />
+      </main>
+    </div>
+  );
+}
+
+function Page({ session, route }: { session: Session; route: string[] }) {
+  const [top, ...rest] = route;
+  switch (top ?? 'overview') {
+    case 'overview':
+      return <Overview session={session} />;
+    case 'fleet':
+      return <Fleet session={session} node={rest[0] === 'node' ? rest[1] : undefined} />;
+    case 'workloads':
+      if (rest[0] === 'new') return <Suspense fallback={<p className="muted">Loading the editor…</p>}><Submit session={session} /></Suspense>;
+      if (rest.length >= 3) return <WorkloadDetail session={session} kind={rest[0]!} project={rest[1]!} name={rest[2]!} />;
+      return <Workloads session={session} />;
+    case 'queues':
+      return <Queues session={session} />;
+    case 'billing':
+      return <Billing session={session} />;
+    default:
+      return (
+        <section>
+          <h1>Not found</h1>
+          <p>There is no page here. <a href={href('overview')}>Go to the overview</a>.</p>
+        </section>
+      );
+  }
+}

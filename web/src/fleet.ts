@@ -1,0 +1,114 @@
+// Derived views of the fleet: which GPU holds what, and totals per model and site. Pure
+// functions over the watched Nodes and Allocations, so every page computes them the same way.
+import type { Resource } from '../../src/model/metadata.js';
+import { num, obj, spec, status, str } from './format.js';
+
+export const ACTIVE_PHASES = new Set(['Bound', 'Running', 'Stopping']);
+
+export interface GpuUse {
+  allocation: string;
+  project: string;
+  workload: string;
+  milli: number;
+  mig?: { profile: string; start: number; size: number };
+}
+
+export interface GpuCell {
+  index: number;
+  model: string;
+  migEnabled: boolean;
+  uses: GpuUse[];
+  /** Thousandths in use (MIG slices count as their share of 8 memory slices). */
+  milli: number;
+}
+
+export interface NodeView {
+  name: string;
+  site: string;
+  rack: string;
+  state: string;
+  gpus: GpuCell[];
+  node: Resource;
+  allocations: Resource[];
+}
+
+export function isActiveAllocation(a: Resource): boolean {
+  const phase = str(status(a).phase);
+  return phase === undefined || ACTIVE_PHASES.has(phase);
+}
+
+/** Ready / NotReady from the lifecycle controller; Cordoned and Draining from the spec. */
+export function nodeState(n: Resource): string {
+  const st = str(status(n).state) ?? 'Unknown';
+  if (n.metadata.annotations?.['weft.dev/drain-requested'] && st !== 'NotReady') return 'Draining';
+  if (spec(n).unschedulable === true && st === 'Ready') return 'Cordoned';
+  return st;
+}
+
+export function nodeViews(nodes: Resource[], allocations: Resource[]): NodeView[] {
+  const byNode = new Map<string, Resource[]>();
+  for (const a of allocations) {
+    if (!isActiveAllocation(a)) continue;
+    const n = str(spec(a).node) ?? '';
+    const list = byNode.get(n) ?? [];
+    list.push(a);
+    byNode.set(n, list);
+  }
+  return nodes
+    .map((n) => {
+      const s = spec(n);
+      const allocs = byNode.get(n.metadata.name) ?? [];
+      const gpus: GpuCell[] = (Array.isArray(s.gpus) ? s.gpus : []).map((g) => {
+        const o = obj(g);
+        return { index: num(o.index), model: str(o.model) ?? '?', migEnabled: o.migEnabled === true, uses: [], milli: 0 };
+      });
+      for (const a of allocs) {
+        const workload = str(obj(spec(a).workload).name) ?? a.metadata.name;
+        for (const g of Array.isArray(spec(a).gpus) ? (spec(a).gpus as unknown[]) : []) {
+          const o = obj(g);
+          const cell = gpus.find((c) => c.index === num(o.index));
+          if (!cell) continue;
+          const mig = o.mig ? (o.mig as GpuUse['mig']) : undefined;
+          const milli = mig ? Math.round((mig.size / 8) * 1000) : num(o.milli);
+          cell.uses.push({ allocation: a.metadata.name, project: a.metadata.project ?? '', workload, milli, mig });
+          cell.milli = Math.min(1000, cell.milli + milli);
+        }
+      }
+      return {
+        name: n.metadata.name,
+        site: str(s.site) ?? '(no site)',
+        rack: str(s.rack) ?? '(no rack)',
+        state: nodeState(n),
+        gpus,
+        node: n,
+        allocations: allocs,
+      };
+    })
+    .sort((a, b) => a.site.localeCompare(b.site) || a.rack.localeCompare(b.rack) || a.name.localeCompare(b.name));
+}
+
+export interface CapacityRow {
+  key: string;
+  total: number;
+  allocated: number;
+  /** Free capacity stranded on partly used GPUs: usable only by fractional or MIG requests. */
+  fragmented: number;
+  free: number;
+}
+
+/** GPU totals grouped by `keyOf` (model, site, or both). */
+export function capacity(views: NodeView[], keyOf: (v: NodeView, g: GpuCell) => string): CapacityRow[] {
+  const rows = new Map<string, CapacityRow>();
+  for (const v of views) {
+    for (const g of v.gpus) {
+      const key = keyOf(v, g);
+      const r = rows.get(key) ?? { key, total: 0, allocated: 0, fragmented: 0, free: 0 };
+      r.total += 1;
+      r.allocated += g.milli / 1000;
+      if (g.milli > 0 && g.milli < 1000) r.fragmented += (1000 - g.milli) / 1000;
+      else if (g.milli === 0) r.free += 1;
+      rows.set(key, r);
+    }
+  }
+  return [...rows.values()].sort((a, b) => a.key.localeCompare(b.key));
+}

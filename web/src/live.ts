@@ -1,0 +1,168 @@
+// Live collections shared by every page that shows them. A browser keeps at most six HTTP/1.1
+// connections per server and each watch holds one open, so only the big, busy kinds (nodes,
+// allocations, jobs) are watched; the rest are re-listed every few seconds while a page shows
+// them. Watched changes are batched so thousands of objects re-render a page a few times a
+// second at most, not once per event.
+import { useSyncExternalStore } from 'react';
+import type { Resource } from '../../src/model/metadata.js';
+import { WeftApiError, type WeftClient } from '../../src/client/index.js';
+
+export interface LiveState {
+  items: Resource[];
+  /** The first complete list has arrived. */
+  ready: boolean;
+  /** Why the collection cannot be shown (forbidden, unknown kind on this server…). */
+  error?: string;
+  /** The server answered 404: the kind does not exist there. */
+  missing?: boolean;
+}
+
+export interface LiveOptions {
+  project?: string;
+  labelSelector?: string;
+}
+
+const WATCHED = new Set(['nodes', 'allocations', 'jobs']);
+const FLUSH_MS = 150;
+const LIST_PAGE = 5000;
+const POLL_MS = 3000;
+/** A polled collection nobody shows stops this long after its last viewer left. */
+const IDLE_STOP_MS = 5000;
+
+class LiveCollection {
+  private readonly objects = new Map<string, Resource>();
+  private readonly listeners = new Set<() => void>();
+  private state: LiveState = { items: [], ready: false };
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private poller: ReturnType<typeof setTimeout> | undefined;
+  private idle: ReturnType<typeof setTimeout> | undefined;
+  private abort = new AbortController();
+  private running = false;
+
+  constructor(private readonly client: WeftClient, private readonly kind: string, private readonly opts: LiveOptions) {}
+
+  private start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.abort = new AbortController();
+    void (WATCHED.has(this.kind) && !this.opts.labelSelector ? this.watch() : this.poll());
+  }
+
+  private stop(): void {
+    this.running = false;
+    this.abort.abort();
+    if (this.poller) clearTimeout(this.poller);
+  }
+
+  private async watch(): Promise<void> {
+    const signal = this.abort.signal;
+    try {
+      // List in big pages first (the watch's own relist uses small ones), then watch from there.
+      const first = await this.client.list(this.kind, { ...this.opts, autoPaginate: true, limit: LIST_PAGE });
+      if (signal.aborted) return;
+      for (const o of first.items) this.objects.set(keyOf(o), o);
+      this.publish({ ready: true, error: undefined });
+      for await (const msg of this.client.watch(this.kind, { ...this.opts, resourceVersion: first.resourceVersion, signal })) {
+        if (msg.type === 'SYNC') {
+          this.objects.clear();
+          for (const o of msg.objects) this.objects.set(keyOf(o), o);
+          this.publish({ ready: true, error: undefined });
+          continue;
+        }
+        if (msg.type === 'DELETED') this.objects.delete(keyOf(msg.object));
+        else this.objects.set(keyOf(msg.object), msg.object);
+        this.schedule();
+      }
+    } catch (err) {
+      if (!signal.aborted) this.fail(err);
+    }
+  }
+
+  private async poll(): Promise<void> {
+    const signal = this.abort.signal;
+    try {
+      const list = await this.client.list(this.kind, { ...this.opts, autoPaginate: true, limit: LIST_PAGE });
+      if (signal.aborted) return;
+      this.objects.clear();
+      for (const o of list.items) this.objects.set(keyOf(o), o);
+      this.publish({ ready: true, error: undefined });
+    } catch (err) {
+      if (signal.aborted) return;
+      this.fail(err);
+      if (this.state.missing) return;
+    }
+    this.poller = setTimeout(() => void this.poll(), POLL_MS);
+  }
+
+  private fail(err: unknown): void {
+    const missing = err instanceof WeftApiError && err.status === 404;
+    this.publish({ ready: true, error: err instanceof Error ? err.message : String(err), missing });
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.publish({}), FLUSH_MS);
+  }
+
+  private publish(extra: Partial<LiveState>): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.state = { ...this.state, ...extra, items: [...this.objects.values()] };
+    for (const l of this.listeners) l();
+  }
+
+  subscribe = (cb: () => void): (() => void) => {
+    this.listeners.add(cb);
+    if (this.idle) clearTimeout(this.idle);
+    this.start();
+    return () => {
+      this.listeners.delete(cb);
+      // Watches stay open (they are cheap and pages come back to them); polling stops.
+      if (this.listeners.size === 0 && !WATCHED.has(this.kind)) this.idle = setTimeout(() => this.stop(), IDLE_STOP_MS);
+    };
+  };
+
+  snapshot = (): LiveState => this.state;
+
+  close(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.stop();
+  }
+}
+
+function keyOf(o: Resource): string {
+  return `${o.metadata.project ?? ''}/${o.metadata.name}`;
+}
+
+const collections = new Map<string, LiveCollection>();
+let owner: WeftClient | undefined;
+
+function collection(client: WeftClient, kind: string, opts: LiveOptions): LiveCollection {
+  if (owner !== client) closeAll();
+  owner = client;
+  const key = `${kind}|${opts.project ?? ''}|${opts.labelSelector ?? ''}`;
+  let c = collections.get(key);
+  if (!c) {
+    c = new LiveCollection(client, kind, opts);
+    collections.set(key, c);
+  }
+  return c;
+}
+
+/** Every object of `kind` the signed-in user may see (narrowed by `opts`), kept current. */
+export function useLive(client: WeftClient, kind: string, opts: LiveOptions = {}): LiveState {
+  const c = collection(client, kind, opts);
+  return useSyncExternalStore(c.subscribe, c.snapshot);
+}
+
+/** Starts the watches every page needs while the session is still being checked. */
+export function prefetch(client: WeftClient): void {
+  for (const kind of WATCHED) collection(client, kind, {}).subscribe(() => undefined);
+}
+
+/** Stops every watch and poll (sign-out). */
+export function closeAll(): void {
+  for (const c of collections.values()) c.close();
+  collections.clear();
+  owner = undefined;
+}

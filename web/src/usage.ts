@@ -1,0 +1,53 @@
+// Metering (usage and invoices) through the client's metering module. The server may not offer
+// it: every call resolves to `undefined` on 404 so pages can say so instead of failing.
+import { getInvoice, getUsage, WeftApiError, type Invoice, type UsageOptions, type UsageReport, type WeftClient } from '../../src/client/index.js';
+
+export type { Invoice, UsageReport };
+
+async function orMissing<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof WeftApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+export function usage(client: WeftClient, q: UsageOptions): Promise<UsageReport | undefined> {
+  return orMissing(getUsage(client, q));
+}
+
+export function invoice(client: WeftClient, project: string, month: string): Promise<Invoice | undefined> {
+  return orMissing(getInvoice(client, project, month));
+}
+
+export function startOfToday(): string {
+  const d = new Date();
+  d.setUTCHours(0, 0, 0, 0);
+  return d.toISOString();
+}
+
+/** Money arrives as an exact decimal string ("12.50"); it is only formatted here, never summed in floats for a bill. */
+export function money(amount: string | number, currency: string): string {
+  const n = typeof amount === 'number' ? amount : Number(amount);
+  if (!Number.isFinite(n)) return `${String(amount)} ${currency}`;
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(n);
+  } catch {
+    return `${n.toFixed(2)} ${currency}`;
+  }
+}
+
+/** Sum of decimal strings in cents, exact for the amounts a day's spend reaches. */
+export function sumMoney(amounts: string[]): string {
+  let cents = 0n;
+  for (const a of amounts) {
+    const m = /^(-?)(\d+)(?:\.(\d{0,2})\d*)?$/.exec(a.trim());
+    if (!m) continue;
+    const v = BigInt(m[2]!) * 100n + BigInt((m[3] ?? '').padEnd(2, '0') || '0');
+    cents += m[1] ? -v : v;
+  }
+  const neg = cents < 0n;
+  const abs = neg ? -cents : cents;
+  return `${neg ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+}
