@@ -67,3 +67,29 @@ describe('layering', () => {
     });
   }
 });
+
+// The console (web/) is a client like the CLI: it may reach into src/ only for the client and
+// the model, and never for Node built-ins (it runs in a browser).
+describe('console layering', () => {
+  const webSrc = join(root, 'web', 'src');
+  const webFiles = readdirSync(webSrc, { recursive: true })
+    .map((f) => join(webSrc, String(f)))
+    .filter((p) => /\.tsx?$/.test(p) && !/\.test\.tsx?$/.test(p));
+
+  it('has console files to check', () => {
+    expect(webFiles.length).toBeGreaterThan(3);
+  });
+
+  for (const file of webFiles) {
+    const rel = relative(root, file);
+    it(`${rel} imports only the client, the model and browser code`, () => {
+      for (const spec of imports(file)) {
+        expect(/^(node:|fs$|path$|child_process$)/.test(spec), `${rel} imports ${spec}`).toBe(false);
+        if (!spec.startsWith('.')) continue;
+        const target = relative(root, resolve(dirname(file), spec));
+        if (!target.startsWith('src/')) continue;
+        expect(['client', 'model'], `${rel} imports ${spec}`).toContain(target.split('/')[1]);
+      }
+    });
+  }
+});

@@ -8,11 +8,17 @@ import { registerAuditHooks } from './audit.js';
 import { PrincipalCache } from './auth-cache.js';
 import { authenticate } from './auth.js';
 import { registerBodyParsers } from './body.js';
+import { isConsolePath, registerConsole } from './console.js';
+import { createMetrics, registerMetricsRoute, type ServerMetrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { problem, registerProblemHandlers, sendProblem, toProblem } from './problem.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerUsageRoutes } from './routes/usage.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerTokenRoutes } from './routes/tokens.js';
+import { registerNodeRoutes, REGISTER_PATH } from './routes/nodes.js';
+import { registerLogRoutes } from './routes/logs.js';
+import { registerGatewayRoutes, type Gateway } from './gateway/index.js';
 import type { WatchHub } from './watch.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -26,6 +32,10 @@ export interface ServerOptions {
   watchHeartbeatMs?: number;
   /** How long an authenticated principal is reused without a database read (default 2 s; 0 = off). */
   authCacheTtlMs?: number;
+  /** Metrics shared with the control plane in this process; created when absent. */
+  metrics?: ServerMetrics;
+  /** The inference gateway of this process (`/{project}/{service}/…` and the metric push); none = not served. */
+  gateway?: Gateway;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
@@ -76,7 +86,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   registerAuditHooks(app, store);
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0] ?? '';
-    if (PUBLIC_PATHS.has(path)) return;
+    if (PUBLIC_PATHS.has(path) || isConsolePath(path)) return;
+    if (path === REGISTER_PATH) return; // authenticates a join token itself (routes/nodes.ts)
     req.principal = await authenticate(store, req.headers.authorization, new Date(), principals);
   });
   // Any write to tokens or users may change who is who: forget every cached principal.
@@ -100,7 +111,13 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   const deps = { store, hub };
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerUsageRoutes(app, deps);
   registerResourceRoutes(app, deps);
+  registerNodeRoutes(app, deps);
+  registerLogRoutes(app, deps);
+  if (opts.gateway) registerGatewayRoutes(app, { store, gateway: opts.gateway });
+  registerMetricsRoute(app, store, opts.metrics ?? createMetrics());
+  registerConsole(app);
   return app;
 }
 

@@ -3,6 +3,8 @@
 import { Command, CommanderError } from 'commander';
 import { applyCommand } from './commands/apply.js';
 import { auditCommand } from './commands/audit.js';
+import { invoiceCommand } from './commands/invoice.js';
+import { usageCommand } from './commands/usage.js';
 import { configCommand } from './commands/config.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
@@ -15,7 +17,10 @@ import { topCommand } from './commands/top.js';
 import { resumeCommand, suspendCommand } from './commands/suspend.js';
 import { explainCommand } from './commands/explain.js';
 import { upCommand } from './commands/up.js';
+import { agentCommand } from './commands/agent.js';
 import { versionCommand } from './commands/version.js';
+import { logsCommand } from './commands/logs.js';
+import { cordonCommand, drainCommand, uncordonCommand } from './commands/nodes.js';
 import { EXIT, describeError, exitCodeOf } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -50,9 +55,16 @@ export function buildProgram(): Command {
     suspendCommand(),
     resumeCommand(),
     explainCommand(),
+    logsCommand(),
+    cordonCommand(),
+    uncordonCommand(),
+    drainCommand(),
     tokenCommand(),
     auditCommand(),
+    usageCommand(),
+    invoiceCommand(),
     versionCommand(),
+    agentCommand(),
     simCommand(),
   ]) {
     program.addCommand(cmd);

@@ -2,6 +2,8 @@
 // is the one place the CLI touches the store and API modules; every other command is a client.
 // They are imported lazily so that ordinary commands start fast.
 import { createServer } from 'node:net';
+import type { Command } from 'commander';
+import { parseDurationSeconds } from './duration.js';
 import { CliError } from './errors.js';
 
 export interface ServeOptions {
@@ -17,6 +19,9 @@ export interface ServeOptions {
   demo?: boolean;
   /** Probability that a simulated replica fails (--sim-failure-rate). */
   simFailureRate?: number;
+  /** Agent nodes: silence before NotReady, then before their allocations are Lost (ms). */
+  nodeNotReadyAfterMs?: number;
+  nodeLostAfterMs?: number;
 }
 
 export interface RunningServer {
@@ -48,16 +53,26 @@ export async function startControlPlane(opts: ServeOptions): Promise<RunningServ
   let server: Awaited<ReturnType<typeof startServer>>;
   let boot: Awaited<ReturnType<typeof ensureBootstrapAdmin>>;
   let workloads: Awaited<ReturnType<typeof startWorkloads>> | undefined;
+  let budgets: { stop(): Promise<void> } | undefined;
+  let gateway: import('../api/gateway/index.js').Gateway | undefined;
   try {
     boot = await ensureBootstrapAdmin(store);
     if (!boot.token && opts.newAdminToken) {
       const issued = await issueToken(store, { kind: 'user', subject: boot.user, description: 'admin token issued by weft up --new-admin-token' });
       boot = { ...boot, token: issued.token };
     }
-    workloads = await startWorkloads(store, { demo: opts.demo, simFailureRate: opts.simFailureRate, log: (m) => logger.info(m) });
-    server = await startServer({ store, port: opts.port, host: opts.host, logger });
+    const { createMetrics } = await import('../api/metrics.js');
+    const metrics = createMetrics();
+    // The gateway's load feeds the autoscaler, which runs only while this process leads.
+    const { startGateway } = await import('../api/gateway/index.js');
+    gateway = await startGateway(store, { log: (m) => logger.info(m) });
+    workloads = await startWorkloads(store, { demo: opts.demo, simFailureRate: opts.simFailureRate, nodeNotReadyAfterMs: opts.nodeNotReadyAfterMs, nodeLostAfterMs: opts.nodeLostAfterMs, log: (m) => logger.info(m), metrics, traffic: gateway.traffic });
+    budgets = (await import('../control/metering/budget-controller.js')).startBudgetController({ store, log: (m) => logger.info(m) });
+    server = await startServer({ store, port: opts.port, host: opts.host, logger, metrics, gateway });
   } catch (err) {
+    await budgets?.stop().catch(() => undefined);
     await workloads?.stop().catch(() => undefined);
+    await gateway?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(opts.port, opts.host);
     throw err;
@@ -69,7 +84,9 @@ export async function startControlPlane(opts: ServeOptions): Promise<RunningServ
     demo: workloads.demo,
     stop: async () => {
       await server.close();
+      await budgets?.stop();
       await workloads?.stop();
+      await gateway?.stop();
       await store.close();
     },
   };
@@ -121,4 +138,38 @@ export function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be 0-65535, got "${value}"`, 2);
   return n;
+}
+
+/** `--node-not-ready-after` / `--node-lost-after` of `weft up` and `weft server`. */
+export interface NodeTimeoutFlags {
+  nodeNotReadyAfter: string;
+  nodeLostAfter: string;
+}
+
+export const NODE_NOT_READY_AFTER_DEFAULT = '40s';
+export const NODE_LOST_AFTER_DEFAULT = '60s';
+
+/** Adds the node heartbeat options (shared by `weft up` and `weft server`). */
+export function withNodeTimeoutOptions<T extends Command>(cmd: T): T {
+  cmd
+    .option('--node-not-ready-after <dur>', 'an agent node silent this long becomes NotReady (e.g. 40s, 2m, 500ms)', NODE_NOT_READY_AFTER_DEFAULT)
+    .option('--node-lost-after <dur>', 'after this long NotReady, its allocations are Lost and rescheduled', NODE_LOST_AFTER_DEFAULT);
+  return cmd;
+}
+
+export function parseNodeTimeouts(flags: NodeTimeoutFlags): { nodeNotReadyAfterMs: number; nodeLostAfterMs: number } {
+  return { nodeNotReadyAfterMs: durationMs(flags.nodeNotReadyAfter, '--node-not-ready-after'), nodeLostAfterMs: durationMs(flags.nodeLostAfter, '--node-lost-after') };
+}
+
+function durationMs(text: string, flag: string): number {
+  const ms = /^\s*(\d+)ms\s*$/.exec(text);
+  if (ms) {
+    if (Number(ms[1]) > 0) return Number(ms[1]);
+    throw new CliError(`${flag} must be longer than 0, got "${text}"`, 2);
+  }
+  try {
+    return parseDurationSeconds(text) * 1000;
+  } catch (e) {
+    throw new CliError(`${flag}: ${(e as Error).message}`, 2);
+  }
 }

@@ -9,6 +9,13 @@ export interface WorkloadOptions {
   /** Probability that a simulated replica fails instead of succeeding. */
   simFailureRate?: number;
   log: (msg: string) => void;
+  /** Scheduling-cycle durations and queue waits go to these metrics. */
+  metrics?: import('../api/metrics.js').ServerMetrics;
+  /** Load seen by this process's gateway: Services with spec.autoscaling scale on it. */
+  traffic?: import('../control/autoscaler-controller.js').TrafficSource;
+  /** Heartbeat limits of agent nodes (--node-not-ready-after, --node-lost-after). */
+  nodeNotReadyAfterMs?: number;
+  nodeLostAfterMs?: number;
 }
 
 export interface RunningWorkloads {
@@ -32,7 +39,22 @@ export async function startWorkloads(store: Store, opts: WorkloadOptions): Promi
     stoppers.push(() => provider.stop());
     const { startControlPlane } = await import('../control/control-plane.js');
     const { createWorkloadControllers } = await import('../control/workloads/index.js');
-    const controlPlane = startControlPlane({ store, clock, log: opts.log, ...createWorkloadControllers({ store, clock }) });
+    const { queueWaitController } = await import('../control/queue-wait.js');
+    const { adapters, controllers } = createWorkloadControllers({ store, clock });
+    const metrics = opts.metrics;
+    const observed = metrics
+      ? {
+          controllers: [queueWaitController(store, (queue, s) => metrics.queueWaitSeconds.observe({ queue }, s))],
+          onCycle: (s: { durationMs?: number }) => {
+            if (s.durationMs !== undefined) metrics.cycleSeconds.observe(s.durationMs / 1000);
+          },
+        }
+      : { controllers: [] };
+    const { AutoscalerController } = await import('../control/autoscaler-controller.js');
+    const autoscaler = opts.traffic ? [new AutoscalerController({ store, clock, traffic: opts.traffic, log: opts.log })] : [];
+    const { NodeLifecycleController } = await import('../control/node-lifecycle.js');
+    const nodeLifecycle = new NodeLifecycleController({ store, clock, notReadyAfterMs: opts.nodeNotReadyAfterMs, lostAfterMs: opts.nodeLostAfterMs, log: opts.log });
+    const controlPlane = startControlPlane({ store, clock, log: opts.log, adapters, ...observed, controllers: [...controllers, ...observed.controllers, ...autoscaler, nodeLifecycle] });
     stoppers.push(() => controlPlane.stop());
   } catch (err) {
     await Promise.allSettled(stoppers.map((s) => s()));
