@@ -1,25 +1,11 @@
 // Metering from the client's side: usage reports, invoices and the OpenCost export
 // (contract C in docs/metering.md). Money is an exact decimal string, e.g. "12.50".
+import type { Invoice, UsageBy, UsageReport, UsageStep } from '../model/metering.js';
 import type { WeftClient } from './client.js';
 
-export type UsageGrouping = 'model' | 'queue' | 'workload' | 'site' | 'project';
-
-export interface UsageRow {
-  key: string;
-  gpuHours: number;
-  cpuCoreHours: number;
-  memoryGiBHours: number;
-  cost: string;
-}
-
-export interface UsageReport {
-  from: string;
-  to: string;
-  by: UsageGrouping;
-  currency: string;
-  rows: UsageRow[];
-  series?: { t: string; key: string; gpuHours: number; cost: string }[];
-}
+export type { Invoice, InvoiceLine, UsagePoint, UsageReport, UsageRow } from '../model/metering.js';
+/** What a usage report groups by. */
+export type UsageGrouping = UsageBy;
 
 export interface UsageOptions {
   project?: string;
@@ -28,27 +14,7 @@ export interface UsageOptions {
   /** RFC 3339; default: now. */
   to?: string;
   by?: UsageGrouping;
-  step?: 'hour' | 'day';
-}
-
-export interface InvoiceLine {
-  description: string;
-  resource: string;
-  site: string;
-  quantity: number;
-  unit: string;
-  unitPrice: string;
-  amount: string;
-}
-
-export interface Invoice {
-  project: string;
-  month: string;
-  from: string;
-  to: string;
-  currency: string;
-  lines: InvoiceLine[];
-  total: string;
+  step?: UsageStep;
 }
 
 export function getUsage(client: WeftClient, opts: UsageOptions = {}): Promise<UsageReport> {

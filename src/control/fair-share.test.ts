@@ -5,57 +5,20 @@ import type { Resource, ResourceInput } from '../model/metadata.js';
 import { kindDef } from '../model/registry.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
-import { ManualClock } from './clock.js';
-import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { createResource, replaceResource } from './resources.js';
+import { h100Node as node, livePlanes, until } from './testing/live-plane.js';
 import { isActive, stopRequested } from './workloads/allocations.js';
-import { createWorkloadControllers } from './workloads/index.js';
 
 const P = 'team';
+const startPlane = livePlanes();
 let store: Store;
-let cp: ControlPlane | undefined;
-let provider: AbortController | undefined;
+/** A store a test opened without a control plane. */
+let bare: Store | undefined;
 afterEach(async () => {
-  provider?.abort();
-  await cp?.stop();
-  await store?.close();
+  await bare?.close();
+  bare = undefined;
 });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`not reached in time: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-function runProvider(s: Store, clock: ManualClock, signal: AbortSignal): void {
-  void (async () => {
-    while (!signal.aborted) {
-      for (const a of (await s.list('Allocation')).items) {
-        if (!isActive(a)) continue;
-        const at = clock.now().toISOString();
-        const stop = stopRequested(a);
-        const next: Record<string, unknown> | undefined = stop
-          ? { phase: /preempt/i.test(stop.reason) ? 'Preempted' : 'Stopped', finishedAt: at }
-          : !a.status?.phase
-            ? { phase: 'Running', startedAt: at }
-            : undefined;
-        if (next) await s.update({ ...a, status: { ...a.status, ...next } }, { resourceVersion: a.metadata.resourceVersion }).catch(() => undefined);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-}
-
-const node = (name: string): ResourceInput => ({
-  apiVersion: 'weft/v1',
-  kind: 'Node',
-  metadata: { name },
-  spec: { cpu: '64', memory: '512Gi', gpus: Array.from({ length: 8 }, (_, i) => ({ index: i, model: 'H100-80GB' })) },
-});
 const queue = (name: string, spec: Record<string, unknown>): ResourceInput => ({ apiVersion: 'weft/v1', kind: 'Queue', metadata: { name }, spec });
 const job = (name: string, q: string): ResourceInput => ({
   apiVersion: 'weft/v1',
@@ -63,6 +26,17 @@ const job = (name: string, q: string): ResourceInput => ({
   metadata: { name, project: P },
   spec: { replicas: 1, queue: q, priorityClass: 'standard', resources: { cpu: '1', memory: '1Gi', gpu: { count: 8 } } },
 });
+/** Queues org → team-a, team-b (8 H100 each; `teamA` adds to team-a's spec), two 8-GPU nodes, one priority class. */
+const twoTeams =
+  (teamA: Record<string, unknown> = {}) =>
+  async (s: Store): Promise<void> => {
+    // Not preemptible: only a reclaim may stop this work.
+    await s.create({ apiVersion: 'weft/v1', kind: 'PriorityClass', metadata: { name: 'standard' }, spec: { value: 100 } });
+    await s.create(queue('org', {}));
+    await s.create(queue('team-a', { parent: 'org', nominalQuota: { gpu: { 'H100-80GB': 8 } }, ...teamA }));
+    await s.create(queue('team-b', { parent: 'org', nominalQuota: { gpu: { 'H100-80GB': 8 } } }));
+    for (const n of ['n1', 'n2']) await s.create(node(n));
+  };
 const get = async (name: string): Promise<Resource | undefined> => store.get({ kind: 'Job', project: P, name });
 const allocs = async (name: string): Promise<Resource[]> => (await store.list('Allocation', { project: P, labelSelector: `weft.dev/workload=${name}` })).items;
 const queueStatus = async (name: string): Promise<Record<string, unknown>> => (await store.get({ kind: 'Queue', name }))?.status ?? {};
@@ -70,20 +44,9 @@ const running = async (name: string): Promise<true | undefined> => ((await get(n
 
 describe('fair share in the scheduling loop', () => {
   it('lends idle quota to a sibling queue and reclaims it by preempting the borrower, even at equal priority', async () => {
-    const clock = new ManualClock();
-    store = await openStore({ now: () => clock.now() });
-    await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: P }, spec: {} });
-    // Not preemptible: only a reclaim may stop this work.
-    await store.create({ apiVersion: 'weft/v1', kind: 'PriorityClass', metadata: { name: 'standard' }, spec: { value: 100 } });
-    await store.create(queue('org', {}));
-    await store.create(queue('team-a', { parent: 'org', nominalQuota: { gpu: { 'H100-80GB': 8 } } }));
-    await store.create(queue('team-b', { parent: 'org', nominalQuota: { gpu: { 'H100-80GB': 8 } } }));
-    for (const n of ['n1', 'n2']) await store.create(node(n));
-    const wc = createWorkloadControllers({ store, clock, tickMs: 20 });
-    cp = startControlPlane({ store, clock, cycleIntervalMs: 50, ...wc });
-    await cp.leading;
-    provider = new AbortController();
-    runProvider(store, clock, provider.signal);
+    const plane = await startPlane({ project: P, seed: twoTeams() });
+    ({ store } = plane);
+    const { clock } = plane;
 
     // team-b uses its own 8 GPUs, then borrows team-a's idle 8.
     await store.create(job('b-own', 'team-b'));
@@ -123,16 +86,7 @@ describe('fair share in the scheduling loop', () => {
   }, 120_000);
 
   it('keeps a queue within nominal + borrowing limit, with the reason on the workload', async () => {
-    const clock = new ManualClock();
-    store = await openStore({ now: () => clock.now() });
-    await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: P }, spec: {} });
-    await store.create({ apiVersion: 'weft/v1', kind: 'PriorityClass', metadata: { name: 'standard' }, spec: { value: 100 } });
-    await store.create(queue('org', {}));
-    await store.create(queue('team-a', { parent: 'org', nominalQuota: { gpu: { 'H100-80GB': 8 } }, borrowingLimit: { gpu: { 'H100-80GB': 0 } } }));
-    await store.create(queue('team-b', { parent: 'org', nominalQuota: { gpu: { 'H100-80GB': 8 } } }));
-    for (const n of ['n1', 'n2']) await store.create(node(n));
-    cp = startControlPlane({ store, clock, cycleIntervalMs: 50 });
-    await cp.leading;
+    ({ store } = await startPlane({ project: P, workloads: false, seed: twoTeams({ borrowingLimit: { gpu: { 'H100-80GB': 0 } } }) }));
     await store.create(job('a-1', 'team-a'));
     await until('a-1 placed', async () => ((await allocs('a-1')).length ? true : undefined));
     await store.create(job('a-2', 'team-a'));
@@ -142,7 +96,7 @@ describe('fair share in the scheduling loop', () => {
   }, 60_000);
 
   it('admits a workload only to an existing queue, and not to another project’s queue', async () => {
-    store = await openStore();
+    store = bare = await openStore();
     for (const name of [P, 'other']) await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name }, spec: {} });
     await store.create({ apiVersion: 'weft/v1', kind: 'PriorityClass', metadata: { name: 'standard' }, spec: { value: 100 } });
     await store.create(queue('shared', {}));
@@ -154,7 +108,7 @@ describe('fair share in the scheduling loop', () => {
   });
 
   it('keeps the queue tree a tree: no unknown parent, no cycle', async () => {
-    store = await openStore();
+    store = bare = await openStore();
     const def = kindDef('Queue')!;
     await expect(createResource(store, def, queue('lost', { parent: 'nowhere' }), {})).rejects.toMatchObject({
       status: 422,

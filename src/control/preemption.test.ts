@@ -1,66 +1,27 @@
 // Priority preemption end to end: the real control plane on an in-memory store, with a stand-in
 // provider that stops what it is asked to stop (Preempted when the reason says so, as the
 // simulated provider does).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Resource, ResourceInput } from '../model/metadata.js';
-import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
-import { ManualClock } from './clock.js';
-import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { h100Node as node, livePlanes, until } from './testing/live-plane.js';
 import { isActive, stopRequested } from './workloads/allocations.js';
-import { createWorkloadControllers } from './workloads/index.js';
 
 const P = 'team';
+const startPlane = livePlanes();
 let store: Store;
-let cp: ControlPlane | undefined;
-let provider: AbortController | undefined;
-afterEach(async () => {
-  provider?.abort();
-  await cp?.stop();
-  await store?.close();
-});
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 8000): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`not reached in time: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function runProvider(s: Store, clock: ManualClock, signal: AbortSignal): void {
-  void (async () => {
-    while (!signal.aborted) {
-      for (const a of (await s.list('Allocation')).items) {
-        if (!isActive(a)) continue;
-        const at = clock.now().toISOString();
-        const stop = stopRequested(a);
-        const next: Record<string, unknown> | undefined = stop
-          ? { phase: /preempt/i.test(stop.reason) ? 'Preempted' : 'Stopped', finishedAt: at }
-          : !a.status?.phase
-            ? { phase: 'Running', startedAt: at }
-            : undefined;
-        if (next) await s.update({ ...a, status: { ...a.status, ...next } }, { resourceVersion: a.metadata.resourceVersion }).catch(() => undefined);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-}
-
-const node = (name: string): ResourceInput => ({
-  apiVersion: 'weft/v1',
-  kind: 'Node',
-  metadata: { name },
-  spec: { cpu: '64', memory: '512Gi', gpus: Array.from({ length: 8 }, (_, i) => ({ index: i, model: 'H100-80GB' })) },
-});
 const priorityClass = (name: string, value: number, extra: Record<string, unknown> = {}): ResourceInput => ({
   apiVersion: 'weft/v1',
   kind: 'PriorityClass',
   metadata: { name },
   spec: { value, ...extra },
 });
+/** An urgent class and the (not preemptible) default one. */
+async function seedClasses(s: Store): Promise<void> {
+  await s.create(priorityClass('urgent', 1000));
+  await s.create(priorityClass('standard', 100, { globalDefault: true }));
+}
 const job = (name: string, priorityClass: string, replicas: number, minAvailable: number): ResourceInput => ({
   apiVersion: 'weft/v1',
   kind: 'Job',
@@ -74,18 +35,14 @@ const events = async (name: string): Promise<string[]> =>
 
 describe('priority preemption', () => {
   it('stops a lower-priority preemptible gang, requeues it without a failure, and runs the urgent job', async () => {
-    const clock = new ManualClock();
-    store = await openStore({ now: () => clock.now() });
-    await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: P }, spec: {} });
-    await store.create(priorityClass('urgent', 1000));
-    await store.create(priorityClass('standard', 100, { globalDefault: true }));
-    await store.create(priorityClass('best-effort', 0, { preemptible: true }));
-    for (const n of ['n1', 'n2', 'n3']) await store.create(node(n));
-    const wc = createWorkloadControllers({ store, clock, tickMs: 20 });
-    cp = startControlPlane({ store, clock, cycleIntervalMs: 50, ...wc });
-    await cp.leading;
-    provider = new AbortController();
-    runProvider(store, clock, provider.signal);
+    ({ store } = await startPlane({
+      project: P,
+      seed: async (s) => {
+        await seedClasses(s);
+        await s.create(priorityClass('best-effort', 0, { preemptible: true }));
+        for (const n of ['n1', 'n2', 'n3']) await s.create(node(n));
+      },
+    }));
 
     // A standard job (not preemptible, though lower) and a best-effort sweep fill the three nodes.
     await store.create(job('steady', 'standard', 1, 1));
@@ -123,17 +80,13 @@ describe('priority preemption', () => {
   });
 
   it('does not preempt work whose class is not preemptible', async () => {
-    const clock = new ManualClock();
-    store = await openStore({ now: () => clock.now() });
-    await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: P }, spec: {} });
-    await store.create(priorityClass('urgent', 1000));
-    await store.create(priorityClass('standard', 100, { globalDefault: true }));
-    await store.create(node('n1'));
-    const wc = createWorkloadControllers({ store, clock, tickMs: 20 });
-    cp = startControlPlane({ store, clock, cycleIntervalMs: 50, ...wc });
-    await cp.leading;
-    provider = new AbortController();
-    runProvider(store, clock, provider.signal);
+    ({ store } = await startPlane({
+      project: P,
+      seed: async (s) => {
+        await seedClasses(s);
+        await s.create(node('n1'));
+      },
+    }));
     await store.create(job('steady', 'standard', 1, 1));
     await until('steady running', async () => ((await get('steady'))?.status?.phase === 'Running' ? true : undefined));
     await store.create(job('hot', 'urgent', 1, 1));

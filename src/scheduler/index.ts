@@ -3,6 +3,7 @@ export * from './types.js';
 export * from './rng.js';
 export { Snapshot, type NodeInput, type NodeDelta, GPU_MILLI } from './snapshot.js';
 export { schedule, orderGangs, type SchedulerConfig } from './cycle.js';
+export { placementDelta } from './placement-delta.js';
 export { createPolicy, isPolicyName, POLICY_NAMES, type PolicyName, type PolicyOptions } from './policies.js';
 export type { Policy, WeightedScorer } from './policy.js';
 export type { Scorer, ScoreContext } from './scorers/scorer.js';

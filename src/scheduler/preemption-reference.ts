@@ -2,25 +2,13 @@
 // fast search in preemption.ts is checked against (same candidates, same order, same answers).
 // Too slow for large fleets (seconds for a multi-node gang among 10,000 running gangs): for tests
 // and `bench/preemption.mjs --search plain` only.
-import type { SchedulerConfig } from './cycle.js';
-import { candidatesFor, cheapestSingle, fitChecker, planOf, type PreemptionOptions, type PreemptionPlan, type RunningGang } from './preemption.js';
-import type { Rng } from './rng.js';
-import type { Snapshot } from './snapshot.js';
-import type { GangRequest } from './types.js';
+import { cheapestSingle, planOf, searchStart, type findVictims } from './preemption.js';
 
-export function findVictimsReference(
-  snap: Snapshot,
-  gang: GangRequest,
-  running: readonly RunningGang[],
-  config: SchedulerConfig,
-  now: number,
-  rng: Rng,
-  opts: PreemptionOptions = {},
-): PreemptionPlan | null {
-  const queues = opts.queues ?? config.queues;
-  const candidates = candidatesFor(snap, gang, running, queues, now);
-  if (candidates.length === 0) return null;
-  const fits = fitChecker(snap, gang, config, queues, now, rng);
+/** Same inputs and, by the tests, the same answers as findVictims; only the search differs. */
+export const findVictimsReference: typeof findVictims = (snap, gang, running, config, now, rng, opts = {}) => {
+  const start = searchStart(snap, gang, running, config, now, rng, opts);
+  if (!start) return null;
+  const { candidates, fits } = start;
   // Release cheapest first until the gang fits.
   const chosen = [];
   for (const c of candidates) {
@@ -35,4 +23,4 @@ export function findVictimsReference(
   }
   const { best, cost } = cheapestSingle(chosen, candidates, (c) => fits([c]) !== null);
   return planOf(gang, best, cost, fits(best)!);
-}
+};

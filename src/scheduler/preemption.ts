@@ -134,6 +134,20 @@ export function candidatesFor(snap: Snapshot, gang: GangRequest, running: readon
   return out.sort(byCheapest);
 }
 
+/** What every search starts from: the candidates, cheapest first, and the what-if fit check. */
+export interface SearchStart {
+  candidates: Candidate[];
+  fits: (set: readonly Candidate[]) => GangDecision | null;
+}
+
+/** The start shared by the fast search and the reference; null when no running gang may go. */
+export function searchStart(snap: Snapshot, gang: GangRequest, running: readonly RunningGang[], config: SchedulerConfig, now: number, rng: Rng, opts: PreemptionOptions): SearchStart | null {
+  const queues = opts.queues ?? config.queues;
+  const candidates = candidatesFor(snap, gang, running, queues, now);
+  if (candidates.length === 0) return null;
+  return { candidates, fits: fitChecker(snap, gang, config, queues, now, rng) };
+}
+
 /** "Would the gang fit (capacity and queue limits) with exactly these gangs released?": the placement, or null. Undone before returning. */
 export function fitChecker(
   snap: Snapshot,
@@ -196,10 +210,9 @@ export function findVictims(
   rng: Rng,
   opts: PreemptionOptions = {},
 ): PreemptionPlan | null {
-  const queues = opts.queues ?? config.queues;
-  const candidates = candidatesFor(snap, gang, running, queues, now);
-  if (candidates.length === 0) return null;
-  const fits = fitChecker(snap, gang, config, queues, now, rng);
+  const start = searchStart(snap, gang, running, config, now, rng, opts);
+  if (!start) return null;
+  const { candidates, fits } = start;
   // Holds exactly the victims of the set under trial (`chosen` minus a run being tried).
   const bound = new RoomBound(snap, gang, compileReplica(snap, gang), config.filters ?? DEFAULT_FILTERS);
 

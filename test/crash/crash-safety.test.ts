@@ -2,56 +2,23 @@
 // while it is killed with SIGKILL at random points and restarted. Afterwards: every job finished,
 // no allocation was lost or duplicated, the GPU ledger matches the allocations exactly, and
 // nothing is left charged to the project's quota. Loopback only; bounded in time.
-import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRng } from '../../src/scheduler/rng.js';
-import { assertBuilt, sandbox, waitForOutput, type Sandbox } from '../cli/helpers.js';
+import { crashSandboxes, type Obj } from './helpers.js';
 
 const JOBS = 200;
 const NODES = 12;
 const KILLS = 4;
 const P = 'crash';
 
-interface Obj {
-  metadata: { name: string; resourceVersion: string };
-  spec: Record<string, unknown>;
-  status?: Record<string, unknown>;
-}
-
-let box: Sandbox | undefined;
-afterAll(() => box?.cleanup());
+const openSandbox = crashSandboxes();
 
 describe('crash safety', () => {
   it('kill -9 while 200 jobs churn: nothing lost, nothing doubled, nothing stuck, quotas add up', { timeout: 120_000 }, async () => {
-    assertBuilt();
-    box = sandbox();
-    const dataDir = join(box.dir, 'data');
+    const { dataDir, server } = openSandbox();
     const rng = seededRng(6);
-    let child: ChildProcess;
-    let url = '';
-    let token = '';
-
-    const start = async (): Promise<void> => {
-      child = box!.spawn(['server', '--port', '0', '--data-dir', dataDir, '--log-level', 'error']);
-      const out = await waitForOutput(child, /listening on (http:\/\/\S+?)[ ,(]/, 60_000);
-      url = /listening on (http:\/\/\S+?)[ ,(]/.exec(out)![1]!;
-      token ||= /(weft_\S+)/.exec(out)?.[1] ?? '';
-    };
-    const kill = async (): Promise<void> => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    };
-    const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: res.status, body: await res.json().catch(() => undefined) };
-    };
+    const { start, kill, call } = server;
     /** Retries across restarts; a create that committed just before a kill reads back as 409. */
     const ensure = async (path: string, body: unknown): Promise<void> => {
       for (;;) {
@@ -67,7 +34,7 @@ describe('crash safety', () => {
     };
 
     await start();
-    expect(token).toMatch(/^weft_/);
+    expect(server.token).toMatch(/^weft_/);
     await ensure('/api/v1/projects', { kind: 'Project', metadata: { name: P }, spec: { quota: { gpu: { '*': 10_000 } } } });
     for (let i = 0; i < NODES; i++) {
       await ensure('/api/v1/nodes', {

@@ -2,52 +2,18 @@
 // with SIGKILL while the allocation runs and again right after a job finished. After restarts,
 // every finished allocation has exactly one open and one close record per resource class, each
 // spanning exactly startedAt → finishedAt of its status, and the usage API agrees to the ms.
-import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { afterAll, describe, expect, it } from 'vitest';
-import { assertBuilt, sandbox, waitForOutput, type Sandbox } from '../cli/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { crashSandboxes, type Obj } from './helpers.js';
 
 const P = 'metered';
 
-interface Obj {
-  metadata: { name: string; uid: string };
-  spec: Record<string, unknown>;
-  status?: Record<string, unknown>;
-}
-
-let box: Sandbox | undefined;
-afterAll(() => box?.cleanup());
+const openSandbox = crashSandboxes();
 
 describe('usage under kill -9', () => {
   it('keeps usage exact across SIGKILL while running and after finishing', { timeout: 180_000 }, async () => {
-    assertBuilt();
-    box = sandbox();
-    const dataDir = join(box.dir, 'data');
-    let child: ChildProcess | undefined;
-    let url = '';
-    let token = '';
-    const start = async (): Promise<void> => {
-      child = box!.spawn(['server', '--port', '0', '--data-dir', dataDir, '--log-level', 'error']);
-      const out = await waitForOutput(child, /listening on (http:\/\/\S+?)[ ,(]/, 60_000);
-      url = /listening on (http:\/\/\S+?)[ ,(]/.exec(out)![1]!;
-      token ||= /(weft_\S+)/.exec(out)?.[1] ?? '';
-    };
-    const kill = async (): Promise<void> => {
-      const c = child!;
-      if (c.exitCode !== null || c.signalCode !== null) return;
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGKILL');
-      await exited;
-    };
-    const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: res.status, body: await res.json().catch(() => undefined) };
-    };
+    const { dataDir, server } = openSandbox();
+    const { start, kill, call } = server;
     const must = async (path: string, body: unknown): Promise<void> => {
       const r = await call('POST', path, body);
       if (r.status !== 201) throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -128,7 +94,7 @@ describe('usage under kill -9', () => {
         await db.close();
       }
     } finally {
-      if (child) await kill();
+      await kill();
     }
   });
 });

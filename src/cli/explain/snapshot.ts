@@ -2,9 +2,8 @@
 // become snapshot slots and every active Allocation is assumed on them, so a what-if starts from
 // exactly what is held now.
 import type { Resource } from '../../model/metadata.js';
-import { migProfileOn } from '../../model/gpu-catalog.js';
 import { parseCpuMilli, parseMemoryBytes } from '../../model/quantity.js';
-import { Snapshot, type NodeDelta, type NodeInput } from '../../scheduler/index.js';
+import { placementDelta as scheduledDelta, Snapshot, type NodeDelta, type NodeInput } from '../../scheduler/index.js';
 import { NO_SHAPE, SHAPE_MANY, SHAPE_MIG, SHAPE_SHARE } from '../../scheduler/snapshot.js';
 import type { GangRequest, ReplicaPlacement } from '../../scheduler/types.js';
 
@@ -78,23 +77,7 @@ export function allocationDelta(live: LiveSnapshot, a: Resource): { node: number
 
 /** The delta the scheduler assumed for one placement of `gang`, so the what-if can release it later. */
 export function placementDelta(live: LiveSnapshot, gang: GangRequest, p: ReplicaPlacement): NodeDelta {
-  const g = gang.resources.gpu;
-  const start = live.snap.gpuStart[p.node]!;
-  let migMask = 0;
-  if (g.kind === 'mig' && p.migStart !== undefined) {
-    const model = live.snap.modelNames[live.snap.model[p.node]!] ?? '';
-    const width = migProfileOn(model, g.profile)?.width ?? 1;
-    migMask = ((1 << width) - 1) << p.migStart;
-  }
-  const milli = g.kind === 'whole' ? 1000 : g.kind === 'share' ? g.milli : 0;
-  return {
-    cpuMilli: gang.resources.cpuMilli,
-    memoryBytes: gang.resources.memoryBytes,
-    gpus: p.gpus.map((i) => start + i),
-    milliPerGpu: milli,
-    migMask,
-    shapeClass: shapeOf(p.gpus.length, milli, g.kind === 'mig'),
-  };
+  return scheduledDelta(live.snap, gang, p);
 }
 
 function shapeOf(count: number, milli: number, mig: boolean): number {

@@ -3,31 +3,11 @@
 // discount shows as its own line. Each line is rounded to micro-units once; the total is the sum
 // of the rounded lines, so an invoice always adds up.
 import { ValidationError } from '../../model/errors.js';
+import type { Invoice, InvoiceLine } from '../../model/metering.js';
 import { divRound, formatMicros } from './money.js';
 import { RAW_PER_MICRO, unitHours, unitName, type PricedSegment } from './pricing.js';
 
-export interface InvoiceLine {
-  description: string;
-  /** Resource class: gpu:<model>, mig:<model>:<profile>, share:<model>, cpu, memory. */
-  resource: string;
-  site: string;
-  /** In `unit`s, rounded to 6 decimals. */
-  quantity: number;
-  unit: string;
-  /** Per unit, after any discount. */
-  unitPrice: string;
-  amount: string;
-}
-
-export interface Invoice {
-  project: string;
-  month: string;
-  from: string;
-  to: string;
-  currency: string;
-  lines: InvoiceLine[];
-  total: string;
-}
+export type { Invoice, InvoiceLine } from '../../model/metering.js';
 
 /** "2026-11" → [2026-11-01T00:00Z, 2026-12-01T00:00Z). */
 export function monthWindow(month: string): { from: Date; to: Date } {

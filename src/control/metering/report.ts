@@ -1,36 +1,12 @@
 // Usage reports (GET /api/v1/usage, `weft usage`): GPU-, core- and GiB-hours and cost per key
 // (GPU model, queue, workload, site or project), optionally as a series per hour or day (UTC).
 import { ValidationError } from '../../model/errors.js';
+import { USAGE_GROUPINGS, type UsageBy, type UsageReport, type UsageRow, type UsageStep } from '../../model/metering.js';
 import { divRound, formatMicros } from './money.js';
 import { gpuEquivalent, rawCost, RAW_PER_MICRO, resourceKind, unitHours, type PricedSegment } from './pricing.js';
 
-export const USAGE_GROUPINGS = ['model', 'queue', 'workload', 'site', 'project'] as const;
-export type UsageBy = (typeof USAGE_GROUPINGS)[number];
-export type UsageStep = 'hour' | 'day';
-
-export interface UsageRow {
-  key: string;
-  gpuHours: number;
-  cpuCoreHours: number;
-  memoryGiBHours: number;
-  cost: string;
-}
-
-export interface UsagePoint {
-  t: string;
-  key: string;
-  gpuHours: number;
-  cost: string;
-}
-
-export interface UsageReport {
-  from: string;
-  to: string;
-  by: UsageBy;
-  currency: string;
-  rows: UsageRow[];
-  series?: UsagePoint[];
-}
+// The wire types live in the model, shared with the client; re-exported for the control plane's callers.
+export { USAGE_GROUPINGS, type UsageBy, type UsagePoint, type UsageReport, type UsageRow, type UsageStep } from '../../model/metering.js';
 
 const MAX_POINTS = 10_000;
 const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;

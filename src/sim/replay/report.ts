@@ -1,8 +1,7 @@
 // Writes a replay's outputs: summary.json (everything but the per-gang rows), queues.csv,
 // timeline.csv, gangs.csv, utilisation.svg and summary.md.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { toCsv } from '../csv.js';
+import { reportWriter } from '../report/write.js';
 import { round } from './metrics.js';
 import { utilisationSvg } from './svg.js';
 import type { QueueStats, ReplayResult } from './types.js';
@@ -59,13 +58,7 @@ export function replayMarkdown(title: string, r: ReplayResult): string {
 
 /** Returns the paths written. */
 export function writeReplayReport(dir: string, input: ReplayReportInput): string[] {
-  mkdirSync(dir, { recursive: true });
-  const written: string[] = [];
-  const put = (name: string, text: string) => {
-    const p = join(dir, name);
-    writeFileSync(p, text);
-    written.push(p);
-  };
+  const { put, written } = reportWriter(dir);
   const r = input.result;
   const { gangs, timeline, ...rest } = r;
   put('summary.json', JSON.stringify({ title: input.title, sources: input.sources, ...rest, timelineBuckets: timeline.length, gangCount: gangs.length }, null, 2) + '\n');

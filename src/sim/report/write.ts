@@ -17,15 +17,28 @@ export interface FillReportInput {
   expected?: Record<string, Expected>;
 }
 
-/** Returns the paths written. */
-export function writeFillReport(dir: string, input: FillReportInput): string[] {
+/** Writes named files into `dir` (created if missing) and remembers their paths, in order. */
+export interface ReportWriter {
+  put: (name: string, text: string) => void;
+  readonly written: string[];
+}
+
+export function reportWriter(dir: string): ReportWriter {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
-  const put = (name: string, text: string) => {
-    const p = join(dir, name);
-    writeFileSync(p, text);
-    written.push(p);
+  return {
+    put: (name, text) => {
+      const p = join(dir, name);
+      writeFileSync(p, text);
+      written.push(p);
+    },
+    written,
   };
+}
+
+/** Returns the paths written. */
+export function writeFillReport(dir: string, input: FillReportInput): string[] {
+  const { put, written } = reportWriter(dir);
   for (const s of input.summaries) put(`alloc-${s.policy}.csv`, curveCsv(s, input.runs));
   put('alloc.svg', allocationChartSvg(input.summaries, { title: input.title }));
   put('summary.md', summaryMarkdown(input.title, input.summaries, input.expected));
