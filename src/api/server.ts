@@ -36,6 +36,8 @@ export interface ServerOptions {
   metrics?: ServerMetrics;
   /** The inference gateway of this process (`/{project}/{service}/…` and the metric push); none = not served. */
   gateway?: Gateway;
+  /** While the process is still starting (the control plane), why it is not ready; /readyz then answers 503. */
+  notReady?: () => string | undefined;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
@@ -99,6 +101,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.get('/readyz', async (_req, reply) => {
     try {
       await store.currentResourceVersion();
+      const waiting = opts.notReady?.();
+      if (waiting !== undefined) return sendProblem(reply, problem(503, 'Unavailable', waiting));
       return { status: 'ok' };
     } catch (err) {
       app.log.warn({ err }, 'store not reachable');

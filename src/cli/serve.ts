@@ -43,6 +43,9 @@ export async function startControlPlane(opts: ServeOptions): Promise<RunningServ
   const { startServer } = await import('../api/server.js');
   const { ensureBootstrapAdmin, issueToken } = await import('../api/auth.js');
   const { startWorkloads } = await import('./workloads.js');
+  // Loaded up front: once the control plane runs, the event loop is busy with its start-up and a
+  // module loaded then would hold back readiness for no reason.
+  const { startBudgetController } = await import('../control/metering/budget-controller.js');
   const { pino } = await import('pino');
   const logger = pino({ level: opts.logLevel, base: undefined }, pino.destination(2));
   if (opts.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
@@ -50,7 +53,7 @@ export async function startControlPlane(opts: ServeOptions): Promise<RunningServ
   }
   const storeLog = (msg: string): void => logger.info(msg);
   const store = await openStore(opts.databaseUrl ? { url: opts.databaseUrl, logger: storeLog } : { dataDir: opts.dataDir, logger: storeLog });
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let boot: Awaited<ReturnType<typeof ensureBootstrapAdmin>>;
   let workloads: Awaited<ReturnType<typeof startWorkloads>> | undefined;
   let budgets: { stop(): Promise<void> } | undefined;
@@ -66,10 +69,17 @@ export async function startControlPlane(opts: ServeOptions): Promise<RunningServ
     // The gateway's load feeds the autoscaler, which runs only while this process leads.
     const { startGateway } = await import('../api/gateway/index.js');
     gateway = await startGateway(store, { log: (m) => logger.info(m) });
+    // Listen before starting the control plane: on a large store its start-up (the provider's and
+    // the controllers' initial lists, on the embedded engine's single connection) takes a while,
+    // and a restarted server must answer the API meanwhile. /readyz says 503 until it is done.
+    let starting: string | undefined = 'the control plane is starting';
+    server = await startServer({ store, port: opts.port, host: opts.host, logger, metrics, gateway, notReady: () => starting });
     workloads = await startWorkloads(store, { demo: opts.demo, simFailureRate: opts.simFailureRate, nodeNotReadyAfterMs: opts.nodeNotReadyAfterMs, nodeLostAfterMs: opts.nodeLostAfterMs, log: (m) => logger.info(m), metrics, traffic: gateway.traffic });
-    budgets = (await import('../control/metering/budget-controller.js')).startBudgetController({ store, log: (m) => logger.info(m) });
-    server = await startServer({ store, port: opts.port, host: opts.host, logger, metrics, gateway });
+    budgets = startBudgetController({ store, log: (m) => logger.info(m) });
+    starting = undefined;
+    logger.info('control plane started; ready');
   } catch (err) {
+    await server?.close().catch(() => undefined);
     await budgets?.stop().catch(() => undefined);
     await workloads?.stop().catch(() => undefined);
     await gateway?.stop().catch(() => undefined);

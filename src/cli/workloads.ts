@@ -54,7 +54,9 @@ export async function startWorkloads(store: Store, opts: WorkloadOptions): Promi
     const autoscaler = opts.traffic ? [new AutoscalerController({ store, clock, traffic: opts.traffic, log: opts.log })] : [];
     const { NodeLifecycleController } = await import('../control/node-lifecycle.js');
     const nodeLifecycle = new NodeLifecycleController({ store, clock, notReadyAfterMs: opts.nodeNotReadyAfterMs, lostAfterMs: opts.nodeLostAfterMs, log: opts.log });
-    const controlPlane = startControlPlane({ store, clock, log: opts.log, adapters, ...observed, controllers: [...controllers, ...observed.controllers, ...autoscaler, nodeLifecycle] });
+    const { StoreMaintenanceController } = await import('../control/store-maintenance.js');
+    const maintenance = new StoreMaintenanceController({ store, log: opts.log });
+    const controlPlane = startControlPlane({ store, clock, log: opts.log, adapters, ...observed, controllers: [...controllers, ...observed.controllers, ...autoscaler, nodeLifecycle, maintenance] });
     stoppers.push(() => controlPlane.stop());
   } catch (err) {
     await Promise.allSettled(stoppers.map((s) => s()));

@@ -134,6 +134,15 @@ export class SqlStore implements Store {
     });
   }
 
+  async vacuum(): Promise<void> {
+    if (this.driver.dialect !== 'pglite') return;
+    // Only the tables every write touches; VACUUM cannot run inside a transaction, and on the
+    // single embedded connection it simply waits for the current one.
+    await mapped(this.read.exec('VACUUM (ANALYZE) resources, changes, gpu_usage'));
+    // Nor a checkpointer: a checkpoint now lets the write-ahead log recycle its old segments.
+    await mapped(this.read.exec('CHECKPOINT'));
+  }
+
   acquireLeadership(name: string, signal: AbortSignal): Promise<Leadership> {
     return this.driver.acquireLeadership(name, signal);
   }

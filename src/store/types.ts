@@ -87,6 +87,12 @@ export interface Store extends StoreTx {
   currentResourceVersion(): Promise<string>;
   /** Drops change-log entries older than the newest `keep`; watches from before then get 410. */
   compact(keep: number): Promise<void>;
+  /**
+   * Reclaims the space of dead row versions and refreshes the planner's statistics. PostgreSQL's
+   * autovacuum does this by itself (a no-op there); the embedded engine has no background
+   * workers, so without it every update leaves a dead row that later reads must step over.
+   */
+  vacuum(): Promise<void>;
   tokens: TokenStore;
   /** Replica log chunks shipped by node agents, bounded per allocation. */
   logs: LogStore;

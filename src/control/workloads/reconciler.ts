@@ -33,6 +33,9 @@ export interface ControllerOptions {
   log?: (msg: string) => void;
 }
 
+/** Longest run of reconcile passes before the event loop gets a turn (real time). */
+const YIELD_AFTER_MS = 20;
+
 const keyString = (k: WorkloadKey) => `${k.project}/${k.name}`;
 const keyOf = (w: Resource): WorkloadKey => ({ project: w.metadata.project ?? '', name: w.metadata.name });
 
@@ -175,8 +178,16 @@ export class WorkloadController {
   }
 
   private async drain(): Promise<void> {
+    let slice = performance.now();
     while (this.queue.size > 0) {
       for (const [k, key] of [...this.queue]) {
+        // Passes back to back are one long chain of promise continuations (the embedded engine
+        // answers without real I/O): after a restart, thousands of them kept the API from
+        // answering for minutes. Let the event loop run between slices of work.
+        if (performance.now() - slice >= YIELD_AFTER_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          slice = performance.now();
+        }
         this.queue.delete(k);
         // A failed pass (a conflict with a concurrent writer, say) is retried on the next tick.
         await this.reconcile(key).catch((e: unknown) => {

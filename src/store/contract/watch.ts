@@ -155,5 +155,18 @@ export function watchTests(get: () => Ctx): void {
       expect(summary(await watching).map((w) => w[2])).toEqual(['d']);
       expect((await collect(store, { kind: 'Job', project: p, resourceVersion: '0' }, untilName('d'))).map((e) => e.object.metadata.name)).toEqual(['d']);
     });
+
+    it('vacuum keeps every object and change; writes and watches go on after it', async () => {
+      const { store } = get();
+      const p = uniq('p');
+      const a = await store.create(job(p, 'a'));
+      await store.update({ ...a, metadata: { ...a.metadata, labels: { v: '2' } } });
+      const from = BigInt(a.metadata.resourceVersion) - 1n;
+      await store.vacuum();
+      expect((await store.get({ kind: 'Job', project: p, name: 'a' }))?.metadata.labels).toEqual({ v: '2' });
+      const watching = collect(store, { kind: 'Job', project: p, resourceVersion: from.toString() }, untilName('b'));
+      await store.create(job(p, 'b'));
+      expect(summary(await watching).map((w) => [w[0], w[2]])).toEqual([['ADDED', 'a'], ['MODIFIED', 'a'], ['ADDED', 'b']]);
+    });
   });
 }

@@ -1,0 +1,210 @@
+// Restart time: a scratch `weft up` (the built CLI, embedded database in a temporary directory)
+// is filled through the API with nodes (provider `agent`, so nothing heartbeats them) and
+// one-replica Jobs in 5 projects, left to settle, stopped with SIGINT and started again on the
+// same data directory. We time, from the second spawn, how long until /readyz answers 200 and
+// until the API answers a list of jobs, and print the data directory's size before and after.
+// Needs `npm run build`. Not part of `npm test`.
+//
+//   node bench/restart.mjs [--nodes 1000] [--workloads 5000] [--run-for 150] [--timeout 900]
+//   node bench/restart.mjs --keep DIR …                    (fill into DIR and keep it)
+//   node bench/restart.mjs --data-dir DIR --token weft_…   (only restart an already filled directory)
+//   … --bin PATH/bin/weft.js                             (restart with another build's CLI)
+//   … --fill-bin PATH/bin/weft.js                        (fill with another build's CLI)
+//   … --cpu-prof DIR                                      (profile the restarted server into DIR)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const NODES = Number(args.nodes ?? 1000);
+const WORKLOADS = Number(args.workloads ?? 5000);
+const TIMEOUT_MS = Number(args.timeout ?? 900) * 1000;
+// How long the first server keeps running after the fill: long enough for the silent agent nodes
+// to go NotReady (40 s) and Lost (60 s more), so the store holds what a real restart finds.
+const RUN_FOR_MS = Number(args['run-for'] ?? 150) * 1000;
+const BIN = fileURLToPath(new URL('../bin/weft.js', import.meta.url));
+// Another build's CLI for the restart only (to compare before/after on the same data directory).
+const RESTART_BIN = args.bin ?? BIN;
+const PROJECTS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
+
+async function main() {
+  const given = args['data-dir'] ?? args.keep;
+  const scratch = given ? undefined : mkdtempSync(join(tmpdir(), 'weft-bench-restart-'));
+  const dataDir = given ?? join(scratch, 'data');
+  const cwd = scratch ?? mkdtempSync(join(tmpdir(), 'weft-bench-restart-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  console.log(`Restart benchmark: ${cpus().length} CPUs, Node ${process.version}`);
+  try {
+    let token = args.token;
+    if (!token) {
+      const first = up(cwd, dataDir, port, undefined, args['fill-bin'] ?? BIN);
+      try {
+        token = await bootstrapToken(first);
+        await ready(url, token, TIMEOUT_MS);
+        console.log(`filling ${NODES} nodes, ${WORKLOADS} jobs…`);
+        const t0 = performance.now();
+        await fill(url, token);
+        console.log(`created in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for the scheduler to settle…`);
+        await settle(url, token);
+        const left = RUN_FOR_MS - (performance.now() - t0);
+        if (left > 0) await sleep(left);
+        console.log(`stopping after ${((performance.now() - t0) / 1000).toFixed(1)} s (admin token ${token})`);
+      } finally {
+        await stop(first);
+      }
+    }
+    console.log(`data directory before restart: ${mib(du(dataDir))} MiB`);
+    const t0 = performance.now();
+    const second = up(cwd, dataDir, port, args['cpu-prof'], RESTART_BIN);
+    try {
+      const t = await ready(url, token, TIMEOUT_MS, t0);
+      console.log(`restart: /readyz 200 after ${(t.readyz / 1000).toFixed(2)} s; first list of jobs after ${(t.list / 1000).toFixed(2)} s (listening after ${(t.listening / 1000).toFixed(2)} s)`);
+    } finally {
+      await stop(second);
+    }
+    console.log(`data directory after restart: ${mib(du(dataDir))} MiB`);
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    else rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+function up(cwd, dataDir, port, profile, bin = BIN) {
+  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(process.execPath, [...flags, bin, 'up', '--port', String(port), '--data-dir', dataDir], {
+    cwd,
+    env: { ...process.env, WEFT_CONFIG: join(cwd, 'config.yaml'), NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  child.out = '';
+  child.stdout.on('data', (d) => (child.out += d));
+  return child;
+}
+
+async function stop(child) {
+  if (child.exitCode !== null) return;
+  child.kill('SIGINT');
+  const exited = new Promise((r) => child.once('exit', r));
+  const late = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  await exited;
+  clearTimeout(late);
+}
+
+async function bootstrapToken(child) {
+  const deadline = performance.now() + TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    const token = /^\s+(weft_\S+)\s*$/m.exec(child.out)?.[1];
+    if (token) return token;
+    if (child.exitCode !== null) throw new Error(`weft up exited with ${child.exitCode}:\n${child.out}`);
+    await sleep(50);
+  }
+  throw new Error('no bootstrap token printed');
+}
+
+/** Polls (every 20 ms) until the port accepts, /readyz says 200 and a job list answers (each timed on its own). */
+async function ready(url, token, timeoutMs, t0 = performance.now()) {
+  const deadline = t0 + timeoutMs;
+  const t = {};
+  while (performance.now() < deadline) {
+    if (t.readyz === undefined) {
+      const res = await fetch(`${url}/readyz`).catch(() => undefined);
+      if (res) {
+        t.listening ??= performance.now() - t0;
+        await res.arrayBuffer();
+        if (res.ok) t.readyz = performance.now() - t0;
+      }
+    }
+    if (t.listening !== undefined && t.list === undefined) {
+      const list = await fetch(`${url}/api/v1/projects/alpha/jobs?limit=50`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+      if (list) await list.arrayBuffer();
+      if (list?.ok || list?.status === 404) t.list = performance.now() - t0;
+    }
+    if (t.readyz !== undefined && t.list !== undefined) return t;
+    await sleep(20);
+  }
+  throw new Error(`not ready within ${timeoutMs / 1000} s (${JSON.stringify(t)})`);
+}
+
+async function api(url, token, method, path, body) {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function pool(n, concurrency, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < n) await fn(next++);
+  }));
+}
+
+// The same fleet and jobs as bench/console.mjs; one job in four finishes quickly, so the store
+// holds finished, running and pending work.
+async function fill(url, token) {
+  for (const p of PROJECTS) await api(url, token, 'POST', '/api/v1/projects', { apiVersion: 'weft/v1', kind: 'Project', metadata: { name: p }, spec: {} });
+  await pool(NODES, 32, (i) => {
+    const model = i % 5 === 4 ? 'A100-80GB' : 'H100-80GB';
+    return api(url, token, 'POST', '/api/v1/nodes', {
+      apiVersion: 'weft/v1', kind: 'Node',
+      metadata: { name: `node-${String(i).padStart(4, '0')}` },
+      spec: {
+        site: `site-${i % 4}`, rack: `rack-${String(Math.floor(i / 25)).padStart(2, '0')}`, cpu: '224', memory: '2Ti', provider: 'agent',
+        gpus: Array.from({ length: 8 }, (_, g) => ({ index: g, model, memory: '80Gi', ...(model === 'A100-80GB' ? { migEnabled: true } : {}) })),
+      },
+    });
+  });
+  await pool(WORKLOADS, 32, (i) => {
+    const p = PROJECTS[i % PROJECTS.length];
+    return api(url, token, 'POST', `/api/v1/projects/${p}/jobs`, {
+      apiVersion: 'weft/v1', kind: 'Job',
+      metadata: { name: `job-${String(i).padStart(5, '0')}`, labels: { team: p }, annotations: { 'weft.dev/sim-duration': '6h' } },
+      spec: { replicas: 1, resources: { cpu: '4', memory: '16Gi', gpu: { count: 1 + (i % 2) } } },
+    });
+  });
+}
+
+/** Waits (at most 3 minutes) until the store's resourceVersion stops changing for 5 s. */
+async function settle(url, token) {
+  let last;
+  let stableSince = performance.now();
+  const deadline = performance.now() + 180_000;
+  while (performance.now() < deadline) {
+    const list = await api(url, token, 'GET', '/api/v1/allocations?limit=1');
+    const key = list.metadata?.resourceVersion;
+    if (key !== last) {
+      last = key;
+      stableSince = performance.now();
+    } else if (performance.now() - stableSince > 5000) return;
+    await sleep(1000);
+  }
+}
+
+function du(path) {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(path).reduce((n, f) => n + du(join(path, f)), 0);
+}
+
+const mib = (b) => (b / 2 ** 20).toFixed(1);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+await main();
