@@ -29,7 +29,9 @@ async function main() {
     return report(await measure(args.url, args.token));
   }
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-console-'));
-  const child = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data-dir', join(dir, 'data')], {
+  // The nodes are registered without agents behind them; a long heartbeat allowance keeps the
+  // node-lifecycle controller from declaring them lost (and restarting 5,000 Jobs) mid-measurement.
+  const child = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data-dir', join(dir, 'data'), '--node-not-ready-after', '24h'], {
     cwd: dir,
     env: { ...process.env, WEFT_CONFIG: join(dir, 'config.yaml'), NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'ignore'],
