@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { api, fillFleet } from './fleet-fill.mjs';
 import { chromium } from 'playwright-core';
 import { pct } from './scratch.mjs';
 
@@ -40,7 +41,7 @@ async function main() {
     const { url, token } = await started(child);
     console.log(`Console load benchmark: ${NODES} nodes, ${WORKLOADS} workloads, ${cpus().length} CPUs, Node ${process.version}`);
     const t0 = performance.now();
-    await fill(url, token);
+    await fillFleet(url, token, { nodes: NODES, workloads: WORKLOADS, log: console.log });
     console.log(`created in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for the scheduler to settle…`);
     await settle(url, token);
     report(await measure(url, token));
@@ -70,49 +71,6 @@ function started(child) {
       }
     });
     child.on('exit', (code) => reject(new Error(`weft up exited with ${code}:\n${out}`)));
-  });
-}
-
-async function api(url, token, method, path, body) {
-  const res = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-async function pool(n, concurrency, fn) {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) await fn(next++);
-  }));
-}
-
-async function fill(url, token) {
-  const projects = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
-  for (const p of projects) await api(url, token, 'POST', '/api/v1/projects', { apiVersion: 'weft/v1', kind: 'Project', metadata: { name: p }, spec: {} });
-  await pool(NODES, 32, (i) => {
-    const name = `node-${String(i).padStart(4, '0')}`;
-    const model = i % 5 === 4 ? 'A100-80GB' : 'H100-80GB';
-    return api(url, token, 'POST', '/api/v1/nodes', {
-      apiVersion: 'weft/v1', kind: 'Node',
-      metadata: { name },
-      spec: {
-        site: `site-${i % 4}`, rack: `rack-${String(Math.floor(i / 25)).padStart(2, '0')}`, cpu: '224', memory: '2Ti', provider: 'agent',
-        gpus: Array.from({ length: 8 }, (_, g) => ({ index: g, model, memory: '80Gi', ...(model === 'A100-80GB' ? { migEnabled: true } : {}) })),
-      },
-    });
-  });
-  console.log(`  ${NODES} nodes created`);
-  await pool(WORKLOADS, 32, (i) => {
-    const p = projects[i % projects.length];
-    return api(url, token, 'POST', `/api/v1/projects/${p}/jobs`, {
-      apiVersion: 'weft/v1', kind: 'Job',
-      metadata: { name: `job-${String(i).padStart(5, '0')}`, labels: { team: p }, annotations: { 'weft.dev/sim-duration': '6h' } },
-      spec: { replicas: 1, resources: { cpu: '4', memory: '16Gi', gpu: { count: 1 + (i % 2) } } },
-    });
   });
 }
 

@@ -17,6 +17,7 @@ import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { api, fillFleet } from './fleet-fill.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const NODES = Number(args.nodes ?? 1000);
@@ -28,7 +29,6 @@ const RUN_FOR_MS = Number(args['run-for'] ?? 150) * 1000;
 const BIN = fileURLToPath(new URL('../bin/weft.js', import.meta.url));
 // Another build's CLI for the restart only (to compare before/after on the same data directory).
 const RESTART_BIN = args.bin ?? BIN;
-const PROJECTS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
 
 async function main() {
   const given = args['data-dir'] ?? args.keep;
@@ -47,7 +47,7 @@ async function main() {
         await ready(url, token, TIMEOUT_MS);
         console.log(`filling ${NODES} nodes, ${WORKLOADS} jobs…`);
         const t0 = performance.now();
-        await fill(url, token);
+        await fillFleet(url, token, { nodes: NODES, workloads: WORKLOADS, log: console.log });
         console.log(`created in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for the scheduler to settle…`);
         await settle(url, token);
         const left = RUN_FOR_MS - (performance.now() - t0);
@@ -127,48 +127,6 @@ async function ready(url, token, timeoutMs, t0 = performance.now()) {
     await sleep(20);
   }
   throw new Error(`not ready within ${timeoutMs / 1000} s (${JSON.stringify(t)})`);
-}
-
-async function api(url, token, method, path, body) {
-  const res = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-async function pool(n, concurrency, fn) {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) await fn(next++);
-  }));
-}
-
-// The same fleet and jobs as bench/console.mjs; one job in four finishes quickly, so the store
-// holds finished, running and pending work.
-async function fill(url, token) {
-  for (const p of PROJECTS) await api(url, token, 'POST', '/api/v1/projects', { apiVersion: 'weft/v1', kind: 'Project', metadata: { name: p }, spec: {} });
-  await pool(NODES, 32, (i) => {
-    const model = i % 5 === 4 ? 'A100-80GB' : 'H100-80GB';
-    return api(url, token, 'POST', '/api/v1/nodes', {
-      apiVersion: 'weft/v1', kind: 'Node',
-      metadata: { name: `node-${String(i).padStart(4, '0')}` },
-      spec: {
-        site: `site-${i % 4}`, rack: `rack-${String(Math.floor(i / 25)).padStart(2, '0')}`, cpu: '224', memory: '2Ti', provider: 'agent',
-        gpus: Array.from({ length: 8 }, (_, g) => ({ index: g, model, memory: '80Gi', ...(model === 'A100-80GB' ? { migEnabled: true } : {}) })),
-      },
-    });
-  });
-  await pool(WORKLOADS, 32, (i) => {
-    const p = PROJECTS[i % PROJECTS.length];
-    return api(url, token, 'POST', `/api/v1/projects/${p}/jobs`, {
-      apiVersion: 'weft/v1', kind: 'Job',
-      metadata: { name: `job-${String(i).padStart(5, '0')}`, labels: { team: p }, annotations: { 'weft.dev/sim-duration': '6h' } },
-      spec: { replicas: 1, resources: { cpu: '4', memory: '16Gi', gpu: { count: 1 + (i % 2) } } },
-    });
-  });
 }
 
 /** Waits (at most 3 minutes) until the store's resourceVersion stops changing for 5 s. */

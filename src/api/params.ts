@@ -6,7 +6,8 @@ const NAME_RE = new RegExp(NAME_PATTERN);
 const VERSION_RE = /^[0-9]{1,19}$/;
 export const MAX_LIMIT = 10_000;
 
-function bad(field: string, message: string): BadRequestError {
+/** A 400 naming the bad parameter. */
+export function badParam(field: string, message: string): BadRequestError {
   return new BadRequestError(`${field}: ${message}`, [{ field, message }]);
 }
 
@@ -14,24 +15,32 @@ function bad(field: string, message: string): BadRequestError {
 export function nameParam(value: unknown, field: string): string {
   if (typeof value !== 'string' || !NAME_RE.test(value)) {
     const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : 'value';
-    throw bad(field, `${shown} is not a valid name: lower-case letters, digits and "-", 1-63 chars, starting and ending with a letter or digit`);
+    throw badParam(field, `${shown} is not a valid name: lower-case letters, digits and "-", 1-63 chars, starting and ending with a letter or digit`);
   }
   return value;
 }
 
 export type Query = Record<string, unknown>;
 
+/** An optional query parameter given at most once; absent or empty = undefined. */
+export function queryParam(q: Query, key: string): string | undefined {
+  const v = q[key];
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'string') throw badParam(key, 'must be given at most once');
+  return v;
+}
+
 function single(q: Query, key: string): string | undefined {
   const v = q[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw bad(key, 'must be given at most once');
+  if (typeof v !== 'string') throw badParam(key, 'must be given at most once');
   return v;
 }
 
 export function versionParam(q: Query, key = 'resourceVersion'): string | undefined {
   const v = single(q, key);
   if (v === undefined || v === '') return undefined;
-  if (!VERSION_RE.test(v)) throw bad(key, `${JSON.stringify(v.slice(0, 40))} is not a resourceVersion (digits)`);
+  if (!VERSION_RE.test(v)) throw badParam(key, `${JSON.stringify(v.slice(0, 40))} is not a resourceVersion (digits)`);
   return v;
 }
 
@@ -45,22 +54,22 @@ export interface ListQuery {
 
 export function listQuery(q: Query): ListQuery {
   const watch = single(q, 'watch');
-  if (watch !== undefined && !['true', 'false', '1', '0', ''].includes(watch)) throw bad('watch', 'must be true or false');
+  if (watch !== undefined && !['true', 'false', '1', '0', ''].includes(watch)) throw badParam('watch', 'must be true or false');
   const out: ListQuery = { watch: watch === 'true' || watch === '1' || watch === '' };
   const selector = single(q, 'labelSelector');
   if (selector !== undefined && selector !== '') {
-    if (selector.length > 4096) throw bad('labelSelector', 'is too long');
+    if (selector.length > 4096) throw badParam('labelSelector', 'is too long');
     out.labelSelector = selector;
   }
   const limit = single(q, 'limit');
   if (limit !== undefined && limit !== '') {
     const n = Number(limit);
-    if (!/^[0-9]+$/.test(limit) || n < 1 || n > MAX_LIMIT) throw bad('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+    if (!/^[0-9]+$/.test(limit) || n < 1 || n > MAX_LIMIT) throw badParam('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
     out.limit = n;
   }
   const cont = single(q, 'continue');
   if (cont !== undefined && cont !== '') {
-    if (cont.length > 4096 || !/^[A-Za-z0-9_=.:+/-]+$/.test(cont)) throw bad('continue', 'is not a continue token from a previous page');
+    if (cont.length > 4096 || !/^[A-Za-z0-9_=.:+/-]+$/.test(cont)) throw badParam('continue', 'is not a continue token from a previous page');
     out.continue = cont;
   }
   const rv = versionParam(q);

@@ -101,15 +101,3 @@ export function domainFreeGpus(snap: Snapshot, req: ReplicaShape, within: Topolo
   }
   return Math.floor(milli / 1000);
 }
-
-/** chooseDomain, returning only the kept count (0 when no domain can hold `replicas`). */
-export function restrictToDomain(
-  snap: Snapshot,
-  req: ReplicaShape,
-  topology: TopologyRequest,
-  replicas: number,
-  nodes: Int32Array,
-  count: number,
-): number {
-  return chooseDomain(snap, req, topology, replicas, nodes, count).count;
-}

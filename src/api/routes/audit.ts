@@ -2,44 +2,31 @@
 // Cluster admins see everything; project-admins see the entries of the projects they
 // administer; everyone else gets 403.
 import type { FastifyInstance } from 'fastify';
-import { BadRequestError, ForbiddenError } from '../../model/errors.js';
+import { ForbiddenError } from '../../model/errors.js';
 import type { AuditQuery } from '../../store/types.js';
 import { isClusterAdmin, roleIn, type Principal } from '../rbac.js';
-import { nameParam, type Query } from '../params.js';
+import { badParam, MAX_LIMIT, nameParam, queryParam, type Query } from '../params.js';
 import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
-
-const MAX_LIMIT = 10_000;
-
-function bad(field: string, message: string): BadRequestError {
-  return new BadRequestError(`${field}: ${message}`, [{ field, message }]);
-}
-
-function one(q: Query, key: string): string | undefined {
-  const v = q[key];
-  if (v === undefined || v === '') return undefined;
-  if (typeof v !== 'string') throw bad(key, 'must be given at most once');
-  return v;
-}
 
 export function auditQuery(q: Query): AuditQuery {
   const out: AuditQuery = {};
-  const project = one(q, 'project');
+  const project = queryParam(q, 'project');
   if (project !== undefined) out.project = nameParam(project, 'project');
-  const user = one(q, 'user');
+  const user = queryParam(q, 'user');
   if (user !== undefined) out.user = nameParam(user, 'user');
-  const since = one(q, 'since');
+  const since = queryParam(q, 'since');
   if (since !== undefined) {
-    if (Number.isNaN(Date.parse(since))) throw bad('since', 'must be an RFC 3339 timestamp');
+    if (Number.isNaN(Date.parse(since))) throw badParam('since', 'must be an RFC 3339 timestamp');
     out.since = new Date(since).toISOString();
   }
-  const limit = one(q, 'limit');
+  const limit = queryParam(q, 'limit');
   if (limit !== undefined) {
-    if (!/^[0-9]+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) throw bad('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+    if (!/^[0-9]+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) throw badParam('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
     out.limit = Number(limit);
   }
-  const after = one(q, 'after');
+  const after = queryParam(q, 'after');
   if (after !== undefined) {
-    if (!/^[0-9]{1,19}$/.test(after)) throw bad('after', 'must be an entry id (digits)');
+    if (!/^[0-9]{1,19}$/.test(after)) throw badParam('after', 'must be an entry id (digits)');
     out.after = after;
   }
   return out;

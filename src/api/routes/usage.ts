@@ -2,31 +2,20 @@
 // export. Project readers see their own projects only; cluster readers see every project; node
 // tokens see none. Nothing here writes.
 import type { FastifyInstance } from 'fastify';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../../model/errors.js';
+import { ForbiddenError, NotFoundError } from '../../model/errors.js';
 import { parseAggregate, parseWindow } from '../../control/metering/opencost.js';
 import { USAGE_GROUPINGS, type UsageBy, type UsageStep } from '../../control/metering/report.js';
 import { invoiceFor, openCostFor, usageFor } from '../../control/metering/service.js';
 import type { UsageQuery } from '../../store/types.js';
-import { nameParam, type Query } from '../params.js';
+import { badParam, nameParam, queryParam, type Query } from '../params.js';
 import { readableProjects, type Principal } from '../rbac.js';
 import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
 
-function bad(field: string, message: string): BadRequestError {
-  return new BadRequestError(`${field}: ${message}`, [{ field, message }]);
-}
-
-function one(q: Query, key: string): string | undefined {
-  const v = q[key];
-  if (v === undefined || v === '') return undefined;
-  if (typeof v !== 'string') throw bad(key, 'must be given at most once');
-  return v;
-}
-
 function time(q: Query, key: string): Date | undefined {
-  const v = one(q, key);
+  const v = queryParam(q, key);
   if (v === undefined) return undefined;
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw bad(key, `"${v}" is not an RFC 3339 timestamp`);
+  if (Number.isNaN(t)) throw badParam(key, `"${v}" is not an RFC 3339 timestamp`);
   return new Date(t);
 }
 
@@ -47,16 +36,16 @@ export function registerUsageRoutes(app: FastifyInstance, { store }: RouteDeps):
   app.get(`${API_PREFIX}/usage`, async (req) => {
     const q = req.query as Query;
     const p = principalOf(req);
-    const projectText = one(q, 'project');
+    const projectText = queryParam(q, 'project');
     const project = projectText === undefined ? undefined : nameParam(projectText, 'project');
     const now = new Date();
     const to = time(q, 'to') ?? now;
     const from = time(q, 'from') ?? new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1));
-    if (to.getTime() <= from.getTime()) throw bad('to', 'must be after from');
-    const by = (one(q, 'by') ?? 'project') as UsageBy;
-    if (!USAGE_GROUPINGS.includes(by)) throw bad('by', `must be one of ${USAGE_GROUPINGS.join(', ')}`);
-    const step = one(q, 'step') as UsageStep | undefined;
-    if (step !== undefined && step !== 'hour' && step !== 'day') throw bad('step', 'must be hour or day');
+    if (to.getTime() <= from.getTime()) throw badParam('to', 'must be after from');
+    const by = (queryParam(q, 'by') ?? 'project') as UsageBy;
+    if (!USAGE_GROUPINGS.includes(by)) throw badParam('by', `must be one of ${USAGE_GROUPINGS.join(', ')}`);
+    const step = queryParam(q, 'step') as UsageStep | undefined;
+    if (step !== undefined && step !== 'hour' && step !== 'day') throw badParam('step', 'must be hour or day');
     return usageFor(store, { from, to, now, by, ...(step ? { step } : {}), ...scope(p, project) });
   });
 
@@ -64,7 +53,7 @@ export function registerUsageRoutes(app: FastifyInstance, { store }: RouteDeps):
     const params = req.params as { project: string; month: string };
     const project = nameParam(params.project, 'project');
     scope(principalOf(req), project);
-    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(params.month)) throw bad('month', `"${params.month}" is not a month in YYYY-MM form`);
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(params.month)) throw badParam('month', `"${params.month}" is not a month in YYYY-MM form`);
     if (!(await store.get({ kind: 'Project', name: project }))) throw new NotFoundError(`project "${project}" not found`);
     return invoiceFor(store, project, params.month, new Date());
   });
@@ -73,8 +62,8 @@ export function registerUsageRoutes(app: FastifyInstance, { store }: RouteDeps):
     const q = req.query as Query;
     const p = principalOf(req);
     const now = new Date();
-    const { from, to } = parseWindow(one(q, 'window') ?? '1d', now.getTime());
-    const aggregate = parseAggregate(one(q, 'aggregate'));
+    const { from, to } = parseWindow(queryParam(q, 'window') ?? '1d', now.getTime());
+    const aggregate = parseAggregate(queryParam(q, 'aggregate'));
     return openCostFor(store, { from, to, now, aggregate, ...scope(p, undefined) });
   });
 }
