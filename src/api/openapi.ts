@@ -25,6 +25,7 @@ const LIST_PARAMS = [
   param('labelSelector', 'query', 'e.g. "team=vision,tier!=dev,env in (a,b)"'),
   param('limit', 'query', 'page size', { type: 'integer', minimum: 1, maximum: 10000 }),
   param('continue', 'query', "opaque token from the previous page's metadata.continue"),
+  param('order', 'query', 'list order: name (default; by project, then name) or newest (creation time, newest first; ties by project, then name); a continue token works only with the order that issued it; ignored by watches', { type: 'string', enum: ['name', 'newest'], default: 'name' }),
   param('watch', 'query', 'stream changes as Server-Sent Events', { type: 'boolean' }),
   param('resourceVersion', 'query', 'watch: deliver changes after this version', { type: 'string', pattern: '^[0-9]+$' }),
 ];
@@ -143,6 +144,50 @@ function servicePaths(): Record<string, Json> {
     '/api/v1/audit/verify': {
       get: { operationId: 'verifyAudit', tags: ['Audit'], summary: 'Recompute the hash chain (cluster admins)', responses: { 200: ok('{ok, checked, firstBadId?, reason?}'), ...errors(401, 403) } },
     },
+    '/api/v1/summary': {
+      get: {
+        operationId: 'fleetSummary',
+        tags: ['Fleet'],
+        summary: 'GPUs by model and site, Nodes by state, workloads by kind, project, phase and queue (workloads: the projects the caller may read)',
+        parameters: [param('watch', 'query', 'stream a new summary as Server-Sent Events whenever a figure changes', { type: 'boolean' })],
+        responses: {
+          200: { description: 'the summary (JSON), or with watch=true a text/event-stream of {type: "SUMMARY", object}', content: { ...json(ref('FleetSummary')), 'text/event-stream': { schema: { type: 'string' } } } },
+          ...errors(400, 401, 403),
+        },
+      },
+    },
+    '/api/v1/usage': {
+      get: {
+        operationId: 'usage',
+        tags: ['Metering'],
+        summary: 'Usage and cost grouped by model, queue, workload, site or project (the projects the caller may read)',
+        parameters: [
+          param('project', 'query', 'only this project'),
+          param('from', 'query', 'RFC 3339; default the start of the month', { type: 'string', format: 'date-time' }),
+          param('to', 'query', 'RFC 3339; default now', { type: 'string', format: 'date-time' }),
+          param('by', 'query', 'grouping', { enum: ['model', 'queue', 'workload', 'site', 'project'] }),
+          param('step', 'query', 'add a time series', { enum: ['hour', 'day'] }),
+        ],
+        responses: { 200: ok('{from, to, by, currency, rows, series?}'), ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/projects/{project}/invoices/{month}': {
+      get: {
+        operationId: 'invoice',
+        tags: ['Metering'],
+        parameters: [param('project', 'path', 'project name'), param('month', 'path', 'YYYY-MM', { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' })],
+        responses: { 200: ok('{project, month, currency, lines, total}'), ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/api/v1/opencost/allocation': {
+      get: {
+        operationId: 'openCostAllocation',
+        tags: ['Metering'],
+        summary: "OpenCost's /allocation shape: project = namespace, site = cluster",
+        parameters: [param('window', 'query', 'e.g. 7d, month, or from,to in RFC 3339'), param('aggregate', 'query', 'namespace, cluster, …')],
+        responses: { 200: ok('{code, data}'), ...errors(400, 401, 403) },
+      },
+    },
   };
 }
 
@@ -167,6 +212,17 @@ export function buildOpenApi(version: string): Json {
       properties: { type: { enum: ['ADDED', 'MODIFIED', 'DELETED', 'ERROR'] }, object: { type: 'object' } },
     },
     TokenRecord: TOKEN_RECORD,
+    FleetSummary: {
+      type: 'object',
+      required: ['resourceVersion', 'generatedAt', 'gpus', 'nodes', 'workloads'],
+      properties: {
+        resourceVersion: { type: 'string' },
+        generatedAt: { type: 'string', format: 'date-time' },
+        gpus: { type: 'array', items: { type: 'object', required: ['model', 'site', 'total', 'allocated', 'fragmented', 'free'], properties: { model: { type: 'string' }, site: { type: 'string' }, total: { type: 'integer' }, allocated: { type: 'number' }, fragmented: { type: 'number' }, free: { type: 'integer' } } } },
+        nodes: { type: 'array', items: { type: 'object', required: ['state', 'cordoned', 'draining', 'count'], properties: { state: { type: 'string' }, cordoned: { type: 'boolean' }, draining: { type: 'boolean' }, count: { type: 'integer' } } } },
+        workloads: { type: 'array', items: { type: 'object', required: ['kind', 'project', 'phase', 'queue', 'count'], properties: { kind: { type: 'string' }, project: { type: 'string' }, phase: { type: 'string' }, queue: { type: 'string' }, count: { type: 'integer' } } } },
+      },
+    },
     WhoAmI: { type: 'object', properties: { user: { type: 'string' }, kind: { enum: ['user', 'node'] }, roles: { type: 'array', items: { type: 'object' } } } },
   };
   let paths: Record<string, Json> = { ...servicePaths(), ...agentPaths() };

@@ -1,6 +1,7 @@
 // URL parameters and query strings, checked up front so bad input is a 400 naming the parameter.
 import { BadRequestError } from '../model/errors.js';
 import { NAME_PATTERN } from '../model/common.js';
+import type { ListOrder } from '../store/types.js';
 
 const NAME_RE = new RegExp(NAME_PATTERN);
 const VERSION_RE = /^[0-9]{1,19}$/;
@@ -49,6 +50,8 @@ export interface ListQuery {
   labelSelector?: string;
   limit?: number;
   continue?: string;
+  /** Absent = by name; 'newest' = newest first. Lists only: a watch delivers changes in commit order. */
+  order?: ListOrder;
   resourceVersion?: string;
 }
 
@@ -71,6 +74,11 @@ export function listQuery(q: Query): ListQuery {
   if (cont !== undefined && cont !== '') {
     if (cont.length > 4096 || !/^[A-Za-z0-9_=.:+/-]+$/.test(cont)) throw badParam('continue', 'is not a continue token from a previous page');
     out.continue = cont;
+  }
+  const order = single(q, 'order');
+  if (order !== undefined && order !== '') {
+    if (order !== 'name' && order !== 'newest') throw badParam('order', `${JSON.stringify(order.slice(0, 40))} is not an order: use "name" or "newest"`);
+    out.order = order;
   }
   const rv = versionParam(q);
   if (rv !== undefined) out.resourceVersion = rv;

@@ -14,6 +14,7 @@ import { buildOpenApi } from './openapi.js';
 import { problem, registerProblemHandlers, sendProblem, toProblem } from './problem.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerUsageRoutes } from './routes/usage.js';
+import { registerSummaryRoutes } from './routes/summary.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerNodeRoutes, REGISTER_PATH } from './routes/nodes.js';
@@ -116,6 +117,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerUsageRoutes(app, deps);
+  registerSummaryRoutes(app, deps);
   registerResourceRoutes(app, deps);
   registerNodeRoutes(app, deps);
   registerLogRoutes(app, deps);

@@ -3,6 +3,7 @@
 // the same caller would: the store filters by kind/project/labels and `accept` re-checks every
 // object, so a mistake in one layer cannot leak another project's objects.
 import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Resource } from '../model/metadata.js';
 import type { Store, WatchEvent } from '../store/types.js';
@@ -64,31 +65,13 @@ export async function serveWatch(store: Store, hub: WatchHub, req: FastifyReques
 
   }
 
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-resource-version': from,
-  });
-  // Headers otherwise wait for the first event, and a quiet watch would look like a hung request.
-  raw.flushHeaders();
-  const close = (): void => ac.abort();
-  hub.open.add(close);
-  req.raw.socket.on('close', close);
-  raw.on('close', close);
-  const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), hub.heartbeatMs);
-  heartbeat.unref();
+  const stream = openEventStream(hub, req, reply, ac, { 'x-resource-version': from });
+  const { write } = stream;
 
   // Abort must end the loop even if the store's iterator does not wake up on its own.
   const aborted = new Promise<IteratorResult<WatchEvent>>((resolve) =>
     signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true }),
   );
-  const write = async (chunk: string): Promise<void> => {
-    if (!raw.write(chunk)) await once(raw, 'drain', { signal });
-  };
   try {
     // Only the last initial object carries an id: a client cut off mid-snapshot has no id and
     // simply starts over, one that saw it all resumes from the snapshot's version.
@@ -105,14 +88,56 @@ export async function serveWatch(store: Store, hub: WatchHub, req: FastifyReques
     if (!signal.aborted) {
       const p = toProblem(err);
       if (p.status >= 500) req.log.error({ err }, 'watch failed');
-      raw.write(frame({ type: 'ERROR', object: p }));
+      stream.raw.write(frame({ type: 'ERROR', object: p }));
     }
   } finally {
-    clearInterval(heartbeat);
-    hub.open.delete(close);
-    req.raw.socket.off('close', close);
-    ac.abort();
+    stream.end();
     void it.return?.(undefined)?.catch(() => undefined);
-    raw.end();
   }
+}
+
+export interface EventStream {
+  raw: ServerResponse;
+  /** Writes a chunk, waiting while the client is slow to read. */
+  write(chunk: string): Promise<void>;
+  /** Stops the heartbeat, forgets the stream and ends the response. */
+  end(): void;
+}
+
+/**
+ * Takes the response over as a Server-Sent Events stream: headers out at once (a quiet stream
+ * would otherwise look like a hung request), keep-alive comments, and `ac` aborted when the
+ * client leaves or the server shuts down.
+ */
+export function openEventStream(hub: WatchHub, req: FastifyRequest, reply: FastifyReply, ac: AbortController, headers: Record<string, string> = {}): EventStream {
+  const { signal } = ac;
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    ...headers,
+  });
+  raw.flushHeaders();
+  const close = (): void => ac.abort();
+  hub.open.add(close);
+  req.raw.socket.on('close', close);
+  raw.on('close', close);
+  const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), hub.heartbeatMs);
+  heartbeat.unref();
+  return {
+    raw,
+    write: async (chunk) => {
+      if (!raw.write(chunk)) await once(raw, 'drain', { signal });
+    },
+    end: () => {
+      clearInterval(heartbeat);
+      hub.open.delete(close);
+      req.raw.socket.off('close', close);
+      ac.abort();
+      raw.end();
+    },
+  };
 }

@@ -23,6 +23,8 @@ export interface ListOptions {
   labelSelector?: string;
   limit?: number;
   continue?: string;
+  /** 'name' (the server's default) or 'newest' first; a `continue` token only works with the order that issued it. */
+  order?: 'name' | 'newest';
   /** Follow `continue` tokens and return every item (pages of `limit`, default 500). */
   autoPaginate?: boolean;
 }
@@ -121,7 +123,7 @@ export class WeftClient {
   async list(kind: string, opts: ListOptions = {}): Promise<ListResult> {
     const path = resourcePath(kindOf(kind), opts);
     const page = async (cont?: string, limit?: number): Promise<ListResult> =>
-      normalizeList(await this.request<RawList>('GET', path, { query: { labelSelector: opts.labelSelector, limit, continue: cont } }));
+      normalizeList(await this.request<RawList>('GET', path, { query: { labelSelector: opts.labelSelector, limit, continue: cont, order: opts.order } }));
     if (!opts.autoPaginate) return page(opts.continue, opts.limit);
     const first = await page(opts.continue, opts.limit ?? 500);
     const items = [...first.items];

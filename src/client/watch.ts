@@ -107,6 +107,14 @@ export async function* watchEvents(t: WatchTransport, path: string, opts: WatchO
 }
 
 async function* readStream(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+  for await (const m of sseMessages(body, signal)) {
+    const ev = decode(m);
+    if (ev) yield ev;
+  }
+}
+
+/** The Server-Sent Events of a response body, one message at a time, until it ends or `signal` aborts. */
+export async function* sseMessages(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<EventSourceMessage> {
   const pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (m) => pending.push(m) });
   const decoder = new TextDecoder();
@@ -116,10 +124,7 @@ async function* readStream(body: ReadableStream<Uint8Array>, signal: AbortSignal
       const { done, value } = await reader.read();
       if (done) return;
       parser.feed(decoder.decode(value, { stream: true }));
-      while (pending.length > 0) {
-        const ev = decode(pending.shift()!);
-        if (ev) yield ev;
-      }
+      while (pending.length > 0) yield pending.shift()!;
     }
   } finally {
     await reader.cancel().catch(() => undefined);
@@ -147,11 +152,13 @@ function decode(m: EventSourceMessage): WatchEvent | undefined {
   return { type: type as WatchEventType, object: object as unknown as Resource };
 }
 
-function backoff(failures: number, max: number): number {
+/** Reconnect delay after `failures` failed tries: exponential, capped, with jitter. */
+export function backoff(failures: number, max: number): number {
   return Math.min(max, 250 * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const t = setTimeout(done, ms);

@@ -42,7 +42,9 @@ describe('fleetGauges', () => {
   const allocs = [
     alloc('train', 'vision', 'h1', [0, 1, 2, 3].map((index) => ({ index, model: 'H100-80GB', milli: 1000 })), 'dedicated'),
     alloc('notebook', 'nlp', 'h1', [{ index: 4, model: 'H100-80GB', milli: 500 }], 'shared'),
-    alloc('infer', 'nlp', 'a1', [{ index: 0, model: 'A100-80GB', milli: 429, mig: { profile: '3g.40gb', start: 0, size: 3 } }], 'mig'),
+    alloc('infer', 'nlp', 'a1', [{ index: 0, model: 'A100-80GB', milli: 429, mig: { profile: '3g.40gb', start: 0, size: 4 } }], 'mig'),
+    // A 7g instance spans all 8 memory slices and is exactly one GPU.
+    alloc('big', 'nlp', 'a1', [{ index: 1, model: 'A100-80GB', milli: 1000, mig: { profile: '7g.80gb', start: 0, size: 8 } }], 'mig'),
     alloc('done', 'nlp', 'h1', [{ index: 7, model: 'H100-80GB', milli: 1000 }], 'dedicated', 'Succeeded'),
   ];
   const workloads = [job('a', 'vision', undefined, 'team-a'), job('b', 'vision', 'Pending', 'team-a'), job('c', 'nlp', 'Running', 'team-a'), job('d', 'nlp', 'Pending')];
@@ -52,13 +54,13 @@ describe('fleetGauges', () => {
     const h100 = g.gpus.find((c) => c.model === 'H100-80GB')!;
     expect(h100).toEqual({ model: 'H100-80GB', site: 'eu-fra-1', total: 8, allocated: 4.5, free: 3.5 });
     const a100 = g.gpus.find((c) => c.model === 'A100-80GB')!;
-    expect(a100).toEqual({ model: 'A100-80GB', site: 'eu-par-1', total: 8, allocated: 0.429, free: 7.571 });
-    expect(g.allocationRatio).toBeCloseTo((4.5 + 0.429) / 16, 6);
+    expect(a100).toEqual({ model: 'A100-80GB', site: 'eu-par-1', total: 8, allocated: 1.429, free: 6.571 });
+    expect(g.allocationRatio).toBeCloseTo((4.5 + 1.429) / 16, 6);
   });
 
   it('splits allocated GPUs by isolation tier and by project', () => {
     const tiers = Object.fromEntries(g.allocatedByTier.map((t) => [t.tier, t.gpus]));
-    expect(tiers).toEqual({ dedicated: 4, shared: 0.5, mig: 0.429 });
+    expect(tiers).toEqual({ dedicated: 4, shared: 0.5, mig: 1.429 });
     const vision = g.projectGpus.filter((p) => p.project === 'vision');
     expect(vision).toEqual([{ project: 'vision', model: 'H100-80GB', gpus: 4 }]);
   });

@@ -113,9 +113,12 @@ export function fleetGauges(nodes: readonly Resource[], allocations: readonly Re
   };
 }
 
-/** GPU units an allocated GPU entry holds: a MIG slice counts its slices out of 7. */
+/**
+ * GPU units an allocated GPU entry holds: its milli-GPUs. For a MIG instance that is its compute
+ * slices out of 7 (set at placement), so a 7g instance is one GPU, as metering counts it; the
+ * memory-slice width (8 for 7g) would count it as more than the GPU.
+ */
 function heldGpus(g: AllocationSpec['gpus'][number]): number {
-  if (g.mig) return g.mig.size / 7;
   return g.milli / 1000;
 }
 

@@ -8,7 +8,7 @@ import { API_VERSION, type Metadata, type Resource, type ResourceInput } from '.
 import type { Sql } from './driver.js';
 import { parseSelector, selectorToSql } from './selector.js';
 import type { ListOptions, ListResult, ObjectKey, WriteOptions } from './types.js';
-import { decodeContinue, encodeContinue, parseRv } from './versions.js';
+import { decodeContinue, encodeContinue, encodeNewestContinue, parseRv } from './versions.js';
 
 /** Hands out resourceVersions inside one write transaction; only used numbers are consumed. */
 export class RvAllocator {
@@ -129,11 +129,24 @@ export async function getInTx(ctx: WriteCtx, key: ObjectKey): Promise<Resource |
   return row ? toResource(row.body, row.rv) : undefined;
 }
 
+const ORDERS: readonly string[] = ['name', 'newest'];
+
+/**
+ * The microsecond creation time as UTC ISO 8601 text: exact (ties and sub-millisecond
+ * differences survive the round trip through a continue token) and independent of the
+ * session's DateStyle and TimeZone, so any connection reads it back as the same instant.
+ */
+const CREATED_TEXT = `to_char(x.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 export async function listResources(sql: Sql, kind: string, opts: ListOptions = {}): Promise<ListResult> {
+  const order = opts.order ?? 'name';
+  if (typeof order !== 'string' || !ORDERS.includes(order)) throw ValidationError.field('order', 'must be "name" or "newest"');
+  const newest = order === 'newest';
   const reqs = parseSelector(opts.labelSelector);
   const limit = opts.limit;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw ValidationError.field('limit', 'must be a non-negative integer');
-  const cont = opts.continue ? decodeContinue(opts.continue) : undefined;
+  // A token only means something in the order that issued it; decodeContinue refuses the other one.
+  const cont = opts.continue ? (newest ? decodeContinue(opts.continue, 'newest') : decodeContinue(opts.continue)) : undefined;
 
   const params: unknown[] = [kind];
   const where = ['r.kind = $1'];
@@ -147,22 +160,28 @@ export async function listResources(sql: Sql, kind: string, opts: ListOptions = 
   }
   const labels = selectorToSql(reqs, 'r.labels', params);
   if (labels) where.push(labels);
-  if (cont) {
+  if (cont && 'createdAt' in cont) {
+    // Keyset on (created_at DESC, project, name): strictly older, or as old and later by key.
+    params.push(cont.createdAt, cont.project, cont.name);
+    const [t, p, n] = [params.length - 2, params.length - 1, params.length];
+    where.push(`(r.created_at < $${t}::timestamptz OR (r.created_at = $${t}::timestamptz AND (r.project, r.name) > ($${p}, $${n})))`);
+  } else if (cont) {
     params.push(cont.project, cont.name);
     where.push(`(r.project, r.name) > ($${params.length - 1}, $${params.length})`);
   }
+  const orderBy = (t: string): string => (newest ? `${t}.created_at DESC, ${t}.project, ${t}.name` : `${t}.project, ${t}.name`);
   // One more than asked tells whether another page exists without a second query.
   const limitSql = limit ? `LIMIT ${limit + 1}` : '';
   // weft_state is read in the same statement (same snapshot) as the rows, so a watch from the
   // returned version misses nothing and repeats nothing that this page already reflects.
-  const rows = await sql.query<{ store_rv: string; project: string | null; name: string; rv: string; body: Body }>(
-    `SELECT s.rv::text AS store_rv, x.project, x.name, x.rv, x.body
+  const rows = await sql.query<{ store_rv: string; project: string | null; name: string; rv: string; body: Body; created: string | null }>(
+    `SELECT s.rv::text AS store_rv, x.project, x.name, x.rv, x.body${newest ? `, ${CREATED_TEXT} AS created` : ''}
        FROM weft_state s
        LEFT JOIN LATERAL (
-         SELECT r.project, r.name, r.resource_version::text AS rv, r.body FROM resources r
-          WHERE ${where.join(' AND ')} ORDER BY r.project, r.name ${limitSql}
+         SELECT r.project, r.name, r.resource_version::text AS rv, r.body, r.created_at FROM resources r
+          WHERE ${where.join(' AND ')} ORDER BY ${orderBy('r')} ${limitSql}
        ) x ON true
-      ORDER BY x.project, x.name`,
+      ORDER BY ${orderBy('x')}`,
     params,
   );
   // Every page reports the first page's version: a watch must start before the first page was
@@ -173,7 +192,8 @@ export async function listResources(sql: Sql, kind: string, opts: ListOptions = 
   if (limit && found.length > limit) {
     found.length = limit;
     const last = found[limit - 1];
-    result.continue = encodeContinue({ rv, project: last.project ?? '', name: last.name });
+    const at = { rv, project: last.project ?? '', name: last.name };
+    result.continue = newest ? encodeNewestContinue({ ...at, createdAt: last.created ?? '' }) : encodeContinue(at);
   }
   result.items = found.map((r) => toResource(r.body, r.rv));
   return result;

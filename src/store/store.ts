@@ -11,6 +11,8 @@ import type { AuditLog, Leadership, ListOptions, ListResult, ObjectKey, Store, S
 import { watchChanges } from './watch.js';
 import { SerialWriter } from './writer.js';
 import { SqlUsageStore, type UsageStore } from './usage.js';
+import { readSummary, type SummaryQuery } from './summary.js';
+import type { FleetSummary } from '../model/summary.js';
 import { sqlLogStore, type LogStore } from './logs.js';
 
 async function mapped<T>(p: Promise<T>): Promise<T> {
@@ -58,6 +60,7 @@ export class SqlStore implements Store {
   readonly usage: UsageStore;
   readonly logs: LogStore;
   private readonly driver: Driver;
+  private readonly now: () => Date;
   private readonly read: Sql;
   private readonly feed: ChangeFeed;
   private readonly writer: SerialWriter;
@@ -65,6 +68,7 @@ export class SqlStore implements Store {
 
   constructor(opts: SqlStoreOptions) {
     this.driver = opts.driver;
+    this.now = opts.now;
     this.dialect = opts.driver.dialect;
     this.read = opts.driver.read;
     this.feed = new ChangeFeed({
@@ -112,6 +116,10 @@ export class SqlStore implements Store {
 
   watch(opts: WatchOptions): AsyncIterable<WatchEvent> {
     return watchChanges(this.feed, this.read, opts);
+  }
+
+  summary(q: SummaryQuery): Promise<FleetSummary> {
+    return mapped(readSummary(this.read, q, this.now()));
   }
 
   async currentResourceVersion(): Promise<string> {

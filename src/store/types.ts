@@ -6,6 +6,8 @@ import type { Resource, ResourceInput } from '../model/metadata.js';
 export type { AuditEntry, AuditEntryInput, AuditPrincipalKind, AuditVerifyResult } from '../model/audit.js';
 export type { UsageHour, UsageInterval, UsageQuery, UsageRecordRow, UsageStore } from './usage.js';
 import type { UsageStore } from './usage.js';
+import type { SummaryQuery } from './summary.js';
+import type { FleetSummary } from '../model/summary.js';
 export type { LogChunk, LogChunkInput, LogReadOptions, LogStore, LogStream } from './logs.js';
 import type { LogStore } from './logs.js';
 
@@ -32,9 +34,17 @@ export interface ListOptions {
   labelSelector?: string;
   /** Page size; absent = everything. */
   limit?: number;
-  /** Opaque token from the previous page. */
+  /** Opaque token from the previous page; only valid with the same `order` it was issued for. */
   continue?: string;
+  /**
+   * 'name' (default): by (project, name). 'newest': by creation time, newest first, ties by
+   * (project, name), so a console can fetch the first page of the newest objects without
+   * reading them all.
+   */
+  order?: ListOrder;
 }
+
+export type ListOrder = 'name' | 'newest';
 
 export interface ListResult {
   items: Resource[];
@@ -85,6 +95,8 @@ export interface Store extends StoreTx {
   /** Streams changes after opts.resourceVersion in order, each exactly once; GoneError if compacted. */
   watch(opts: WatchOptions): AsyncIterable<WatchEvent>;
   currentResourceVersion(): Promise<string>;
+  /** GPUs by model and site, Nodes by state and workload counts, from one consistent snapshot. */
+  summary(q: SummaryQuery): Promise<FleetSummary>;
   /** Drops change-log entries older than the newest `keep`; watches from before then get 410. */
   compact(keep: number): Promise<void>;
   /**

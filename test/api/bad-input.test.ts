@@ -85,6 +85,7 @@ const CASES: Case[] = [
   { name: 'bad limit', method: 'GET', path: `${JOBS}?limit=-1`, status: 400, field: 'limit' },
   { name: 'non-numeric limit', method: 'GET', path: `${JOBS}?limit=abc`, status: 400, field: 'limit' },
   { name: 'garbage continue token', method: 'GET', path: `${JOBS}?limit=1&continue=Zm9vYmFy`, status: 400, field: 'continue' },
+  { name: 'unknown list order', method: 'GET', path: `${JOBS}?order=bogus&limit=1`, status: 400, field: 'order' },
   { name: 'bad label selector', method: 'GET', path: `${JOBS}?labelSelector=${encodeURIComponent('a==b==c(')}`, status: 400, field: 'labelSelector' },
   { name: 'bad watch resourceVersion', method: 'GET', path: `${JOBS}?watch=true&resourceVersion=abc`, status: 400, field: 'resourceVersion' },
   { name: 'bad watch flag', method: 'GET', path: `${JOBS}?watch=maybe`, status: 400, field: 'watch' },

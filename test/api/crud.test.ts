@@ -3,7 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KINDS } from '../../src/model/registry.js';
 import type { KindDef } from '../../src/model/kind.js';
-import { job, mustCreate, project, startHarness, type Harness } from './helpers.js';
+import { openStore } from '../../src/store/index.js';
+import type { Store } from '../../src/store/types.js';
+import { job, mustCreate, openSse, project, startHarness, type Harness } from './helpers.js';
 
 /** A valid spec per kind; a kind added to the registry without one here fails the suite. */
 const SAMPLES: Record<string, { spec: Record<string, unknown>; change: Record<string, unknown> }> = {
@@ -223,6 +225,107 @@ describe('narrowed lists', () => {
   });
 });
 
+describe('newest-first lists', () => {
+  // A store clock the test sets, so creation times (and ties) are exactly what it says.
+  let clock = Date.now();
+  let store: Store;
+  let n: Harness;
+  beforeAll(async () => {
+    store = await openStore({ now: () => new Date(clock) });
+    n = await startHarness({ store });
+  });
+  afterAll(async () => {
+    await n?.close();
+    await store?.close();
+  });
+
+  /** Every page of `path` (which already has a query), following metadata.continue. */
+  const pages = async (path: string, token?: string): Promise<{ names: string[]; sizes: number[]; versions: Set<string> }> => {
+    const out = { names: [] as string[], sizes: [] as number[], versions: new Set<string>() };
+    let cont: string | undefined;
+    do {
+      const r = await n.call('GET', `${path}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`, token ? { token } : {});
+      expect(r.status, r.text).toBe(200);
+      out.names.push(...r.body.items.map((o: any) => o.metadata.name));
+      out.sizes.push(r.body.items.length);
+      out.versions.add(r.body.metadata.resourceVersion);
+      cont = r.body.metadata.continue;
+    } while (cont && out.sizes.length < 50);
+    return out;
+  };
+
+  it('pages a collection newest first with limit and continue; tokens do not cross orders', async () => {
+    await mustCreate(n, '/api/v1/projects', project('newest'));
+    // Created in this order: j-c first; j-a and j-b at the same instant; j-d last.
+    for (const [name, step] of [['j-c', 1000], ['j-a', 1000], ['j-b', 0], ['j-d', 1000]] as const) {
+      clock += step;
+      await mustCreate(n, '/api/v1/projects/newest/jobs', job(name));
+    }
+    const newest = await pages('/api/v1/projects/newest/jobs?order=newest&limit=2');
+    expect(newest.names).toEqual(['j-d', 'j-a', 'j-b', 'j-c']);
+    expect(newest.sizes).toEqual([2, 2]); // no empty page after an exact multiple
+    expect(newest.versions.size).toBe(1);
+    expect((await pages('/api/v1/jobs?order=newest&limit=3')).names).toEqual(['j-d', 'j-a', 'j-b', 'j-c']);
+    expect((await pages('/api/v1/projects/newest/jobs?order=name&limit=3')).names).toEqual(['j-a', 'j-b', 'j-c', 'j-d']);
+    expect((await pages('/api/v1/projects/newest/jobs?limit=3')).names).toEqual(['j-a', 'j-b', 'j-c', 'j-d']);
+
+    const byName = await n.call('GET', '/api/v1/projects/newest/jobs?limit=1');
+    const byNewest = await n.call('GET', '/api/v1/projects/newest/jobs?order=newest&limit=1');
+    for (const [cont, order] of [[byName.body.metadata.continue, 'newest'], [byNewest.body.metadata.continue, 'name']]) {
+      const r = await n.call('GET', `/api/v1/projects/newest/jobs?order=${order}&limit=1&continue=${encodeURIComponent(cont)}`);
+      expect(r.status, r.text).toBe(400);
+      expect(r.body.issues.map((i: { field: string }) => i.field)).toEqual(['continue']);
+    }
+    // A watch ignores order: the parameter is accepted and changes arrive in commit order (the
+    // second one is created earlier by the clock, and still comes second).
+    const s = await openSse(`${n.url}/api/v1/projects/newest/jobs?watch=true&order=newest&resourceVersion=${newest.versions.values().next().value}`, n.adminToken);
+    try {
+      expect(s.status).toBe(200);
+      clock += 1000;
+      await mustCreate(n, '/api/v1/projects/newest/jobs', job('j-e'));
+      clock -= 5000;
+      await mustCreate(n, '/api/v1/projects/newest/jobs', job('j-f'));
+      clock += 5000;
+      const evs = await s.waitFor(2);
+      expect(evs.map((e) => `${e.data.type} ${e.data.object.metadata.name}`)).toEqual(['ADDED j-e', 'ADDED j-f']);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('pages a Project list narrowed in memory newest first', async () => {
+    for (const [name, step] of [['nn-c', 1000], ['nn-a', 1000], ['nn-b', 0], ['nn-x', 0], ['nn-d', 1000]] as const) {
+      clock += step;
+      await mustCreate(n, '/api/v1/projects', project(name));
+    }
+    const token = await n.user('nn-viewer', ['nn-a', 'nn-b', 'nn-c', 'nn-d'].map((p) => ({ role: 'viewer' as const, project: p })));
+    const newest = await pages('/api/v1/projects?order=newest&limit=2', token);
+    expect(newest.names).toEqual(['nn-d', 'nn-a', 'nn-b', 'nn-c']);
+    expect(newest.sizes).toEqual([2, 2]);
+    expect((await pages('/api/v1/projects?limit=3', token)).names).toEqual(['nn-a', 'nn-b', 'nn-c', 'nn-d']);
+
+    const byName = await n.call('GET', '/api/v1/projects?limit=1', { token });
+    const byNewest = await n.call('GET', '/api/v1/projects?order=newest&limit=1', { token });
+    for (const [cont, order] of [[byName.body.metadata.continue, 'newest'], [byNewest.body.metadata.continue, 'name']]) {
+      const r = await n.call('GET', `/api/v1/projects?order=${order}&limit=1&continue=${encodeURIComponent(cont)}`, { token });
+      expect(r.status, r.text).toBe(400);
+      expect(r.body.issues.map((i: { field: string }) => i.field)).toEqual(['continue']);
+    }
+  });
+
+  it('refuses an unknown order with a 400 naming order', async () => {
+    for (const bad of ['bogus', 'NEWEST', 'oldest']) {
+      const r = await n.call('GET', `/api/v1/projects/newest/jobs?order=${bad}`);
+      expect(r.status, r.text).toBe(400);
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+      expect(r.body.issues.map((i: { field: string }) => i.field)).toEqual(['order']);
+    }
+    const twice = await n.call('GET', '/api/v1/projects/newest/jobs?order=newest&order=name');
+    expect(twice.status).toBe(400);
+    expect(twice.body.issues.map((i: { field: string }) => i.field)).toEqual(['order']);
+  });
+});
+
 describe('service endpoints', () => {
   it('serves health, readiness and whoami', async () => {
     expect((await h.call('GET', '/healthz', { token: null })).body).toEqual({ status: 'ok' });
@@ -244,6 +347,12 @@ describe('service endpoints', () => {
     }
     expect(r.body.paths['/api/v1/jobs'].get).toBeDefined();
     expect(r.body.paths['/api/v1/tokens'].post).toBeDefined();
+    for (const path of ['/api/v1/summary', '/api/v1/usage', '/api/v1/projects/{project}/invoices/{month}', '/api/v1/opencost/allocation']) {
+      expect(r.body.paths[path]?.get, path).toBeDefined();
+      // Every documented path is one the server really serves.
+      expect(h.server.app.hasRoute({ method: 'GET', url: path.replace('{project}', ':project').replace('{month}', ':month') }), path).toBe(true);
+    }
+    expect(r.body.components.schemas.FleetSummary.required).toContain('gpus');
     expect(JSON.stringify(r.body)).not.toMatch(/"\$id"/);
   });
 });

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBootstrapAdmin } from '../../src/api/auth.js';
 import { startServer, type RunningServer } from '../../src/api/server.js';
-import { WeftApiError, WeftClient, type WatchMessage } from '../../src/client/index.js';
+import { WeftApiError, WeftClient, watchSummary, type FleetSummary, type WatchMessage } from '../../src/client/index.js';
 import type { ResourceInput } from '../../src/model/metadata.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -24,6 +24,8 @@ async function next(it: AsyncIterator<WatchMessage>, ms = 15_000): Promise<Watch
     clearTimeout(timer);
   }
 }
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const nameOf = (m: WatchMessage): string => (m.type === 'SYNC' ? `SYNC:${m.objects.map((o) => o.metadata.name).join(',')}` : `${m.type}:${m.object.metadata.name}`);
 
@@ -67,6 +69,26 @@ describe('WeftClient against a live server', () => {
     expect(all.items.map((s) => s.metadata.name).sort()).toEqual(['a', 'p1', 'p2', 'p3']);
   });
 
+  it('lists newest first, page by page, with order sent on every page', async () => {
+    // Created in name order, each in a later millisecond: newest first is the reverse.
+    for (const n of ['o1', 'o2', 'o3', 'o4', 'o5']) {
+      await client.create(site(n));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const first = await client.list('sites', { order: 'newest', limit: 2 });
+    expect(first.items.map((s) => s.metadata.name)).toEqual(['o5', 'o4']);
+    expect(first.continue).toBeTruthy();
+    // A later page without order=newest would be refused: the token belongs to that order.
+    const all = await client.list('sites', { order: 'newest', autoPaginate: true, limit: 2 });
+    const names = all.items.map((s) => s.metadata.name);
+    expect(names.slice(0, 5)).toEqual(['o5', 'o4', 'o3', 'o2', 'o1']);
+    const byName = (await client.list('sites')).items;
+    const want = [...byName]
+      .sort((a, b) => cmp(b.metadata.creationTimestamp ?? '', a.metadata.creationTimestamp ?? '') || cmp(a.metadata.name, b.metadata.name))
+      .map((s) => s.metadata.name);
+    expect(names).toEqual(want);
+  });
+
   it('resumes across a server restart without missing or repeating a change', async () => {
     const stop = new AbortController();
     const watch = client.watch('sites', { signal: stop.signal, maxBackoffMs: 200 });
@@ -99,5 +121,31 @@ describe('WeftClient against a live server', () => {
     await client.create(site('c3'));
     expect(nameOf(await next(watch))).toBe('ADDED:c3');
     await watch.return(undefined);
+  });
+
+  it('follows the fleet summary, and picks it up again after the server restarts', async () => {
+    const node = (name: string): ResourceInput => ({ apiVersion: 'weft/v1', kind: 'Node', metadata: { name }, spec: { site: 'summary-site', cpu: '8', memory: '32Gi', gpus: [{ index: 0, model: 'L4', memory: '24Gi' }] } });
+    const gpusAt = (s: FleetSummary): number => s.gpus.filter((g) => g.site === 'summary-site').reduce((t, g) => t + g.total, 0);
+    const stop = new AbortController();
+    const summaries = watchSummary(client, { signal: stop.signal, maxBackoffMs: 200 });
+    const take = async (want: number): Promise<FleetSummary> => {
+      for (;;) {
+        const r = await Promise.race([summaries.next(), new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`no summary with ${want} GPUs`)), 15_000))]);
+        if (r.done) throw new Error('summary stream ended');
+        if (gpusAt(r.value) === want) return r.value;
+      }
+    };
+    expect(gpusAt(await take(0))).toBe(0);
+    await client.create(node('s1'));
+    await take(1);
+
+    await server.close();
+    await store.create(node('s2'));
+    server = await startServer({ store, port, host: '127.0.0.1' });
+    // The reconnected stream starts with a complete summary: nothing written meanwhile is missed.
+    const after = await take(2);
+    expect(after.nodes.reduce((t, n) => t + n.count, 0)).toBeGreaterThanOrEqual(2);
+    stop.abort();
+    expect((await summaries.next()).done).toBe(true);
   });
 });

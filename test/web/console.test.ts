@@ -62,6 +62,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web console', () => {
       spec: { replicas: 32, resources: { cpu: '8', memory: '16Gi', gpu: { count: 8, models: ['H100-80GB'] } } },
     });
     await expect.poll(async () => (await client.get('Job', 'blocker', { project: 'demo' })).status?.phase, { timeout: 20_000 }).toBe('Running');
+    // The overview is still open from signing in: its figures follow the fleet without a reload.
+    await expect.poll(() => page.getByTestId('overview-stats').textContent(), { timeout: 10_000 }).toContain('256 / 320');
 
     await page.goto(up.url + '/#/workloads/new');
     await page.getByLabel('Project', { exact: true }).selectOption('demo');

@@ -1,5 +1,5 @@
-// Derived views of the fleet: which GPU holds what, and totals per model and site. Pure
-// functions over the watched Nodes and Allocations, so every page computes them the same way.
+// Derived views of the fleet: which GPU holds what. Pure functions over the watched Nodes and
+// Allocations, so every page computes them the same way.
 import type { Resource } from '../../src/model/metadata.js';
 import { num, obj, spec, status, str } from './format.js';
 
@@ -85,30 +85,4 @@ export function nodeViews(nodes: Resource[], allocations: Resource[]): NodeView[
       };
     })
     .sort((a, b) => a.site.localeCompare(b.site) || a.rack.localeCompare(b.rack) || a.name.localeCompare(b.name));
-}
-
-export interface CapacityRow {
-  key: string;
-  total: number;
-  allocated: number;
-  /** Free capacity stranded on partly used GPUs: usable only by fractional or MIG requests. */
-  fragmented: number;
-  free: number;
-}
-
-/** GPU totals grouped by `keyOf` (model, site, or both). */
-export function capacity(views: NodeView[], keyOf: (v: NodeView, g: GpuCell) => string): CapacityRow[] {
-  const rows = new Map<string, CapacityRow>();
-  for (const v of views) {
-    for (const g of v.gpus) {
-      const key = keyOf(v, g);
-      const r = rows.get(key) ?? { key, total: 0, allocated: 0, fragmented: 0, free: 0 };
-      r.total += 1;
-      r.allocated += g.milli / 1000;
-      if (g.milli > 0 && g.milli < 1000) r.fragmented += (1000 - g.milli) / 1000;
-      else if (g.milli === 0) r.free += 1;
-      rows.set(key, r);
-    }
-  }
-  return [...rows.values()].sort((a, b) => a.key.localeCompare(b.key));
 }

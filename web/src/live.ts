@@ -6,6 +6,7 @@
 import { useSyncExternalStore } from 'react';
 import type { Resource } from '../../src/model/metadata.js';
 import { WeftApiError, type WeftClient } from '../../src/client/index.js';
+import { closeSummary } from './summary.js';
 
 export interface LiveState {
   items: Resource[];
@@ -140,7 +141,7 @@ let owner: WeftClient | undefined;
 function collection(client: WeftClient, kind: string, opts: LiveOptions): LiveCollection {
   if (owner !== client) closeAll();
   owner = client;
-  const key = `${kind}|${opts.project ?? ''}|${opts.labelSelector ?? ''}`;
+  const key = keyFor(kind, opts);
   let c = collections.get(key);
   if (!c) {
     c = new LiveCollection(client, kind, opts);
@@ -149,19 +150,30 @@ function collection(client: WeftClient, kind: string, opts: LiveOptions): LiveCo
   return c;
 }
 
-/** Every object of `kind` the signed-in user may see (narrowed by `opts`), kept current. */
-export function useLive(client: WeftClient, kind: string, opts: LiveOptions = {}): LiveState {
-  const c = collection(client, kind, opts);
-  return useSyncExternalStore(c.subscribe, c.snapshot);
+function keyFor(kind: string, opts: LiveOptions): string {
+  return `${kind}|${opts.project ?? ''}|${opts.labelSelector ?? ''}`;
 }
 
-/** Starts the watches every page needs while the session is still being checked. */
-export function prefetch(client: WeftClient): void {
-  for (const kind of WATCHED) collection(client, kind, {}).subscribe(() => undefined);
+/** The collection was listed completely before (an earlier page opened it) and is kept current. */
+export function isLoaded(client: WeftClient, kind: string, opts: LiveOptions = {}): boolean {
+  return owner === client && collections.get(keyFor(kind, opts))?.snapshot().ready === true;
 }
+
+/** Every object of `kind` the signed-in user may see (narrowed by `opts`), kept current. */
+export function useLive(client: WeftClient, kind: string, opts: LiveOptions = {}, enabled = true): LiveState {
+  const c = collection(client, kind, opts);
+  // Disabled: nothing is fetched until the caller is ready for it (a page loading a small first
+  // page before the whole collection), and the caller sees the collection as not ready yet.
+  return useSyncExternalStore(enabled ? c.subscribe : noSubscription, enabled ? c.snapshot : notReady);
+}
+
+const NOT_READY: LiveState = { items: [], ready: false };
+const notReady = (): LiveState => NOT_READY;
+const noSubscription = (): (() => void) => () => undefined;
 
 /** Stops every watch and poll (sign-out). */
 export function closeAll(): void {
+  closeSummary();
   for (const c of collections.values()) c.close();
   collections.clear();
   owner = undefined;

@@ -2,7 +2,8 @@
 // closes); roles come from /api/v1/whoami and only decide what the UI offers — the server
 // enforces every permission regardless.
 import { WeftClient, type WhoAmI } from '../../src/client/index.js';
-import { closeAll, prefetch } from './live.js';
+import { closeAll } from './live.js';
+import { prefetchSummary } from './summary.js';
 
 const TOKEN_KEY = 'weft.console.token';
 
@@ -44,12 +45,12 @@ export function newClient(token: string): WeftClient {
   return new WeftClient({ server: window.location.origin, token, userAgent: 'weft-console' });
 }
 
-/** Checks the token; `warm` (a token saved earlier, so most likely good) opens the watches at once. */
+/** Checks the token; `warm` (a token saved earlier, so most likely good) starts the fleet summary at once. */
 export async function signIn(token: string, warm = false): Promise<Session> {
   const client = newClient(token.trim());
-  // whoami goes out first so the server answers it before the (large) lists.
+  // whoami goes out first; the summary (a few kilobytes) follows while it is answered.
   const asked = client.whoami();
-  if (warm) prefetch(client);
+  if (warm) prefetchSummary(client);
   const who = await asked.catch((err: unknown) => {
     closeAll();
     throw err;

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError } from '../../model/errors.js';
 import type { KindDef } from '../../model/kind.js';
 import { API_VERSION, type Resource } from '../../model/metadata.js';
-import type { ListOptions } from '../../store/types.js';
+import type { ListOptions, ListOrder } from '../../store/types.js';
 import { authorize, listScope, nodeLabelSelector } from '../rbac.js';
 import { listQuery, type Query } from '../params.js';
 import { serveWatch } from '../watch.js';
@@ -16,20 +16,57 @@ export interface ListBody {
   items: Resource[];
 }
 
-/** Continue tokens for lists narrowed in memory (Projects, Users): "n." + base64url(last name). */
-function pageInMemory(items: Resource[], limit: number | undefined, cont: string | undefined): { items: Resource[]; continue?: string } {
-  items.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byName = (a: Resource, b: Resource): number => cmp(a.metadata.name, b.metadata.name);
+/** Newest first; creationTimestamps are all toISOString() text, so text order is time order. */
+const byNewest = (a: Resource, b: Resource): number => cmp(b.metadata.creationTimestamp ?? '', a.metadata.creationTimestamp ?? '') || byName(a, b);
+
+function badContinue(message: string): BadRequestError {
+  return new BadRequestError(`continue: ${message}`, [{ field: 'continue', message }]);
+}
+
+/**
+ * Continue tokens for lists narrowed in memory (Projects, Users), one prefix per order so a token
+ * from one order is refused by the other rather than read as a position it never meant:
+ * name order "n." + base64url(last name); newest order "t." + base64url(JSON [creationTimestamp, name]).
+ */
+function pageInMemory(items: Resource[], order: ListOrder, limit: number | undefined, cont: string | undefined): { items: Resource[]; continue?: string } {
+  items.sort(order === 'newest' ? byNewest : byName);
   let start = 0;
   if (cont !== undefined) {
-    const m = /^n\.([A-Za-z0-9_-]+)$/.exec(cont);
-    if (!m) throw new BadRequestError('continue: is not a continue token from a previous page', [{ field: 'continue', message: 'is not a continue token from a previous page' }]);
-    const after = Buffer.from(m[1]!, 'base64url').toString('utf8');
-    start = items.findIndex((o) => o.metadata.name > after);
+    const m = /^([nt])\.([A-Za-z0-9_-]+)$/.exec(cont);
+    if (!m) throw badContinue('is not a continue token from a previous page');
+    if ((m[1] === 't') !== (order === 'newest')) {
+      throw badContinue(`was issued for order=${m[1] === 't' ? 'newest' : 'name'}, not order=${order}; start again without continue`);
+    }
+    const text = Buffer.from(m[2]!, 'base64url').toString('utf8');
+    let after: (o: Resource) => boolean;
+    if (order === 'newest') {
+      let pos: unknown;
+      try {
+        pos = JSON.parse(text);
+      } catch {
+        throw badContinue('is not a continue token from a previous page');
+      }
+      if (!Array.isArray(pos) || pos.length !== 2 || typeof pos[0] !== 'string' || typeof pos[1] !== 'string') throw badContinue('is not a continue token from a previous page');
+      const [ts, name] = pos as [string, string];
+      after = (o) => {
+        const t = o.metadata.creationTimestamp ?? '';
+        return t < ts || (t === ts && o.metadata.name > name);
+      };
+    } else {
+      after = (o) => o.metadata.name > text;
+    }
+    start = items.findIndex(after);
     if (start < 0) start = items.length;
   }
   if (limit === undefined || start + limit >= items.length) return { items: items.slice(start) };
   const page = items.slice(start, start + limit);
-  return { items: page, continue: `n.${Buffer.from(page[page.length - 1]!.metadata.name).toString('base64url')}` };
+  const last = page[page.length - 1]!;
+  const token = order === 'newest'
+    ? `t.${Buffer.from(JSON.stringify([last.metadata.creationTimestamp ?? '', last.metadata.name])).toString('base64url')}`
+    : `n.${Buffer.from(last.metadata.name).toString('base64url')}`;
+  return { items: page, continue: token };
 }
 
 export async function serveCollection(deps: RouteDeps, def: KindDef, req: FastifyRequest, reply: FastifyReply, project: string | undefined): Promise<ListBody | void> {
@@ -83,10 +120,15 @@ export async function serveCollection(deps: RouteDeps, def: KindDef, req: Fastif
   }
   if (names !== undefined) {
     const all = await deps.store.list(def.kind, opts);
-    const page = pageInMemory(all.items.filter(accept), q.limit, q.continue);
+    const page = pageInMemory(all.items.filter(accept), q.order ?? 'name', q.limit, q.continue);
     return body(page.items, all.resourceVersion, page.continue);
   }
-  const res = await deps.store.list(def.kind, { ...opts, ...(q.limit !== undefined ? { limit: q.limit } : {}), ...(q.continue !== undefined ? { continue: q.continue } : {}) });
+  const res = await deps.store.list(def.kind, {
+    ...opts,
+    ...(q.limit !== undefined ? { limit: q.limit } : {}),
+    ...(q.continue !== undefined ? { continue: q.continue } : {}),
+    ...(q.order !== undefined ? { order: q.order } : {}),
+  });
   // The store already narrowed by project; filtering again costs little and guards the boundary.
   return body(res.items.filter(accept), res.resourceVersion, res.continue);
 }

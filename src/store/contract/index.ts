@@ -11,6 +11,7 @@ import { ledgerTests } from './ledger.js';
 import { leadershipTests } from './leadership.js';
 import { auditTests } from './audit.js';
 import { logTests } from './logs.js';
+import { summaryTests } from './summary.js';
 import type { Ctx, HarnessFactory } from './harness.js';
 
 export type { HarnessFactory, StoreHarness, HarnessOpenOptions } from './harness.js';
@@ -40,6 +41,7 @@ export function runStoreContract(name: string, factory: HarnessFactory | undefin
     watchTests(get);
     tokenTests(get);
     logTests(get);
+    summaryTests(get);
     durabilityTests(get);
     ledgerTests(get);
     leadershipTests(get);

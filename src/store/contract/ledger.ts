@@ -6,13 +6,14 @@ import type { ResourceInput } from '../../model/metadata.js';
 import type { Store } from '../types.js';
 import { uniq, type Ctx } from './harness.js';
 
-interface Gpu {
+export interface Gpu {
   index: number;
   milli?: number;
   mig?: { profile: string; start: number; size: number };
 }
 
-function alloc(project: string, name: string, node: string, gpus: Gpu[], phase?: string): ResourceInput {
+/** An H100 Allocation written straight to the store (no scheduler), optionally with a phase. */
+export function alloc(project: string, name: string, node: string, gpus: Gpu[], phase?: string): ResourceInput {
   return {
     apiVersion: 'weft/v1',
     kind: 'Allocation',

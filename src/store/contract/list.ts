@@ -1,8 +1,10 @@
 // Contract: list filters, label selectors (SQL and in-memory must agree), pagination.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../model/errors.js';
 import { matchesSelector, parseSelector } from '../selector.js';
+import { driverOf } from '../store.js';
+import type { ListOptions, ListResult, Store } from '../types.js';
 import { collect, job, uniq, type Ctx } from './harness.js';
 
 const LABELS: Record<string, Record<string, string>> = {
@@ -12,6 +14,36 @@ const LABELS: Record<string, Record<string, string>> = {
   d: { env: 'staging' },
   e: {},
 };
+
+/**
+ * Moves an object's creation time, at full database precision, where the store's clock (whole
+ * milliseconds) cannot: same-instant ties and microsecond differences are what the newest-first
+ * continue token must carry exactly.
+ */
+async function setCreatedAt(store: Store, project: string, name: string, at: string): Promise<void> {
+  const driver = driverOf(store);
+  if (!driver) throw new Error('the store exposes no driver');
+  await driver.writeTx(async (sql) => {
+    await sql.query("UPDATE resources SET created_at = $1::timestamptz WHERE kind = 'Job' AND project = $2 AND name = $3", [at, project, name]);
+    return { value: undefined };
+  });
+}
+
+/** Every page of a list, checking the paging contract on the way; returns the names in order. */
+async function walk(store: Store, opts: ListOptions): Promise<{ names: string[]; pages: ListResult[] }> {
+  const pages: ListResult[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await store.list('Job', { ...opts, ...(cont ? { continue: cont } : {}) });
+    pages.push(page);
+    if (opts.limit) expect(page.items.length).toBeLessThanOrEqual(opts.limit);
+    if (page.continue) expect(page.items.length).toBe(opts.limit); // continue only when more remain
+    cont = page.continue;
+    expect(pages.length).toBeLessThan(100); // a token that does not advance would loop forever
+  } while (cont);
+  expect(new Set(pages.map((p) => p.resourceVersion)).size).toBe(1); // every page reports the first page's version
+  return { names: pages.flatMap((p) => p.items.map((o) => `${o.metadata.name}`)), pages };
+}
 
 export function listTests(get: () => Ctx): void {
   describe('list', () => {
@@ -132,6 +164,135 @@ export function listTests(get: () => Ctx): void {
       await store.create(job(p, 'end'));
       const evs = await collect(store, { kind: 'Job', project: p, resourceVersion: listed.resourceVersion }, (e) => e.length >= 2);
       expect(evs.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED after', 'ADDED end']);
+    });
+
+    describe('newest order', () => {
+      // Two projects whose names sort "pa…" < "pb…", and creation times chosen so that ties
+      // (same instant, in one project and across projects) and a microsecond difference inside
+      // one millisecond fall on page boundaries when paging by 2.
+      const T = (s: string): string => `2031-01-01T00:00:${s}Z`;
+      let pa = '';
+      let pb = '';
+      beforeAll(async () => {
+        const { store } = get();
+        pa = uniq('pa');
+        pb = uniq('pb');
+        const seed: [string, string, string, Record<string, string>][] = [
+          [pa, 'a1', T('01.000000'), { tier: 'gpu' }],
+          [pb, 'b1', T('01.000000'), { tier: 'gpu' }],
+          [pa, 'a2', T('02.000000'), {}],
+          [pa, 'a3', T('02.000000'), { tier: 'gpu' }],
+          [pb, 'b2', T('03.000000'), {}],
+          [pa, 'a4', T('00.500001'), { tier: 'gpu' }],
+          [pb, 'b3', T('00.500002'), { tier: 'gpu' }],
+          [pa, 'a5', T('04.000000'), {}],
+          [pa, 'a6', T('05.000000'), {}],
+        ];
+        for (const [p, n, at, labels] of seed) {
+          await store.create(job(p, n, {}, labels));
+          await setCreatedAt(store, p, n, at);
+        }
+      });
+
+      it('orders by creation time, newest first, ties by project then name, across pages of 2', async () => {
+        const { store } = get();
+        const all = ['a6', 'a5', 'b2', 'a2', 'a3', 'a1', 'b1', 'b3', 'a4'];
+        expect((await store.list('Job', { projects: [pa, pb], order: 'newest' })).items.map((o) => o.metadata.name)).toEqual(all);
+        const paged = await walk(store, { projects: [pa, pb], order: 'newest', limit: 2 });
+        expect(paged.names).toEqual(all);
+        expect(paged.pages.map((p) => p.items.length)).toEqual([2, 2, 2, 2, 1]);
+        // The default and 'name' are the old order.
+        const byName = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'b1', 'b2', 'b3'];
+        expect((await walk(store, { projects: [pa, pb], limit: 2 })).names).toEqual(byName);
+        expect((await walk(store, { projects: [pa, pb], order: 'name', limit: 2 })).names).toEqual(byName);
+      });
+
+      it('combines with project, projects and labelSelector', async () => {
+        const { store } = get();
+        // Six in one project: an exact multiple of the page size ends without an empty page.
+        const one = await walk(store, { project: pa, order: 'newest', limit: 2 });
+        expect(one.names).toEqual(['a6', 'a5', 'a2', 'a3', 'a1', 'a4']);
+        expect(one.pages).toHaveLength(3);
+        expect((await walk(store, { projects: [pb], order: 'newest', limit: 2 })).names).toEqual(['b2', 'b1', 'b3']);
+        expect((await walk(store, { projects: [pa, pb], labelSelector: 'tier=gpu', order: 'newest', limit: 2 })).names).toEqual(['a3', 'a1', 'b1', 'b3', 'a4']);
+        expect((await walk(store, { project: pa, labelSelector: '!tier', order: 'newest', limit: 2 })).names).toEqual(['a6', 'a5', 'a2']);
+        expect((await store.list('Job', { projects: [], order: 'newest', limit: 2 })).items).toEqual([]);
+      });
+
+      it('follows the times the store itself sets at creation', async () => {
+        const { store } = get();
+        const p = uniq('p');
+        // Created in name order, so newest-first is the reverse; the pauses put each creation in a
+        // later millisecond of the store's clock.
+        for (const n of ['z1', 'z2', 'z3']) {
+          await store.create(job(p, n));
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        expect((await walk(store, { project: p, order: 'newest', limit: 2 })).names).toEqual(['z3', 'z2', 'z1']);
+        expect((await walk(store, { project: p, limit: 2 })).names).toEqual(['z1', 'z2', 'z3']);
+      });
+
+      it('objects created while paging neither repeat nor hide the ones already there', async () => {
+        const { store } = get();
+        const first = await store.list('Job', { projects: [pa, pb], order: 'newest', limit: 2 });
+        try {
+          // One newer than everything (before the cursor: not on later pages) and one older than
+          // everything (ahead of it: on the last page), as a keyset cursor promises.
+          await store.create(job(pa, 'newer'));
+          await setCreatedAt(store, pa, 'newer', T('09.000000'));
+          await store.create(job(pb, 'older'));
+          await setCreatedAt(store, pb, 'older', '2030-12-31T23:59:59.999999Z');
+          const rest = await walk(store, { projects: [pa, pb], order: 'newest', limit: 2, continue: first.continue });
+          expect(rest.pages[0]!.resourceVersion).toBe(first.resourceVersion);
+          expect([...first.items.map((o) => o.metadata.name), ...rest.names]).toEqual(['a6', 'a5', 'b2', 'a2', 'a3', 'a1', 'b1', 'b3', 'a4', 'older']);
+        } finally {
+          await store.delete({ kind: 'Job', project: pa, name: 'newer' }).catch(() => undefined);
+          await store.delete({ kind: 'Job', project: pb, name: 'older' }).catch(() => undefined);
+        }
+      });
+
+      it("refuses a token issued for the other order, naming continue", async () => {
+        const { store } = get();
+        const byName = await store.list('Job', { projects: [pa, pb], limit: 2 });
+        const newest = await store.list('Job', { projects: [pa, pb], order: 'newest', limit: 2 });
+        expect(byName.continue).toBeDefined();
+        expect(newest.continue).toBeDefined();
+        expect(newest.continue).not.toBe(byName.continue);
+        const refused = { status: 400, issues: [expect.objectContaining({ field: 'continue' })] };
+        const e1 = await store.list('Job', { projects: [pa, pb], order: 'newest', limit: 2, continue: byName.continue }).catch((e: unknown) => e);
+        expect(e1).toBeInstanceOf(BadRequestError);
+        expect(e1).toMatchObject(refused);
+        const e2 = await store.list('Job', { projects: [pa, pb], limit: 2, continue: newest.continue }).catch((e: unknown) => e);
+        expect(e2).toBeInstanceOf(BadRequestError);
+        expect(e2).toMatchObject(refused);
+        const e3 = await store.list('Job', { projects: [pa, pb], order: 'name', limit: 2, continue: newest.continue }).catch((e: unknown) => e);
+        expect(e3).toMatchObject(refused);
+        // Each still works with its own order.
+        expect((await store.list('Job', { projects: [pa, pb], order: 'newest', limit: 2, continue: newest.continue })).items.map((o) => o.metadata.name)).toEqual(['b2', 'a2']);
+        expect((await store.list('Job', { projects: [pa, pb], limit: 2, continue: byName.continue })).items.map((o) => o.metadata.name)).toEqual(['a3', 'a4']);
+      });
+
+      it('refuses forged newest tokens with 400 and an unknown order with 422 naming order', async () => {
+        const { store } = get();
+        const token = (v: unknown): string => Buffer.from(JSON.stringify(v), 'utf8').toString('base64url');
+        for (const forged of [
+          token([2, '1', 'yesterday', pa, 'a1']),
+          token([2, '1', '2031-02-30T00:00:00.000000Z', pa, 'a1']),
+          token([2, '1', "2031-01-01T00:00:00.000000Z' OR '1'='1", pa, 'a1']),
+          token([2, '1', '2031-01-01T00:00:00.000000Z', pa]),
+          token([2, 1, '2031-01-01T00:00:00.000000Z', pa, 'a1']),
+          token([3, '1', '2031-01-01T00:00:00.000000Z', pa, 'a1']),
+          'not-a-token',
+        ]) {
+          const e = await store.list('Job', { projects: [pa, pb], order: 'newest', limit: 2, continue: forged }).catch((err: unknown) => err);
+          expect(e).toBeInstanceOf(BadRequestError);
+          expect(e).toMatchObject({ issues: [expect.objectContaining({ field: 'continue' })] });
+        }
+        for (const order of ['oldest', 'NEWEST', '', 1]) {
+          const e = await store.list('Job', { project: pa, order: order as never }).catch((err: unknown) => err);
+          expect(e).toMatchObject({ status: 422, issues: [expect.objectContaining({ field: 'order' })] });
+        }
+      });
     });
   });
 }

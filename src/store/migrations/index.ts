@@ -5,6 +5,7 @@ import * as m002 from './002-gpu-ledger.js';
 import * as m003 from './003-audit-log.js';
 import * as m004 from './004-usage.js';
 import * as m005 from './005-logs.js';
+import * as m006 from './006-newest-index.js';
 
 export interface Migration {
   version: number;
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, ...m003 },
   { version: 4, ...m004 },
   { version: 5, ...m005 },
+  { version: 6, ...m006 },
 ];

@@ -1,37 +1,54 @@
-// Workloads: every Job, Service and DevEnvironment the user may see, live, with filters.
-import { useMemo, useState } from 'react';
+// Workloads: every Job, Service and DevEnvironment the user may see, live, with filters. The
+// newest page of each kind is fetched first and shown with the totals from the fleet summary;
+// the whole live collections load behind it and take over once they are complete.
+import { useEffect, useMemo, useState } from 'react';
 import type { Resource } from '../../../src/model/metadata.js';
+import type { SummaryWorkloads, WeftClient } from '../../../src/client/index.js';
 import { ErrorBox, Loading, Phase } from '../components/common.js';
-import { age, gpuRequest, phaseOf, replicasOf, spec, str, WORKLOAD_KINDS } from '../format.js';
-import { useLive } from '../live.js';
+import { age, errorText, gpuRequest, phaseOf, replicasOf, spec, str, WORKLOAD_KINDS } from '../format.js';
+import { isLoaded, useLive } from '../live.js';
 import { href } from '../router.js';
 import { canWrite, type Session } from '../session.js';
+import { useSummary } from '../summary.js';
 
 const PAGE = 100;
 
 export function Workloads({ session }: { session: Session }) {
   const c = session.client;
-  const jobs = useLive(c, 'jobs');
-  const services = useLive(c, 'services');
-  const devenvs = useLive(c, 'devenvironments');
+  // Coming back to the page: the collections are already loaded and live.
+  const [warm] = useState(() => WORKLOAD_KINDS.every((k) => isLoaded(c, k.plural)));
+  const newest = useNewest(c, !warm);
+  // The whole collections wait for the first page: the server answers one query at a time.
+  const full = warm || newest.ready;
+  const jobs = useLive(c, 'jobs', {}, full);
+  const services = useLive(c, 'services', {}, full);
+  const devenvs = useLive(c, 'devenvironments', {}, full);
+  const { summary } = useSummary(c);
   const [kind, setKind] = useState('');
   const [project, setProject] = useState('');
   const [phase, setPhase] = useState('');
   const [text, setText] = useState('');
   const [shown, setShown] = useState(PAGE);
 
-  const all = useMemo(() => [...jobs.items, ...services.items, ...devenvs.items], [jobs.items, services.items, devenvs.items]);
-  const projects = useMemo(() => [...new Set(all.map((w) => w.metadata.project ?? ''))].sort(), [all]);
-  const phases = useMemo(() => [...new Set(all.map(phaseOf))].sort(), [all]);
+  const complete = jobs.ready && services.ready && devenvs.ready;
+  const all = useMemo(
+    () => (complete ? [...jobs.items, ...services.items, ...devenvs.items] : newest.items),
+    [complete, jobs.items, services.items, devenvs.items, newest.items],
+  );
+  const counted = summary?.workloads;
+  const projects = useMemo(() => [...new Set([...all.map((w) => w.metadata.project ?? ''), ...(counted ?? []).map((w) => w.project)])].sort(), [all, counted]);
+  const phases = useMemo(() => [...new Set([...all.map(phaseOf), ...(counted ?? []).map((w) => w.phase)])].sort(), [all, counted]);
   const rows = useMemo(() => {
     const q = text.trim().toLowerCase();
     return all
       .filter((w) => (!kind || w.kind === kind) && (!project || w.metadata.project === project) && (!phase || phaseOf(w) === phase))
       .filter((w) => !q || w.metadata.name.toLowerCase().includes(q) || Object.values(w.metadata.labels ?? {}).some((v) => v.toLowerCase().includes(q)))
-      .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+      .sort(newestFirst);
   }, [all, kind, project, phase, text]);
+  // Until everything is loaded the total comes from the summary (it cannot search by text).
+  const total = complete ? rows.length : text.trim() || !counted ? undefined : countOf(counted, kind, project, phase);
   const mayCreate = session.admin || [...session.projects.keys()].some((p) => canWrite(session, p));
-  const error = jobs.error ?? services.error ?? devenvs.error;
+  const error = newest.error ?? jobs.error ?? services.error ?? devenvs.error;
 
   return (
     <section aria-labelledby="workloads-title">
@@ -63,7 +80,7 @@ export function Workloads({ session }: { session: Session }) {
           <input type="search" value={text} placeholder="name or label" onChange={(e) => setText(e.target.value)} />
         </label>
       </form>
-      {!jobs.ready ? (
+      {!full ? (
         <Loading what="workloads" />
       ) : rows.length === 0 ? (
         <p className="muted">No workloads match.</p>
@@ -81,8 +98,9 @@ export function Workloads({ session }: { session: Session }) {
             </table>
           </div>
           <p className="muted">
-            Showing {Math.min(shown, rows.length)} of {rows.length}.{' '}
-            {shown < rows.length && <button type="button" className="link" onClick={() => setShown(shown + PAGE * 5)}>Show more</button>}
+            Showing {Math.min(shown, rows.length)} of {total ?? '…'}.{' '}
+            {!complete && <span>Loading the rest…</span>}
+            {complete && shown < rows.length && <button type="button" className="link" onClick={() => setShown(shown + PAGE * 5)}>Show more</button>}
           </p>
         </>
       )}
@@ -103,4 +121,33 @@ function Row({ w }: { w: Resource }) {
       <td>{age(w.metadata.creationTimestamp)}</td>
     </tr>
   );
+}
+
+/** Newest first; ties (same millisecond) by project, then name, as the server's newest order. */
+function newestFirst(a: Resource, b: Resource): number {
+  return (
+    (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') ||
+    (a.metadata.project ?? '').localeCompare(b.metadata.project ?? '') ||
+    a.metadata.name.localeCompare(b.metadata.name)
+  );
+}
+
+function countOf(counts: SummaryWorkloads[], kind: string, project: string, phase: string): number {
+  return counts.filter((w) => (!kind || w.kind === kind) && (!project || w.project === project) && (!phase || w.phase === phase)).reduce((s, w) => s + w.count, 0);
+}
+
+/** The newest page of every workload kind, fetched once. */
+function useNewest(client: WeftClient, wanted: boolean): { items: Resource[]; ready: boolean; error?: string } {
+  const [state, setState] = useState<{ items: Resource[]; ready: boolean; error?: string }>({ items: [], ready: false });
+  useEffect(() => {
+    if (!wanted) return;
+    let live = true;
+    Promise.all(WORKLOAD_KINDS.map((k) => client.list(k.plural, { order: 'newest', limit: PAGE })))
+      .then((pages) => live && setState({ items: pages.flatMap((p) => p.items), ready: true }))
+      .catch((err: unknown) => live && setState({ items: [], ready: true, error: errorText(err) }));
+    return () => {
+      live = false;
+    };
+  }, [client, wanted]);
+  return state;
 }

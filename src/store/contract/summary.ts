@@ -1,0 +1,98 @@
+// Contract: the fleet summary counts GPUs from Nodes and the GPU ledger (whole GPUs, shares, MIG
+// slices; terminal allocations release), Nodes by state, and workloads by kind, project, phase
+// and queue, narrowed to the projects asked for. The store is shared with other contract tests,
+// so every figure checked here is under a site or project no other test uses.
+import { describe, expect, it } from 'vitest';
+import type { ResourceInput } from '../../model/metadata.js';
+import type { FleetSummary } from '../../model/summary.js';
+import { uniq, type Ctx } from './harness.js';
+import { alloc } from './ledger.js';
+
+const KINDS = ['Job', 'Service', 'DevEnvironment'];
+
+function node(name: string, site: string, models: string[], extra: { unschedulable?: boolean; state?: string; draining?: boolean } = {}): ResourceInput {
+  return {
+    apiVersion: 'weft/v1',
+    kind: 'Node',
+    metadata: { name, ...(extra.draining ? { annotations: { 'weft.dev/drain-requested': 'now' } } : {}) },
+    spec: { site, gpus: models.map((model, index) => ({ index, model, memory: '80Gi' })), ...(extra.unschedulable ? { unschedulable: true } : {}) },
+    ...(extra.state ? { status: { state: extra.state } } : {}),
+  };
+}
+
+function job(project: string, name: string, queue?: string, phase?: string): ResourceInput {
+  return { apiVersion: 'weft/v1', kind: 'Job', metadata: { name, project }, spec: queue ? { queue } : {}, ...(phase ? { status: { phase } } : {}) };
+}
+
+const gpusAt = (s: FleetSummary, site: string) => s.gpus.filter((g) => g.site === site).sort((a, b) => a.model.localeCompare(b.model));
+const nodeCount = (s: FleetSummary, state: string, cordoned = false, draining = false) =>
+  s.nodes.filter((n) => n.state === state && n.cordoned === cordoned && n.draining === draining).reduce((t, n) => t + n.count, 0);
+
+export function summaryTests(get: () => Ctx): void {
+  describe('fleet summary', () => {
+    it('counts GPUs by model and site from the ledger: whole, shared, MIG and released', async () => {
+      const { store } = get();
+      const site = uniq('site');
+      const p = uniq('p');
+      const a = uniq('node');
+      const b = uniq('node');
+      await store.create(node(a, site, ['H100-80GB', 'H100-80GB', 'H100-80GB', 'H100-80GB']));
+      await store.create(node(b, site, ['H100-80GB', 'H100-80GB', 'L4']));
+      await store.create(alloc(p, 'whole', a, [{ index: 0 }, { index: 1 }]));
+      await store.create(alloc(p, 'share', a, [{ index: 2, milli: 250 }]));
+      // A 3g slice is 4 of the 8 memory slices: half the GPU.
+      await store.create(alloc(p, 'mig', b, [{ index: 0, milli: 0, mig: { profile: '3g.40gb', start: 0, size: 4 } }]));
+      await store.create(alloc(p, 'done', b, [{ index: 1 }], 'Succeeded'));
+
+      const s = await store.summary({ workloadKinds: KINDS });
+      expect(gpusAt(s, site)).toEqual([
+        { model: 'H100-80GB', site, total: 6, allocated: 2.75, fragmented: 1.25, free: 2 },
+        { model: 'L4', site, total: 1, allocated: 0, fragmented: 0, free: 1 },
+      ]);
+      expect(BigInt(s.resourceVersion)).toBe(BigInt(await store.currentResourceVersion()));
+
+      // Ending an allocation gives its GPUs back.
+      const whole = await store.get({ kind: 'Allocation', project: p, name: 'whole' });
+      await store.update({ ...whole!, status: { phase: 'Failed' } });
+      expect(gpusAt(await store.summary({ workloadKinds: KINDS }), site)[0]).toMatchObject({ allocated: 0.75, free: 4 });
+    });
+
+    it('counts Nodes by state, cordon and drain', async () => {
+      const { store } = get();
+      const before = await store.summary({ workloadKinds: KINDS });
+      const site = uniq('site');
+      await store.create(node(uniq('node'), site, [], { state: 'Ready' }));
+      await store.create(node(uniq('node'), site, [], { state: 'Ready', unschedulable: true }));
+      await store.create(node(uniq('node'), site, [], { state: 'NotReady', draining: true }));
+      await store.create(node(uniq('node'), site, []));
+      const after = await store.summary({ workloadKinds: KINDS });
+      expect(nodeCount(after, 'Ready') - nodeCount(before, 'Ready')).toBe(1);
+      expect(nodeCount(after, 'Ready', true) - nodeCount(before, 'Ready', true)).toBe(1);
+      expect(nodeCount(after, 'NotReady', false, true) - nodeCount(before, 'NotReady', false, true)).toBe(1);
+      expect(nodeCount(after, 'Unknown') - nodeCount(before, 'Unknown')).toBe(1);
+    });
+
+    it('counts workloads by kind, project, phase and queue, only in the projects asked for', async () => {
+      const { store } = get();
+      const mine = uniq('p');
+      const theirs = uniq('p');
+      await store.create(job(mine, 'a', 'q1'));
+      await store.create(job(mine, 'b', 'q1'));
+      await store.create(job(mine, 'c', undefined, 'Running'));
+      await store.create(job(theirs, 'd', 'q2'));
+      await store.create({ apiVersion: 'weft/v1', kind: 'Queue', metadata: { name: 'q1', project: mine }, spec: {} });
+
+      const scoped = await store.summary({ workloadKinds: KINDS, projects: [mine] });
+      expect(scoped.workloads).toEqual([
+        { kind: 'Job', project: mine, phase: 'Pending', queue: 'q1', count: 2 },
+        { kind: 'Job', project: mine, phase: 'Running', queue: '', count: 1 },
+      ]);
+      const none = await store.summary({ workloadKinds: KINDS, projects: [] });
+      expect(none.workloads).toEqual([]);
+      const all = await store.summary({ workloadKinds: KINDS });
+      expect(all.workloads.filter((w) => w.project === theirs)).toEqual([{ kind: 'Job', project: theirs, phase: 'Pending', queue: 'q2', count: 1 }]);
+      // Kinds not asked for are not counted.
+      expect((await store.summary({ workloadKinds: ['Service'], projects: [mine] })).workloads).toEqual([]);
+    });
+  });
+}
