@@ -10,6 +10,7 @@
 // providers finish them as Stopped, which the workload controllers requeue without counting a
 // failure. Simulated nodes are heartbeaten by the sim provider (which owns their state), so only
 // drain applies to them. Time is the injected clock; each tick is one pass, idempotent.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Resource } from '../model/metadata.js';
 import type { Store, StoreTx } from '../store/types.js';
 import type { Clock } from './clock.js';
@@ -81,10 +82,9 @@ export class NodeLifecycleController implements Controller {
       } catch (e) {
         if (!signal.aborted) this.log(`node lifecycle: ${(e as Error).message}`);
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.intervalMs);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      // Rejects on abort, and removes its abort listener either way (a listener added per tick
+      // and never removed would pile up for as long as the server runs).
+      await delay(this.intervalMs, undefined, { signal }).catch(() => undefined);
     }
   }
 

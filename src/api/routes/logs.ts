@@ -4,6 +4,7 @@
 //        ?replica=N&attempt=K&previous=true&tail=N&follow=true   → text/plain
 // Writers: the node the allocation is bound to, or a cluster admin. Readers: anyone who may read
 // the workload. Following polls the store until the replica ends or the client goes away.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, ForbiddenError, NotFoundError, ValidationError } from '../../model/errors.js';
 import type { KindDef } from '../../model/kind.js';
@@ -162,10 +163,7 @@ async function follow(deps: RouteDeps, req: FastifyRequest, reply: FastifyReply,
     // One more read after the replica ends: the agent ships its last lines around that moment.
     let finalPass = false;
     while (!ac.signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, FOLLOW_POLL_MS);
-        ac.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await delay(FOLLOW_POLL_MS, undefined, { signal: ac.signal }).catch(() => undefined);
       if (ac.signal.aborted) break;
       const ended = isTerminal(await store.get(key));
       emit(await store.logs.read(alloc.metadata.uid, { afterSeq: last }));

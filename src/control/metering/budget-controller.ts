@@ -3,6 +3,7 @@
 // first time in the period records an Event (in the same transaction as the status) and then
 // POSTs an alert to the budget's webhook (bounded timeout, a few retries). The status is written
 // first, so an alert goes out at most once per threshold and period even across restarts.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BudgetPeriod, BudgetSpec, BudgetStatus } from '../../model/kinds/budget.js';
 import type { Resource } from '../../model/metadata.js';
 import type { Store } from '../../store/types.js';
@@ -56,10 +57,7 @@ export class BudgetController {
       } catch (e) {
         if (!signal.aborted) this.log(`budgets: ${(e as Error).message}`);
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, every);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await delay(every, undefined, { signal }).catch(() => undefined);
     }
   }
 
