@@ -1,8 +1,9 @@
 // Console load time: a scratch `weft up` (the built CLI, embedded database in a temporary
 // directory) is filled through the API with 1,000 nodes (8 GPUs each) and 5,000 Jobs, then
-// Chromium (headless, /usr/bin/chromium) opens the overview and workloads pages and we time the
-// first meaningful render: the overview's figures showing all 1,000 nodes, and the workloads
-// table showing its first rows out of 5,000. Timed from navigation start, in the page.
+// Chromium (headless, /usr/bin/chromium) opens the main pages and we time the first meaningful
+// render: the overview's figures counting all 1,000 nodes; the workloads table's newest rows
+// with the total of 5,000; the fleet heatmap with every node and its allocations; the queues and
+// projects tables with GPUs in use. Timed from navigation start, in the page.
 // Needs `npm run build` (which builds the console too). Not part of `npm test`.
 //
 //   node bench/console.mjs [--nodes 1000] [--workloads 5000] [--runs 5]
@@ -109,6 +110,17 @@ async function measure(url, token) {
       // The whole collections load behind the first page; the next run starts after that.
       settled: () => !document.body.textContent.includes('Loading the rest'),
       arg: WORKLOADS,
+    },
+    {
+      page: 'fleet', hash: '#/fleet', what: `heatmap of ${NODES} nodes with their allocations`,
+      // The page draws the heatmap once both Nodes and Allocations are in.
+      ready: (n) => document.querySelectorAll('.node-tile').length === n,
+      arg: NODES,
+    },
+    {
+      page: 'queues', hash: '#/queues', what: 'queues and projects with GPUs in use',
+      ready: () => document.querySelectorAll('[data-testid="projects-table"] tbody tr').length > 0 && !document.body.textContent.includes('Loading'),
+      arg: 0,
     },
   ];
   const rows = [];

@@ -214,13 +214,14 @@ export function buildOpenApi(version: string): Json {
     TokenRecord: TOKEN_RECORD,
     FleetSummary: {
       type: 'object',
-      required: ['resourceVersion', 'generatedAt', 'gpus', 'nodes', 'workloads'],
+      required: ['resourceVersion', 'generatedAt', 'gpus', 'nodes', 'workloads', 'held'],
       properties: {
         resourceVersion: { type: 'string' },
         generatedAt: { type: 'string', format: 'date-time' },
         gpus: { type: 'array', items: { type: 'object', required: ['model', 'site', 'total', 'allocated', 'fragmented', 'free'], properties: { model: { type: 'string' }, site: { type: 'string' }, total: { type: 'integer' }, allocated: { type: 'number' }, fragmented: { type: 'number' }, free: { type: 'integer' } } } },
         nodes: { type: 'array', items: { type: 'object', required: ['state', 'cordoned', 'draining', 'count'], properties: { state: { type: 'string' }, cordoned: { type: 'boolean' }, draining: { type: 'boolean' }, count: { type: 'integer' } } } },
         workloads: { type: 'array', items: { type: 'object', required: ['kind', 'project', 'phase', 'queue', 'count'], properties: { kind: { type: 'string' }, project: { type: 'string' }, phase: { type: 'string' }, queue: { type: 'string' }, count: { type: 'integer' } } } },
+        held: { type: 'array', items: { type: 'object', required: ['project', 'model', 'gpus'], properties: { project: { type: 'string' }, model: { type: 'string' }, gpus: { type: 'number' } } } },
       },
     },
     WhoAmI: { type: 'object', properties: { user: { type: 'string' }, kind: { enum: ['user', 'node'] }, roles: { type: 'array', items: { type: 'object' } } } },

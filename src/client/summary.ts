@@ -7,7 +7,7 @@ import type { WeftClient } from './client.js';
 import { WeftApiError, type ProblemDetails } from './errors.js';
 import { backoff, sleep, sseMessages } from './watch.js';
 
-export type { FleetSummary, SummaryGpus, SummaryNodes, SummaryWorkloads } from '../model/summary.js';
+export type { FleetSummary, SummaryGpus, SummaryHeld, SummaryNodes, SummaryWorkloads } from '../model/summary.js';
 
 const PATH = '/api/v1/summary';
 

@@ -34,6 +34,14 @@ export interface SummaryWorkloads {
   count: number;
 }
 
+/** GPUs held by active allocations of one project and model. */
+export interface SummaryHeld {
+  project: string;
+  model: string;
+  /** Milli-GPUs / 1000: a share its fraction, a MIG instance its compute slices of 7. */
+  gpus: number;
+}
+
 export interface FleetSummary {
   /** The store version the figures reflect. */
   resourceVersion: string;
@@ -44,4 +52,6 @@ export interface FleetSummary {
   nodes: SummaryNodes[];
   /** Only the projects the caller may read. */
   workloads: SummaryWorkloads[];
+  /** Only the projects the caller may read. */
+  held: SummaryHeld[];
 }

@@ -1,8 +1,8 @@
 // The fleet summary in one statement: GPUs by model and site from the Nodes' hardware and the GPU
 // ledger (migration 002, which the database keeps exact for every active allocation), Nodes by
-// state, and workloads counted by kind, project, phase and queue. One statement means one
-// snapshot, so the figures and the resourceVersion they carry agree with each other; grouping in
-// SQL means the answer stays a few kilobytes whatever the size of the fleet.
+// state, workloads counted by kind, project, phase and queue, and the GPUs they hold. One
+// statement means one snapshot, so the figures and the resourceVersion they carry agree with each
+// other; grouping in SQL keeps the answer a few kilobytes whatever the size of the fleet.
 import type { FleetSummary } from '../model/summary.js';
 import type { Sql } from './driver.js';
 
@@ -38,6 +38,15 @@ WITH per_gpu AS (
          count(*)::int AS count
     FROM resources WHERE kind = 'Node' AND project = ''
    GROUP BY 1, 2, 3
+), held AS (
+  -- GPUs held by active allocations, by project and model. A MIG instance counts its milli-GPUs
+  -- (compute slices of 7), as fair-share quotas and metering do.
+  SELECT a.project, coalesce(g->>'model', '') AS model, coalesce(sum((g->>'milli')::int), 0)::int AS milli
+    FROM (SELECT project, body->'spec'->'gpus' AS gpus FROM resources
+           WHERE kind = 'Allocation' AND weft_allocation_active(body)
+             AND ($2::jsonb IS NULL OR project IN (SELECT jsonb_array_elements_text($2::jsonb)))) a
+    CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(a.gpus) = 'array' THEN a.gpus ELSE '[]'::jsonb END) g
+   GROUP BY 1, 2
 ), workloads AS (
   SELECT kind, project, coalesce(body->'status'->>'phase', 'Pending') AS phase,
          coalesce(body->'spec'->>'queue', '') AS queue, count(*)::int AS count
@@ -49,13 +58,15 @@ WITH per_gpu AS (
 SELECT (SELECT rv::text FROM weft_state) AS rv,
        (SELECT coalesce(jsonb_agg(gpus ORDER BY model, site), '[]'::jsonb) FROM gpus) AS gpus,
        (SELECT coalesce(jsonb_agg(nodes ORDER BY state, cordoned, draining), '[]'::jsonb) FROM nodes) AS nodes,
-       (SELECT coalesce(jsonb_agg(workloads ORDER BY kind, project, phase, queue), '[]'::jsonb) FROM workloads) AS workloads`;
+       (SELECT coalesce(jsonb_agg(workloads ORDER BY kind, project, phase, queue), '[]'::jsonb) FROM workloads) AS workloads,
+       (SELECT coalesce(jsonb_agg(held ORDER BY project, model), '[]'::jsonb) FROM held) AS held`;
 
 interface SummaryRow {
   rv: string;
   gpus: Array<{ site: string; model: string; total: number; used_milli: number; fragmented_milli: number; free: number }>;
   nodes: FleetSummary['nodes'];
   workloads: FleetSummary['workloads'];
+  held: Array<{ project: string; model: string; milli: number }>;
 }
 
 export async function readSummary(sql: Sql, q: SummaryQuery, now: Date): Promise<FleetSummary> {
@@ -73,5 +84,6 @@ export async function readSummary(sql: Sql, q: SummaryQuery, now: Date): Promise
     })),
     nodes: row!.nodes,
     workloads: row!.workloads,
+    held: row!.held.map((h) => ({ project: h.project, model: h.model, gpus: h.milli / 1000 })),
   };
 }

@@ -43,6 +43,7 @@ describe('GET /api/v1/summary', () => {
       { kind: 'Job', project: 'vision', phase: 'Pending', queue: '', count: 1 },
       { kind: 'Job', project: 'vision', phase: 'Pending', queue: 'research', count: 1 },
     ]);
+    expect(r.body.held).toEqual([{ project: 'vision', model: 'H100-80GB', gpus: 1 }]);
     expect(Number.isNaN(Date.parse(r.body.generatedAt))).toBe(false);
   });
 
@@ -52,6 +53,7 @@ describe('GET /api/v1/summary', () => {
     expect(r.status).toBe(200);
     expect(r.body.gpus[0]).toMatchObject({ total: 2, allocated: 1 });
     expect(r.body.workloads).toEqual([{ kind: 'Job', project: 'other', phase: 'Pending', queue: '', count: 1 }]);
+    expect(r.body.held).toEqual([]);
     const nobody = await h.user('nemo', []);
     expect((await h.call<FleetSummary>('GET', '/api/v1/summary', { token: nobody })).body.workloads).toEqual([]);
   });

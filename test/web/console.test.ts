@@ -121,6 +121,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web console', () => {
   it('renders every main page without console errors, wide and narrow, and keeps screenshots', async () => {
     const applied = await box.weft(['apply', '-f', `${ROOT}/examples/tour/`]);
     expect(applied.code).toBe(0);
+    // The scheduler counts what each queue holds into its status every few seconds.
+    await expect.poll(async () => (await client.get('Queue', 'vision')).status?.usage, { timeout: 20_000 }).toMatchObject({ 'H100-80GB': 16 });
     const pages: [string, string, string][] = [
       ['overview', '#/overview', 'Overview'],
       ['fleet', '#/fleet/node/fra1-h100-01', 'Fleet'],
@@ -134,6 +136,13 @@ describe.skipIf(!HAVE_CHROMIUM)('web console', () => {
       await page.waitForTimeout(600); // let the watches deliver and the charts settle
       await screenshot(page, name);
     }
+    // What projects hold comes from the fleet summary; what queues hold from their status.
+    await page.goto(`${up.url}/#/queues`);
+    const visionProject = page.getByTestId('projects-table').getByRole('row').filter({ hasText: 'Computer vision' });
+    await expect.poll(() => visionProject.textContent()).toContain('16 × H100-80GB');
+    const visionQueue = page.getByTestId('queues-table').getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'vision', exact: true }) });
+    await expect.poll(() => visionQueue.getByRole('cell').allTextContents()).toEqual(['research', 'vision', '2', 'H100-80GB', '192', '16', '0', '16', expect.any(String)]);
+
     await page.goto(`${up.url}/#/workloads/Job/vision/train-resnet`);
     await page.getByRole('heading', { name: 'Job train-resnet' }).waitFor();
     await screenshot(page, 'workload-detail-training');

@@ -8,6 +8,10 @@ import { ForbiddenError } from '../../model/errors.js';
 import type { FleetSummary } from '../../model/summary.js';
 import { WORKLOAD_KINDS } from '../../control/workload.js';
 import type { SummaryQuery } from '../../store/summary.js';
+import type { Store } from '../../store/types.js';
+import type { Resource } from '../../model/metadata.js';
+import { allocationActive } from '../../control/fleet-view.js';
+import { DRAIN_ANNOTATION } from '../../control/node-lifecycle.js';
 import { listQuery, type Query } from '../params.js';
 import { toProblem } from '../problem.js';
 import { openEventStream } from '../watch.js';
@@ -29,16 +33,17 @@ function queryFor(p: Principal): SummaryQuery {
 }
 
 export function registerSummaryRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const cache = new SummaryCache(deps.store);
   app.get(`${API_PREFIX}/summary`, async (req, reply) => {
     const q = queryFor(principalOf(req));
     const { watch } = listQuery(req.query as Query);
-    if (!watch) return deps.store.summary(q);
-    return streamSummaries(deps, req, reply, q);
+    if (!watch) return cache.get(q);
+    return streamSummaries(deps, cache, req, reply, q);
   });
 }
 
-async function streamSummaries({ store, hub }: RouteDeps, req: FastifyRequest, reply: FastifyReply, q: SummaryQuery): Promise<void> {
-  let summary: FleetSummary = await store.summary(q);
+async function streamSummaries({ store, hub }: RouteDeps, cache: SummaryCache, req: FastifyRequest, reply: FastifyReply, q: SummaryQuery): Promise<void> {
+  let summary: FleetSummary = await cache.get(q);
   const ac = new AbortController();
   const { signal } = ac;
   const stream = openEventStream(hub, req, reply, ac);
@@ -70,7 +75,7 @@ async function streamSummaries({ store, hub }: RouteDeps, req: FastifyRequest, r
       }
       if (signal.aborted) break;
       stale = false;
-      const next = await store.summary(q);
+      const next = await cache.get(q);
       // Unchanged figures are not sent: a quiet stream costs nothing, and a tenant learns nothing
       // from the timing of changes in projects it cannot read.
       if (figures(next) === figures(summary)) continue;
@@ -89,16 +94,37 @@ async function streamSummaries({ store, hub }: RouteDeps, req: FastifyRequest, r
 }
 
 function figures(s: FleetSummary): string {
-  return JSON.stringify([s.gpus, s.nodes, s.workloads]);
+  return JSON.stringify([s.gpus, s.nodes, s.workloads, s.held]);
+}
+
+/**
+ * What the summary counts about an object, as a comparable string; undefined for kinds it does
+ * not count. A heartbeat or a utilisation report changes none of it, so it moves no figure.
+ */
+function countedFacts(o: Resource): string | undefined {
+  const spec = o.spec as Record<string, unknown>;
+  const status = (o.status ?? {}) as Record<string, unknown>;
+  if (o.kind === 'Node') return JSON.stringify([spec.site, spec.gpus, spec.unschedulable, status.state, o.metadata.annotations?.[DRAIN_ANNOTATION] !== undefined]);
+  if (o.kind === 'Allocation') return JSON.stringify([allocationActive(o), spec.node, spec.gpus]);
+  if (WORKLOAD_KIND_NAMES.includes(o.kind)) return JSON.stringify([status.phase, spec.queue]);
+  return undefined;
 }
 
 /** Follows every change after `from`; calls `changed` for those that move a figure. */
 async function follow(store: RouteDeps['store'], from: string, signal: AbortSignal, changed: () => void): Promise<void> {
+  const facts = new Map<string, string>();
   while (!signal.aborted) {
     try {
       for await (const ev of store.watch({ resourceVersion: from, signal })) {
-        from = ev.object.metadata.resourceVersion ?? from;
-        if (COUNTED_KINDS.has(ev.object.kind)) changed();
+        const o = ev.object;
+        from = o.metadata.resourceVersion ?? from;
+        const now = countedFacts(o);
+        if (now === undefined) continue;
+        const key = `${o.kind}/${o.metadata.project ?? ''}/${o.metadata.name}`;
+        if (ev.type === 'DELETED') facts.delete(key);
+        else if (facts.get(key) === now) continue;
+        else facts.set(key, now);
+        changed();
       }
     } catch {
       if (signal.aborted) return;
@@ -108,6 +134,32 @@ async function follow(store: RouteDeps['store'], from: string, signal: AbortSign
       changed();
       await pause(SUMMARY_INTERVAL_MS, signal);
     }
+  }
+}
+
+/**
+ * Summaries per scope (the projects a caller may read): callers with the same scope share one
+ * computation, and one is reused while the store has not moved since it was asked for.
+ */
+class SummaryCache {
+  private static readonly MAX_SCOPES = 64;
+  private readonly entries = new Map<string, { rv: string; value: Promise<FleetSummary> }>();
+
+  constructor(private readonly store: Store) {}
+
+  async get(q: SummaryQuery): Promise<FleetSummary> {
+    const key = JSON.stringify(q.projects ?? null);
+    const rv = await this.store.currentResourceVersion();
+    const hit = this.entries.get(key);
+    if (hit && hit.rv === rv) return hit.value;
+    const value = this.store.summary(q);
+    this.entries.delete(key);
+    this.entries.set(key, { rv, value });
+    if (this.entries.size > SummaryCache.MAX_SCOPES) this.entries.delete(this.entries.keys().next().value!);
+    value.catch(() => {
+      if (this.entries.get(key)?.value === value) this.entries.delete(key);
+    });
+    return value;
   }
 }
 

@@ -57,6 +57,28 @@ export function summaryTests(get: () => Ctx): void {
       expect(gpusAt(await store.summary({ workloadKinds: KINDS }), site)[0]).toMatchObject({ allocated: 0.75, free: 4 });
     });
 
+    it('counts the GPUs each project holds, a MIG instance by its compute share', async () => {
+      const { store } = get();
+      const p = uniq('p');
+      const other = uniq('p');
+      const n = uniq('node');
+      await store.create(node(n, uniq('site'), Array(8).fill('H100-80GB')));
+      await store.create(job(p, 'train', 'research'));
+      await store.create(job(p, 'adhoc'));
+      const forJob = (a: ResourceInput, name: string): ResourceInput => ({ ...a, spec: { ...a.spec, workload: { kind: 'Job', name, uid: '00000000-0000-0000-0000-000000000000' } } });
+      await store.create(forJob(alloc(p, 'train-0', n, [{ index: 0 }, { index: 1 }]), 'train'));
+      await store.create(forJob(alloc(p, 'train-1', n, [{ index: 2, milli: 250 }]), 'train'));
+      // A MIG instance counts its compute share (3 of 7 slices), as quotas do.
+      await store.create(forJob(alloc(p, 'adhoc-0', n, [{ index: 3, milli: 429, mig: { profile: '3g.40gb', start: 0, size: 4 } }]), 'adhoc'));
+      await store.create(forJob(alloc(p, 'old-0', n, [{ index: 4 }], 'Succeeded'), 'train'));
+      await store.create(forJob(alloc(other, 'x-0', n, [{ index: 5 }]), 'x'));
+
+      const s = await store.summary({ workloadKinds: KINDS, projects: [p] });
+      expect(s.held).toEqual([{ project: p, model: 'H100-80GB', gpus: 2.679 }]);
+      const all = await store.summary({ workloadKinds: KINDS });
+      expect(all.held.filter((h) => h.project === other)).toEqual([{ project: other, model: 'H100-80GB', gpus: 1 }]);
+    });
+
     it('counts Nodes by state, cordon and drain', async () => {
       const { store } = get();
       const before = await store.summary({ workloadKinds: KINDS });

@@ -14,22 +14,30 @@ export function GpuCells({ view }: { view: NodeView }) {
   );
 }
 
+/** The seven boundaries between MIG memory slices, as one path (not seven lines per GPU). */
+const MIG_LINES = [1, 2, 3, 4, 5, 6, 7].map((s) => `M0 ${(s * CELL) / 8}h${CELL}`).join('');
+
+// A thousand nodes draw eight thousand of these, so each is as few SVG elements as it can be:
+// the cell (carrying its tooltip), one rectangle per use and, on MIG GPUs, one path.
 function Gpu({ g, x }: { g: GpuCell; x: number }) {
   const title = g.uses.length ? `GPU ${g.index} (${g.model}): ${g.uses.map((u) => `${u.project}/${u.workload}${u.mig ? ` ${u.mig.profile}` : ` ${u.milli / 1000}`}`).join(', ')}` : `GPU ${g.index} (${g.model}): free`;
+  let before = 0;
   return (
-    <g transform={`translate(${x} 0)`}>
-      <title>{title}</title>
-      <rect width={CELL} height={CELL} rx={2} className={g.migEnabled ? 'gpu gpu-mig' : 'gpu'} />
+    <>
+      <rect x={x} width={CELL} height={CELL} rx={2} className={g.migEnabled ? 'gpu gpu-mig' : 'gpu'}>
+        <title>{title}</title>
+      </rect>
       {g.uses.map((u, i) => {
         if (u.mig) {
           // 8 memory slices stacked bottom to top.
           const h = CELL / 8;
-          return <rect key={i} x={1} width={CELL - 2} y={CELL - (u.mig.start + u.mig.size) * h} height={u.mig.size * h - 0.5} fill={colourFor(u.project)} />;
+          return <rect key={i} x={x + 1} width={CELL - 2} y={CELL - (u.mig.start + u.mig.size) * h} height={u.mig.size * h - 0.5} fill={colourFor(u.project)} pointerEvents="none" />;
         }
-        const before = g.uses.slice(0, i).filter((x) => !x.mig).reduce((s, x) => s + x.milli, 0);
-        return <rect key={i} x={(before / 1000) * CELL} width={(u.milli / 1000) * CELL} height={CELL} fill={colourFor(u.project)} />;
+        const at = before;
+        before += u.milli;
+        return <rect key={i} x={x + (at / 1000) * CELL} width={(u.milli / 1000) * CELL} height={CELL} fill={colourFor(u.project)} pointerEvents="none" />;
       })}
-      {g.migEnabled && [1, 2, 3, 4, 5, 6, 7].map((s) => <line key={s} x1={0} x2={CELL} y1={(s * CELL) / 8} y2={(s * CELL) / 8} className="mig-line" />)}
-    </g>
+      {g.migEnabled && <path d={MIG_LINES} transform={`translate(${x} 0)`} className="mig-line" fill="none" pointerEvents="none" />}
+    </>
   );
 }

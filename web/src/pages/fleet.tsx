@@ -25,8 +25,10 @@ export function Fleet({ session, node }: { session: Session; node?: string }) {
   return (
     <section aria-labelledby="fleet-title" className={selected ? 'with-detail' : undefined}>
       <h1 id="fleet-title">Fleet</h1>
-      {!nodes.ready ? (
-        <Loading what="nodes" />
+      {allocations.error && <ErrorBox>Allocations: {allocations.error}</ErrorBox>}
+      {/* One render with both: drawing a thousand nodes twice costs more than waiting for the second list. */}
+      {!nodes.ready || (!allocations.ready && !allocations.error) ? (
+        <Loading what="the fleet" />
       ) : (
         <div className="fleet-layout">
           <div className="fleet-map">

@@ -1,13 +1,12 @@
 // Queues and projects: quota vs usage vs borrowed per queue (the fair-share view), project
 // quotas and, for cluster admins, users and their roles.
 import { useMemo } from 'react';
-import type { Resource } from '../../../src/model/metadata.js';
 import { StackedBars } from '../components/charts.js';
 import { ErrorBox, Loading } from '../components/common.js';
-import { isActiveAllocation } from '../fleet.js';
 import { num, obj, round, spec, status, str, type Obj } from '../format.js';
 import { useLive } from '../live.js';
 import type { Session } from '../session.js';
+import { useSummary } from '../summary.js';
 
 type PerModel = Record<string, number>;
 
@@ -20,23 +19,6 @@ const statusGpus = (v: unknown): PerModel => {
   return Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'cpu' && k !== 'memory').map(([k, n]) => [k, num(n)]));
 };
 
-/** GPUs held per workload key (project/Kind/name) and model, from the active allocations. */
-function gpusByWorkload(allocations: Resource[]): Map<string, PerModel> {
-  const out = new Map<string, PerModel>();
-  for (const a of allocations) {
-    if (!isActiveAllocation(a)) continue;
-    const w = obj(spec(a).workload);
-    const key = `${a.metadata.project}/${String(w.kind)}/${String(w.name)}`;
-    const per = out.get(key) ?? {};
-    for (const g of Array.isArray(spec(a).gpus) ? (spec(a).gpus as unknown[]).map(obj) : []) {
-      const share = g.mig ? num(obj(g.mig).size) / 8 : num(g.milli) / 1000;
-      per[String(g.model)] = (per[String(g.model)] ?? 0) + share;
-    }
-    out.set(key, per);
-  }
-  return out;
-}
-
 function add(into: PerModel, from: PerModel): void {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
@@ -45,29 +27,19 @@ export function Queues({ session }: { session: Session }) {
   const c = session.client;
   const queues = useLive(c, 'queues');
   const projects = useLive(c, 'projects');
-  const allocations = useLive(c, 'allocations');
-  const jobs = useLive(c, 'jobs');
-  const services = useLive(c, 'services');
-  const devenvs = useLive(c, 'devenvironments');
-  const held = useMemo(() => gpusByWorkload(allocations.items), [allocations.items]);
-  const { byQueue, byProject } = useMemo(() => {
-    const byQueue = new Map<string, PerModel>();
-    const byProject = new Map<string, PerModel>();
-    for (const w of [...jobs.items, ...services.items, ...devenvs.items]) {
-      const per = held.get(`${w.metadata.project}/${w.kind}/${w.metadata.name}`);
-      if (!per) continue;
-      const q = str(spec(w).queue) ?? '';
-      add(byQueue.get(q) ?? byQueue.set(q, {}).get(q)!, per);
-      const p = w.metadata.project ?? '';
-      add(byProject.get(p) ?? byProject.set(p, {}).get(p)!, per);
-    }
-    return { byQueue, byProject };
-  }, [held, jobs.items, services.items, devenvs.items]);
+  // What each project holds comes from the server's summary, not from listing every allocation.
+  const { summary, error: summaryError } = useSummary(c);
+  const counting = !summary && !summaryError;
+  const byProject = useMemo(() => {
+    const out = new Map<string, PerModel>();
+    for (const h of summary?.held ?? []) add(out.get(h.project) ?? out.set(h.project, {}).get(h.project)!, { [h.model]: h.gpus });
+    return out;
+  }, [summary?.held]);
 
   const queueRows = queues.items.map((q) => {
     const st = status(q);
-    // The fair-share controller's own accounting when it reports one; else counted here.
-    const used = st.usage ? statusGpus(st.usage) : (byQueue.get(q.metadata.name) ?? {});
+    // The scheduler's own fair-share accounting; absent until it has counted the queue once.
+    const used = st.usage ? statusGpus(st.usage) : undefined;
     const pending = typeof st.pendingGangs === 'number' ? st.pendingGangs : undefined;
     return { q, used, pending, nominal: gpuAmounts(spec(q).nominalQuota), borrowed: statusGpus(st.borrowed), limit: gpuAmounts(spec(q).borrowingLimit) };
   });
@@ -75,10 +47,11 @@ export function Queues({ session }: { session: Session }) {
   return (
     <section aria-labelledby="queues-title">
       <h1 id="queues-title">Queues and projects</h1>
+      {summaryError && <ErrorBox>GPUs in use are not available: {summaryError}</ErrorBox>}
       <h2>Queues</h2>
       {queues.error ? (
         <ErrorBox>{queues.error}</ErrorBox>
-      ) : !queues.ready ? (
+      ) : !queues.ready || counting ? (
         <Loading what="queues" />
       ) : queueRows.length === 0 ? (
         <p className="muted">No queues are defined.</p>
@@ -89,7 +62,7 @@ export function Queues({ session }: { session: Session }) {
               <thead><tr><th scope="col">Queue</th><th scope="col">Parent</th><th scope="col">Project</th><th scope="col">Weight</th><th scope="col">GPU model</th><th scope="col">Nominal</th><th scope="col">In use</th><th scope="col">Borrowed</th><th scope="col">Borrowing limit</th><th scope="col">Pending gangs</th></tr></thead>
               <tbody>
                 {queueRows.flatMap(({ q, used, pending, nominal, borrowed, limit }) => {
-                  const models = [...new Set([...Object.keys(nominal), ...Object.keys(used)])].sort();
+                  const models = [...new Set([...Object.keys(nominal), ...Object.keys(used ?? {})])].sort();
                   return (models.length ? models : ['—']).map((m, i) => (
                     <tr key={`${q.metadata.name}/${m}`}>
                       {i === 0 && <th scope="row" rowSpan={models.length || 1}>{q.metadata.name}</th>}
@@ -98,7 +71,7 @@ export function Queues({ session }: { session: Session }) {
                       {i === 0 && <td rowSpan={models.length || 1}>{String(spec(q).weight ?? 1)}</td>}
                       <td>{m}</td>
                       <td>{nominal[m] ?? 0}</td>
-                      <td>{round(used[m] ?? 0, 2)}</td>
+                      <td>{used ? round(used[m] ?? 0, 2) : '—'}</td>
                       <td>{round(borrowed[m] ?? 0, 2)}</td>
                       <td>{limit[m] ?? '—'}</td>
                       {i === 0 && <td rowSpan={models.length || 1}>{pending ?? '—'}</td>}
@@ -113,7 +86,7 @@ export function Queues({ session }: { session: Session }) {
             unit=" GPUs"
             rows={queueRows.filter((r) => Object.keys(r.nominal).length).map(({ q, used, nominal }) => {
               const n = Object.values(nominal).reduce((s, v) => s + v, 0);
-              const u = Object.values(used).reduce((s, v) => s + v, 0);
+              const u = Object.values(used ?? {}).reduce((s, v) => s + v, 0);
               return {
                 key: q.metadata.name,
                 segments: [
@@ -127,7 +100,7 @@ export function Queues({ session }: { session: Session }) {
         </>
       )}
       <h2>Projects</h2>
-      {projects.error ? <ErrorBox>{projects.error}</ErrorBox> : !projects.ready ? <Loading what="projects" /> : (
+      {projects.error ? <ErrorBox>{projects.error}</ErrorBox> : !projects.ready || counting ? <Loading what="projects" /> : (
         <div className="table-wrap">
           <table data-testid="projects-table">
             <thead><tr><th scope="col">Project</th><th scope="col">Display name</th><th scope="col">GPU quota</th><th scope="col">GPUs in use</th><th scope="col">CPU / memory quota</th><th scope="col">Default queue</th></tr></thead>

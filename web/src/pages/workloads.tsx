@@ -86,7 +86,7 @@ export function Workloads({ session }: { session: Session }) {
         <p className="muted">No workloads match.</p>
       ) : (
         <>
-          <div className="table-wrap">
+          <div className="table-wrap" aria-busy={!complete}>
             <table data-testid="workloads-table">
               <caption className="sr-only">Workloads, newest first</caption>
               <thead>
