@@ -2,8 +2,9 @@
 // directory) is filled through the API with 1,000 nodes (8 GPUs each) and 5,000 Jobs, then
 // Chromium (headless, /usr/bin/chromium) opens the main pages and we time the first meaningful
 // render: the overview's figures counting all 1,000 nodes; the workloads table's newest rows
-// with the total of 5,000; the fleet heatmap with every node and its allocations; the queues and
-// projects tables with GPUs in use. Timed from navigation start, in the page.
+// with the total of 5,000; the fleet heatmap with every node and its allocations; one Job's
+// detail with its allocations; the queues and projects tables with GPUs in use. Timed from
+// navigation start, in the page.
 // Needs `npm run build` (which builds the console too). Not part of `npm test`.
 //
 //   node bench/console.mjs [--nodes 1000] [--workloads 5000] [--runs 5]
@@ -116,6 +117,11 @@ async function measure(url, token) {
       // The page draws the heatmap once both Nodes and Allocations are in.
       ready: (n) => document.querySelectorAll('.node-tile').length === n,
       arg: NODES,
+    },
+    {
+      page: 'workload detail', hash: '#/workloads/Job/alpha/job-00000', what: 'one Job with its allocations, out of 5000',
+      ready: () => document.querySelector('[data-testid="workload-phase"]') !== null && document.querySelector('[data-testid="timeline"]') !== null && !document.body.textContent.includes('Loading allocations'),
+      arg: 0,
     },
     {
       page: 'queues', hash: '#/queues', what: 'queues and projects with GPUs in use',

@@ -23,6 +23,7 @@ const PROJECT = param('project', 'path', 'project name');
 const NAME = param('name', 'path', 'object name');
 const LIST_PARAMS = [
   param('labelSelector', 'query', 'e.g. "team=vision,tier!=dev,env in (a,b)"'),
+  param('fieldSelector', 'query', 'only the object with this name, for lists and watches: "metadata.name=<name>" (or "=="); no other field selector is supported'),
   param('limit', 'query', 'page size', { type: 'integer', minimum: 1, maximum: 10000 }),
   param('continue', 'query', "opaque token from the previous page's metadata.continue"),
   param('order', 'query', 'list order: name (default; by project, then name) or newest (creation time, newest first; ties by project, then name); a continue token works only with the order that issued it; ignored by watches', { type: 'string', enum: ['name', 'newest'], default: 'name' }),

@@ -50,9 +50,31 @@ export interface ListQuery {
   labelSelector?: string;
   limit?: number;
   continue?: string;
+  /** From `fieldSelector=metadata.name=NAME`: only the object with this name (list and watch). */
+  name?: string;
   /** Absent = by name; 'newest' = newest first. Lists only: a watch delivers changes in commit order. */
   order?: ListOrder;
   resourceVersion?: string;
+}
+
+const FIELD_SELECTOR_HINT = 'only "metadata.name=<name>" is supported';
+
+/**
+ * The one field selector the API serves: `metadata.name=NAME` (or `==`), which lets a client
+ * follow a single object without listing the collection. Anything else is refused rather than
+ * ignored, since a selector silently dropped would return objects the caller asked to exclude.
+ */
+function fieldSelectorName(selector: string): string {
+  const shown = JSON.stringify(selector.slice(0, 80));
+  const m = /^metadata\.name==?(.*)$/.exec(selector);
+  if (!m) throw badParam('fieldSelector', `${shown} is not supported: ${FIELD_SELECTOR_HINT}`);
+  const name = m[1]!;
+  if (selector.includes(',')) throw badParam('fieldSelector', `${shown} has several terms: ${FIELD_SELECTOR_HINT}`);
+  if (name === '') throw badParam('fieldSelector', `${shown} has no name: ${FIELD_SELECTOR_HINT}`);
+  if (!NAME_RE.test(name)) {
+    throw badParam('fieldSelector', `${JSON.stringify(name.slice(0, 80))} is not a valid name (lower-case letters, digits and "-", 1-63 chars, starting and ending with a letter or digit): ${FIELD_SELECTOR_HINT}`);
+  }
+  return name;
 }
 
 export function listQuery(q: Query): ListQuery {
@@ -64,6 +86,8 @@ export function listQuery(q: Query): ListQuery {
     if (selector.length > 4096) throw badParam('labelSelector', 'is too long');
     out.labelSelector = selector;
   }
+  const fields = single(q, 'fieldSelector');
+  if (fields !== undefined && fields !== '') out.name = fieldSelectorName(fields);
   const limit = single(q, 'limit');
   if (limit !== undefined && limit !== '') {
     const n = Number(limit);

@@ -1,6 +1,6 @@
 // Watch as Server-Sent Events. Each change is `id: <resourceVersion>` + `data: {type, object}`;
 // comment lines keep idle streams open through proxies. The stream sees exactly what a list by
-// the same caller would: the store filters by kind/project/labels and `accept` re-checks every
+// the same caller would: the store filters by kind/project/labels/name and `accept` re-checks every
 // object, so a mistake in one layer cannot leak another project's objects.
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
@@ -14,6 +14,8 @@ export interface WatchRequest {
   project?: string;
   projects?: string[];
   labelSelector?: string;
+  /** Only the object with this metadata.name (fieldSelector=metadata.name=NAME). */
+  name?: string;
   /** Resume after this version; absent = send the current objects first. */
   resourceVersion?: string;
   accept: (obj: Resource) => boolean;
@@ -42,14 +44,18 @@ function frame(ev: { type: string; object: unknown }, id?: string): string {
 export async function serveWatch(store: Store, hub: WatchHub, req: FastifyRequest, reply: FastifyReply, w: WatchRequest): Promise<void> {
   const ac = new AbortController();
   const { signal } = ac;
+  // The name is checked here too, not only by the caller's accept and the store's query: a
+  // watch narrowed to one object must never stream another, whichever layer forgot.
+  const name = w.name;
+  const accept = name === undefined ? w.accept : (o: Resource): boolean => o.metadata.name === name && w.accept(o);
   let initial: Resource[] = [];
   let from = w.resourceVersion;
   if (from === undefined) {
-    const list = await store.list(w.kind, { project: w.project, projects: w.projects, labelSelector: w.labelSelector });
-    initial = list.items.filter(w.accept);
+    const list = await store.list(w.kind, { project: w.project, projects: w.projects, labelSelector: w.labelSelector, name: w.name });
+    initial = list.items.filter(accept);
     from = list.resourceVersion;
   }
-  const it = store.watch({ kind: w.kind, project: w.project, projects: w.projects, labelSelector: w.labelSelector, resourceVersion: from, signal })[Symbol.asyncIterator]();
+  const it = store.watch({ kind: w.kind, project: w.project, projects: w.projects, labelSelector: w.labelSelector, name: w.name, resourceVersion: from, signal })[Symbol.asyncIterator]();
   let next: Promise<IteratorResult<WatchEvent>> | undefined = it.next();
   next.catch(() => undefined); // handled in the loop below; this keeps Node from calling it unhandled meanwhile
   const first: First =
@@ -82,7 +88,7 @@ export async function serveWatch(store: Store, hub: WatchHub, req: FastifyReques
       const r: IteratorResult<WatchEvent> = await Promise.race([next ?? it.next(), aborted]);
       next = undefined;
       if (r.done) break;
-      if (w.accept(r.value.object)) await write(frame(r.value, r.value.object.metadata.resourceVersion));
+      if (accept(r.value.object)) await write(frame(r.value, r.value.object.metadata.resourceVersion));
     }
   } catch (err) {
     if (!signal.aborted) {

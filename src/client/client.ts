@@ -21,6 +21,8 @@ export interface ListOptions {
   /** Project for project-scoped kinds; absent = every project the caller may see. */
   project?: string;
   labelSelector?: string;
+  /** Only "metadata.name=<name>" is supported: the one object of that name (or none). */
+  fieldSelector?: string;
   limit?: number;
   continue?: string;
   /** 'name' (the server's default) or 'newest' first; a `continue` token only works with the order that issued it. */
@@ -123,7 +125,7 @@ export class WeftClient {
   async list(kind: string, opts: ListOptions = {}): Promise<ListResult> {
     const path = resourcePath(kindOf(kind), opts);
     const page = async (cont?: string, limit?: number): Promise<ListResult> =>
-      normalizeList(await this.request<RawList>('GET', path, { query: { labelSelector: opts.labelSelector, limit, continue: cont, order: opts.order } }));
+      normalizeList(await this.request<RawList>('GET', path, { query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit, continue: cont, order: opts.order } }));
     if (!opts.autoPaginate) return page(opts.continue, opts.limit);
     const first = await page(opts.continue, opts.limit ?? 500);
     const items = [...first.items];
@@ -197,7 +199,8 @@ export class WeftClient {
     return watchEvents(
       {
         open: (p, query, signal) => this.fetch('GET', p, { query, accept: 'text/event-stream', signal }),
-        relist: () => this.list(def.kind, { project: opts.project, labelSelector: opts.labelSelector, autoPaginate: true }),
+        // The relist must be narrowed exactly like the watch, or a SYNC would hand over objects the watch never follows.
+        relist: () => this.list(def.kind, { project: opts.project, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, autoPaginate: true }),
       },
       path,
       opts,

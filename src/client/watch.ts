@@ -26,6 +26,8 @@ export type WatchMessage = WatchEvent | SyncEvent;
 export interface WatchOptions {
   project?: string;
   labelSelector?: string;
+  /** "metadata.name=<name>": follow only the object of that name (the SYNC holds it alone, or nothing). */
+  fieldSelector?: string;
   /** Deliver changes after this version. Absent: list first (SYNC), then watch from the list. */
   resourceVersion?: string;
   signal?: AbortSignal;
@@ -62,6 +64,7 @@ export async function* watchEvents(t: WatchTransport, path: string, opts: WatchO
       }
       const query: Record<string, string> = { watch: 'true', resourceVersion: rv };
       if (opts.labelSelector) query.labelSelector = opts.labelSelector;
+      if (opts.fieldSelector) query.fieldSelector = opts.fieldSelector;
       let res: Response;
       try {
         res = await t.open(path, query, inner.signal);

@@ -158,6 +158,10 @@ export async function listResources(sql: Sql, kind: string, opts: ListOptions = 
     params.push(JSON.stringify(opts.projects));
     where.push(`r.project IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`);
   }
+  if (opts.name !== undefined) {
+    params.push(opts.name);
+    where.push(`r.name = $${params.length}`);
+  }
   const labels = selectorToSql(reqs, 'r.labels', params);
   if (labels) where.push(labels);
   if (cont && 'createdAt' in cont) {

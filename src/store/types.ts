@@ -32,6 +32,11 @@ export interface ListOptions {
   projects?: string[];
   /** Kubernetes-style selector: "a=b,c!=d,e,!f,g in (x,y),h notin (z)". */
   labelSelector?: string;
+  /**
+   * Only objects with exactly this metadata.name (the API's `fieldSelector=metadata.name=NAME`),
+   * so a client can follow one object without reading the whole collection.
+   */
+  name?: string;
   /** Page size; absent = everything. */
   limit?: number;
   /** Opaque token from the previous page; only valid with the same `order` it was issued for. */
@@ -60,6 +65,8 @@ export interface WatchOptions {
   project?: string;
   projects?: string[];
   labelSelector?: string;
+  /** Only changes to objects with exactly this metadata.name (DELETED included). */
+  name?: string;
   /** Deliver every change with a resourceVersion greater than this one. */
   resourceVersion: string;
   signal: AbortSignal;

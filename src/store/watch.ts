@@ -16,6 +16,7 @@ function makeFilter(opts: WatchOptions): EventFilter {
     (opts.kind === undefined || e.kind === opts.kind) &&
     (opts.project === undefined || e.project === opts.project) &&
     (projects === undefined || projects.has(e.project)) &&
+    (opts.name === undefined || e.event.object.metadata.name === opts.name) &&
     (reqs.length === 0 || matchesSelector(reqs, e.event.object.metadata.labels));
 }
 
@@ -24,7 +25,7 @@ async function readFloor(sql: Sql): Promise<bigint> {
   return BigInt(row.floor);
 }
 
-/** Changes in (after, upTo] matching kind/project in SQL; GoneError if compaction got there first. */
+/** Changes in (after, upTo] matching kind/project/name in SQL; GoneError if compaction got there first. */
 async function readPage(sql: Sql, opts: WatchOptions, after: bigint, upTo: bigint): Promise<FeedEvent[]> {
   const params: unknown[] = [after.toString(), upTo.toString()];
   const where = ['rv > $1', 'rv <= $2'];
@@ -39,6 +40,10 @@ async function readPage(sql: Sql, opts: WatchOptions, after: bigint, upTo: bigin
   if (opts.projects !== undefined) {
     params.push(JSON.stringify(opts.projects));
     where.push(`project IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`);
+  }
+  if (opts.name !== undefined) {
+    params.push(opts.name);
+    where.push(`name = $${params.length}`);
   }
   const rows = await sql.query<ChangeRow>(changesQuery(where.join(' AND '), PAGE), params);
   const floor = BigInt(rows[0].floor);

@@ -87,6 +87,18 @@ const CASES: Case[] = [
   { name: 'garbage continue token', method: 'GET', path: `${JOBS}?limit=1&continue=Zm9vYmFy`, status: 400, field: 'continue' },
   { name: 'unknown list order', method: 'GET', path: `${JOBS}?order=bogus&limit=1`, status: 400, field: 'order' },
   { name: 'bad label selector', method: 'GET', path: `${JOBS}?labelSelector=${encodeURIComponent('a==b==c(')}`, status: 400, field: 'labelSelector' },
+  ...['spec.queue=a', 'metadata.name!=x', 'metadata.name=x,metadata.name=y', 'metadata.name=', 'metadata.name=Bad_Name', 'metadata.namespace=x'].flatMap((sel): Case[] =>
+    [JOBS, '/api/v1/jobs'].map((at) => ({
+      name: `unsupported field selector ${JSON.stringify(sel)} on ${at}`,
+      method: 'GET',
+      path: `${at}?fieldSelector=${encodeURIComponent(sel)}`,
+      status: 400,
+      field: 'fieldSelector',
+      detail: /only "metadata\.name=<name>" is supported/,
+    })),
+  ),
+  { name: 'unsupported field selector on a watch', method: 'GET', path: `${JOBS}?watch=true&fieldSelector=${encodeURIComponent('status.phase=Running')}`, status: 400, field: 'fieldSelector' },
+  { name: 'repeated field selector', method: 'GET', path: `${JOBS}?fieldSelector=${encodeURIComponent('metadata.name=a')}&fieldSelector=${encodeURIComponent('metadata.name=b')}`, status: 400, field: 'fieldSelector' },
   { name: 'bad watch resourceVersion', method: 'GET', path: `${JOBS}?watch=true&resourceVersion=abc`, status: 400, field: 'resourceVersion' },
   { name: 'bad watch flag', method: 'GET', path: `${JOBS}?watch=maybe`, status: 400, field: 'watch' },
   { name: 'repeated query parameter', method: 'GET', path: `${JOBS}?limit=1&limit=2`, status: 400, field: 'limit' },

@@ -202,6 +202,48 @@ describe('lists', () => {
   });
 });
 
+describe('lists by name (fieldSelector=metadata.name=NAME)', () => {
+  const names = (r: { body: { items: { metadata: { project?: string; name: string } }[] } }): string[] =>
+    r.body.items.map((o) => `${o.metadata.project ?? '-'}/${o.metadata.name}`);
+
+  it('returns only that object, combined with the label selector, paging and order', async () => {
+    await mustCreate(h, '/api/v1/projects', project('fs-one'));
+    for (const n of ['fs-a', 'fs-b', 'fs-b-2']) await mustCreate(h, '/api/v1/projects/fs-one/jobs', job(n, {}, { tier: 'gpu' }));
+    for (const sel of ['metadata.name=fs-b', 'metadata.name==fs-b']) {
+      const r = await h.call('GET', `/api/v1/projects/fs-one/jobs?fieldSelector=${encodeURIComponent(sel)}`);
+      expect(r.status, r.text).toBe(200);
+      expect(names(r)).toEqual(['fs-one/fs-b']);
+    }
+    const q = (extra: string) => h.call('GET', `/api/v1/projects/fs-one/jobs?fieldSelector=${encodeURIComponent('metadata.name=fs-b')}&${extra}`);
+    expect(names(await q('labelSelector=tier%3Dgpu'))).toEqual(['fs-one/fs-b']);
+    expect(names(await q('labelSelector=tier%3Dcpu'))).toEqual([]);
+    expect(names(await q('order=newest&limit=1'))).toEqual(['fs-one/fs-b']);
+    const missing = await h.call('GET', `/api/v1/projects/fs-one/jobs?fieldSelector=${encodeURIComponent('metadata.name=fs-nothing')}`);
+    expect(missing.status, missing.text).toBe(200);
+    expect(missing.body.items).toEqual([]);
+    // Cluster-scoped kinds too.
+    const nodes = await h.call('GET', `/api/v1/nodes?fieldSelector=${encodeURIComponent('metadata.name=crud-none')}`);
+    expect(nodes.status, nodes.text).toBe(200);
+    expect(nodes.body.items).toEqual([]);
+  });
+
+  it('a cross-project list by name never shows a project the caller may not read', async () => {
+    for (const p of ['fs-mine', 'fs-theirs']) {
+      await mustCreate(h, '/api/v1/projects', project(p));
+      await mustCreate(h, `/api/v1/projects/${p}/jobs`, job('fs-same'));
+    }
+    const token = await h.user('fs-viewer', [{ role: 'viewer', project: 'fs-mine' }]);
+    const sel = `fieldSelector=${encodeURIComponent('metadata.name=fs-same')}`;
+    const mine = await h.call('GET', `/api/v1/jobs?${sel}`, { token });
+    expect(mine.status, mine.text).toBe(200);
+    expect(names(mine)).toEqual(['fs-mine/fs-same']);
+    expect(names(await h.call('GET', `/api/v1/jobs?${sel}`))).toEqual(['fs-mine/fs-same', 'fs-theirs/fs-same']);
+    // Projects are narrowed in memory for such a caller: the name narrows that list too.
+    expect(names(await h.call('GET', `/api/v1/projects?fieldSelector=${encodeURIComponent('metadata.name=fs-mine')}`, { token }))).toEqual(['-/fs-mine']);
+    expect(names(await h.call('GET', `/api/v1/projects?fieldSelector=${encodeURIComponent('metadata.name=fs-theirs')}`, { token }))).toEqual([]);
+  });
+});
+
 describe('narrowed lists', () => {
   it('pages a Project list narrowed to the caller\'s projects', async () => {
     for (const p of ['nl-a', 'nl-b', 'nl-c', 'nl-d']) await mustCreate(h, '/api/v1/projects', project(p));
@@ -346,6 +388,9 @@ describe('service endpoints', () => {
       expect(r.body.paths[`${path}/{name}/status`]).toBeDefined();
     }
     expect(r.body.paths['/api/v1/jobs'].get).toBeDefined();
+    for (const path of ['/api/v1/jobs', '/api/v1/projects/{project}/jobs', '/api/v1/nodes']) {
+      expect(r.body.paths[path].get.parameters.map((p: { name: string }) => p.name), path).toContain('fieldSelector');
+    }
     expect(r.body.paths['/api/v1/tokens'].post).toBeDefined();
     for (const path of ['/api/v1/summary', '/api/v1/usage', '/api/v1/projects/{project}/invoices/{month}', '/api/v1/opencost/allocation']) {
       expect(r.body.paths[path]?.get, path).toBeDefined();

@@ -14,6 +14,8 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 const summary = (evs: { data: any }[]) => evs.map((e) => `${e.data.type} ${e.data.object.metadata.name}`);
+/** A list reply's resourceVersion: a watch from it sees exactly the later changes. */
+const listVersion = (r: { body: any }): string => r.body.metadata.resourceVersion;
 
 describe('watch', () => {
   it('sends the current objects, then every change with its resourceVersion as id', async () => {
@@ -51,6 +53,87 @@ describe('watch', () => {
     const again = await openSse(`${h.url}/api/v1/projects/w/jobs?watch=true&labelSelector=team%3Dx`, h.adminToken, { 'last-event-id': first.metadata.resourceVersion });
     expect(summary(await again.waitFor(2))).toEqual(['ADDED r3', 'ADDED r4']);
     again.close();
+  });
+
+  it('narrows to one object with fieldSelector=metadata.name: its snapshot, then only its changes', async () => {
+    await mustCreate(h, '/api/v1/projects/w/jobs', job('fw-a'));
+    await mustCreate(h, '/api/v1/projects/w/jobs', job('fw-b'));
+    const sel = `fieldSelector=${encodeURIComponent('metadata.name=fw-a')}`;
+    // The name must reach the store's list and watch, not only the filter in front of the stream:
+    // following one Job must not read and discard every other Job's changes.
+    const asked: string[] = [];
+    const { list, watch } = h.store;
+    h.store.list = (kind, o) => (asked.push(`list ${o?.name}`), list.call(h.store, kind, o));
+    h.store.watch = (o) => (asked.push(`watch ${o.name}`), watch.call(h.store, o));
+    let s: Awaited<ReturnType<typeof openSse>>;
+    try {
+      s = await openSse(`${h.url}/api/v1/projects/w/jobs?watch=true&${sel}`, h.adminToken);
+    } finally {
+      h.store.list = list;
+      h.store.watch = watch;
+    }
+    expect(asked).toEqual(['list fw-a', 'watch fw-a']);
+    try {
+      expect(s.status).toBe(200);
+      const initial = await s.waitFor(1);
+      expect(summary(initial)).toEqual(['ADDED fw-a']);
+      expect(initial[0]!.id).toBe(s.headers.get('x-resource-version'));
+      await h.call('PATCH', '/api/v1/projects/w/jobs/fw-b', { body: { metadata: { labels: { x: 'y' } } } });
+      await mustCreate(h, '/api/v1/projects/w/jobs', job('fw-a-2'));
+      const m = await h.call('PATCH', '/api/v1/projects/w/jobs/fw-a', { body: { metadata: { labels: { x: 'z' } } } });
+      await h.call('DELETE', '/api/v1/projects/w/jobs/fw-b');
+      const d = await h.call('DELETE', '/api/v1/projects/w/jobs/fw-a');
+      // Recreated last: once it arrives, every sibling change above has had its chance to leak.
+      const again = await mustCreate(h, '/api/v1/projects/w/jobs', job('fw-a'));
+      const evs = await s.waitFor(4);
+      expect(summary(evs)).toEqual(['ADDED fw-a', 'MODIFIED fw-a', 'DELETED fw-a', 'ADDED fw-a']);
+      expect(evs.slice(1).map((e) => e.id)).toEqual([m.body.metadata.resourceVersion, d.body.metadata.resourceVersion, again.metadata.resourceVersion]);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(s.events).toHaveLength(4);
+    } finally {
+      s.close();
+    }
+
+    // Resuming from a version reads the missed changes for that name only.
+    const from = listVersion(await h.call('GET', `/api/v1/projects/w/jobs?${sel}`));
+    await h.call('PATCH', '/api/v1/projects/w/jobs/fw-a-2', { body: { metadata: { labels: { x: 'y' } } } });
+    await h.call('PATCH', '/api/v1/projects/w/jobs/fw-a', { body: { metadata: { labels: { x: 'again' } } } });
+    await h.call('DELETE', '/api/v1/projects/w/jobs/fw-a-2');
+    await h.call('DELETE', '/api/v1/projects/w/jobs/fw-a');
+    const resumed = await openSse(`${h.url}/api/v1/projects/w/jobs?watch=true&${sel}&resourceVersion=${from}`, h.adminToken);
+    try {
+      expect(summary(await resumed.waitFor(2))).toEqual(['MODIFIED fw-a', 'DELETED fw-a']);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(resumed.events).toHaveLength(2);
+    } finally {
+      resumed.close();
+    }
+  });
+
+  it('a cross-project watch by name shows a tenant only its own project\'s object of that name', async () => {
+    for (const p of ['fw-mine', 'fw-theirs']) {
+      await mustCreate(h, '/api/v1/projects', project(p));
+      await mustCreate(h, `/api/v1/projects/${p}/jobs`, job('fw-same'));
+    }
+    const token = await h.user('fw-viewer', [{ role: 'viewer', project: 'fw-mine' }]);
+    const s = await openSse(`${h.url}/api/v1/jobs?watch=true&fieldSelector=${encodeURIComponent('metadata.name=fw-same')}`, token);
+    try {
+      expect(s.status).toBe(200);
+      await h.call('PATCH', '/api/v1/projects/fw-theirs/jobs/fw-same', { body: { metadata: { labels: { x: '1' } } } });
+      await h.call('PATCH', '/api/v1/projects/fw-mine/jobs/fw-same', { body: { metadata: { labels: { x: '2' } } } });
+      await h.call('DELETE', '/api/v1/projects/fw-theirs/jobs/fw-same');
+      await h.call('DELETE', '/api/v1/projects/fw-mine/jobs/fw-same');
+      const evs = await s.waitFor(3);
+      expect(evs.map((e) => `${e.data.type} ${e.data.object.metadata.project}/${e.data.object.metadata.name}`)).toEqual([
+        'ADDED fw-mine/fw-same',
+        'MODIFIED fw-mine/fw-same',
+        'DELETED fw-mine/fw-same',
+      ]);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(s.events).toHaveLength(3);
+    } finally {
+      s.close();
+    }
   });
 
   it('sends keep-alive comments on a quiet stream', async () => {

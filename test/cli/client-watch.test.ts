@@ -89,6 +89,43 @@ describe('WeftClient against a live server', () => {
     expect(names).toEqual(want);
   });
 
+  it('lists and watches one object by name with fieldSelector: a SYNC of it alone, then only its changes', async () => {
+    for (const n of ['fs-a', 'fs-b', 'fs-a-2']) await client.create(site(n));
+    const selector = 'metadata.name=fs-a';
+    expect((await client.list('sites', { fieldSelector: selector })).items.map((s) => s.metadata.name)).toEqual(['fs-a']);
+    // Every page carries it: with a page size of 1 there is one page, not one per Site.
+    expect((await client.list('sites', { fieldSelector: selector, limit: 1, autoPaginate: true })).items.map((s) => s.metadata.name)).toEqual(['fs-a']);
+    const stop = new AbortController();
+    const watch = client.watch('sites', { fieldSelector: selector, signal: stop.signal });
+    try {
+      expect(nameOf(await next(watch))).toBe('SYNC:fs-a');
+      await client.patch('sites', 'fs-b', { spec: { country: 'NL' } });
+      await client.patch('sites', 'fs-a-2', { spec: { country: 'NL' } });
+      await client.patch('sites', 'fs-a', { spec: { country: 'FR' } });
+      await client.delete('sites', 'fs-b');
+      await client.delete('sites', 'fs-a');
+      const modified = await next(watch);
+      expect(nameOf(modified)).toBe('MODIFIED:fs-a');
+      expect(modified.type !== 'SYNC' && modified.object.spec.country).toBe('FR');
+      expect(nameOf(await next(watch))).toBe('DELETED:fs-a');
+      await client.create(site('fs-c'));
+      await client.create(site('fs-a'));
+      expect(nameOf(await next(watch))).toBe('ADDED:fs-a');
+    } finally {
+      stop.abort();
+    }
+    // After a compaction the relist is narrowed too: its SYNC holds that object alone.
+    const old = (await client.list('sites')).resourceVersion;
+    await client.patch('sites', 'fs-a-2', { spec: { country: 'BE' } });
+    await store.compact(0);
+    const relisted = client.watch('sites', { fieldSelector: selector, resourceVersion: old });
+    try {
+      expect(nameOf(await next(relisted))).toBe('SYNC:fs-a');
+    } finally {
+      await relisted.return(undefined);
+    }
+  });
+
   it('resumes across a server restart without missing or repeating a change', async () => {
     const stop = new AbortController();
     const watch = client.watch('sites', { signal: stop.signal, maxBackoffMs: 200 });

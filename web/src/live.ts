@@ -1,8 +1,10 @@
 // Live collections shared by every page that shows them. A browser keeps at most six HTTP/1.1
 // connections per server and each watch holds one open, so only the big, busy kinds (nodes,
-// allocations, jobs) are watched; the rest are re-listed every few seconds while a page shows
-// them. Watched changes are batched so thousands of objects re-render a page a few times a
-// second at most, not once per event.
+// allocations, jobs) and single objects (by name) are watched; the rest are re-listed every few
+// seconds while a page shows them. Every collection stops a little while after its last viewer
+// leaves, so the watches of pages visited earlier never starve new requests of a connection.
+// Watched changes are batched so thousands of objects re-render a page a few times a second at
+// most, not once per event.
 import { useSyncExternalStore } from 'react';
 import type { Resource } from '../../src/model/metadata.js';
 import { WeftApiError, type WeftClient } from '../../src/client/index.js';
@@ -21,14 +23,16 @@ export interface LiveState {
 export interface LiveOptions {
   project?: string;
   labelSelector?: string;
+  /** `metadata.name=NAME`: one object, watched. */
+  fieldSelector?: string;
 }
 
 const WATCHED = new Set(['nodes', 'allocations', 'jobs']);
 const FLUSH_MS = 150;
 const LIST_PAGE = 5000;
 const POLL_MS = 3000;
-/** A polled collection nobody shows stops this long after its last viewer left. */
-const IDLE_STOP_MS = 5000;
+/** A collection nobody shows stops this long after its last viewer left (a page come back to soon finds it current). */
+const IDLE_STOP_MS = 10_000;
 
 class LiveCollection {
   private readonly objects = new Map<string, Resource>();
@@ -46,7 +50,7 @@ class LiveCollection {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
-    void (WATCHED.has(this.kind) && !this.opts.labelSelector ? this.watch() : this.poll());
+    void ((WATCHED.has(this.kind) || this.opts.fieldSelector) && !this.opts.labelSelector ? this.watch() : this.poll());
   }
 
   private stop(): void {
@@ -61,6 +65,8 @@ class LiveCollection {
       // List in big pages first (the watch's own relist uses small ones), then watch from there.
       const first = await this.client.list(this.kind, { ...this.opts, autoPaginate: true, limit: LIST_PAGE });
       if (signal.aborted) return;
+      // A restarted collection starts over: what was deleted while it was stopped must go.
+      this.objects.clear();
       for (const o of first.items) this.objects.set(keyOf(o), o);
       this.publish({ ready: true, error: undefined });
       for await (const msg of this.client.watch(this.kind, { ...this.opts, resourceVersion: first.resourceVersion, signal })) {
@@ -118,8 +124,7 @@ class LiveCollection {
     this.start();
     return () => {
       this.listeners.delete(cb);
-      // Watches stay open (they are cheap and pages come back to them); polling stops.
-      if (this.listeners.size === 0 && !WATCHED.has(this.kind)) this.idle = setTimeout(() => this.stop(), IDLE_STOP_MS);
+      if (this.listeners.size === 0) this.idle = setTimeout(() => this.stop(), IDLE_STOP_MS);
     };
   };
 
@@ -151,7 +156,7 @@ function collection(client: WeftClient, kind: string, opts: LiveOptions): LiveCo
 }
 
 function keyFor(kind: string, opts: LiveOptions): string {
-  return `${kind}|${opts.project ?? ''}|${opts.labelSelector ?? ''}`;
+  return `${kind}|${opts.project ?? ''}|${opts.labelSelector ?? ''}|${opts.fieldSelector ?? ''}`;
 }
 
 /** The collection was listed completely before (an earlier page opened it) and is kept current. */

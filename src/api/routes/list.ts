@@ -92,6 +92,14 @@ export async function serveCollection(deps: RouteDeps, def: KindDef, req: Fastif
     accept = (o) => allowedNames.has(o.metadata.name);
   }
   if (q.labelSelector !== undefined) opts.labelSelector = q.labelSelector;
+  if (q.name !== undefined) {
+    // fieldSelector=metadata.name=NAME: the store narrows by name; accept checks it again so
+    // neither the list nor the watch can hand out another object should a layer forget it.
+    const name = q.name;
+    opts.name = name;
+    const inScope = accept;
+    accept = (o) => inScope(o) && o.metadata.name === name;
+  }
   // A node agent sees only the allocations bound to its own node, whatever it asked for.
   const forced = nodeLabelSelector(p, def);
   if (forced !== undefined) {

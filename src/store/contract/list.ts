@@ -109,6 +109,31 @@ export function listTests(get: () => Ctx): void {
       expect(await projects({})).toEqual([p1, p2, p3].sort());
     });
 
+    it('filters by name, combined with project, projects, labelSelector, paging and order', async () => {
+      const { store } = get();
+      const [p1, p2] = [uniq('p'), uniq('p')];
+      await store.create(job(p1, 'a', {}, { team: 'x' }));
+      await store.create(job(p1, 'target', {}, { team: 'x' }));
+      await store.create(job(p1, 'target-2', {}, { team: 'x' })); // a longer name is not the same name
+      await new Promise((r) => setTimeout(r, 5)); // a later millisecond, so newest-first puts it first
+      await store.create(job(p2, 'target', {}, { team: 'y' }));
+      await store.create(job(p2, 'b', {}, { team: 'y' }));
+      const keys = async (o: ListOptions): Promise<string[]> =>
+        (await store.list('Job', o)).items.map((i) => `${i.metadata.project}/${i.metadata.name}`).filter((k) => k.startsWith(`${p1}/`) || k.startsWith(`${p2}/`));
+      expect(await keys({ project: p1, name: 'target' })).toEqual([`${p1}/target`]);
+      expect(await keys({ project: p2, name: 'target' })).toEqual([`${p2}/target`]);
+      expect(await keys({ projects: [p1, p2], name: 'target' })).toEqual([`${p1}/target`, `${p2}/target`]);
+      expect(await keys({ name: 'target' })).toEqual([`${p1}/target`, `${p2}/target`]);
+      expect(await keys({ projects: [p2], name: 'a' })).toEqual([]);
+      expect(await keys({ project: p1, name: 'missing' })).toEqual([]);
+      expect(await keys({ projects: [p1, p2], name: 'target', labelSelector: 'team=x' })).toEqual([`${p1}/target`]);
+      expect(await keys({ projects: [p1, p2], name: 'target', labelSelector: 'team=y' })).toEqual([`${p2}/target`]);
+      expect(await keys({ project: p1, name: 'target', labelSelector: 'team=y' })).toEqual([]);
+      expect(await keys({ projects: [p1, p2], name: 'target', order: 'newest' })).toEqual([`${p2}/target`, `${p1}/target`]);
+      const paged = await walk(store, { projects: [p1, p2], name: 'target', limit: 1 });
+      expect(paged.pages.map((p) => p.items.map((o) => `${o.metadata.project}/${o.metadata.name}`))).toEqual([[`${p1}/target`], [`${p2}/target`]]);
+    });
+
     it('pages with limit/continue: no duplicates, no gaps, stable version, while objects are added', async () => {
       const { store } = get();
       const p = uniq('p');

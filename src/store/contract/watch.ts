@@ -2,6 +2,7 @@
 // resumes from any retained version; 410 after compaction; abort ends it.
 import { describe, expect, it } from 'vitest';
 import { BadRequestError, GoneError } from '../../model/errors.js';
+import { driverOf } from '../store.js';
 import type { Store, WatchEvent } from '../types.js';
 import { collect, job, node, uniq, untilName, type Ctx } from './harness.js';
 
@@ -106,6 +107,92 @@ export function watchTests(get: () => Ctx): void {
       expect(await names({ projects: [p2] }, 1)).toEqual([`${p2}/c`, `${p2}/zz-end`]);
       const all = await names({ labelSelector: 'team in (x)' }, 2);
       expect(all.filter((n) => n.includes(p1) || n.includes(p2) || n.endsWith(nodeName))).toEqual([`${p1}/a`, `${p2}/c`, `-/${nodeName}`, `${p1}/zz-end`, `${p2}/zz-end`]);
+    });
+
+    it('narrows to one name on the live feed: that object\'s ADDED, MODIFIED and DELETED, no sibling', async () => {
+      const { store } = get();
+      const [p, other] = [uniq('p'), uniq('p')];
+      const sib = await store.create(job(p, 'sibling'));
+      const ac = new AbortController();
+      const iter = store.watch({ kind: 'Job', project: p, name: 'target', resourceVersion: await store.currentResourceVersion(), signal: ac.signal })[Symbol.asyncIterator]();
+      try {
+        const next1 = iter.next();
+        const t = await store.create(job(p, 'target'));
+        const e1 = (await next1).value as WatchEvent;
+        expect([e1.type, e1.object.metadata.name, e1.object.metadata.resourceVersion]).toEqual(['ADDED', 'target', t.metadata.resourceVersion]);
+        // The watch has subscribed before delivering its first event, so everything written from
+        // here on reaches it through the live feed, not the catch-up read.
+        await store.update({ ...sib, spec: { replicas: 2 } });
+        await store.create(job(other, 'target')); // same name, other project
+        await store.create(job(p, 'target-2'));
+        const u = await store.update({ ...t, spec: { replicas: 3 } });
+        await store.delete({ kind: 'Job', project: p, name: 'sibling' });
+        const d = await store.delete({ kind: 'Job', project: p, name: 'target' });
+        const e2 = (await iter.next()).value as WatchEvent;
+        const e3 = (await iter.next()).value as WatchEvent;
+        expect(summary([e2, e3])).toEqual([['MODIFIED', u.metadata.resourceVersion, 'target'], ['DELETED', d.metadata.resourceVersion, 'target']]);
+        expect(e3.object.metadata.project).toBe(p);
+        // Nothing else is waiting: a later write to the name is the very next event.
+        const again = await store.create(job(p, 'target'));
+        const e4 = (await iter.next()).value as WatchEvent;
+        expect([e4.type, e4.object.metadata.resourceVersion]).toEqual(['ADDED', again.metadata.resourceVersion]);
+      } finally {
+        ac.abort();
+      }
+    });
+
+    it('narrows to one name when catching up from an older version, in the change-log query itself', async () => {
+      const { store } = get();
+      const [p, other] = [uniq('p'), uniq('p')];
+      const from = await store.currentResourceVersion();
+      const sib = await store.create(job(p, 'sibling'));
+      const t = await store.create(job(p, 'target'));
+      await store.create(job(other, 'target'));
+      await store.update({ ...sib, spec: { replicas: 2 } });
+      const u = await store.update({ ...t, spec: { replicas: 3 } });
+      await store.create(job(p, 'target-2'));
+      await store.delete({ kind: 'Job', project: p, name: 'sibling' });
+      const d = await store.delete({ kind: 'Job', project: p, name: 'target' });
+      // Every write above is committed before the watch starts, so it reads them from the change
+      // log. The rows that read returns are recorded too: the name must narrow the SQL, not only
+      // the events handed on afterwards (a watch on one of 5,000 Jobs must not read them all).
+      const driver = driverOf(store);
+      if (!driver) throw new Error('the store exposes no driver');
+      const sql = driver.read;
+      const query = sql.query;
+      const fromLog: string[] = [];
+      sql.query = async function <R extends object>(text: string, params?: readonly unknown[], name?: string): Promise<R[]> {
+        const rows = await query.call(sql, text, params, name);
+        if (/\bFROM changes WHERE rv > \$1 AND rv <= \$2\b/.test(text)) {
+          for (const r of rows as { rv: string | null; project: string; object: { metadata: { name: string } } }[]) {
+            if (r.rv !== null) fromLog.push(`${r.project}/${r.object.metadata.name}`);
+          }
+        }
+        return rows as R[];
+      };
+      let evs: WatchEvent[];
+      let both: WatchEvent[];
+      try {
+        const isDeleted = (e: WatchEvent[]): boolean => e.some((x) => x.type === 'DELETED');
+        evs = await collect(store, { kind: 'Job', project: p, name: 'target', resourceVersion: from }, isDeleted);
+        expect(fromLog.length).toBeGreaterThan(0);
+        expect(fromLog.every((k) => k === `${p}/target`)).toBe(true);
+        fromLog.length = 0;
+        // Without a project the name spans projects, still combined with the projects filter.
+        both = await collect(store, { kind: 'Job', projects: [p, other], name: 'target', resourceVersion: from }, isDeleted);
+        expect(fromLog.length).toBeGreaterThan(0);
+        expect(fromLog.every((k) => k === `${p}/target` || k === `${other}/target`)).toBe(true);
+      } finally {
+        sql.query = query;
+      }
+      expect(summary(evs)).toEqual([['ADDED', t.metadata.resourceVersion, 'target'], ['MODIFIED', u.metadata.resourceVersion, 'target'], ['DELETED', d.metadata.resourceVersion, 'target']]);
+      expect(evs.every((e) => e.object.metadata.project === p)).toBe(true);
+      expect(both.map((e) => `${e.type} ${e.object.metadata.project}/${e.object.metadata.name}`)).toEqual([
+        `ADDED ${p}/target`,
+        `ADDED ${other}/target`,
+        `MODIFIED ${p}/target`,
+        `DELETED ${p}/target`,
+      ]);
     });
 
     it('ends promptly when aborted, also while waiting', async () => {
