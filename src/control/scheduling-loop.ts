@@ -48,9 +48,14 @@ export interface CycleStats {
   skipped: number;
   /** Wall-clock duration of the cycle (for the cycle-duration histogram). */
   durationMs?: number;
+  /** Skipped: nothing changed since an identical cycle placed, explained and preempted nothing. */
+  quiet?: boolean;
 }
 
 const keyOf = (o: Resource): string => `${o.kind}/${o.metadata.project ?? ''}/${o.metadata.name}`;
+
+/** Longest a backlog goes without a full scheduling cycle while nothing changes. */
+const FULL_SWEEP_MS = 30_000;
 
 export class SchedulingLoop {
   private fleet: FleetView;
@@ -76,6 +81,15 @@ export class SchedulingLoop {
   private readonly nominated = new Map<string, string[]>();
   /** The watch has passed every version the initial lists were read at: no replays remain. */
   private caughtUp = false;
+  /** Counts changes folded in that may change what a cycle does (apply() returned true). */
+  private epoch = 0;
+  /**
+   * The last cycle that changed nothing: the epoch after it and the demands it saw. A cycle
+   * seeing the same epoch and the same demands would decide the same again, so it is skipped (a
+   * backlog that cannot be placed costs nothing while the fleet is still), except once every
+   * FULL_SWEEP_MS, for what only time changes (backfill windows).
+   */
+  private quiet: { epoch: number; demands: string; at: number; counted?: QueueCount; unplaced: { demand: PlacementDemand }[] } | undefined;
   /** Called after each cycle (tests and benchmarks observe progress). */
   onCycle: ((s: CycleStats) => void) | undefined;
 
@@ -128,6 +142,7 @@ export class SchedulingLoop {
       for (const obj of items) this.apply({ type: 'ADDED', object: obj });
     }
     this.sweepAt = 0;
+    this.quiet = undefined;
     return from!;
   }
 
@@ -135,7 +150,10 @@ export class SchedulingLoop {
     this.caughtUp = false;
     const listedTo = BigInt(await this.opts.store.currentResourceVersion());
     for await (const ev of this.opts.store.watch({ resourceVersion: rv, signal })) {
-      if (this.apply(ev)) this.wake?.();
+      if (this.apply(ev)) {
+        this.epoch++;
+        this.wake?.();
+      }
       if (!this.caughtUp && BigInt(ev.object.metadata.resourceVersion) > listedTo) {
         this.caughtUp = true;
         this.fleet.forgetTombstones();
@@ -230,6 +248,16 @@ export class SchedulingLoop {
     }
     this.pending = new Set(demands.map(({ d }) => keyOf(d.workload)));
     stats.demands = demands.length;
+    const seen = demandsKey(demands.map(({ d }) => d));
+    if (this.quiet && this.quiet.epoch === this.epoch && this.quiet.demands === seen && performance.now() - this.quiet.at < FULL_SWEEP_MS) {
+      // Queue statuses are throttled: one that was not due at the last full cycle is written now,
+      // from that cycle's counts (nothing has changed them since).
+      await this.writeQueueStatus(this.quiet.counted, this.quiet.unplaced);
+      stats.quiet = true;
+      stats.durationMs = performance.now() - startedAt;
+      this.onCycle?.(stats);
+      return stats;
+    }
     if (demands.length === 0) {
       // Nothing to place, but finished work changes what queues hold: recount when a write is due.
       if (this.queues.statusDue(this.opts.queueStatusIntervalMs ?? 3000)) await this.writeQueueStatus(this.queues.count(this.fleet, this.workloads, now.getTime()), []);
@@ -271,8 +299,10 @@ export class SchedulingLoop {
     stats.placed = result.bound;
     stats.skipped = result.skipped;
     const unplaced = decisions.filter((dec) => !dec.placed).map((dec) => ({ demand: demands[Number(dec.gangId)]!.d, gang: gangs[Number(dec.gangId)]! }));
-    if (unplaced.length > 0) await this.preempt(unplaced, policy, now, counted);
+    const nominated = unplaced.length > 0 ? await this.preempt(unplaced, policy, now, counted) : 0;
     await this.writeQueueStatus(counted, unplaced);
+    // A cycle that bound, explained and preempted nothing is not repeated while nothing moves.
+    this.quiet = binds.length === 0 && explains.length === 0 && nominated === 0 ? { epoch: this.epoch, demands: seen, at: performance.now(), counted, unplaced } : undefined;
     stats.durationMs = performance.now() - startedAt;
     this.onCycle?.(stats);
     return stats;
@@ -285,7 +315,8 @@ export class SchedulingLoop {
   }
 
   /** Step 5: nominate victims for unplaced gangs and ask them to stop, all in one transaction. */
-  private async preempt(unplaced: { demand: PlacementDemand; gang: GangRequest }[], policy: Policy, now: Date, counted?: QueueCount): Promise<void> {
+  /** Returns how many preemptors were given victims. */
+  private async preempt(unplaced: { demand: PlacementDemand; gang: GangRequest }[], policy: Policy, now: Date, counted?: QueueCount): Promise<number> {
     const waiting = (k: string): boolean => {
       const victims = this.nominated.get(k);
       if (!victims) return false;
@@ -313,21 +344,22 @@ export class SchedulingLoop {
       });
     } catch (e) {
       this.log(`scheduler: preemption skipped: ${(e as Error).message}`);
-      return;
+      return 0;
     }
-    if (noms.length === 0) return;
+    if (noms.length === 0) return 0;
     try {
       await this.opts.store.transaction((tx) => commitPreemptions(tx, noms, now));
     } catch (e) {
       // A victim changed meanwhile (finished, stopped): the next cycle decides again on fresh data.
       this.log(`scheduler: preemption not committed: ${(e as Error).message}`);
-      return;
+      return 0;
     }
     for (const n of noms) {
       const keys = n.victims.flatMap((v) => v.allocations.map((a) => `${a.metadata.project ?? ''}/${a.metadata.name}`));
       this.nominated.set(keyOf(n.preemptor), keys);
       this.log(`scheduler: ${keyOf(n.preemptor)} preempts ${n.victims.map((v) => keyOf(v.workload)).join(', ')}`);
     }
+    return noms.length;
   }
 
   /** Queue statuses (usage, borrowed, lent, pending and admitted gangs), throttled inside QueueState. */
@@ -369,4 +401,12 @@ export class SchedulingLoop {
     for (const x of explains) await one([], [x]);
     return total;
   }
+}
+
+/** The pending demands of a cycle, by workload, version and replicas wanted, in a comparable form. */
+function demandsKey(demands: readonly PlacementDemand[]): string {
+  return demands
+    .map((d) => `${keyOf(d.workload)}@${d.workload.metadata.resourceVersion}:${d.replicas.join(',')}`)
+    .sort()
+    .join('\n');
 }
