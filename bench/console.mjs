@@ -45,7 +45,9 @@ async function main() {
     const t0 = performance.now();
     await fillFleet(url, token, { nodes: NODES, workloads: WORKLOADS, log: console.log });
     console.log(`created in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for the scheduler to settle…`);
+    const t1 = performance.now();
     await settle(url, token);
+    console.log(`settled ${((performance.now() - t1) / 1000).toFixed(0)} s later`);
     report(await measure(url, token));
   } finally {
     child.kill('SIGINT');
@@ -76,8 +78,30 @@ function started(child) {
   });
 }
 
-/** Waits (at most 3 minutes) until the number of allocations stops changing for 5 s. */
+/**
+ * Waits until the number of allocations stops changing for 5 s (at most 3 minutes), then until
+ * the server is idle: a burst of 5,000 submissions keeps its scheduling loop busy for minutes
+ * after the last placement, and the pages are measured on a server at rest.
+ */
 async function settle(url, token) {
+  await settleAllocations(url, token);
+  await idle(url);
+}
+
+/** Five /healthz answers in a row under 20 ms, one a second (at most 6 minutes). */
+async function idle(url) {
+  const deadline = performance.now() + 360_000;
+  let calm = 0;
+  while (calm < 5 && performance.now() < deadline) {
+    const t = performance.now();
+    await fetch(`${url}/healthz`).then((r) => r.arrayBuffer());
+    calm = performance.now() - t < 20 ? calm + 1 : 0;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  if (calm < 5) console.log('the server did not come to rest within 6 minutes; measuring anyway');
+}
+
+async function settleAllocations(url, token) {
   let last = -1;
   let stableSince = performance.now();
   const deadline = performance.now() + 180_000;

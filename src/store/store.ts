@@ -145,8 +145,9 @@ export class SqlStore implements Store {
   async vacuum(): Promise<void> {
     if (this.driver.dialect !== 'pglite') return;
     // Only the tables every write touches; VACUUM cannot run inside a transaction, and on the
-    // single embedded connection it simply waits for the current one.
-    await mapped(this.read.exec('VACUUM (ANALYZE) resources, changes, gpu_usage'));
+    // single embedded connection it simply waits for the current one. One table per statement,
+    // so requests waiting on the connection are served between them.
+    for (const table of ['resources', 'changes', 'gpu_usage']) await mapped(this.read.exec(`VACUUM (ANALYZE) ${table}`));
     // Nor a checkpointer: a checkpoint now lets the write-ahead log recycle its old segments.
     await mapped(this.read.exec('CHECKPOINT'));
   }

@@ -6,6 +6,7 @@ import * as m003 from './003-audit-log.js';
 import * as m004 from './004-usage.js';
 import * as m005 from './005-logs.js';
 import * as m006 from './006-newest-index.js';
+import * as m007 from './007-no-jsonb-statistics.js';
 
 export interface Migration {
   version: number;
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, ...m004 },
   { version: 5, ...m005 },
   { version: 6, ...m006 },
+  { version: 7, ...m007 },
 ];
