@@ -78,6 +78,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web console', () => {
     await expect(page.getByTestId('why-pending').textContent()).resolves.toMatch(/Why pending/);
     await screenshot(page, 'workload-pending');
     await expect.poll(() => phase.textContent(), { timeout: 30_000, interval: 100 }).toBe('Running');
+    // Its replicas follow the workload at once (they are fetched when it changes, not at the next poll).
+    await expect.poll(() => page.getByRole('table').first().textContent(), { timeout: 2_000, interval: 100 }).toMatch(/fra1-h100-\d+.*Running/);
     await screenshot(page, 'workload-detail');
     await expect.poll(() => phase.textContent(), { timeout: 30_000, interval: 100 }).toBe('Succeeded');
     expect(await page.getByTestId('timeline').textContent()).toMatch(/Created.*Admitted.*Running.*Succeeded/s);

@@ -43,6 +43,9 @@ class LiveCollection {
   private idle: ReturnType<typeof setTimeout> | undefined;
   private abort = new AbortController();
   private running = false;
+  private polled = false;
+  private polling = false;
+  private again = false;
 
   constructor(private readonly client: WeftClient, private readonly kind: string, private readonly opts: LiveOptions) {}
 
@@ -50,7 +53,8 @@ class LiveCollection {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
-    void ((WATCHED.has(this.kind) || this.opts.fieldSelector) && !this.opts.labelSelector ? this.watch() : this.poll());
+    this.polled = !((WATCHED.has(this.kind) || this.opts.fieldSelector) && !this.opts.labelSelector);
+    void (this.polled ? this.poll() : this.watch());
   }
 
   private stop(): void {
@@ -87,6 +91,7 @@ class LiveCollection {
 
   private async poll(): Promise<void> {
     const signal = this.abort.signal;
+    this.polling = true;
     try {
       const list = await this.client.list(this.kind, { ...this.opts, autoPaginate: true, limit: LIST_PAGE });
       if (signal.aborted) return;
@@ -97,8 +102,25 @@ class LiveCollection {
       if (signal.aborted) return;
       this.fail(err);
       if (this.state.missing) return;
+    } finally {
+      this.polling = false;
+    }
+    if (this.again) {
+      this.again = false;
+      return this.poll();
     }
     this.poller = setTimeout(() => void this.poll(), POLL_MS);
+  }
+
+  /** A polled collection re-lists now rather than at its next turn (something it shows changed). */
+  pollNow(): void {
+    if (!this.running || !this.polled) return;
+    if (this.polling) {
+      this.again = true;
+      return;
+    }
+    if (this.poller) clearTimeout(this.poller);
+    void this.poll();
   }
 
   private fail(err: unknown): void {
@@ -162,6 +184,11 @@ function keyFor(kind: string, opts: LiveOptions): string {
 /** The collection was listed completely before (an earlier page opened it) and is kept current. */
 export function isLoaded(client: WeftClient, kind: string, opts: LiveOptions = {}): boolean {
   return owner === client && collections.get(keyFor(kind, opts))?.snapshot().ready === true;
+}
+
+/** Asks a polled collection to re-list at once, e.g. a workload's allocations when the workload changed. */
+export function refreshLive(client: WeftClient, kind: string, opts: LiveOptions = {}): void {
+  if (owner === client) collections.get(keyFor(kind, opts))?.pollNow();
 }
 
 /** Every object of `kind` the signed-in user may see (narrowed by `opts`), kept current. */

@@ -13,9 +13,11 @@ interface Props {
   plural: string;
   name: string;
   replicas: number;
+  /** Changes when the workload's allocations do (placed, restarted): the stream is opened again. */
+  placement?: string;
 }
 
-export function Logs({ client, project, plural, name, replicas }: Props) {
+export function Logs({ client, project, plural, name, replicas, placement }: Props) {
   const [replica, setReplica] = useState(0);
   const [text, setText] = useState('');
   const [state, setState] = useState<'loading' | 'streaming' | 'ended' | 'missing' | 'error'>('loading');
@@ -25,6 +27,7 @@ export function Logs({ client, project, plural, name, replicas }: Props) {
   useEffect(() => {
     const abort = new AbortController();
     setText('');
+    setError(undefined);
     setState('loading');
     const path = `/api/v1/projects/${encodeURIComponent(project)}/${plural}/${encodeURIComponent(name)}/logs`;
     (async () => {
@@ -50,7 +53,7 @@ export function Logs({ client, project, plural, name, replicas }: Props) {
       setState('error');
     });
     return () => abort.abort();
-  }, [client, project, plural, name, replica]);
+  }, [client, project, plural, name, replica, placement]);
 
   useEffect(() => {
     const el = pre.current;

@@ -1,11 +1,11 @@
 // One workload: phase timeline, why it is pending, its allocations, events, live logs and the
 // actions the user's role allows.
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { Resource } from '../../../src/model/metadata.js';
 import { ErrorBox, Loading, Phase } from '../components/common.js';
 import { Logs } from '../components/logs.js';
 import { age, errorText, gpuRequest, isPending, obj, phaseOf, pluralOf, replicasOf, spec, status, str, time } from '../format.js';
-import { useLive } from '../live.js';
+import { refreshLive, useLive } from '../live.js';
 import { href, navigate } from '../router.js';
 import { canWrite, type Session } from '../session.js';
 
@@ -21,9 +21,19 @@ export function WorkloadDetail({ session, kind, project, name }: Props) {
   // This workload alone, watched; its allocations and events by label: nothing here lists the
   // whole fleet, so the page opens as fast with 5,000 workloads as with five.
   const list = useLive(c, pluralOf(kind), { project, fieldSelector: `metadata.name=${name}` });
-  const allocations = useLive(c, 'allocations', { project, labelSelector: `weft.dev/workload=${name},weft.dev/workload-kind=${kind}` });
-  const events = useLive(c, 'events', { project, labelSelector: `weft.dev/involved-name=${name}` });
+  const allocationsOf = { project, labelSelector: `weft.dev/workload=${name},weft.dev/workload-kind=${kind}` };
+  const eventsOf = { project, labelSelector: `weft.dev/involved-name=${name}` };
+  const allocations = useLive(c, 'allocations', allocationsOf);
+  const events = useLive(c, 'events', eventsOf);
   const w = list.items.find((i) => i.metadata.project === project && i.metadata.name === name);
+  // The workload is watched, its allocations and events polled: when it changes (placed, running,
+  // restarted), they are fetched at once so the page never shows a phase without its replicas.
+  const version = w?.metadata.resourceVersion;
+  useEffect(() => {
+    if (version === undefined) return;
+    refreshLive(c, 'allocations', allocationsOf);
+    refreshLive(c, 'events', eventsOf);
+  }, [c, version, kind, project, name]);
   const mine = useMemo(
     () =>
       allocations.items
@@ -112,7 +122,7 @@ export function WorkloadDetail({ session, kind, project, name }: Props) {
         </ul>
       )}
       <h2>Logs</h2>
-      <Logs client={c} project={project} plural={pluralOf(kind)} name={name} replicas={replicasOf(w)} />
+      <Logs client={c} project={project} plural={pluralOf(kind)} name={name} replicas={replicasOf(w)} placement={mine.map((a) => a.metadata.name).join(',')} />
     </section>
   );
 }
