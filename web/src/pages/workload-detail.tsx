@@ -1,6 +1,6 @@
 // One workload: phase timeline, why it is pending, its allocations, events, live logs and the
 // actions the user's role allows.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Resource } from '../../../src/model/metadata.js';
 import { ErrorBox, Loading, Phase } from '../components/common.js';
 import { Logs } from '../components/logs.js';
@@ -29,8 +29,11 @@ export function WorkloadDetail({ session, kind, project, name }: Props) {
   // The workload is watched, its allocations and events polled: when it changes (placed, running,
   // restarted), they are fetched at once so the page never shows a phase without its replicas.
   const version = w?.metadata.resourceVersion;
+  const seen = useRef<string | undefined>(undefined);
   useEffect(() => {
-    if (version === undefined) return;
+    const first = seen.current === undefined;
+    seen.current = version;
+    if (first || version === undefined) return; // the first lists are on their way already
     refreshLive(c, 'allocations', allocationsOf);
     refreshLive(c, 'events', eventsOf);
   }, [c, version, kind, project, name]);
