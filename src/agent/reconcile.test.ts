@@ -181,8 +181,9 @@ describe('agent reconcile loop', () => {
     await until(() => last('gone')?.phase === 'Running');
     await new Promise((r) => setTimeout(r, 300));
     const sup = JSON.parse(readFileSync(join(ctx.state.replicaDir('uid-gone'), 'supervisor.json'), 'utf8')) as { pid: number; childPid: number };
-    process.kill(-sup.childPid, 'SIGKILL');
+    // The supervisor first: killed after its child, it could still record the child's exit.
     process.kill(sup.pid, 'SIGKILL');
+    process.kill(-sup.childPid, 'SIGKILL');
     await until(() => last('gone')?.phase === 'Failed');
     expect(last('gone')?.message).toBe(LOST_MESSAGE);
   });
