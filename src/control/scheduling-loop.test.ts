@@ -57,6 +57,14 @@ describe('scheduling loop', () => {
     const skipped = cycles.slice(-5);
     expect(skipped.every((c) => c.demands === 3 && c.unplaced === 0 && (c.durationMs ?? 0) < 50)).toBe(true);
 
+    // A controller tidying a waiting Job's status asks for nothing new: still no full cycle.
+    const waiting = (await store.get({ kind: 'Job', project: P, name: 'big-1' }))!;
+    const seenBefore = cycles.length;
+    await store.update({ ...waiting, status: { ...waiting.status, failures: 0 } });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(cycles.length).toBeGreaterThan(seenBefore);
+    expect(cycles.slice(seenBefore).every((c) => c.quiet)).toBe(true);
+
     // A node big enough arrives: the next cycle is a real one and places what now fits.
     await store.create(node('n2', 16));
     await until(async () => ((await allocsOf(store, 'big-0')).length > 0 ? true : undefined), 10_000);

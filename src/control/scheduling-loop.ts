@@ -150,10 +150,7 @@ export class SchedulingLoop {
     this.caughtUp = false;
     const listedTo = BigInt(await this.opts.store.currentResourceVersion());
     for await (const ev of this.opts.store.watch({ resourceVersion: rv, signal })) {
-      if (this.apply(ev)) {
-        this.epoch++;
-        this.wake?.();
-      }
+      if (this.apply(ev)) this.wake?.();
       if (!this.caughtUp && BigInt(ev.object.metadata.resourceVersion) > listedTo) {
         this.caughtUp = true;
         this.fleet.forgetTombstones();
@@ -161,8 +158,22 @@ export class SchedulingLoop {
     }
   }
 
-  /** Folds one change into the picture; true when it may change what the next cycle does. */
+  /**
+   * Folds one change into the picture; true when it may change what the next cycle does. A change
+   * that may change how other gangs place (the fleet, queues, priorities, a workload's spec) also
+   * moves the epoch; a workload's own status does not (its own demand is compared by version).
+   */
   private apply(ev: WatchEvent): boolean {
+    const o = ev.object;
+    const workload = this.adapters.has(o.kind);
+    const before = workload ? this.workloads.get(keyOf(o))?.metadata.generation : undefined;
+    const changed = this.fold(ev);
+    const statusOnly = workload && ev.type === 'MODIFIED' && before !== undefined && before === o.metadata.generation;
+    if (changed && !statusOnly) this.epoch++;
+    return changed;
+  }
+
+  private fold(ev: WatchEvent): boolean {
     const o = ev.object;
     switch (o.kind) {
       case 'Project': // GPU-sharing flags (shared isolation tier)
@@ -403,10 +414,14 @@ export class SchedulingLoop {
   }
 }
 
-/** The pending demands of a cycle, by workload, version and replicas wanted, in a comparable form. */
+/**
+ * The pending demands of a cycle in a comparable form: what each asks for (spec generation,
+ * attempt, replicas, priority), not the workload's version: a status-only write (a controller
+ * tidying the status of a waiting Job) asks for nothing new.
+ */
 function demandsKey(demands: readonly PlacementDemand[]): string {
   return demands
-    .map((d) => `${keyOf(d.workload)}@${d.workload.metadata.resourceVersion}:${d.replicas.join(',')}`)
+    .map((d) => `${keyOf(d.workload)}@g${d.workload.metadata.generation}:a${d.attempt}:p${d.priority}:${d.replicas.join(',')}`)
     .sort()
     .join('\n');
 }
