@@ -91,6 +91,13 @@ describe('workloads on the simulated demo fleet', () => {
     expect(nodes.stdout).toMatch(/^8 of 320 GPUs allocated \(3%\) on 40 nodes\.$/m);
     const projects = await box.weft(['top', 'projects']);
     expect(projects.stdout).toMatch(/^vision\s+H100-80GB\s+8\s+192\s+4%\s+1$/m);
+    const fleet = await box.weft(['top', 'fleet']);
+    expect(fleet.code, fleet.stderr).toBe(0);
+    expect(fleet.stdout.split('\n')[0]!.split(/\s{2,}/)).toEqual(['GPU-MODEL', 'SITE', 'GPUS', 'ALLOCATED', 'FRAGMENTED', 'FREE', 'USE%']);
+    expect(fleet.stdout).toMatch(/^H100-80GB\s+eu-fra-1\s+160\s+8\s+0\s+152\s+5%$/m);
+    expect(fleet.stdout).toMatch(/^GPUs:\s+8 of 320 allocated \(3%\)$/m);
+    expect(fleet.stdout).toMatch(/^Nodes:\s+40 \(40 Ready\)$/m);
+    expect(fleet.stdout).toMatch(/^Workloads:\s+1 \(1 Running\)$/m);
   });
 
   it('suspend releases the GPUs and resume runs the job again', async () => {
