@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createPolicy, findVictims as findVictimsFast, schedule, seededRng, Snapshot } from '../dist/scheduler/index.js';
 import { findVictimsReference } from '../dist/scheduler/preemption-reference.js';
-import { pct } from './scratch.mjs';
+import { h100Fleet, pct } from './scratch.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -27,14 +27,7 @@ const findVictims = searchName === 'plain' ? findVictimsReference : findVictimsF
 const GIB = 1024 ** 3;
 const HOUR = 3_600_000;
 
-const nodes = Array.from({ length: NODES }, (_, i) => ({
-  name: `node-${String(i).padStart(5, '0')}`,
-  cpuMilli: 128_000,
-  memoryBytes: 2048 * GIB,
-  gpus: 8,
-  gpuModel: 'H100-80GB',
-  rack: `rack-${Math.floor(i / 16)}`,
-}));
+const nodes = h100Fleet(NODES);
 
 // The fleet full of running gangs: GANGS / NODES gangs per node, splitting its 8 GPUs evenly,
 // with seeded priorities 0..4 and start times over the last day.

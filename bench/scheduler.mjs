@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createPolicy, schedule, seededRng, Snapshot } from '../dist/scheduler/index.js';
+import { h100Fleet } from './scratch.mjs';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
@@ -18,16 +19,6 @@ const policies = (args.policies ?? 'weft,fgd,best-fit').split(',');
 const sizes = (args.sizes ?? '1000,5000,20000').split(',').map(Number);
 const GIB = 1024 ** 3;
 
-function fleet(n) {
-  return Array.from({ length: n }, (_, i) => ({
-    name: `node-${String(i).padStart(5, '0')}`,
-    cpuMilli: 128_000,
-    memoryBytes: 2048 * GIB,
-    gpus: 8,
-    gpuModel: 'H100-80GB',
-    rack: `rack-${Math.floor(i / 16)}`,
-  }));
-}
 
 // A mixed request population for the fragmentation-aware policies' typical-pod set.
 const typicalPods = [
@@ -49,7 +40,7 @@ function pct(sorted, q) {
 }
 
 function placements(policyName, nodes, kind) {
-  const snap = new Snapshot(fleet(nodes));
+  const snap = new Snapshot(h100Fleet(nodes));
   const config = { policy: createPolicy(policyName, { typicalPods }) };
   const rng = seededRng(1);
   const resources = kinds[kind];
@@ -74,7 +65,7 @@ function placements(policyName, nodes, kind) {
 }
 
 function gang(policyName, nodes) {
-  const snap = new Snapshot(fleet(nodes));
+  const snap = new Snapshot(h100Fleet(nodes));
   const config = { policy: createPolicy(policyName, { typicalPods }) };
   const rng = seededRng(1);
   // Warm the workspace with one small request so the timing is the gang itself.
@@ -95,7 +86,7 @@ function gang(policyName, nodes) {
 function heapPer10k(policyName) {
   gc();
   const before = process.memoryUsage();
-  const snap = new Snapshot(fleet(10_000));
+  const snap = new Snapshot(h100Fleet(10_000));
   const config = { policy: createPolicy(policyName, { typicalPods }) };
   for (const [i, resources] of Object.values(kinds).entries()) schedule(snap, [{ id: `h${i}`, replicas: 1, resources }], config, 0, seededRng(1));
   gc();

@@ -1,9 +1,23 @@
 // What every benchmark needs around the code it measures: a scratch database or data directory
-// that is removed afterwards, and latency percentiles.
+// that is removed afterwards, latency percentiles, and a synthetic fleet for the scheduler.
 import pg from 'pg';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+const GIB = 1024 ** 3;
+
+/** n scheduler NodeInputs: 8 × H100-80GB, 128 cores and 2 TiB each, 16 to a rack. */
+export function h100Fleet(n) {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `node-${String(i).padStart(5, '0')}`,
+    cpuMilli: 128_000,
+    memoryBytes: 2048 * GIB,
+    gpus: 8,
+    gpuModel: 'H100-80GB',
+    rack: `rack-${Math.floor(i / 16)}`,
+  }));
+}
 
 /** p-th percentile (nearest rank) of xs. */
 export function pct(xs, p) {

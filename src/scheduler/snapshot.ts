@@ -7,6 +7,7 @@
 
 import { MIG_SLOTS } from '../model/gpu-catalog.js';
 import { TenantMarks } from './tenants.js';
+import { Interner } from './interner.js';
 
 export interface NodeInput {
   name: string;
@@ -341,21 +342,6 @@ export class Snapshot {
       default:
         this.tenants.restore(field - F_TENANT, idx, old);
     }
-  }
-}
-
-class Interner {
-  readonly names: string[] = [];
-  private readonly ids = new Map<string, number>();
-
-  id(name: string): number {
-    let v = this.ids.get(name);
-    if (v === undefined) {
-      v = this.names.length;
-      this.names.push(name);
-      this.ids.set(name, v);
-    }
-    return v;
   }
 }
 

@@ -4,6 +4,7 @@
 // (zero variance), so "is anyone else here?" is three typed-array reads and an update is a few
 // writes. Every write is journaled by the owning Snapshot so rollbacks and what-ifs undo it.
 import type { NodeDelta } from './snapshot.js';
+import { Interner } from './interner.js';
 
 const WHOLE_GPU = 1000;
 
@@ -30,8 +31,7 @@ export class TenantMarks {
   readonly fleet: Float64Array;
   /** The arrays above in journal order: field base + i restores arrays[i]. */
   private readonly arrays: Marks[];
-  private readonly names: string[];
-  private readonly ids: Map<string, number>;
+  private readonly tenants: Interner;
 
   constructor(nodes: number, gpus: number, from?: TenantMarks) {
     const copy = <T extends Marks>(fresh: T, old: T | undefined): T => (old ? (old.slice() as T) : fresh);
@@ -57,23 +57,16 @@ export class TenantMarks {
       this.gpuSharersClosed,
       this.fleet,
     ];
-    this.names = from ? [...from.names] : [];
-    this.ids = from ? new Map(from.ids) : new Map();
+    this.tenants = new Interner(from?.tenants);
   }
 
   /** Stable small id of a tenant (project) name. */
   id(name: string): number {
-    let v = this.ids.get(name);
-    if (v === undefined) {
-      v = this.names.length;
-      this.names.push(name);
-      this.ids.set(name, v);
-    }
-    return v;
+    return this.tenants.id(name);
   }
 
   name(id: number): string {
-    return this.names[id] ?? '';
+    return this.tenants.name(id);
   }
 
   /** True when every tracked replica on node n belongs to tenant t (or there is none). */

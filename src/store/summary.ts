@@ -3,6 +3,7 @@
 // state, workloads counted by kind, project, phase and queue, and the GPUs they hold. One
 // statement means one snapshot, so the figures and the resourceVersion they carry agree with each
 // other; grouping in SQL keeps the answer a few kilobytes whatever the size of the fleet.
+import { MIG_SLOTS } from '../model/gpu-catalog.js';
 import type { FleetSummary } from '../model/summary.js';
 import type { Sql } from './driver.js';
 
@@ -13,8 +14,8 @@ export interface SummaryQuery {
   projects?: readonly string[];
 }
 
-/** Milli-GPUs one MIG memory slice stands for (8 memory slices make a GPU). */
-const MILLI_PER_MIG_SLICE = 125;
+/** Milli-GPUs one MIG memory slice stands for. */
+const MILLI_PER_MIG_SLICE = 1000 / MIG_SLOTS;
 
 const SUMMARY_SQL = `
 WITH per_gpu AS (
