@@ -3,8 +3,8 @@
 // request time; uncordon also withdraws a drain request.
 import type { Resource } from '../model/metadata.js';
 import type { WeftClient } from './client.js';
+import { DRAIN_ANNOTATION } from '../model/kinds/node.js';
 
-export const DRAIN_ANNOTATION = 'weft.dev/drain-requested';
 
 const nodePath = (name: string): string => `/api/v1/nodes/${encodeURIComponent(name)}`;
 

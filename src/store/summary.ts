@@ -4,6 +4,7 @@
 // statement means one snapshot, so the figures and the resourceVersion they carry agree with each
 // other; grouping in SQL keeps the answer a few kilobytes whatever the size of the fleet.
 import { MIG_SLOTS } from '../model/gpu-catalog.js';
+import { DRAIN_ANNOTATION } from '../model/kinds/node.js';
 import type { FleetSummary } from '../model/summary.js';
 import type { Sql } from './driver.js';
 
@@ -35,7 +36,7 @@ WITH per_gpu AS (
 ), nodes AS (
   SELECT coalesce(body->'status'->>'state', 'Unknown') AS state,
          coalesce(body->'spec'->'unschedulable' = 'true'::jsonb, false) AS cordoned,
-         coalesce(body->'metadata'->'annotations' ? 'weft.dev/drain-requested', false) AS draining,
+         coalesce(body->'metadata'->'annotations' ? '${DRAIN_ANNOTATION}', false) AS draining,
          count(*)::int AS count
     FROM resources WHERE kind = 'Node' AND project = ''
    GROUP BY 1, 2, 3

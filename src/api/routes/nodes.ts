@@ -15,9 +15,9 @@ import { authenticate, hashToken, issueToken } from '../auth.js';
 import { nameParam } from '../params.js';
 import { authorize, isClusterAdmin, type Principal } from '../rbac.js';
 import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
+import { DRAIN_ANNOTATION } from '../../model/kinds/node.js';
 
 export const REGISTER_PATH = `${API_PREFIX}/nodes/register`;
-export const DRAIN_ANNOTATION = 'weft.dev/drain-requested';
 
 interface RegisterBody {
   name: string;

@@ -11,7 +11,7 @@ import type { SummaryQuery } from '../../store/summary.js';
 import type { Store } from '../../store/types.js';
 import type { Resource } from '../../model/metadata.js';
 import { allocationActive } from '../../control/fleet-view.js';
-import { DRAIN_ANNOTATION } from '../../control/node-lifecycle.js';
+import { DRAIN_ANNOTATION } from '../../model/kinds/node.js';
 import { listQuery, type Query } from '../params.js';
 import { toProblem } from '../problem.js';
 import { openEventStream } from '../watch.js';

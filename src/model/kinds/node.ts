@@ -38,6 +38,9 @@ export const NodeSpec = Type.Object(
 );
 export type NodeSpec = Static<typeof NodeSpec>;
 
+/** Set (to the time asked) by `weft drain`; the node-lifecycle controller then moves the work off. */
+export const DRAIN_ANNOTATION = 'weft.dev/drain-requested';
+
 export const NodeKind: KindDef = {
   kind: 'Node',
   plural: 'nodes',
