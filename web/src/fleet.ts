@@ -3,7 +3,7 @@
 import type { Resource } from '../../src/model/metadata.js';
 import { num, obj, spec, status, str } from './format.js';
 
-export const ACTIVE_PHASES = new Set(['Bound', 'Running', 'Stopping']);
+const ACTIVE_PHASES = new Set(['Bound', 'Running', 'Stopping']);
 
 export interface GpuUse {
   allocation: string;
@@ -32,7 +32,7 @@ export interface NodeView {
   allocations: Resource[];
 }
 
-export function isActiveAllocation(a: Resource): boolean {
+function isActiveAllocation(a: Resource): boolean {
   const phase = str(status(a).phase);
   return phase === undefined || ACTIVE_PHASES.has(phase);
 }
