@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { kindByPlural } from '../model/registry.js';
 import type { AuditEntryInput, Store } from '../store/types.js';
 import { API_PREFIX } from './routes/context.js';
+import { decodedSegments, routedPath } from './routed-path.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const MAX_FIELD = 1024;
@@ -19,15 +20,6 @@ declare module 'fastify' {
 
 const VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
-function decode(seg: string | undefined): string {
-  if (seg === undefined) return '';
-  try {
-    return decodeURIComponent(seg).slice(0, MAX_FIELD);
-  } catch {
-    return seg.slice(0, MAX_FIELD);
-  }
-}
-
 interface Target {
   verb: string;
   kind: string;
@@ -35,18 +27,29 @@ interface Target {
   name: string;
 }
 
-/** What the request's path (and, for a create, its body) names. Unknown paths keep '' fields. */
-export function auditTarget(method: string, path: string, body: unknown): Target {
+const API_SEGMENTS = API_PREFIX.split('/');
+
+function isApiPath(segs: readonly string[]): boolean {
+  return API_SEGMENTS.every((s, i) => segs[i] === s) && segs.length > API_SEGMENTS.length;
+}
+
+const field = (seg: string | undefined): string => (seg ?? '').slice(0, MAX_FIELD);
+
+/**
+ * What the request's decoded path segments (and, for a create, its body) name. Unknown paths
+ * keep '' fields.
+ */
+export function auditTarget(method: string, segments: readonly string[], body: unknown): Target {
   const t: Target = { verb: VERBS[method] ?? method.toLowerCase(), kind: '', project: '', name: '' };
-  if (!path.startsWith(`${API_PREFIX}/`)) return t;
-  let segs = path.slice(API_PREFIX.length + 1).split('/');
+  if (!isApiPath(segments)) return t;
+  let segs = segments.slice(API_SEGMENTS.length);
   if (segs[0] === 'projects' && segs.length >= 3) {
-    t.project = decode(segs[1]);
+    t.project = field(segs[1]);
     segs = segs.slice(2);
   }
-  const plural = decode(segs[0]);
+  const plural = field(segs[0]);
   t.kind = plural === 'tokens' ? 'Token' : (kindByPlural(plural)?.kind ?? plural);
-  t.name = decode(segs[1]);
+  t.name = field(segs[1]);
   if (segs[2] === 'status') t.verb = 'status';
   if (!t.name && method === 'POST' && typeof body === 'object' && body !== null) {
     const meta = (body as { metadata?: unknown }).metadata;
@@ -57,8 +60,10 @@ export function auditTarget(method: string, path: string, body: unknown): Target
 }
 
 export function auditEntry(req: FastifyRequest, reply: FastifyReply, now: Date): AuditEntryInput {
+  // The path as sent, so the log shows exactly what the caller wrote; the target is what the
+  // router made of it.
   const path = (req.url.split('?')[0] ?? '').slice(0, 2048);
-  const t = auditTarget(req.method, path, req.body);
+  const t = auditTarget(req.method, decodedSegments(req.url), req.body);
   const p = req.principal;
   return {
     time: now.toISOString(),
@@ -74,11 +79,16 @@ export function auditEntry(req: FastifyRequest, reply: FastifyReply, now: Date):
   };
 }
 
+/** Decided on the routed path: `/%61pi/v1/…` is an API request like `/api/v1/…`. */
+function isApiRequest(req: FastifyRequest): boolean {
+  return routedPath(req).startsWith('/api/');
+}
+
 export function registerAuditHooks(app: FastifyInstance, store: Store): void {
   app.addHook('onSend', async (req, reply, payload) => {
     // Only the control-plane API is audited: requests the inference gateway proxies to a
     // Service change nothing in Weft and would drown the log.
-    if (!MUTATING.has(req.method) || !req.url.startsWith('/api/')) return payload;
+    if (!MUTATING.has(req.method) || !isApiRequest(req)) return payload;
     store.audit.append([auditEntry(req, reply, new Date())]).catch((err: unknown) => {
       // The request already happened; a lost entry must at least be loud in the server log.
       req.log.error({ err, requestId: req.id }, 'audit: could not record a request');

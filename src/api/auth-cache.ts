@@ -16,6 +16,8 @@ interface Entry {
 
 export class PrincipalCache {
   private readonly entries = new Map<string, Entry>();
+  /** Bumped by clear(): a principal read from the database before a clear is not cached after it. */
+  private generation = 0;
 
   constructor(private readonly ttlMs: number = AUTH_CACHE_TTL_MS) {}
 
@@ -29,14 +31,20 @@ export class PrincipalCache {
     return e.principal;
   }
 
-  set(hash: string, principal: Principal, now: number, tokenExpiresAt?: string): void {
-    if (this.ttlMs <= 0) return;
+  /** The token to pass to set(): taken before the database read the principal comes from. */
+  epoch(): number {
+    return this.generation;
+  }
+
+  set(hash: string, principal: Principal, now: number, tokenExpiresAt: string | undefined, epoch: number): void {
+    if (this.ttlMs <= 0 || epoch !== this.generation) return;
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
     const expiry = tokenExpiresAt ? Date.parse(tokenExpiresAt) : Infinity;
     this.entries.set(hash, { principal, until: Math.min(now + this.ttlMs, expiry) });
   }
 
   clear(): void {
+    this.generation++;
     this.entries.clear();
   }
 }

@@ -55,13 +55,14 @@ export async function authenticate(store: Store, header: string | undefined, now
   const hash = hashToken(token);
   const cached = cache?.get(hash, now.getTime());
   if (cached) return cached;
+  const epoch = cache?.epoch() ?? 0;
   const rec = await store.tokens.findByHash(hash);
   if (!rec) throw new UnauthorizedError('invalid or revoked token');
   if (rec.expiresAt && Date.parse(rec.expiresAt) <= now.getTime()) throw new UnauthorizedError('token expired');
   if (rec.kind === 'join') throw new UnauthorizedError('a join token can only be exchanged for a node token');
   if (rec.kind === 'node') {
     const node: Principal = { kind: 'node', name: rec.subject, roles: [], tokenId: rec.id };
-    cache?.set(hash, node, now.getTime(), rec.expiresAt);
+    cache?.set(hash, node, now.getTime(), rec.expiresAt, epoch);
     return node;
   }
   const user = await store.get({ kind: 'User', name: rec.subject });
@@ -69,7 +70,7 @@ export async function authenticate(store: Store, header: string | undefined, now
   const spec = user.spec as unknown as UserSpec;
   if (spec.disabled) throw new UnauthorizedError(`user "${rec.subject}" is disabled`);
   const principal: Principal = { kind: 'user', name: rec.subject, roles: spec.roles ?? [], tokenId: rec.id };
-  cache?.set(hash, principal, now.getTime(), rec.expiresAt);
+  cache?.set(hash, principal, now.getTime(), rec.expiresAt, epoch);
   return principal;
 }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Store } from '../store/types.js';
 import { registerAuditHooks } from './audit.js';
+import { routedPath } from './routed-path.js';
 import { PrincipalCache } from './auth-cache.js';
 import { authenticate } from './auth.js';
 import { registerBodyParsers } from './body.js';
@@ -42,6 +43,7 @@ export interface ServerOptions {
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
+const CREDENTIAL_ROUTES = /^\/api\/v1\/(tokens|users|nodes)(\/|$)/;
 
 function packageVersion(): string {
   try {
@@ -88,14 +90,20 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   });
   registerAuditHooks(app, store);
   app.addHook('onRequest', async (req) => {
-    const path = req.url.split('?')[0] ?? '';
-    if (PUBLIC_PATHS.has(path) || isConsolePath(path)) return;
-    if (path === REGISTER_PATH) return; // authenticates a join token itself (routes/nodes.ts)
+    // Decided on the route the router matched (never the raw URL); an unmatched path is
+    // authenticated like any other, so probing unknown paths needs a token too.
+    const route = req.routeOptions.url;
+    if (route !== undefined && (PUBLIC_PATHS.has(route) || isConsolePath(route))) return;
+    if (route === REGISTER_PATH) return; // authenticates a join token itself (routes/nodes.ts)
     req.principal = await authenticate(store, req.headers.authorization, new Date(), principals);
   });
-  // Any write to tokens or users may change who is who: forget every cached principal.
-  app.addHook('onResponse', async (req) => {
-    if (req.method !== 'GET' && /^\/api\/v1\/(tokens|users)(\/|\?|$)/.test(req.url)) principals.clear();
+  // Any write to tokens, users or nodes may change who is who (a revoked token, a disabled user,
+  // a deleted node's credential): forget every cached principal.
+  // Cleared before the reply goes out, so no request after the caller's acknowledgement sees the
+  // old principal (the cache's epoch keeps one read before the change from being cached after).
+  app.addHook('onSend', async (req, _reply, payload) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && CREDENTIAL_ROUTES.test(routedPath(req))) principals.clear();
+    return payload;
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
