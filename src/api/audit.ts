@@ -1,10 +1,13 @@
-// Records every mutating request in the audit log once its result is known. The entry is queued
-// before the reply's bytes go out (onSend), so a client that reads the log right after its own
-// request finds it there; the commit itself runs in the background and is grouped with its
-// neighbours by the store, so the caller never waits for it.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// Records every mutating request in the audit log. A request that writes does so through
+// `auditedWrite`: its entry is appended to the chain in the write's own store transaction, so an
+// acknowledged write always has its entry, even if the process dies right after (kill -9).
+// Every other mutating request (refused, failed, or changing nothing durable) gets its entry
+// once its result is known: queued before the reply's bytes go out (onSend), so a client that
+// reads the log right after its own request finds it there, and committed in the background,
+// grouped with its neighbours, so the caller never waits for it.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { kindByPlural } from '../model/registry.js';
-import type { AuditEntryInput, Store } from '../store/types.js';
+import type { AuditEntryInput, Store, TransactionOptions } from '../store/types.js';
 import { API_PREFIX } from './routes/context.js';
 import { decodedSegments, routedPath } from './routed-path.js';
 
@@ -15,6 +18,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Names what a route created when the URL does not (a new token's id). */
     auditName?: string;
+    /** Set once the request's write committed together with its audit entry. */
+    auditCommitted?: boolean;
   }
 }
 
@@ -59,7 +64,7 @@ export function auditTarget(method: string, segments: readonly string[], body: u
   return t;
 }
 
-export function auditEntry(req: FastifyRequest, reply: FastifyReply, now: Date): AuditEntryInput {
+export function auditEntry(req: FastifyRequest, status: number, now: Date): AuditEntryInput {
   // The path as sent, so the log shows exactly what the caller wrote; the target is what the
   // router made of it.
   const path = (req.url.split('?')[0] ?? '').slice(0, 2048);
@@ -74,9 +79,20 @@ export function auditEntry(req: FastifyRequest, reply: FastifyReply, now: Date):
     name: req.auditName ?? t.name,
     method: req.method,
     path,
-    status: reply.statusCode,
+    status,
     source: req.ip ?? '',
   };
+}
+
+/**
+ * Carries out a request's write with its audit entry in the same store transaction. `status` is
+ * what the request answers when the write succeeds; a write that fails leaves the entry to the
+ * onSend hook, which records the error status.
+ */
+export async function auditedWrite<T>(req: FastifyRequest, status: number, write: (opts: TransactionOptions) => Promise<T>): Promise<T> {
+  const value = await write({ audit: () => auditEntry(req, status, new Date()) });
+  req.auditCommitted = true;
+  return value;
 }
 
 /** Decided on the routed path: `/%61pi/v1/…` is an API request like `/api/v1/…`. */
@@ -88,8 +104,8 @@ export function registerAuditHooks(app: FastifyInstance, store: Store): void {
   app.addHook('onSend', async (req, reply, payload) => {
     // Only the control-plane API is audited: requests the inference gateway proxies to a
     // Service change nothing in Weft and would drown the log.
-    if (!MUTATING.has(req.method) || !isApiRequest(req)) return payload;
-    store.audit.append([auditEntry(req, reply, new Date())]).catch((err: unknown) => {
+    if (!MUTATING.has(req.method) || !isApiRequest(req) || req.auditCommitted) return payload;
+    store.audit.append([auditEntry(req, reply.statusCode, new Date())]).catch((err: unknown) => {
       // The request already happened; a lost entry must at least be loud in the server log.
       req.log.error({ err, requestId: req.id }, 'audit: could not record a request');
     });

@@ -27,8 +27,9 @@ export interface IssuedToken {
   token: string;
 }
 
+/** Mints a token in `store` (or in a transaction: both hold `tokens`). */
 export async function issueToken(
-  store: Store,
+  store: Pick<Store, 'tokens'>,
   opts: { kind: TokenKind; subject: string; description?: string; expiresInSeconds?: number; now?: Date },
 ): Promise<IssuedToken> {
   const token = generateToken();

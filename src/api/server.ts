@@ -84,6 +84,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
 
   app.decorateRequest('principal', undefined);
   app.decorateRequest('auditName', undefined);
+  app.decorateRequest('auditCommitted', false);
   // First hook: even a request refused by authentication carries the id its audit entry has.
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

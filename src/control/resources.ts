@@ -5,7 +5,7 @@ import type { KindDef } from '../model/kind.js';
 import { API_VERSION, type Resource, type ResourceInput } from '../model/metadata.js';
 import { KINDS } from '../model/registry.js';
 import { validateResource } from '../model/validate.js';
-import type { ListOptions, ListResult, ObjectKey, Store, StoreTx } from '../store/types.js';
+import type { ListOptions, ListResult, ObjectKey, Store, StoreTx, TransactionOptions } from '../store/types.js';
 import { admit } from './admission.js';
 import { applySchemaDefaults } from './defaults.js';
 import { isPlainObject, mergePatch } from './merge-patch.js';
@@ -40,12 +40,15 @@ function prepare(def: KindDef, body: unknown, target: Target): ResourceInput {
   return validateResource(doc, target.project ? { project: target.project } : {}).resource;
 }
 
-export async function createResource(store: Store, def: KindDef, body: unknown, target: Target): Promise<Resource> {
+// Every write takes the caller's TransactionOptions, so an API request's audit entry commits in
+// the same transaction as the write it records.
+
+export async function createResource(store: Store, def: KindDef, body: unknown, target: Target, opts: TransactionOptions = {}): Promise<Resource> {
   const input = prepare(def, body, { project: target.project });
-  return store.transaction(async (tx) => tx.create(await admit(tx, def, input)));
+  return store.transaction(async (tx) => tx.create(await admit(tx, def, input)), opts);
 }
 
-export async function replaceResource(store: Store, def: KindDef, body: unknown, target: Target & { name: string }): Promise<Resource> {
+export async function replaceResource(store: Store, def: KindDef, body: unknown, target: Target & { name: string }, opts: TransactionOptions = {}): Promise<Resource> {
   const input = prepare(def, body, target);
   const expected = input.metadata.resourceVersion;
   return store.transaction(async (tx) => {
@@ -53,10 +56,10 @@ export async function replaceResource(store: Store, def: KindDef, body: unknown,
     checkVersion(old, expected);
     input.status = old.status;
     return tx.update(await admit(tx, def, input, old), { resourceVersion: old.metadata.resourceVersion });
-  });
+  }, opts);
 }
 
-export async function patchResource(store: Store, def: KindDef, patch: unknown, target: Target & { name: string }): Promise<Resource> {
+export async function patchResource(store: Store, def: KindDef, patch: unknown, target: Target & { name: string }, opts: TransactionOptions = {}): Promise<Resource> {
   if (!isPlainObject(patch)) throw new BadRequestError('a merge patch must be a JSON object');
   const { status: _ignored, ...userPatch } = patch;
   const expected = isPlainObject(userPatch.metadata) ? userPatch.metadata.resourceVersion : undefined;
@@ -70,11 +73,18 @@ export async function patchResource(store: Store, def: KindDef, patch: unknown, 
     if (def.scope === 'project' && input.metadata.project !== old.metadata.project) throw ValidationError.field('metadata.project', 'cannot be changed');
     input.status = status;
     return tx.update(await admit(tx, def, input, old), { resourceVersion: old.metadata.resourceVersion });
-  });
+  }, opts);
 }
 
 /** Status subresource: PUT replaces status, PATCH merges into it; spec is never touched. */
-export async function writeStatus(store: Store, def: KindDef, body: unknown, target: Target & { name: string }, mode: 'replace' | 'merge'): Promise<Resource> {
+export async function writeStatus(
+  store: Store,
+  def: KindDef,
+  body: unknown,
+  target: Target & { name: string },
+  mode: 'replace' | 'merge',
+  opts: TransactionOptions = {},
+): Promise<Resource> {
   if (!isPlainObject(body) || !isPlainObject(body.status)) throw ValidationError.field('status', 'is required and must be an object');
   const expected = isPlainObject(body.metadata) ? body.metadata.resourceVersion : undefined;
   if (expected !== undefined && typeof expected !== 'string') throw ValidationError.field('metadata.resourceVersion', 'must be a string');
@@ -85,16 +95,22 @@ export async function writeStatus(store: Store, def: KindDef, body: unknown, tar
     const status = mode === 'replace' ? patch : mergePatch(old.status ?? {}, patch);
     const { resource } = validateResource({ ...old, status }, target.project ? { project: target.project } : {});
     return tx.update(resource, { resourceVersion: old.metadata.resourceVersion });
-  });
+  }, opts);
 }
 
-export async function deleteResource(store: Store, def: KindDef, target: Target & { name: string }, resourceVersion?: string): Promise<Resource> {
+export async function deleteResource(
+  store: Store,
+  def: KindDef,
+  target: Target & { name: string },
+  resourceVersion?: string,
+  opts: TransactionOptions = {},
+): Promise<Resource> {
   return store.transaction(async (tx) => {
     const old = await mustGet(tx, def, target);
     checkVersion(old, resourceVersion);
     if (def.kind === 'Project') await mustBeEmpty(tx, target.name);
     return tx.delete(keyOf(def, target), { resourceVersion: old.metadata.resourceVersion });
-  });
+  }, opts);
 }
 
 export async function getResource(store: Store, def: KindDef, target: Target & { name: string }): Promise<Resource> {

@@ -58,8 +58,10 @@ function toEntry(r: Row): AuditEntry {
 
 const TEXT_FIELDS = ['requestId', 'principal', 'verb', 'kind', 'project', 'name', 'method', 'path', 'source'] as const;
 
+type Normalised = Omit<AuditEntry, 'id' | 'prevHash' | 'hash'>;
+
 /** Checks one input and fixes its time to the millisecond, which is what the chain hashes. */
-function normalise(e: AuditEntryInput, now: () => Date): Omit<AuditEntry, 'id' | 'prevHash' | 'hash'> {
+export function normaliseAuditEntry(e: AuditEntryInput, now: () => Date): Normalised {
   for (const f of TEXT_FIELDS) {
     const v = e[f];
     if (typeof v !== 'string' || v.length > 4096 || v.includes('\u0000')) throw ValidationError.field(f, 'must be a string of at most 4096 characters');
@@ -72,7 +74,7 @@ function normalise(e: AuditEntryInput, now: () => Date): Omit<AuditEntry, 'id' |
 }
 
 interface Pending {
-  entries: Omit<AuditEntry, 'id' | 'prevHash' | 'hash'>[];
+  entries: Normalised[];
   resolve: (v: AuditEntry[]) => void;
   reject: (e: unknown) => void;
 }
@@ -90,7 +92,7 @@ export class SqlAuditLog implements AuditLog {
   append(entries: AuditEntryInput[]): Promise<AuditEntry[]> {
     let checked: Pending['entries'];
     try {
-      checked = entries.map((e) => normalise(e, this.now));
+      checked = entries.map((e) => normaliseAuditEntry(e, this.now));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -175,7 +177,7 @@ export class SqlAuditLog implements AuditLog {
           n += p.entries.length;
         }
         try {
-          const written = await this.driver.writeTx(async (sql) => ({ value: await this.insert(sql, batch.flatMap((p) => p.entries)) }));
+          const written = await this.driver.writeTx(async (sql) => ({ value: await insertAuditEntries(sql, batch.flatMap((p) => p.entries)) }));
           let at = 0;
           for (const p of batch) {
             p.resolve(written.slice(at, at + p.entries.length));
@@ -189,29 +191,33 @@ export class SqlAuditLog implements AuditLog {
       this.running = undefined;
     }
   }
+}
 
-  /** Runs under the write lock: reads the chain's head, links the new entries, inserts them. */
-  private async insert(sql: Sql, entries: Pending['entries']): Promise<AuditEntry[]> {
-    const [head] = await sql.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
-    const ids = (await sql.query<{ id: string }>("SELECT nextval('audit_log_id_seq')::text AS id FROM generate_series(1, $1::integer)", [entries.length]))
-      .map((r) => BigInt(r.id))
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    let prev = head?.hash ?? GENESIS_HASH;
-    const out: AuditEntry[] = entries.map((e, i) => {
-      const linked = { ...e, id: ids[i]!.toString() };
-      const hash = chainHash(prev, linked);
-      const entry = { ...linked, prevHash: prev, hash };
-      prev = hash;
-      return entry;
-    });
-    const params: unknown[] = [];
-    const values = out.map((e) => {
-      const row = [e.id, e.time, e.requestId, e.principal, e.principalKind, e.verb, e.kind, e.project, e.name, e.method, e.path, e.status, e.source, e.prevHash, e.hash];
-      const at = params.length;
-      params.push(...row);
-      return `(${row.map((_, j) => `$${at + j + 1}${j === 0 ? '::bigint' : j === 1 ? '::timestamptz' : j === 11 ? '::integer' : ''}`).join(', ')})`;
-    });
-    await sql.query(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES ${values.join(', ')}`, params);
-    return out;
-  }
+/**
+ * Runs under the write lock, inside whatever transaction holds it (the audit queue's own, or a
+ * resource write's, so that the entry commits with the write it records): reads the chain's
+ * head, links the new entries, inserts them.
+ */
+export async function insertAuditEntries(sql: Sql, entries: readonly Normalised[]): Promise<AuditEntry[]> {
+  const [head] = await sql.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
+  const ids = (await sql.query<{ id: string }>("SELECT nextval('audit_log_id_seq')::text AS id FROM generate_series(1, $1::integer)", [entries.length]))
+    .map((r) => BigInt(r.id))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  let prev = head?.hash ?? GENESIS_HASH;
+  const out: AuditEntry[] = entries.map((e, i) => {
+    const linked = { ...e, id: ids[i]!.toString() };
+    const hash = chainHash(prev, linked);
+    const entry = { ...linked, prevHash: prev, hash };
+    prev = hash;
+    return entry;
+  });
+  const params: unknown[] = [];
+  const values = out.map((e) => {
+    const row = [e.id, e.time, e.requestId, e.principal, e.principalKind, e.verb, e.kind, e.project, e.name, e.method, e.path, e.status, e.source, e.prevHash, e.hash];
+    const at = params.length;
+    params.push(...row);
+    return `(${row.map((_, j) => `$${at + j + 1}${j === 0 ? '::bigint' : j === 1 ? '::timestamptz' : j === 11 ? '::integer' : ''}`).join(', ')})`;
+  });
+  await sql.query(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES ${values.join(', ')}`, params);
+  return out;
 }

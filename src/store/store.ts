@@ -2,12 +2,12 @@
 // watches through the shared change feed. Both engines run this same code and the same SQL.
 import type { Resource, ResourceInput } from '../model/metadata.js';
 import { ValidationError } from '../model/errors.js';
-import { SqlAuditLog } from './audit.js';
+import { insertAuditEntries, normaliseAuditEntry, SqlAuditLog } from './audit.js';
 import { mapDbError, type Driver, type Sql } from './driver.js';
 import { ChangeFeed } from './feed.js';
 import { createResource, deleteResource, getInTx, getResource, listResources, updateResource, type WriteCtx } from './resources.js';
 import { sqlTokenStore } from './tokens.js';
-import type { AuditLog, Leadership, ListOptions, ListResult, ObjectKey, Store, StoreTx, TokenStore, WatchEvent, WatchOptions, WriteOptions } from './types.js';
+import type { AuditLog, Leadership, ListOptions, ListResult, ObjectKey, Store, StoreTx, TokenStore, TransactionOptions, WatchEvent, WatchOptions, WriteOptions } from './types.js';
 import { watchChanges } from './watch.js';
 import { SerialWriter } from './writer.js';
 import { SqlUsageStore, type UsageStore } from './usage.js';
@@ -31,6 +31,8 @@ function txOver(ctx: WriteCtx): StoreTx {
     create: (input) => createResource(ctx, input),
     update: (input, opts) => updateResource(ctx, input, opts),
     delete: (key, opts) => deleteResource(ctx, key, opts),
+    tokens: sqlTokenStore(ctx.sql, ctx.now),
+    logs: sqlLogStore(ctx.sql, ctx.now),
   };
 }
 
@@ -77,7 +79,14 @@ export class SqlStore implements Store {
       log: opts.log,
       maxBuffered: opts.watchBuffer,
     });
-    this.writer = new SerialWriter({ driver: opts.driver, now: opts.now, onCommit: () => this.feed.notify() });
+    this.writer = new SerialWriter({
+      driver: opts.driver,
+      now: opts.now,
+      onCommit: () => this.feed.notify(),
+      appendAudit: async (sql, entries) => {
+        await insertAuditEntries(sql, entries.map((e) => normaliseAuditEntry(e, opts.now)));
+      },
+    });
     this.tokens = sqlTokenStore(this.read, opts.now);
     this.audit = new SqlAuditLog(opts.driver, this.read, opts.now);
     this.usage = new SqlUsageStore(this.read);
@@ -110,8 +119,8 @@ export class SqlStore implements Store {
     return this.writer.write((ctx) => deleteResource(ctx, key, opts));
   }
 
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.writer.transaction((ctx) => fn(txOver(ctx)));
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    return this.writer.transaction((ctx) => fn(txOver(ctx)), opts.audit);
   }
 
   watch(opts: WatchOptions): AsyncIterable<WatchEvent> {

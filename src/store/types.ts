@@ -79,6 +79,10 @@ export interface WriteOptions {
 
 /** Reads and writes inside one transaction. Writes are serialised store-wide. */
 export interface StoreTx {
+  /** Tokens, read and written in this transaction (registration swaps a node's credential atomically). */
+  tokens: TokenStore;
+  /** Replica logs, written in this transaction. */
+  logs: LogStore;
   get(key: ObjectKey): Promise<Resource | undefined>;
   list(kind: string, opts?: ListOptions): Promise<ListResult>;
   /** Inserts a new object; AlreadyExistsError if the key is taken. Sets uid, resourceVersion, generation=1, creationTimestamp. */
@@ -91,6 +95,15 @@ export interface StoreTx {
   delete(key: ObjectKey, opts?: WriteOptions): Promise<Resource>;
 }
 
+export interface TransactionOptions {
+  /**
+   * The audit entry of the request this transaction carries out. It is built after fn succeeded
+   * and appended to the audit chain in the same database transaction, so the write and its
+   * entry commit together or not at all (nothing acknowledged goes unrecorded, even on a crash).
+   */
+  audit?: () => AuditEntryInput;
+}
+
 export interface Store extends StoreTx {
   readonly dialect: 'pglite' | 'postgres';
   /**
@@ -98,7 +111,7 @@ export interface Store extends StoreTx {
    * retried database transaction, fn may run more than once (the store groups concurrent writes
    * into one commit and re-runs them one by one if a neighbour fails): keep its effects inside tx.
    */
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   /** Streams changes after opts.resourceVersion in order, each exactly once; GoneError if compacted. */
   watch(opts: WatchOptions): AsyncIterable<WatchEvent>;
   currentResourceVersion(): Promise<string>;

@@ -11,6 +11,9 @@
 //   - a job that throws after writing, or hits a database error (which aborts the transaction),
 //     rolls the batch back; then every job of the batch runs again alone, in order, so only the
 //     culprit fails. That re-run is why Store.transaction documents that fn may run twice.
+// A transaction may carry its audit entry: it is appended to the chain in the same database
+// transaction, only for jobs that succeeded, so a write commits with its entry or not at all.
+import type { AuditEntryInput } from '../model/audit.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
 import { createMany, flushDeferred } from './bulk.js';
 import { mapDbError, type Driver, type Sql } from './driver.js';
@@ -22,6 +25,8 @@ interface Job {
   run: Op;
   /** Set for plain creates: neighbouring ones are inserted by one statement. */
   create?: ResourceInput;
+  /** The audit entry of a job that succeeded, built once its work is done. */
+  audit?: () => AuditEntryInput;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -33,6 +38,8 @@ export interface WriterOptions {
   now: () => Date;
   /** Called after each commit that wrote resources, with the newest resourceVersion. */
   onCommit: (lastRv: bigint) => void;
+  /** Appends audit entries to the chain inside the open transaction (under the write lock). */
+  appendAudit: (sql: Sql, entries: AuditEntryInput[]) => Promise<void>;
   maxBatch?: number;
 }
 
@@ -57,9 +64,9 @@ export class SerialWriter {
     return this.enqueue({ run: op, create: input }) as Promise<Resource>;
   }
 
-  /** Caller code that reads and writes; all of it commits or none of it does. */
-  transaction<T>(op: (ctx: WriteCtx) => Promise<T>): Promise<T> {
-    return this.enqueue({ run: op }) as Promise<T>;
+  /** Caller code that reads and writes; all of it commits (with its audit entry, if any) or none of it does. */
+  transaction<T>(op: (ctx: WriteCtx) => Promise<T>, audit?: () => AuditEntryInput): Promise<T> {
+    return this.enqueue({ run: op, ...(audit ? { audit } : {}) }) as Promise<T>;
   }
 
   /** Refuses new writes and waits for queued ones to finish. */
@@ -103,6 +110,7 @@ export class SerialWriter {
         const sql = tracking(raw, deferred);
         const ctx: WriteCtx = { sql, rv, now: this.opts.now, cache: new Map(), deferred };
         outcomes = [];
+        const audit: AuditEntryInput[] = [];
         for (let i = 0; i < jobs.length; ) {
           let j = i;
           while (j < jobs.length && jobs[j].create) j++;
@@ -110,10 +118,13 @@ export class SerialWriter {
             outcomes.push(...(await createMany(ctx, jobs.slice(i, j).map((job) => job.create as ResourceInput))));
             i = j;
           } else {
-            outcomes.push(await runOne(ctx, sql, jobs[i]));
+            const outcome = await runOne(ctx, sql, jobs[i]);
+            if (outcome.ok && jobs[i].audit) audit.push(jobs[i].audit!());
+            outcomes.push(outcome);
             i++;
           }
         }
+        if (audit.length > 0) await this.opts.appendAudit(sql, audit);
         if (deferred) await sql.flush();
         return { value: undefined, lastRv: rv.last() };
       });
@@ -131,7 +142,10 @@ export class SerialWriter {
   }
 }
 
-type TrackingSql = Sql & { failure: unknown; flush(): Promise<void> };
+type TrackingSql = Sql & { failure: unknown; writes: number; flush(): Promise<void> };
+
+/** Statements that change rows outside the resources table (tokens, logs) count as writing too. */
+const WRITING = /^\s*(INSERT|UPDATE|DELETE)\b/i;
 
 /**
  * The batch's view of its connection: sends deferred creates before any other statement (so
@@ -150,7 +164,11 @@ function tracking(sql: Sql, deferred: DeferredCreate[] | undefined): TrackingSql
   };
   const t: TrackingSql = {
     failure: undefined,
-    query: (text, params, name) => guard(() => sql.query(text, params, name)),
+    writes: 0,
+    query: (text, params, name) => {
+      if (WRITING.test(text)) t.writes++;
+      return guard(() => sql.query(text, params, name));
+    },
     exec: (text) => guard(() => sql.exec(text)),
     flush: () => guard(async () => undefined),
   };
@@ -164,12 +182,13 @@ function tracking(sql: Sql, deferred: DeferredCreate[] | undefined): TrackingSql
  */
 async function runOne(ctx: WriteCtx, sql: TrackingSql, job: Job): Promise<Outcome> {
   const before = ctx.rv.peek();
+  const writesBefore = sql.writes;
   try {
     const value = await job.run(ctx);
     if (sql.failure !== undefined) throw sql.failure; // the job swallowed a database error
     return { ok: true, value };
   } catch (e) {
-    if (sql.failure !== undefined || ctx.rv.peek() !== before) throw e;
+    if (sql.failure !== undefined || ctx.rv.peek() !== before || sql.writes !== writesBefore) throw e;
     return { ok: false, error: e };
   }
 }

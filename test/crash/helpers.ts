@@ -19,6 +19,8 @@ export interface CallResult {
   status: number;
   // Responses are checked field by field in the tests; their shapes vary by route.
   body: any;
+  /** The x-request-id the server gave the request (what its audit entry carries). */
+  requestId: string | null;
 }
 
 export interface CrashServer {
@@ -32,16 +34,19 @@ export interface CrashServer {
   readonly token: string;
 }
 
-export function crashServer(box: Sandbox, dataDir: string): CrashServer {
+/** The server on the embedded store in `dataDir`, or on PostgreSQL when `databaseUrl` is given. */
+export function crashServer(box: Sandbox, dataDir: string, opts: { databaseUrl?: string } = {}): CrashServer {
   let child: ChildProcess | undefined;
   let url = '';
   let token = '';
+  const store = opts.databaseUrl ? ['--database-url', opts.databaseUrl] : ['--data-dir', dataDir];
   return {
     async start() {
-      child = box.spawn(['server', '--port', '0', '--data-dir', dataDir, '--log-level', 'error']);
+      child = box.spawn(['server', '--port', '0', ...store, '--log-level', 'error']);
       const out = await waitForOutput(child, LISTENING, 60_000);
       url = LISTENING.exec(out)![1]!;
-      token ||= /(weft_\S+)/.exec(out)?.[1] ?? '';
+      // The token on a line of its own (a database URL may contain "weft_" too).
+      token ||= /^\s+(weft_[A-Za-z0-9_-]{43})\s*$/m.exec(out)?.[1] ?? '';
     },
     async kill() {
       const c = child;
@@ -56,7 +61,7 @@ export function crashServer(box: Sandbox, dataDir: string): CrashServer {
         headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
-      return { status: res.status, body: await res.json().catch(() => undefined) };
+      return { status: res.status, body: await res.json().catch(() => undefined), requestId: res.headers.get('x-request-id') };
     },
     get token() {
       return token;
@@ -65,16 +70,16 @@ export function crashServer(box: Sandbox, dataDir: string): CrashServer {
 }
 
 /** For a test file: each call gives a fresh sandbox (needs a build) with its data directory and server; all are removed after the file. */
-export function crashSandboxes(): () => { dataDir: string; server: CrashServer } {
+export function crashSandboxes(): (opts?: { databaseUrl?: string }) => { dataDir: string; server: CrashServer } {
   const boxes: Sandbox[] = [];
   afterAll(() => {
     for (const b of boxes) b.cleanup();
   });
-  return () => {
+  return (opts = {}) => {
     assertBuilt();
     const box = sandbox();
     boxes.push(box);
     const dataDir = join(box.dir, 'data');
-    return { dataDir, server: crashServer(box, dataDir) };
+    return { dataDir, server: crashServer(box, dataDir, opts) };
   };
 }

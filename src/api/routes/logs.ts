@@ -15,6 +15,7 @@ import { isPlainObject } from '../../control/merge-patch.js';
 import type { LogChunk, LogChunkInput } from '../../store/types.js';
 import { nameParam, type Query } from '../params.js';
 import { authorize, isClusterAdmin } from '../rbac.js';
+import { auditedWrite } from '../audit.js';
 import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
 
 export const MAX_CHUNKS_PER_REQUEST = 1000;
@@ -107,7 +108,7 @@ export function registerLogRoutes(app: FastifyInstance, deps: RouteDeps): void {
       throw new ForbiddenError(`${p.kind} "${p.name}" may not write logs of Allocation "${name}" in project "${project}": only the node it runs on may`);
     }
     if (!alloc) throw new NotFoundError(`Allocation "${name}" not found in project "${project}"`);
-    await store.logs.append({ uid: alloc.metadata.uid, project }, chunks);
+    await auditedWrite(req, 204, (opts) => store.transaction((tx) => tx.logs.append({ uid: alloc.metadata.uid, project }, chunks), opts));
     return reply.code(204).send();
   });
 

@@ -11,6 +11,7 @@ import { admit } from '../../control/admission.js';
 import { applySchemaDefaults } from '../../control/defaults.js';
 import { isPlainObject } from '../../control/merge-patch.js';
 import { patchResource } from '../../control/resources.js';
+import { auditedWrite } from '../audit.js';
 import { authenticate, hashToken, issueToken } from '../auth.js';
 import { nameParam } from '../params.js';
 import { authorize, isClusterAdmin, type Principal } from '../rbac.js';
@@ -89,23 +90,27 @@ export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps): void 
     const now = new Date();
     // Checked before the join token is spent, so a malformed request does not burn it.
     nodeInput(body, undefined, now);
-    if (who.joinHash !== undefined) {
-      const used = await store.tokens.consumeJoin(who.joinHash);
-      if (!used) throw new UnauthorizedError('this join token was already used or has expired: create a new one with `weft token create --join`');
-    }
-    const node = await store.transaction(async (tx) => {
-      const old = await tx.get({ kind: 'Node', name: body.name });
-      const input = await admit(tx, NodeKind, nodeInput(body, old, now), old);
-      return old ? tx.update(input, { resourceVersion: old.metadata.resourceVersion }) : tx.create(input);
-    });
-    const issued = await issueToken(store, { kind: 'node', subject: body.name, description: `node agent of ${body.name}` });
-    return reply.code(201).send({ node, token: issued.token });
+    // Spending the join token, writing the Node, minting its credential and the audit entry
+    // commit together: a failure leaves the join token unspent and no half-registered node.
+    const { node, token } = await auditedWrite(req, 201, (opts) =>
+      store.transaction(async (tx) => {
+        if (who.joinHash !== undefined && !(await tx.tokens.consumeJoin(who.joinHash))) {
+          throw new UnauthorizedError('this join token was already used or has expired: create a new one with `weft token create --join`');
+        }
+        const old = await tx.get({ kind: 'Node', name: body.name });
+        const input = await admit(tx, NodeKind, nodeInput(body, old, now), old);
+        const written = old ? await tx.update(input, { resourceVersion: old.metadata.resourceVersion }) : await tx.create(input);
+        const issued = await issueToken(tx, { kind: 'node', subject: body.name, description: `node agent of ${body.name}` });
+        return { node: written, token: issued.token };
+      }, opts),
+    );
+    return reply.code(201).send({ node, token });
   });
 
   app.post(`${API_PREFIX}/nodes/:name/drain`, async (req) => {
     const name = nameParam((req.params as Record<string, unknown>).name, 'name');
     authorize(principalOf(req), 'patch', NodeKind, { name });
     const patch = { spec: { unschedulable: true }, metadata: { annotations: { [DRAIN_ANNOTATION]: new Date().toISOString() } } };
-    return patchResource(store, NodeKind, patch, { name });
+    return auditedWrite(req, 200, (opts) => patchResource(store, NodeKind, patch, { name }, opts));
   });
 }

@@ -13,6 +13,7 @@ import {
   type Target,
 } from '../../control/resources.js';
 import { isPlainObject } from '../../control/merge-patch.js';
+import { auditedWrite } from '../audit.js';
 import { authorize, type Verb } from '../rbac.js';
 import { agentStatusBody, scopeForNode } from '../node-scope.js';
 import { nameParam, versionParam, type Query } from '../params.js';
@@ -55,7 +56,7 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void
     const project = projectOf(def, req);
     const name = bodyName(req.body);
     check(req, 'create', def, { project, ...(name !== undefined ? { name } : {}) });
-    const created = await createResource(store, def, req.body, { project });
+    const created = await auditedWrite(req, 201, (opts) => createResource(store, def, req.body, { project }, opts));
     return reply.code(201).send(created);
   });
 
@@ -68,19 +69,20 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void
   app.put(item, async (req) => {
     const t = itemTarget(def, req);
     check(req, 'update', def, t);
-    return replaceResource(store, def, req.body, t);
+    return auditedWrite(req, 200, (opts) => replaceResource(store, def, req.body, t, opts));
   });
 
   app.patch(item, async (req) => {
     const t = itemTarget(def, req);
     check(req, 'patch', def, t);
-    return patchResource(store, def, req.body, t);
+    return auditedWrite(req, 200, (opts) => patchResource(store, def, req.body, t, opts));
   });
 
   app.delete(item, async (req) => {
     const t = itemTarget(def, req);
     check(req, 'delete', def, t);
-    return deleteResource(store, def, t, versionParam(req.query as Query));
+    const version = versionParam(req.query as Query);
+    return auditedWrite(req, 200, (opts) => deleteResource(store, def, t, version, opts));
   });
 
   for (const method of ['PUT', 'PATCH'] as const) {
@@ -91,7 +93,8 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void
         const { target: t, current } = await scopeForNode(store, principalOf(req), def, itemTarget(def, req));
         check(req, 'status', def, t);
         const mode = method === 'PUT' ? 'replace' : 'merge';
-        return writeStatus(store, def, agentStatusBody(principalOf(req), def, req.body, mode, current), t, mode);
+        const body = agentStatusBody(principalOf(req), def, req.body, mode, current);
+        return auditedWrite(req, 200, (opts) => writeStatus(store, def, body, t, mode, opts));
       },
     });
   }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { BadRequestError, NotFoundError, ValidationError, type FieldIssue } from '../../model/errors.js';
 import type { UserSpec } from '../../model/kinds/user.js';
 import { isPlainObject } from '../../control/merge-patch.js';
+import { auditedWrite } from '../audit.js';
 import { issueToken } from '../auth.js';
 import { authorizeTokenIssue, isClusterAdmin } from '../rbac.js';
 import { nameParam } from '../params.js';
@@ -58,13 +59,18 @@ export function registerTokenRoutes(app: FastifyInstance, { store }: RouteDeps):
       roles = spec.roles;
     }
     authorizeTokenIssue(p, { name: subject, roles }, r.join);
-    const { record, token } = await issueToken(store, {
-      kind: r.join ? 'join' : 'user',
-      subject: r.join ? p.name : subject,
-      ...(r.description !== undefined ? { description: r.description } : {}),
-      ...(r.expiresInSeconds !== undefined ? { expiresInSeconds: r.expiresInSeconds } : {}),
-    });
-    req.auditName = record.id;
+    const { record, token } = await auditedWrite(req, 201, (opts) =>
+      store.transaction(async (tx) => {
+        const issued = await issueToken(tx, {
+          kind: r.join ? 'join' : 'user',
+          subject: r.join ? p.name : subject,
+          ...(r.description !== undefined ? { description: r.description } : {}),
+          ...(r.expiresInSeconds !== undefined ? { expiresInSeconds: r.expiresInSeconds } : {}),
+        });
+        req.auditName = issued.record.id;
+        return issued;
+      }, opts),
+    );
     return reply.code(201).send({ ...record, token });
   });
 
@@ -79,7 +85,12 @@ export function registerTokenRoutes(app: FastifyInstance, { store }: RouteDeps):
     if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new BadRequestError('id: is not a token id', [{ field: 'id', message: 'is not a token id' }]);
     // Others' tokens answer 404 rather than 403, so ids cannot be probed.
     const mine = isClusterAdmin(p) || (await store.tokens.list(p.name)).some((t) => t.id === id);
-    if (!mine || !(await store.tokens.revoke(id))) throw new NotFoundError(`token "${id}" not found`);
+    if (!mine) throw new NotFoundError(`token "${id}" not found`);
+    await auditedWrite(req, 200, (opts) =>
+      store.transaction(async (tx) => {
+        if (!(await tx.tokens.revoke(id))) throw new NotFoundError(`token "${id}" not found`);
+      }, opts),
+    );
     return { id, revoked: true };
   });
 }

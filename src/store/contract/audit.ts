@@ -76,6 +76,27 @@ export function auditTests(get: () => Ctx): void {
       expect((await store.audit.verify()).ok).toBe(true);
     });
 
+    it('commits a transaction’s entry with its write, and neither when it fails, also in a shared batch', async () => {
+      const { store } = get();
+      const p = uniq('p');
+      const site = (name: string) => ({ apiVersion: 'weft/v1', kind: 'Site', metadata: { name }, spec: {} });
+      const taken = uniq('site');
+      await store.create(site(taken));
+      // Concurrent transactions share one commit; the failing one must take only itself down.
+      const results = await Promise.allSettled([
+        store.transaction((tx) => tx.create(site(uniq('site'))), { audit: () => entry(p, 'ok-1') }),
+        store.transaction((tx) => tx.create(site(taken)), { audit: () => entry(p, 'duplicate') }),
+        store.transaction(async (tx) => {
+          await tx.create(site(uniq('site')));
+          throw new Error('fails after writing');
+        }, { audit: () => entry(p, 'wrote-then-failed') }),
+        store.transaction((tx) => tx.create(site(uniq('site'))), { audit: () => entry(p, 'ok-2') }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      expect((await store.audit.list({ project: p })).map((e) => e.name).sort()).toEqual(['ok-1', 'ok-2']);
+      expect((await store.audit.verify()).ok).toBe(true);
+    });
+
     it('keeps one chain under concurrent appends, also from two stores on one database', async () => {
       const { store, harness } = get();
       const p = uniq('p');

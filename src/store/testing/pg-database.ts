@@ -1,0 +1,32 @@
+// A throw-away PostgreSQL database for tests, made through WEFT_TEST_DATABASE_URL's connection
+// and dropped (with any session still on it) afterwards.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** The server tests may create databases on; undefined skips the PostgreSQL half of a suite. */
+export const TEST_DATABASE_URL: string | undefined = process.env.WEFT_TEST_DATABASE_URL;
+
+export interface TestDatabase {
+  /** Connection URL of the new database. */
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function asAdmin(statement: string): Promise<void> {
+  const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await c.connect();
+  try {
+    await c.query(statement);
+  } finally {
+    await c.end();
+  }
+}
+
+export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
+  if (!TEST_DATABASE_URL) throw new Error('WEFT_TEST_DATABASE_URL is not set');
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await asAdmin(`CREATE DATABASE ${name}`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => asAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
