@@ -1,41 +1,25 @@
 // Usage records on both engines: written by the database in the same transaction as the
 // allocation's status change, append-only, exact to the millisecond, split at hour boundaries.
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceInput } from '../model/metadata.js';
 import { openStore } from './index.js';
 import { driverOf } from './store.js';
+import { createTestDatabase, TEST_DATABASE_URL } from './testing/pg-database.js';
 import type { Store } from './types.js';
-
-const adminUrl = process.env.WEFT_TEST_DATABASE_URL;
 
 interface Engine {
   open(): Promise<Store>;
   destroy(): Promise<void>;
 }
 
-async function pgAdmin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
 const engines: [string, (() => Promise<Engine>) | undefined][] = [
   ['pglite', async () => ({ open: () => openStore({}), destroy: async () => undefined })],
   [
     'postgres',
-    adminUrl
+    TEST_DATABASE_URL
       ? async () => {
-          const db = `weft_usage_${process.pid}_${randomBytes(4).toString('hex')}`;
-          await pgAdmin(`CREATE DATABASE ${db}`);
-          const url = new URL(adminUrl);
-          url.pathname = `/${db}`;
-          return { open: () => openStore({ url: url.toString(), poolSize: 2 }), destroy: () => pgAdmin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`) };
+          const db = await createTestDatabase('weft_usage');
+          return { open: () => openStore({ url: db.url, poolSize: 2 }), destroy: db.drop };
         }
       : undefined,
   ],

@@ -12,11 +12,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function asAdmin(statement: string): Promise<void> {
+/** Runs fn on a connection to the server's administrative database (WEFT_TEST_DATABASE_URL). */
+export async function asAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await c.connect();
   try {
-    await c.query(statement);
+    return await fn(c);
   } finally {
     await c.end();
   }
@@ -25,8 +26,8 @@ async function asAdmin(statement: string): Promise<void> {
 export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
   if (!TEST_DATABASE_URL) throw new Error('WEFT_TEST_DATABASE_URL is not set');
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await asAdmin(`CREATE DATABASE ${name}`);
+  await asAdmin((c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => asAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return { url: url.toString(), drop: () => asAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
 }
