@@ -3,7 +3,7 @@
 // principal and the target so the tenancy matrix test can reason about it.
 import { ForbiddenError } from '../model/errors.js';
 import type { KindDef } from '../model/kind.js';
-import type { RoleBinding } from '../model/kinds/user.js';
+import { strongestRole, type ProjectRole, type RoleBinding } from '../model/kinds/user.js';
 import { isWorkloadKind } from '../control/workload.js';
 
 export interface Principal {
@@ -16,7 +16,7 @@ export interface Principal {
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'status';
 
-export type ProjectRole = 'project-admin' | 'member' | 'viewer';
+export type { ProjectRole };
 
 /** Project-scoped kinds that project roles may read but only cluster admins may write. */
 const ADMIN_WRITTEN_KINDS: ReadonlySet<string> = new Set(['Allocation']);
@@ -36,18 +36,9 @@ export function isClusterReader(p: Principal): boolean {
   return isClusterAdmin(p) || (p.kind === 'user' && p.roles.some((b) => b.role === 'viewer' && !b.project));
 }
 
-const RANK: Record<ProjectRole, number> = { viewer: 1, member: 2, 'project-admin': 3 };
-
 /** The strongest role the principal holds in `project` ("admin" bound to a project acts as project-admin there). */
 export function roleIn(p: Principal, project: string): ProjectRole | undefined {
-  if (p.kind !== 'user') return undefined;
-  let best: ProjectRole | undefined;
-  for (const b of p.roles) {
-    if (b.project !== project) continue;
-    const r: ProjectRole = b.role === 'admin' ? 'project-admin' : b.role;
-    if (!best || RANK[r] > RANK[best]) best = r;
-  }
-  return best;
+  return p.kind === 'user' ? strongestRole(p.roles, project) : undefined;
 }
 
 /** Projects whose contents the principal may read: every one, or a list. */

@@ -22,6 +22,7 @@ import { registerNodeRoutes, REGISTER_PATH } from './routes/nodes.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { registerGatewayRoutes, type Gateway } from './gateway/index.js';
 import type { WatchHub } from './watch.js';
+import { PolicyEngine } from '../control/policy/engine.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -122,7 +123,11 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   const openapi = buildOpenApi(packageVersion());
   app.get('/api/openapi.json', async () => openapi);
 
-  const deps = { store, hub };
+  // Admission policies: compiled once per change, their counters added to their status every few seconds.
+  const policies = new PolicyEngine(store, { log: (msg) => app.log.warn(msg) });
+  policies.start();
+  app.addHook('onClose', () => policies.stop());
+  const deps = { store, hub, policies };
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerUsageRoutes(app, deps);

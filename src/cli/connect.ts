@@ -33,7 +33,8 @@ export function connect(cmd: Command): Connection {
     context = cfg.contexts.find((c) => c.name === name);
     if (!context) throw new CliError(`no context named "${name}" in ${configPath()}; see \`weft config get-contexts\``);
   }
-  return { client: new WeftClient({ server: context.server, token: context.token, userAgent: `weft-cli/${VERSION}` }), context };
+  const onWarning = (message: string): void => console.error(`Warning: ${message}`);
+  return { client: new WeftClient({ server: context.server, token: context.token, userAgent: `weft-cli/${VERSION}`, onWarning }), context };
 }
 
 /** The project a project-scoped command works in; undefined means "every project I can see". */

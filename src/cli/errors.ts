@@ -19,7 +19,7 @@ export class CliError extends Error {
 export function describeError(err: unknown): string[] {
   if (err instanceof WeftApiError) {
     if (err.issues.length === 0) return [`${err.detail}${suffix(err)}`];
-    return [`${headline(err)}${suffix(err)}`, ...err.issues.map((i) => `  ${i.field}: ${i.message}`)];
+    return [`${headline(err)}${suffix(err)}`, ...err.issues.map((i) => `  ${i.field ? `${i.field}: ` : ''}${i.message}`)];
   }
   if (err instanceof UnknownKindError) {
     return [`unknown kind "${err.kind}"; known kinds: ${KINDS.map((k) => k.plural).join(', ')}`];

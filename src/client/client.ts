@@ -15,6 +15,8 @@ export interface ClientOptions {
   /** Per-request timeout in ms for ordinary (non-watch) requests; default 30 s. */
   timeoutMs?: number;
   userAgent?: string;
+  /** Called with each warning the server sends (a Warn policy's message), e.g. to print it. */
+  onWarning?: (message: string) => void;
 }
 
 export interface ListOptions {
@@ -110,12 +112,14 @@ export class WeftClient {
   private readonly token?: string;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
+  private readonly onWarning: ((message: string) => void) | undefined;
 
   constructor(opts: ClientOptions) {
     this.server = opts.server.replace(/\/+$/, '');
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.userAgent = opts.userAgent ?? 'weft-client';
+    this.onWarning = opts.onWarning;
   }
 
   async get(kind: string, name: string, opts: ItemOptions = {}): Promise<Resource> {
@@ -244,6 +248,7 @@ export class WeftClient {
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     const res = await this.fetch(method, path, { ...opts, signal });
+    if (this.onWarning) for (const w of parseWarnings(res.headers.get('warning'))) this.onWarning(w);
     if (!res.ok) throw await WeftApiError.fromResponse(res, method, path);
     if (res.status === 204) return undefined as T;
     const text = await res.text();
@@ -289,6 +294,20 @@ function staleConnection(err: unknown, method: string): boolean {
   const code = ((err as Error).cause as { code?: string } | undefined)?.code;
   if (code === 'UND_ERR_SOCKET') return true;
   return code === 'ECONNRESET' && ['GET', 'PUT', 'DELETE', 'HEAD'].includes(method);
+}
+
+/** The texts of `Warning: 299 - "text"` headers (several arrive joined by commas). */
+export function parseWarnings(header: string | null): string[] {
+  if (!header) return [];
+  const out: string[] = [];
+  for (const m of header.matchAll(/\d{3} \S+ ("(?:[^"\\]|\\.)*")/g)) {
+    try {
+      out.push(JSON.parse(m[1]!) as string);
+    } catch {
+      out.push(m[1]!.slice(1, -1));
+    }
+  }
+  return out;
 }
 
 interface RawList {

@@ -10,10 +10,34 @@ import { chargesOf, checkQuota, quotaModels, sumCharges, ANY_GPU, type Charges }
 import { chargesQuota, isWorkloadKind, WORKLOAD_KINDS, type WorkloadSpec } from './workload.js';
 import { checkBudgets } from './metering/enforcement.js';
 import { checkQueue } from './queue-admission.js';
+import { compilePolicy } from './policy/compile.js';
+import { PolicyRun, type AdmissionContext } from './policy/admission.js';
+import type { PolicySpec } from '../model/kinds/policy.js';
 
-/** Returns the object to store (defaults filled in) or throws a typed error naming the field. */
-export async function admit(tx: StoreTx, def: KindDef, input: ResourceInput, old?: Resource): Promise<ResourceInput> {
+/**
+ * Returns the object to store (defaults filled in) or throws a typed error naming the field.
+ * Policies (ctx.policies) mutate the object first and validate what would be stored last.
+ */
+export async function admit(tx: StoreTx, def: KindDef, input: ResourceInput, old?: Resource, ctx: AdmissionContext = {}): Promise<ResourceInput> {
+  ctx.policyRun = undefined;
+  const run = await PolicyRun.start(tx, ctx, def, old ? 'UPDATE' : 'CREATE', input, old);
+  const out = await admitObject(tx, def, input, old);
+  run?.check(out);
+  ctx.policyRun = run;
+  return out;
+}
+
+/** A delete passes the policies that match DELETE (with `object` null and `oldObject` the stored one). */
+export async function admitDelete(tx: StoreTx, def: KindDef, old: Resource, ctx: AdmissionContext = {}): Promise<void> {
+  ctx.policyRun = undefined;
+  const run = await PolicyRun.start(tx, ctx, def, 'DELETE', null, old);
+  run?.check(null);
+  ctx.policyRun = run;
+}
+
+async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old?: Resource): Promise<ResourceInput> {
   if (def.kind === 'User') checkUser(input.spec as unknown as UserSpec);
+  if (def.kind === 'Policy' || def.kind === 'ProjectPolicy') compilePolicy(def.kind, input.metadata.name, input.metadata.project, input.spec as unknown as PolicySpec);
   if (def.kind === 'Queue') await checkQueue(tx, input);
   if (def.scope !== 'project') return input;
   const projectName = input.metadata.project!;

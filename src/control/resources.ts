@@ -6,7 +6,8 @@ import { API_VERSION, type Resource, type ResourceInput } from '../model/metadat
 import { KINDS } from '../model/registry.js';
 import { validateResource } from '../model/validate.js';
 import type { ListOptions, ListResult, ObjectKey, Store, StoreTx, TransactionOptions } from '../store/types.js';
-import { admit } from './admission.js';
+import { admit, admitDelete } from './admission.js';
+import { CREATED_BY, PolicyDenial, recordPolicyEvents, type AdmissionContext } from './policy/admission.js';
 import { applySchemaDefaults } from './defaults.js';
 import { isPlainObject, mergePatch } from './merge-patch.js';
 
@@ -40,40 +41,82 @@ function prepare(def: KindDef, body: unknown, target: Target): ResourceInput {
   return validateResource(doc, target.project ? { project: target.project } : {}).resource;
 }
 
-// Every write takes the caller's TransactionOptions, so an API request's audit entry commits in
-// the same transaction as the write it records.
+/**
+ * What a write carries besides the object: the caller's TransactionOptions (an API request's audit
+ * entry commits in the same transaction as the write it records) and admission's context (the
+ * policies in force, who asks; admission leaves what the policies decided in `policyRun`).
+ */
+export interface WriteContext extends TransactionOptions, AdmissionContext {}
 
-export async function createResource(store: Store, def: KindDef, body: unknown, target: Target, opts: TransactionOptions = {}): Promise<Resource> {
-  const input = prepare(def, body, { project: target.project });
-  return store.transaction(async (tx) => tx.create(await admit(tx, def, input)), opts);
+/**
+ * Who created an object is the server's to say: set from the caller on create, kept from the
+ * stored object on every later write, whatever the body claims.
+ */
+function stampCreator(input: ResourceInput, creator: string | undefined): void {
+  const annotations = { ...input.metadata.annotations };
+  delete annotations[CREATED_BY];
+  if (creator !== undefined) annotations[CREATED_BY] = creator;
+  if (Object.keys(annotations).length > 0) input.metadata.annotations = annotations;
+  else delete input.metadata.annotations;
 }
 
-export async function replaceResource(store: Store, def: KindDef, body: unknown, target: Target & { name: string }, opts: TransactionOptions = {}): Promise<Resource> {
+/** Counts what the policies decided, once the write committed or was refused by one. */
+async function counted<T>(ctx: AdmissionContext, write: () => Promise<T>): Promise<T> {
+  try {
+    const out = await write();
+    ctx.policyRun?.record();
+    return out;
+  } catch (e) {
+    if (e instanceof PolicyDenial) e.run.record();
+    throw e;
+  }
+}
+
+/** Writes an admitted object and, in the same transaction, the Events of the policies it only warned or was recorded by. */
+async function writeAdmitted(tx: StoreTx, ctx: AdmissionContext, write: Promise<Resource>): Promise<Resource> {
+  const obj = await write;
+  if (ctx.policyRun) await recordPolicyEvents(tx, obj, ctx.policyRun);
+  return obj;
+}
+
+export async function createResource(store: Store, def: KindDef, body: unknown, target: Target, ctx: WriteContext = {}): Promise<Resource> {
+  const input = prepare(def, body, { project: target.project });
+  stampCreator(input, ctx.requester?.name);
+  return counted(ctx, () => store.transaction(async (tx) => writeAdmitted(tx, ctx, tx.create(await admit(tx, def, input, undefined, ctx))), ctx));
+}
+
+export async function replaceResource(store: Store, def: KindDef, body: unknown, target: Target & { name: string }, ctx: WriteContext = {}): Promise<Resource> {
   const input = prepare(def, body, target);
   const expected = input.metadata.resourceVersion;
-  return store.transaction(async (tx) => {
-    const old = await mustGet(tx, def, target);
-    checkVersion(old, expected);
-    input.status = old.status;
-    return tx.update(await admit(tx, def, input, old), { resourceVersion: old.metadata.resourceVersion });
-  }, opts);
+  return counted(ctx, () =>
+    store.transaction(async (tx) => {
+      const old = await mustGet(tx, def, target);
+      checkVersion(old, expected);
+      input.status = old.status;
+      stampCreator(input, old.metadata.annotations?.[CREATED_BY]);
+      return writeAdmitted(tx, ctx, tx.update(await admit(tx, def, input, old, ctx), { resourceVersion: old.metadata.resourceVersion }));
+    }, ctx),
+  );
 }
 
-export async function patchResource(store: Store, def: KindDef, patch: unknown, target: Target & { name: string }, opts: TransactionOptions = {}): Promise<Resource> {
+export async function patchResource(store: Store, def: KindDef, patch: unknown, target: Target & { name: string }, ctx: WriteContext = {}): Promise<Resource> {
   if (!isPlainObject(patch)) throw new BadRequestError('a merge patch must be a JSON object');
   const { status: _ignored, ...userPatch } = patch;
   const expected = isPlainObject(userPatch.metadata) ? userPatch.metadata.resourceVersion : undefined;
   if (expected !== undefined && typeof expected !== 'string') throw ValidationError.field('metadata.resourceVersion', 'must be a string');
-  return store.transaction(async (tx) => {
-    const old = await mustGet(tx, def, target);
-    checkVersion(old, expected);
-    const { status, ...current } = old;
-    const merged = mergePatch(current, userPatch);
-    const input = prepare(def, merged, target);
-    if (def.scope === 'project' && input.metadata.project !== old.metadata.project) throw ValidationError.field('metadata.project', 'cannot be changed');
-    input.status = status;
-    return tx.update(await admit(tx, def, input, old), { resourceVersion: old.metadata.resourceVersion });
-  }, opts);
+  return counted(ctx, () =>
+    store.transaction(async (tx) => {
+      const old = await mustGet(tx, def, target);
+      checkVersion(old, expected);
+      const { status, ...current } = old;
+      const merged = mergePatch(current, userPatch);
+      const input = prepare(def, merged, target);
+      if (def.scope === 'project' && input.metadata.project !== old.metadata.project) throw ValidationError.field('metadata.project', 'cannot be changed');
+      input.status = status;
+      stampCreator(input, old.metadata.annotations?.[CREATED_BY]);
+      return writeAdmitted(tx, ctx, tx.update(await admit(tx, def, input, old, ctx), { resourceVersion: old.metadata.resourceVersion }));
+    }, ctx),
+  );
 }
 
 /** Status subresource: PUT replaces status, PATCH merges into it; spec is never touched. */
@@ -98,19 +141,16 @@ export async function writeStatus(
   }, opts);
 }
 
-export async function deleteResource(
-  store: Store,
-  def: KindDef,
-  target: Target & { name: string },
-  resourceVersion?: string,
-  opts: TransactionOptions = {},
-): Promise<Resource> {
-  return store.transaction(async (tx) => {
-    const old = await mustGet(tx, def, target);
-    checkVersion(old, resourceVersion);
-    if (def.kind === 'Project') await mustBeEmpty(tx, target.name);
-    return tx.delete(keyOf(def, target), { resourceVersion: old.metadata.resourceVersion });
-  }, opts);
+export async function deleteResource(store: Store, def: KindDef, target: Target & { name: string }, resourceVersion?: string, ctx: WriteContext = {}): Promise<Resource> {
+  return counted(ctx, () =>
+    store.transaction(async (tx) => {
+      const old = await mustGet(tx, def, target);
+      checkVersion(old, resourceVersion);
+      if (def.kind === 'Project') await mustBeEmpty(tx, target.name);
+      await admitDelete(tx, def, old, ctx);
+      return writeAdmitted(tx, ctx, tx.delete(keyOf(def, target), { resourceVersion: old.metadata.resourceVersion }));
+    }, ctx),
+  );
 }
 
 export async function getResource(store: Store, def: KindDef, target: Target & { name: string }): Promise<Resource> {

@@ -85,3 +85,10 @@ export class PayloadTooLargeError extends WeftError {
     super('PayloadTooLarge', 413, message);
   }
 }
+
+/** An admission policy refused the request; each issue names the policy and says why. */
+export class PolicyDeniedError extends WeftError {
+  constructor(message: string, issues: FieldIssue[] = []) {
+    super('PolicyDenied', 403, message, issues);
+  }
+}

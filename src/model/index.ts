@@ -17,3 +17,6 @@ export { EventSpec, SYSTEM_PROJECT } from './kinds/event.js';
 export { ServiceSpec } from './kinds/service.js';
 export { DevEnvironmentSpec } from './kinds/dev-environment.js';
 export * from './kinds/allocation.js';
+export * from './residency.js';
+export * from './kinds/policy.js';
+export { DataClassSpec } from './kinds/data-class.js';

@@ -13,6 +13,8 @@ import { SiteKind } from './kinds/site.js';
 import { UserKind } from './kinds/user.js';
 import { BudgetKind } from './kinds/budget.js';
 import { PriceBookKind } from './kinds/price-book.js';
+import { PolicyKind, ProjectPolicyKind } from './kinds/policy.js';
+import { DataClassKind } from './kinds/data-class.js';
 
 export const KINDS: readonly KindDef[] = [
   ProjectKind, QueueKind, PriorityClassKind, SiteKind, NodeKind, UserKind,
@@ -23,6 +25,9 @@ export const KINDS: readonly KindDef[] = [
   EventKind,
   PriceBookKind,
   BudgetKind,
+  PolicyKind,
+  ProjectPolicyKind,
+  DataClassKind,
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

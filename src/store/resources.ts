@@ -108,6 +108,16 @@ export async function getResource(sql: Sql, key: ObjectKey): Promise<Resource | 
   return row ? toResource(row.body, row.rv) : undefined;
 }
 
+/** StoreTx.stamp: create and update raise the newest resourceVersion; delete lowers the count. */
+export async function kindStamp(sql: Sql, kinds: readonly string[]): Promise<string> {
+  const [row] = await sql.query<{ n: string; rv: string | null }>(
+    'SELECT count(*)::text AS n, max(resource_version)::text AS rv FROM resources WHERE kind = ANY($1::text[])',
+    [[...kinds]],
+    'weft_kind_stamp',
+  );
+  return `${row?.n ?? '0'}:${row?.rv ?? '0'}`;
+}
+
 export function cacheKey(k: { kind: string; project: string; name: string }): string {
   return `${k.kind}\u0000${k.project}\u0000${k.name}`;
 }

@@ -5,7 +5,7 @@ import { ValidationError } from '../model/errors.js';
 import { insertAuditEntries, normaliseAuditEntry, SqlAuditLog } from './audit.js';
 import { mapDbError, type Driver, type Sql } from './driver.js';
 import { ChangeFeed } from './feed.js';
-import { createResource, deleteResource, getInTx, getResource, listResources, updateResource, type WriteCtx } from './resources.js';
+import { createResource, deleteResource, getInTx, getResource, kindStamp, listResources, updateResource, type WriteCtx } from './resources.js';
 import { sqlTokenStore } from './tokens.js';
 import type { AuditLog, Leadership, ListOptions, ListResult, ObjectKey, Store, StoreTx, TokenStore, TransactionOptions, WatchEvent, WatchOptions, WriteOptions } from './types.js';
 import { watchChanges } from './watch.js';
@@ -28,6 +28,7 @@ function txOver(ctx: WriteCtx): StoreTx {
   return {
     get: (key) => getInTx(ctx, key),
     list: (kind, opts) => listResources(ctx.sql, kind, opts),
+    stamp: (kinds) => kindStamp(ctx.sql, kinds),
     create: (input) => createResource(ctx, input),
     update: (input, opts) => updateResource(ctx, input, opts),
     delete: (key, opts) => deleteResource(ctx, key, opts),
@@ -105,6 +106,10 @@ export class SqlStore implements Store {
 
   list(kind: string, opts?: ListOptions): Promise<ListResult> {
     return mapped(listResources(this.read, kind, opts));
+  }
+
+  stamp(kinds: readonly string[]): Promise<string> {
+    return mapped(kindStamp(this.read, kinds));
   }
 
   create(input: ResourceInput): Promise<Resource> {

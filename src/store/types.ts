@@ -85,6 +85,12 @@ export interface StoreTx {
   logs: LogStore;
   get(key: ObjectKey): Promise<Resource | undefined>;
   list(kind: string, opts?: ListOptions): Promise<ListResult>;
+  /**
+   * A short value that differs whenever an object of these kinds was created, changed or deleted
+   * since it was last read (their count and newest resourceVersion), so a cache of rarely changing
+   * kinds can be checked in one cheap query instead of being read again.
+   */
+  stamp(kinds: readonly string[]): Promise<string>;
   /** Inserts a new object; AlreadyExistsError if the key is taken. Sets uid, resourceVersion, generation=1, creationTimestamp. */
   create(input: ResourceInput): Promise<Resource>;
   /**

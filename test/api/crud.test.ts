@@ -33,6 +33,9 @@ const SAMPLES: Record<string, { spec: Record<string, unknown>; change: Record<st
   Event: { spec: { type: 'Normal', reason: 'Tested', message: 'hello', involvedObject: { kind: 'Job', name: 'x' } }, change: { message: 'hello again' } },
   PriceBook: { spec: { currency: 'EUR', prices: [{ resource: 'gpu', model: 'H100-80GB', pricePerHour: '2.50' }] }, change: { preemptibleDiscountPercent: 30 } },
   Budget: { spec: { limit: { gpuHours: 100 } }, change: { enforce: true } },
+  Policy: { spec: { match: { kinds: ['PriceBook'] }, validations: [{ expression: 'true' }] }, change: { action: 'Warn' } },
+  ProjectPolicy: { spec: { match: { kinds: ['Budget'] }, validations: [{ expression: 'true' }] }, change: { action: 'Audit' } },
+  DataClass: { spec: { minIsolation: 'dedicated' }, change: { allowedCountries: ['DE'] } },
 };
 
 const P = 'crud';

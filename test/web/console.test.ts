@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // The console in a real browser against a real `weft up --demo`: sign in, watch a job go
-// Pending → Running → Succeeded, see a bad manifest's field errors, drain a node, and keep a
+// Pending → Running → Succeeded, see a bad manifest's field errors and a policy's refusal, drain a node, and keep a
 // screenshot of each main page (test-artifacts/screenshots/).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -103,6 +103,26 @@ describe.skipIf(!HAVE_CHROMIUM)('web console', () => {
     expect(await page.getByLabel('Manifest (YAML)').getAttribute('aria-invalid')).toBe('true');
     await screenshot(page, 'submit-errors');
     await expect(client.get('Job', 'typo', { project: 'demo' })).rejects.toThrow(/not found/i);
+  });
+
+  it('shows which policy refused a submit, and why', async () => {
+    await client.create({
+      apiVersion: 'weft/v1', kind: 'Policy', metadata: { name: 'cost-centre' },
+      spec: { match: { kinds: ['Job'], objectSelector: 'console-test=policy' }, validations: [{ expression: 'false', message: 'every job needs a cost-centre label' }] },
+    });
+    await page.goto(up.url + '/#/workloads/new');
+    await page.getByRole('tab', { name: 'YAML' }).click();
+    const manifest = ['apiVersion: weft/v1', 'kind: Job', 'metadata:', '  name: no-cost-centre', '  project: demo', '  labels: { console-test: policy }', 'spec:', '  resources: { cpu: "1" }', ''].join('\n');
+    await page.getByLabel('Manifest (YAML)').fill(manifest);
+    await page.getByRole('button', { name: 'Submit', exact: true }).click();
+    const denial = page.getByTestId('policy-denial');
+    await expect.poll(() => denial.textContent()).toBe('Refused by a policypolicy "cost-centre": every job needs a cost-centre label');
+    await expect(client.get('Job', 'no-cost-centre', { project: 'demo' })).rejects.toThrow(/not found/i);
+    await client.delete('Policy', 'cost-centre');
+    // The refusal is a 403 the browser logs; it was expected here, and only here.
+    const refused = errors.filter((e) => e.includes('status of 403'));
+    expect(refused).toHaveLength(1);
+    errors.splice(0, errors.length, ...errors.filter((e) => !refused.includes(e)));
   });
 
   it('drains a node from the fleet page', async () => {

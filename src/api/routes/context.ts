@@ -1,6 +1,7 @@
 // What every route module needs: the store, the watch hub and the caller.
 import type { FastifyRequest } from 'fastify';
 import type { Store } from '../../store/types.js';
+import type { PolicyEngine } from '../../control/policy/engine.js';
 import type { Principal } from '../rbac.js';
 import type { WatchHub } from '../watch.js';
 
@@ -9,6 +10,8 @@ export const API_PREFIX = '/api/v1';
 export interface RouteDeps {
   store: Store;
   hub: WatchHub;
+  /** Admission policies in force on this server. */
+  policies?: PolicyEngine;
 }
 
 declare module 'fastify' {

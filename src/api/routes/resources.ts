@@ -14,6 +14,7 @@ import {
 } from '../../control/resources.js';
 import { isPlainObject } from '../../control/merge-patch.js';
 import { auditedWrite } from '../audit.js';
+import type { AdmissionContext } from '../../control/policy/admission.js';
 import { authorize, type Verb } from '../rbac.js';
 import { agentStatusBody, scopeForNode } from '../node-scope.js';
 import { nameParam, versionParam, type Query } from '../params.js';
@@ -41,6 +42,18 @@ function check(req: FastifyRequest, verb: Verb, def: KindDef, t: Target): void {
   authorize(principalOf(req), verb, def, t);
 }
 
+/** Admission's view of the request: the policies in force and who asks. */
+function admission(deps: RouteDeps, req: FastifyRequest): AdmissionContext {
+  const p = principalOf(req);
+  return { ...(deps.policies ? { policies: deps.policies } : {}), requester: { kind: p.kind, name: p.name, roles: p.roles }, now: new Date() };
+}
+
+/** Warn policies' messages, as RFC 9111 Warning headers (code 299, as Kubernetes sends them). */
+function sendWarnings(reply: FastifyReply, ctx: AdmissionContext): void {
+  const warnings = ctx.policyRun?.warnings() ?? [];
+  if (warnings.length > 0) reply.header('warning', warnings.map((w) => `299 - ${JSON.stringify(w.replace(/[\r\n]+/g, ' '))}`));
+}
+
 function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void {
   const { store } = deps;
   const collection = def.scope === 'project' ? `${API_PREFIX}/projects/:project/${def.plural}` : `${API_PREFIX}/${def.plural}`;
@@ -56,7 +69,9 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void
     const project = projectOf(def, req);
     const name = bodyName(req.body);
     check(req, 'create', def, { project, ...(name !== undefined ? { name } : {}) });
-    const created = await auditedWrite(req, 201, (opts) => createResource(store, def, req.body, { project }, opts));
+    const ctx = admission(deps, req);
+    const created = await auditedWrite(req, 201, (opts) => createResource(store, def, req.body, { project }, Object.assign(ctx, opts)));
+    sendWarnings(reply, ctx);
     return reply.code(201).send(created);
   });
 
@@ -66,23 +81,32 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void
     return getResource(store, def, t);
   });
 
-  app.put(item, async (req) => {
+  app.put(item, async (req, reply) => {
     const t = itemTarget(def, req);
     check(req, 'update', def, t);
-    return auditedWrite(req, 200, (opts) => replaceResource(store, def, req.body, t, opts));
+    const ctx = admission(deps, req);
+    const out = await auditedWrite(req, 200, (opts) => replaceResource(store, def, req.body, t, Object.assign(ctx, opts)));
+    sendWarnings(reply, ctx);
+    return out;
   });
 
-  app.patch(item, async (req) => {
+  app.patch(item, async (req, reply) => {
     const t = itemTarget(def, req);
     check(req, 'patch', def, t);
-    return auditedWrite(req, 200, (opts) => patchResource(store, def, req.body, t, opts));
+    const ctx = admission(deps, req);
+    const out = await auditedWrite(req, 200, (opts) => patchResource(store, def, req.body, t, Object.assign(ctx, opts)));
+    sendWarnings(reply, ctx);
+    return out;
   });
 
-  app.delete(item, async (req) => {
+  app.delete(item, async (req, reply) => {
     const t = itemTarget(def, req);
     check(req, 'delete', def, t);
     const version = versionParam(req.query as Query);
-    return auditedWrite(req, 200, (opts) => deleteResource(store, def, t, version, opts));
+    const ctx = admission(deps, req);
+    const out = await auditedWrite(req, 200, (opts) => deleteResource(store, def, t, version, Object.assign(ctx, opts)));
+    sendWarnings(reply, ctx);
+    return out;
   });
 
   for (const method of ['PUT', 'PATCH'] as const) {

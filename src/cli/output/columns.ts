@@ -82,8 +82,20 @@ const COLUMNS: Record<string, Column[]> = {
     { header: 'CPU-QUOTA', value: (r) => str(obj(spec(r).quota).cpu) },
     { header: 'MEMORY-QUOTA', value: (r) => str(obj(spec(r).quota).memory) },
     { header: 'DEFAULT-QUEUE', value: (r) => str(spec(r).defaultQueue) },
+    { header: 'DATA-CLASS', value: (r) => str(spec(r).dataClass) },
     { header: 'ISOLATION', value: (r) => str(spec(r).defaultIsolation), wide: true },
+    { header: 'COUNTRIES', value: (r) => str(spec(r).allowedCountries), wide: true },
     { header: 'SITES', value: (r) => str(spec(r).allowedSites), wide: true },
+    age,
+  ],
+  Policy: policyColumns(),
+  ProjectPolicy: policyColumns(project),
+  DataClass: [
+    name,
+    { header: 'MIN-ISOLATION', value: (r) => str(spec(r).minIsolation) },
+    { header: 'COUNTRIES', value: (r) => str(spec(r).allowedCountries) },
+    { header: 'SITES', value: (r) => str(spec(r).allowedSites) },
+    { header: 'DESCRIPTION', value: (r) => str(spec(r).description, ''), wide: true },
     age,
   ],
   Queue: [
@@ -175,6 +187,29 @@ function workloadColumns(...extra: Column[]): Column[] {
     { header: 'QUEUE', value: (r) => str(spec(r).queue), wide: true },
     { header: 'PRIORITY', value: (r) => str(spec(r).priorityClass), wide: true },
     { header: 'ISOLATION', value: (r) => str(spec(r).isolation), wide: true },
+    age,
+  ];
+}
+
+/** Policies: what they act on, how often they matched and their newest denial. */
+function policyColumns(...scope: Column[]): Column[] {
+  const count = (k: string) => (r: Resource) => str(status(r)[k], '0');
+  const lastDenial = (r: Resource, now: number): string => {
+    const list = status(r).lastViolations;
+    const d = Array.isArray(list) ? list.map(obj).find((v) => v.result === 'Denied') : undefined;
+    if (!d) return NONE;
+    return `${formatAge(String(d.time), now)} ago ${String(d.kind ?? '').toLowerCase()}/${String(d.name ?? '')} by ${str(d.user, '?')}`;
+  };
+  return [
+    name,
+    ...scope,
+    { header: 'ACTION', value: (r) => str(spec(r).action, 'Deny') },
+    { header: 'KINDS', value: (r) => str(obj(spec(r).match).kinds) },
+    { header: 'MATCHES', value: count('matches') },
+    { header: 'DENIALS', value: count('denials') },
+    { header: 'WARNINGS', value: count('warnings'), wide: true },
+    { header: 'AUDITS', value: count('audits'), wide: true },
+    { header: 'LAST-DENIAL', value: lastDenial },
     age,
   ];
 }

@@ -9,6 +9,21 @@ export type Role = Static<typeof Role>;
 export const RoleBinding = Type.Object({ role: Role, project: Type.Optional(Name) }, { additionalProperties: false });
 export type RoleBinding = Static<typeof RoleBinding>;
 
+export type ProjectRole = 'project-admin' | 'member' | 'viewer';
+
+const RANK: Record<ProjectRole, number> = { viewer: 1, member: 2, 'project-admin': 3 };
+
+/** The strongest role `roles` grant in `project` ("admin" bound to a project acts as project-admin there). */
+export function strongestRole(roles: readonly RoleBinding[], project: string): ProjectRole | undefined {
+  let best: ProjectRole | undefined;
+  for (const b of roles) {
+    if (b.project !== project) continue;
+    const r: ProjectRole = b.role === 'admin' ? 'project-admin' : b.role;
+    if (!best || RANK[r] > RANK[best]) best = r;
+  }
+  return best;
+}
+
 export const UserSpec = Type.Object(
   {
     displayName: Type.Optional(Type.String({ maxLength: 200 })),

@@ -57,6 +57,8 @@ export function Submit({ session }: { session: Session }) {
   const [yamlText, setYamlText] = useState('');
   const [issues, setIssues] = useState<Issue[]>([]);
   const [error, setError] = useState<string | undefined>();
+  /** A policy refused the last submit: each entry names the policy and says why. */
+  const [denials, setDenials] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
 
   const firstProject = writable[0];
@@ -78,6 +80,7 @@ export function Submit({ session }: { session: Session }) {
     if (m === 'yaml' && mode === 'form') setYamlText(stringify(manifestOf(form)));
     setIssues([]);
     setError(undefined);
+    setDenials([]);
     setMode(m);
   };
 
@@ -85,6 +88,7 @@ export function Submit({ session }: { session: Session }) {
     e.preventDefault();
     setIssues([]);
     setError(undefined);
+    setDenials([]);
     let manifest: ResourceInput;
     let doc: Document | undefined;
     if (mode === 'yaml') {
@@ -104,7 +108,11 @@ export function Submit({ session }: { session: Session }) {
       const created = await session.client.create(manifest, { project });
       navigate('workloads', created.kind, created.metadata.project ?? '', created.metadata.name);
     } catch (err) {
-      if (err instanceof WeftApiError && err.issues.length) {
+      if (err instanceof WeftApiError && err.code === 'PolicyDenied') {
+        // Shown as the policies' own words; those that name a field are also marked there.
+        setDenials(err.issues.length ? err.issues.map((i) => i.message) : [err.detail]);
+        setIssues(err.issues.filter((i) => i.field).map((i) => ({ ...i, line: doc ? lineOf(doc, yamlText, i.field) : undefined })));
+      } else if (err instanceof WeftApiError && err.issues.length) {
         setIssues(err.issues.map((i) => ({ ...i, line: doc ? lineOf(doc, yamlText, i.field) : undefined })));
         setError(err.detail);
       } else setError(errorText(err));
@@ -156,6 +164,14 @@ export function Submit({ session }: { session: Session }) {
           <ul className="field-errors">{issues.filter((i) => !FIELD_INPUT.some(([re]) => re.test(i.field))).map((i) => <li key={i.field + i.message}>{i.field}: {i.message}</li>)}</ul>
         )}
         {error && <ErrorBox>{error}</ErrorBox>}
+        {denials.length > 0 && (
+          <ErrorBox>
+            <div data-testid="policy-denial">
+              <strong>Refused by {denials.length === 1 ? 'a policy' : `${denials.length} policies`}</strong>
+              <ul>{denials.map((d) => <li key={d}>{d}</li>)}</ul>
+            </div>
+          </ErrorBox>
+        )}
         <button type="submit" disabled={busy}>{busy ? 'Submitting…' : 'Submit'}</button>
       </form>
     </section>
