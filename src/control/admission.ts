@@ -10,6 +10,7 @@ import { chargesOf, checkQuota, quotaModels, sumCharges, ANY_GPU, type Charges }
 import { chargesQuota, isWorkloadKind, WORKLOAD_KINDS, type WorkloadSpec } from './workload.js';
 import { checkBudgets } from './metering/enforcement.js';
 import { checkQueue } from './queue-admission.js';
+import { applyIsolationFloor, checkDataClassName, isolationFloor, resolvePlacement } from './data-class-admission.js';
 import { compilePolicy } from './policy/compile.js';
 import { PolicyRun, type AdmissionContext } from './policy/admission.js';
 import type { PolicySpec } from '../model/kinds/policy.js';
@@ -39,6 +40,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old?
   if (def.kind === 'User') checkUser(input.spec as unknown as UserSpec);
   if (def.kind === 'Policy' || def.kind === 'ProjectPolicy') compilePolicy(def.kind, input.metadata.name, input.metadata.project, input.spec as unknown as PolicySpec);
   if (def.kind === 'Queue') await checkQueue(tx, input);
+  if (def.kind === 'Project') await checkDataClassName(tx, (input.spec as ProjectSpec).dataClass);
   if (def.scope !== 'project') return input;
   const projectName = input.metadata.project!;
   const project = await tx.get({ kind: 'Project', name: projectName });
@@ -50,12 +52,13 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old?
   const projectSpec = project.spec as ProjectSpec;
   const spec = input.spec as unknown as WorkloadSpec;
   const oldSpec = old?.spec as WorkloadSpec | undefined;
+  const explicitIsolation = spec.isolation !== undefined;
   applyKindDefaults(def.kind, spec);
   applyProjectDefaults(spec, projectSpec);
+  applyIsolationFloor(spec, await isolationFloor(tx, projectSpec), explicitIsolation);
   checkReplicas(def.kind, spec);
   await checkReferences(tx, spec, oldSpec, projectName);
-  checkPlacement(spec, projectSpec);
-  await resolvePlacement(tx, spec, projectSpec);
+  await resolvePlacement(tx, spec, projectName, projectSpec);
   if (projectSpec.quota && chargesQuota({ spec: input.spec, status: old?.status })) {
     const quota = projectSpec.quota;
     const inUse = await chargesInProject(tx, projectName, quota, { kind: def.kind, name: input.metadata.name });
@@ -117,36 +120,6 @@ async function checkReferences(tx: StoreTx, spec: WorkloadSpec, old: WorkloadSpe
     issues.push({ field: 'spec.priorityClass', message: `priority class "${spec.priorityClass}" does not exist` });
   }
   if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
-}
-
-function checkPlacement(spec: WorkloadSpec, project: ProjectSpec): void {
-  const allowed = project.allowedSites;
-  const sites = spec.placement?.sites;
-  if (!allowed || !sites) return;
-  const bad = sites.filter((s) => !allowed.includes(s));
-  if (bad.length > 0) {
-    throw ValidationError.field('spec.placement.sites', `${bad.map((s) => `"${s}"`).join(', ')} not among the project's allowed sites (${allowed.join(', ')})`);
-  }
-}
-
-/**
- * Sovereignty: the scheduler only knows sites, so the project's allowed sites and any requested
- * countries are resolved here into spec.placement.sites. A workload with no site that satisfies
- * both is refused rather than left pending forever. Sites added later are not picked up by
- * workloads admitted earlier; that errs on the side of never leaving the allowed jurisdiction.
- */
-async function resolvePlacement(tx: StoreTx, spec: WorkloadSpec, project: ProjectSpec): Promise<void> {
-  const countries = spec.placement?.countries;
-  let sites = spec.placement?.sites ?? project.allowedSites;
-  if (countries && countries.length > 0) {
-    const { items } = await tx.list('Site');
-    const inCountries = items.filter((s) => countries.includes(String((s.spec as { country?: string }).country))).map((s) => s.metadata.name);
-    sites = sites ? sites.filter((s) => inCountries.includes(s)) : inCountries;
-    if (sites.length === 0) {
-      throw ValidationError.field('spec.placement.countries', `no allowed site is in ${countries.join(', ')}`);
-    }
-  }
-  if (sites) spec.placement = { ...spec.placement, sites: [...sites] };
 }
 
 function checkUser(spec: UserSpec): void {

@@ -5,6 +5,7 @@ import { parseCpuMilli, parseMemoryBytes } from '../model/quantity.js';
 import type { GangRequest, GpuDemand, ReplicaResources } from '../scheduler/types.js';
 import type { PodShape } from '../scheduler/typical-pods.js';
 import type { PlacementDemand } from './workloads/types.js';
+import type { EffectiveResidency } from '../model/residency.js';
 
 /** A share as milli-GPU: 0.25 → 250; never 0 (a share asks for something) and at most one GPU. */
 export function shareToMilli(share: number): number {
@@ -35,9 +36,11 @@ export function priorityValue(className: string | undefined, classes: ReadonlyMa
   return classes.get(className) ?? globalDefault;
 }
 
-/** What the demand alone does not say about its tenant: the project's GPU-sharing flag. */
+/** What the demand alone does not say about its tenant: the project's GPU-sharing flag and data residency. */
 export interface TenantOptions {
   allowSharing?: boolean;
+  /** The project's residency now; sites null = no rule. */
+  residency?: EffectiveResidency;
 }
 
 /** A workload's declared longest run (Job spec.maxRuntimeSeconds) in ms; undefined when it declares none. */
@@ -75,6 +78,7 @@ export function gangRequest(id: string, d: PlacementDemand, tenant: TenantOption
   if (d.workload.metadata.project !== undefined) g.project = d.workload.metadata.project;
   g.isolation = effectiveIsolation(d);
   g.allowSharing = tenant.allowSharing === true;
+  if (tenant.residency && tenant.residency.sites !== null) g.residency = { sites: tenant.residency.sites, rule: tenant.residency.rule };
   const max = maxRuntimeMs(d.workload);
   if (max !== undefined) g.maxRuntimeMs = max;
   return g;

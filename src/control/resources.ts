@@ -147,6 +147,7 @@ export async function deleteResource(store: Store, def: KindDef, target: Target 
       const old = await mustGet(tx, def, target);
       checkVersion(old, resourceVersion);
       if (def.kind === 'Project') await mustBeEmpty(tx, target.name);
+      if (def.kind === 'DataClass') await mustBeUnused(tx, target.name);
       await admitDelete(tx, def, old, ctx);
       return writeAdmitted(tx, ctx, tx.delete(keyOf(def, target), { resourceVersion: old.metadata.resourceVersion }));
     }, ctx),
@@ -171,6 +172,12 @@ function checkVersion(obj: Resource, expected: string | undefined): void {
   if (expected !== undefined && expected !== obj.metadata.resourceVersion) {
     throw new ConflictError(`${obj.kind} "${obj.metadata.name}" was modified: resourceVersion ${expected} is stale (now ${obj.metadata.resourceVersion}); read it again and retry`);
   }
+}
+
+/** Deleting a data class in use would silently lift its residency and isolation from its projects. */
+async function mustBeUnused(tx: StoreTx, dataClass: string): Promise<void> {
+  const user = (await tx.list('Project')).items.find((p) => (p.spec as { dataClass?: string }).dataClass === dataClass);
+  if (user) throw new ConflictError(`data class "${dataClass}" is in use by project "${user.metadata.name}"; move its projects to another class first`);
 }
 
 /** A project's objects would be orphaned (and invisible to everyone but admins) if it went away. */

@@ -19,6 +19,7 @@ import { schedule, seededRng, type GangDecision, type GangRequest, type Policy, 
 import type { Store, WatchEvent } from '../store/types.js';
 import type { Clock } from './clock.js';
 import { FleetView } from './fleet-view.js';
+import { ResidencyView } from './residency.js';
 import { gangRequest, maxRuntimeMs, podShape, priorityValue } from './gang.js';
 import { allocationFor, commitCycle, explanationChanged, type Bind, type CommitResult, type Explain } from './placement-commit.js';
 import { PolicySource } from './policy-source.js';
@@ -59,6 +60,8 @@ const FULL_SWEEP_MS = 30_000;
 
 export class SchedulingLoop {
   private fleet: FleetView;
+  /** Where each project's work may run (Projects, DataClasses, Sites). */
+  private residency = new ResidencyView();
   private readonly workloads = new Map<string, Resource>();
   private readonly priorities = new Map<string, number>();
   private globalDefault = 0;
@@ -134,7 +137,8 @@ export class SchedulingLoop {
     this.preemptible.clear();
     this.queues.clear();
     this.fleet = new FleetView(this.log);
-    const kinds = ['PriorityClass', 'Queue', 'Project', 'Node', 'Allocation', ...this.adapters.keys()];
+    this.residency = new ResidencyView();
+    const kinds = ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Node', 'Allocation', ...this.adapters.keys()];
     let from: string | undefined;
     for (const kind of kinds) {
       const { items, resourceVersion } = await this.opts.store.list(kind);
@@ -176,8 +180,14 @@ export class SchedulingLoop {
   private fold(ev: WatchEvent): boolean {
     const o = ev.object;
     switch (o.kind) {
-      case 'Project': // GPU-sharing flags (shared isolation tier)
-        return this.fleet.applyProject(ev.type, o);
+      case 'Project': {
+        // GPU-sharing flags (shared isolation tier) and data residency
+        const residency = this.residency.apply(ev.type, o);
+        return this.fleet.applyProject(ev.type, o) || residency;
+      }
+      case 'Site':
+      case 'DataClass':
+        return this.residency.apply(ev.type, o);
       case 'Node':
         return this.fleet.applyNode(ev.type, o);
       case 'Allocation': {
@@ -281,7 +291,10 @@ export class SchedulingLoop {
     const snap = this.fleet.snapshot();
     // Fair share: what each queue holds now; the scheduler charges what it admits on top.
     const counted = this.queues.count(this.fleet, this.workloads, now.getTime());
-    const gangs = demands.map(({ d }, i) => gangRequest(String(i), d, { allowSharing: this.fleet.allowsSharing(d.workload.metadata.project) }));
+    const gangs = demands.map(({ d }, i) => {
+      const project = d.workload.metadata.project;
+      return gangRequest(String(i), d, { allowSharing: this.fleet.allowsSharing(project), residency: this.residency.residency(project ?? '') });
+    });
     // Backfill: running work ends at start + declared max runtime (unknown = never).
     const backfill = { running: this.fleet.runningForBackfill((w) => maxRuntimeMs(this.workloads.get(`${w.kind}/${w.project}/${w.name}`) ?? {})) };
     const mark = snap.mark();

@@ -10,6 +10,7 @@ import type { GangDecision, GangRequest, RejectionReason, SchedulingReason } fro
 const REJECTION_TEXT: Record<RejectionReason, string> = {
   NodeUnschedulable: 'unschedulable',
   SiteNotAllowed: 'outside the allowed sites',
+  OutsideResidency: "outside the project's data residency",
   GpuModelNotAllowed: 'with another GPU model',
   InsufficientCpu: 'short of CPU',
   InsufficientMemory: 'short of memory',
@@ -21,7 +22,7 @@ const REJECTION_TEXT: Record<RejectionReason, string> = {
 };
 
 /** Order of reason codes in the sentence: what the gang needs first, then why it waits. */
-const ORDER = ['IsolationMismatch', 'TopologyDomain', 'Nodes', 'QueueUnknown', 'QueueQuota', 'QueuePosition', 'Reserved', 'Reservation'];
+const ORDER = ['IsolationMismatch', 'TopologyDomain', 'Nodes', 'Residency', 'QueueUnknown', 'QueueQuota', 'QueuePosition', 'Reserved', 'Reservation'];
 
 export interface ExplainContext {
   now: number;
@@ -83,6 +84,15 @@ export function explainDecision(gang: GangRequest, d: GangDecision, ctx: Explain
   const has = (code: string): boolean => reasons.some((r) => r.code === code);
   const nodes = nodeReason(gang, d);
   if (nodes && !has('TopologyDomain')) reasons.push(nodes);
+  const outside = d.unplaced[0]?.rejected.OutsideResidency ?? 0;
+  if (gang.residency && outside > 0) {
+    const sites = gang.residency.sites;
+    reasons.push({
+      code: 'Residency',
+      message: `data residency allows ${sites.length ? `only ${sites.join(', ')}` : 'no site'} (${gang.residency.rule})`,
+      data: { sites: [...sites], rule: gang.residency.rule, nodes: outside },
+    });
+  }
   if (ctx.ahead > 0) {
     const q = gang.queue ? ` in queue ${gang.queue}` : '';
     reasons.push({ code: 'QueuePosition', message: `${ctx.ahead} gang${ctx.ahead === 1 ? '' : 's'} ahead${q}`, data: { ahead: ctx.ahead, queue: gang.queue } });

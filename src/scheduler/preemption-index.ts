@@ -61,7 +61,8 @@ export class RoomBound {
       const ok =
         (!names.has('node-schedulable') || snap.schedulable[i] === 1) &&
         (!names.has('gpu-model') || !req.allowedModels || req.allowedModels[snap.model[i]!] === 1) &&
-        (!names.has('site-allowed') || !req.allowedSites || req.allowedSites[snap.site[i]!] === 1);
+        (!names.has('site-allowed') || !req.allowedSites || req.allowedSites[snap.site[i]!] === 1) &&
+        (!names.has('residency') || !req.residencySites || req.residencySites[snap.site[i]!] === 1);
       this.eligible[i] = ok ? 1 : 0;
       if (!ok) continue;
       const s = this.nodeSlots(i);

@@ -26,6 +26,8 @@ export interface ReplicaShape {
   readonly allowedModels: Uint8Array | null;
   /** Allowed site ids, null = any. */
   readonly allowedSites: Uint8Array | null;
+  /** Site ids data residency allows, null = no residency rule. */
+  readonly residencySites: Uint8Array | null;
   readonly migProfile: string | null;
   /** MIG geometry per model id (undefined when that model cannot host the profile). */
   readonly migGeometry: readonly (MigProfileGeometry | undefined)[] | null;
@@ -40,7 +42,7 @@ export interface ReplicaShape {
 
 export function compileReplica(
   snap: Snapshot,
-  gang: Pick<GangRequest, 'resources' | 'sites'> & Partial<Pick<GangRequest, 'project' | 'isolation' | 'allowSharing'>>,
+  gang: Pick<GangRequest, 'resources' | 'sites'> & Partial<Pick<GangRequest, 'project' | 'isolation' | 'allowSharing' | 'residency'>>,
 ): ReplicaShape {
   const r: ReplicaResources = gang.resources;
   const models = r.gpuModels && r.gpuModels.length > 0 ? [...r.gpuModels].sort() : null;
@@ -80,15 +82,10 @@ export function compileReplica(
       if (id >= 0) allowedModels[id] = 1;
     }
   }
-  let allowedSites: Uint8Array | null = null;
-  if (sites) {
-    allowedSites = new Uint8Array(snap.siteNames.length);
-    for (const s of sites) {
-      const id = snap.siteNames.indexOf(s);
-      if (id >= 0) allowedSites[id] = 1;
-    }
-  }
-  const key = [r.cpuMilli, r.memoryBytes, gpuKind, gpuCount, milli, migProfile ?? '', models?.join('|') ?? '', sites?.join('|') ?? ''].join(':');
+  const allowedSites = sites ? siteMask(snap, sites) : null;
+  const resident = gang.residency ? [...gang.residency.sites].sort() : null;
+  const residencySites = resident ? siteMask(snap, resident) : null;
+  const key = [r.cpuMilli, r.memoryBytes, gpuKind, gpuCount, milli, migProfile ?? '', models?.join('|') ?? '', sites?.join('|') ?? '', resident ? `r:${resident.join('|')}` : ''].join(':');
   return {
     key,
     cpuMilli: r.cpuMilli,
@@ -99,6 +96,7 @@ export function compileReplica(
     totalMilli: gpuCount * milli,
     allowedModels,
     allowedSites,
+    residencySites,
     migProfile,
     migGeometry,
     shapeClass,
@@ -106,6 +104,16 @@ export function compileReplica(
     exclusive: gang.isolation === 'exclusive-node',
     allowSharing: gang.allowSharing === true,
   };
+}
+
+/** mask[siteId] = 1 for each named site the snapshot knows. */
+function siteMask(snap: Snapshot, sites: readonly string[]): Uint8Array {
+  const mask = new Uint8Array(snap.siteNames.length);
+  for (const s of sites) {
+    const id = snap.siteNames.indexOf(s);
+    if (id >= 0) mask[id] = 1;
+  }
+  return mask;
 }
 
 /**

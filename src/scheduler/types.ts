@@ -37,6 +37,11 @@ export interface GangRequest {
   topology?: TopologyRequest;
   /** Allowed sites (by name); empty or absent = any. */
   sites?: readonly string[];
+  /**
+   * Data residency: the only sites the gang's data may be processed in (empty = none), and the
+   * rule that says so, for explanations. Absent = no residency rule.
+   */
+  residency?: { sites: readonly string[]; rule: string };
   /** Queue (fair-share) the gang is charged to. */
   queue?: string;
   /** Tenant (project) the gang belongs to; gangs without one form a single anonymous tenant. */
@@ -55,6 +60,8 @@ export type IsolationTier = 'shared' | 'mig' | 'dedicated' | 'exclusive-node';
 export type RejectionReason =
   | 'NodeUnschedulable'
   | 'SiteNotAllowed'
+  /** The node's site is outside the project's data residency (its countries, sites or data class). */
+  | 'OutsideResidency'
   | 'GpuModelNotAllowed'
   | 'InsufficientCpu'
   | 'InsufficientMemory'

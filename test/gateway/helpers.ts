@@ -144,13 +144,13 @@ export async function startGatewayHarness(
 }
 
 /** Writes an Allocation for replica `replica` of `svc` as the scheduler and the agent would. */
-export async function writeReplica(store: Store, svc: Resource, replica: number, status: Record<string, unknown>): Promise<Resource> {
+export async function writeReplica(store: Store, svc: Resource, replica: number, status: Record<string, unknown>, node = 'node-a'): Promise<Resource> {
   const name = `${svc.metadata.name}-${replica}`;
   return store.create({
     apiVersion: 'weft/v1',
     kind: 'Allocation',
     metadata: { name, project: svc.metadata.project, labels: { 'weft.dev/workload-kind': 'Service', 'weft.dev/workload': svc.metadata.name } },
-    spec: { workload: { kind: 'Service', name: svc.metadata.name, uid: svc.metadata.uid }, replica, attempt: svc.metadata.generation, node: 'node-a', gpus: [], cpuMilli: 1000, memoryBytes: 0 },
+    spec: { workload: { kind: 'Service', name: svc.metadata.name, uid: svc.metadata.uid }, replica, attempt: svc.metadata.generation, node, gpus: [], cpuMilli: 1000, memoryBytes: 0 },
     status,
   });
 }

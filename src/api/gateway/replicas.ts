@@ -1,12 +1,14 @@
 // Which replicas of which Service the gateway may route to. Fed by the store's watch of Services
 // and of Service Allocations; an allocation with status.endpoint that is Running and not asked to
 // stop is probed (HTTP GET spec.readiness.path, first after initialDelaySeconds, then every
-// periodSeconds) and is routable only after a probe succeeded. Every server replica keeps its
-// own table, so any of them can route.
+// periodSeconds) and is routable only after a probe succeeded, and only while its node's site is
+// within the project's data residency (followed from Projects, DataClasses and Sites). Every
+// server replica keeps its own table, so any of them can route.
 import { GoneError } from '../../model/errors.js';
 import type { ServiceSpec } from '../../model/kinds/service.js';
 import type { Resource } from '../../model/metadata.js';
 import type { Store, WatchEvent } from '../../store/types.js';
+import { ResidencyView } from '../../control/residency.js';
 
 export const DEFAULT_READINESS_PATH = '/';
 const PROBE_TIMEOUT_MS = 2_000;
@@ -24,6 +26,8 @@ export interface Replica {
   outstanding: number;
   /** Requests it has been given, ever (diagnostics). */
   served: number;
+  /** Its node's site, once looked up (residency decides on it). */
+  site?: string;
   timer?: NodeJS.Timeout;
   probing?: AbortController;
 }
@@ -48,6 +52,7 @@ export class ReplicaTable {
   private readonly waiters = new Set<() => void>();
   private readonly abort = new AbortController();
   private readonly loops: Promise<void>[] = [];
+  private readonly residency = new ResidencyView();
 
   constructor(
     private readonly store: Store,
@@ -55,7 +60,14 @@ export class ReplicaTable {
   ) {}
 
   async start(): Promise<void> {
-    const ready = [this.follow('Service', undefined, (e) => this.onService(e)), this.follow('Allocation', SERVICE_ALLOCATIONS, (e) => this.onAllocation(e))];
+    const onResidency = (e: WatchEvent): void => {
+      if (this.residency.apply(e.type, e.object)) this.notify();
+    };
+    const ready = [
+      ...['Project', 'DataClass', 'Site'].map((kind) => this.follow(kind, undefined, onResidency)),
+      this.follow('Service', undefined, (e) => this.onService(e)),
+      this.follow('Allocation', SERVICE_ALLOCATIONS, (e) => this.onAllocation(e)),
+    ];
     await Promise.all(ready.map((r) => r.listed));
     this.loops.push(...ready.map((r) => r.done));
   }
@@ -75,8 +87,19 @@ export class ReplicaTable {
     return [...(this.services.get(key(project, name))?.replicas.values() ?? [])];
   }
 
+  /** Replicas that may take a request: ready, and inside the project's data residency. */
   readyReplicas(project: string, name: string): Replica[] {
-    return this.replicas(project, name).filter((r) => r.ready);
+    return this.replicas(project, name).filter((r) => r.ready && this.resident(project, r));
+  }
+
+  /** Ready replicas the project's data residency keeps requests away from (they run outside it). */
+  outsideResidency(project: string, name: string): { count: number; rule: string } {
+    return { count: this.replicas(project, name).filter((r) => r.ready && !this.resident(project, r)).length, rule: this.residency.residency(project).rule };
+  }
+
+  private resident(project: string, r: Replica): boolean {
+    const sites = this.residency.residency(project).sites;
+    return sites === null || (r.site !== undefined && sites.includes(r.site));
   }
 
   /** Resolves when any replica's readiness changes, or after `ms`, or when `signal` aborts. */
@@ -163,8 +186,21 @@ export class ReplicaTable {
     if (!endpoint || entry.replicas.has(a.metadata.name)) return;
     const r: Replica = { name: a.metadata.name, replica: (a.spec as { replica?: number }).replica ?? 0, endpoint, ready: false, everReady: false, outstanding: 0, served: 0 };
     entry.replicas.set(a.metadata.name, r);
+    void this.locate(r, (a.spec as { node?: string }).node);
     const readiness = (entry.svc.spec as unknown as ServiceSpec).readiness;
     this.schedule(entry, r, (readiness?.initialDelaySeconds ?? 0) * 1000);
+  }
+
+  /** Looks up the replica's site (from its node) for the residency check. */
+  private async locate(r: Replica, node: string | undefined): Promise<void> {
+    if (!node) return;
+    try {
+      const n = await this.store.get({ kind: 'Node', name: node });
+      r.site = String((n?.spec as { site?: string } | undefined)?.site ?? '');
+      if (r.ready) this.notify();
+    } catch (err) {
+      this.log(`gateway: looking up node ${node}: ${(err as Error).message}`);
+    }
   }
 
   private unprobe(r: Replica): void {

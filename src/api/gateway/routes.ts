@@ -88,7 +88,11 @@ async function proxy(gw: Gateway, store: Store, req: FastifyRequest<{ Params: Ga
   if (!replica) {
     finishLoad();
     const known = gw.table.replicas(project, service).length;
-    const detail = `service "${service}" in project "${project}" has no ready replicas${known > 0 ? ` (${known} with an endpoint, none passing its readiness probe)` : ''}`;
+    const outside = gw.table.outsideResidency(project, service);
+    const detail =
+      outside.count > 0
+        ? `service "${service}" in project "${project}" has no ready replicas within its data residency (${outside.count} ready outside it: ${outside.rule})`
+        : `service "${service}" in project "${project}" has no ready replicas${known > 0 ? ` (${known} with an endpoint, none passing its readiness probe)` : ''}`;
     reply.header('retry-after', RETRY_AFTER_S);
     return sendProblem(reply, problem(503, 'NoReadyReplicas', detail));
   }

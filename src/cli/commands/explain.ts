@@ -3,6 +3,7 @@
 // inputs come through the API: nodes, active allocations, pending workloads, priority classes.
 import { Command } from 'commander';
 import { kindOf, type WeftClient } from '../../client/index.js';
+import { ResidencyView } from '../../control/residency.js';
 import type { Resource } from '../../model/metadata.js';
 import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../connect.js';
 import { CliError } from '../errors.js';
@@ -39,16 +40,17 @@ export function explainCommand(): Command {
 
 async function explain(client: WeftClient, target: Resource, policy: string, now: number): Promise<string> {
   const all = async (kind: string): Promise<Resource[]> => (await client.list(kind, { autoPaginate: true })).items;
-  const [nodes, allocs, priorityClasses, sites, projects, ...workloadLists] = await Promise.all([
+  const [nodes, allocs, priorityClasses, sites, projects, dataClasses, ...workloadLists] = await Promise.all([
     all('Node'),
     all('Allocation'),
     all('PriorityClass').catch(() => []),
     all('Site').catch(() => []),
     all('Project').catch(() => []),
+    all('DataClass').catch(() => []),
     ...WORKLOADS.map((k) => all(k)),
   ]);
   const workloads = new Map<string, Resource>(workloadLists.flat().map((w) => [keyOf(w.kind, w.metadata.project, w.metadata.name), w]));
-  const ctx = gangContext(priorityClasses, sites, projects);
+  const ctx = gangContext(priorityClasses, sites, projects, dataClasses);
   const live = buildSnapshot(nodes);
   const holdings: Holding[] = [];
   let unknownEnds = 0;
@@ -126,7 +128,7 @@ function declaredMs(w: Resource): number | null {
   return w.kind === 'Job' && typeof max === 'number' ? max * 1000 : null;
 }
 
-function gangContext(pcs: Resource[], sites: Resource[], projects: Resource[]): GangContext {
+function gangContext(pcs: Resource[], sites: Resource[], projects: Resource[], dataClasses: Resource[]): GangContext {
   const priorities = new Map<string, number>();
   for (const pc of pcs) {
     const s = pc.spec as { value?: number; globalDefault?: boolean };
@@ -136,8 +138,15 @@ function gangContext(pcs: Resource[], sites: Resource[], projects: Resource[]): 
   return {
     priorities,
     siteCountries: new Map(sites.map((s) => [s.metadata.name, String((s.spec as { country?: string }).country ?? '')])),
-    allowedSites: new Map(projects.map((p) => [p.metadata.name, (p.spec as { allowedSites?: string[] }).allowedSites])),
+    allowedSites: projectSites(projects, sites, dataClasses),
   };
+}
+
+/** Each project's residency (its countries and sites, and its data class's), as the scheduling loop applies it. */
+function projectSites(projects: Resource[], sites: Resource[], dataClasses: Resource[]): Map<string, string[] | undefined> {
+  const view = new ResidencyView();
+  for (const o of [...sites, ...dataClasses, ...projects]) view.apply('ADDED', o);
+  return new Map(projects.map((p) => [p.metadata.name, view.residency(p.metadata.name).sites ?? undefined]));
 }
 
 function keyOf(kind: string, project: string | undefined, name: string): string {

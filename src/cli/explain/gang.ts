@@ -10,7 +10,7 @@ export interface GangContext {
   priorities: Map<string, number>;
   /** Site name → country. */
   siteCountries: Map<string, string>;
-  /** Project name → allowed sites (absent = any). */
+  /** Project name → the sites its residency allows (absent = any; empty = none). */
   allowedSites: Map<string, string[] | undefined>;
 }
 
@@ -68,7 +68,7 @@ function allowedSites(w: Resource, s: WorkloadSpec, ctx: GangContext): string[] 
     sites = sites ? sites.filter((x) => inCountries.includes(x)) : inCountries;
   }
   const project = ctx.allowedSites.get(w.metadata.project ?? '');
-  if (project && project.length > 0) sites = sites ? sites.filter((x) => project.includes(x)) : project;
+  if (project) sites = sites ? sites.filter((x) => project.includes(x)) : project;
   // An empty intersection allows nothing; a name no node has says so to the scheduler.
   if (sites && sites.length === 0) return ['<no allowed site>'];
   return sites;

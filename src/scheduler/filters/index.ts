@@ -7,6 +7,7 @@ import { gpuModel } from './gpu-model.js';
 import { gpuSharing, nodeExclusive } from './isolation.js';
 import { memoryFit } from './memory-fit.js';
 import { nodeSchedulable } from './node-schedulable.js';
+import { residency } from './residency.js';
 import { siteAllowed } from './site-allowed.js';
 
 export type { Filter } from './filter.js';
@@ -14,7 +15,8 @@ export type { Filter } from './filter.js';
 export const DEFAULT_FILTERS: readonly Filter[] = [
   nodeSchedulable, // cordoned and draining nodes first: nothing else about them matters
   nodeExclusive, // another tenant's host is off limits whatever its free capacity
-  siteAllowed, // sovereignty is a hard rule set by the tenant
+  residency, // sovereignty set by the platform (the project's countries, sites, data class): never lifted
+  siteAllowed, // the workload's own placement wish
   gpuModel, // wrong hardware is a clearer answer than "not enough GPU"
   cpuFit,
   memoryFit,

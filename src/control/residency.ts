@@ -1,0 +1,69 @@
+// Where a project's work may run: its own allowed countries and sites, intersected with those of
+// its data class (docs/policy.md "Data classes and residency"). Computed here from the Project,
+// its DataClass and the Sites, for admission (from a transaction) and for the scheduling loop and
+// the gateway (from a view kept current by their watches).
+import type { Resource } from '../model/metadata.js';
+import type { DataClassSpec } from '../model/kinds/data-class.js';
+import type { ProjectSpec } from '../model/kinds/project.js';
+import type { SiteSpec } from '../model/kinds/site.js';
+import { effectiveResidency, type EffectiveResidency, type SiteCountry } from '../model/residency.js';
+import type { StoreTx } from '../store/types.js';
+
+/** The residency of a project with this spec, given its data class (if declared) and the sites. */
+export function projectResidency(name: string, spec: ProjectSpec, dataClass: DataClassSpec | undefined, sites: readonly SiteCountry[]): EffectiveResidency {
+  const holders = [];
+  if (spec.dataClass !== undefined && dataClass) holders.push({ ...dataClass, label: `data class ${spec.dataClass}` });
+  holders.push({ ...spec, label: `project ${name}` });
+  return effectiveResidency(holders, sites);
+}
+
+const siteOf = (o: Resource): SiteCountry => {
+  const country = (o.spec as SiteSpec).country;
+  return country !== undefined ? { name: o.metadata.name, country } : { name: o.metadata.name };
+};
+
+/** Inside a transaction: the residency of `project` as it is now. */
+export async function residencyIn(tx: StoreTx, name: string, spec: ProjectSpec): Promise<EffectiveResidency> {
+  if (!spec.allowedCountries && !spec.allowedSites && spec.dataClass === undefined) return { sites: null, rule: '' };
+  const dataClass = spec.dataClass !== undefined ? await tx.get({ kind: 'DataClass', name: spec.dataClass }) : undefined;
+  const needSites = spec.allowedCountries !== undefined || (dataClass?.spec as DataClassSpec | undefined)?.allowedCountries !== undefined;
+  const sites = needSites ? (await tx.list('Site')).items.map(siteOf) : [];
+  return projectResidency(name, spec, dataClass?.spec as DataClassSpec | undefined, sites);
+}
+
+/** Projects, data classes and sites as a watch delivers them; answers residency per project. */
+export class ResidencyView {
+  private readonly projects = new Map<string, ProjectSpec>();
+  private readonly classes = new Map<string, DataClassSpec>();
+  private readonly sites = new Map<string, SiteCountry>();
+  private readonly memo = new Map<string, EffectiveResidency>();
+
+  /** Takes a change of a Project, DataClass or Site; true when some residency may have changed. */
+  apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Resource): boolean {
+    const name = obj.metadata.name;
+    const gone = type === 'DELETED';
+    if (obj.kind === 'Project') gone ? this.projects.delete(name) : this.projects.set(name, obj.spec as ProjectSpec);
+    else if (obj.kind === 'DataClass') gone ? this.classes.delete(name) : this.classes.set(name, obj.spec as DataClassSpec);
+    else if (obj.kind === 'Site') gone ? this.sites.delete(name) : this.sites.set(name, siteOf(obj));
+    else return false;
+    this.memo.clear();
+    return true;
+  }
+
+  /** Where `project`'s work may run now (sites null = anywhere). */
+  residency(project: string): EffectiveResidency {
+    let r = this.memo.get(project);
+    if (!r) {
+      const spec = this.projects.get(project);
+      r = spec ? projectResidency(project, spec, spec.dataClass !== undefined ? this.classes.get(spec.dataClass) : undefined, [...this.sites.values()]) : { sites: null, rule: '' };
+      this.memo.set(project, r);
+    }
+    return r;
+  }
+
+  /** Whether `project`'s work may run at `site`. */
+  allows(project: string, site: string): boolean {
+    const sites = this.residency(project).sites;
+    return sites === null || sites.includes(site);
+  }
+}
