@@ -2,6 +2,7 @@
 // turns failures into one readable message and an exit code.
 import { Command, CommanderError } from 'commander';
 import { applyCommand } from './commands/apply.js';
+import { policyCommand } from './commands/policy.js';
 import { auditCommand } from './commands/audit.js';
 import { invoiceCommand } from './commands/invoice.js';
 import { usageCommand } from './commands/usage.js';
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
     drainCommand(),
     tokenCommand(),
     auditCommand(),
+    policyCommand(),
     usageCommand(),
     invoiceCommand(),
     versionCommand(),

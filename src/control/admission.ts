@@ -53,8 +53,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old?
   const spec = input.spec as unknown as WorkloadSpec;
   const oldSpec = old?.spec as WorkloadSpec | undefined;
   const explicitIsolation = spec.isolation !== undefined;
-  applyKindDefaults(def.kind, spec);
-  applyProjectDefaults(spec, projectSpec);
+  applyWorkloadDefaults(def.kind, spec, projectSpec);
   applyIsolationFloor(spec, await isolationFloor(tx, projectSpec), explicitIsolation);
   checkReplicas(def.kind, spec);
   await checkReferences(tx, spec, oldSpec, projectName);
@@ -66,6 +65,12 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old?
     checkQuota(projectName, quota, chargesOf(spec, quota), inUse, previous);
   }
   return input;
+}
+
+/** The defaults admission fills into a workload spec that need nothing but the spec and its project. */
+export function applyWorkloadDefaults(kind: string, spec: WorkloadSpec, project: ProjectSpec): void {
+  applyKindDefaults(kind, spec);
+  applyProjectDefaults(spec, project);
 }
 
 /** A Job is one gang of `replicas`; a Service scales between min and max; others run one replica. */

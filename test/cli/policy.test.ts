@@ -1,7 +1,10 @@
 // Policies through the real `weft` binary against a real `weft up`: a Warn policy's message is
-// printed, a Deny policy's refusal names it, and `weft get policies` shows what they did.
+// printed, a Deny policy's refusal names it, and `weft get policies` shows what they did; and
+// `weft policy test` offline, on the examples.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, interrupt, sandbox, weftUp, type Sandbox, type UpServer } from './helpers.js';
+import { assertBuilt, interrupt, ROOT, sandbox, weftUp, type Sandbox, type UpServer } from './helpers.js';
 
 const POLICIES = `
 apiVersion: weft/v1
@@ -73,5 +76,58 @@ describe('weft and policies', () => {
     expect(lines.find((l) => l.startsWith('team-label'))).toMatch(/team-label\s+Warn\s+Job\s+2\s+0\s+<none>/);
     const wide = await box.weft(['get', 'policies', '-o', 'wide']);
     expect(wide.stdout.split('\n')[0]).toMatch(/WARNINGS\s+AUDITS/);
+  });
+});
+
+const OBJECTS = `
+apiVersion: weft/v1
+kind: Project
+metadata: { name: batchy, labels: { weft.dev/default-priority-class: batch } }
+spec: {}
+---
+apiVersion: weft/v1
+kind: Job
+metadata: { name: paid, project: batchy, labels: { cost-centre: cc-1234 } }
+spec: { resources: { cpu: "1" } }
+---
+apiVersion: weft/v1
+kind: Job
+metadata: { name: unpaid, project: batchy }
+spec: { priorityClass: urgent, resources: { cpu: "1" } }
+`;
+
+describe('weft policy test (offline)', () => {
+  let box: Sandbox;
+  beforeAll(() => {
+    assertBuilt();
+    box = sandbox();
+    writeFileSync(join(box.dir, 'objects.yaml'), OBJECTS);
+  });
+  afterAll(() => box?.cleanup());
+
+  const policies = ['-f', join(ROOT, 'examples/policies/cost-centre-label.yaml'), '-f', join(ROOT, 'examples/policies/default-priority-class.yaml')];
+
+  it('prints allow, mutate and deny per object, and exits 1 when one is denied', async () => {
+    const r = await box.weft(['policy', 'test', ...policies, '-f', 'objects.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n').map((l) => l.replace(/\s+/g, ' '))).toEqual([
+      'OBJECT RESULT POLICY MESSAGE',
+      'project/batchy allow - -',
+      'job/batchy/paid mutate default-priority-class spec.priorityClass = "batch"',
+      'job/batchy/paid allow - -',
+      'job/batchy/unpaid deny cost-centre-label metadata.labels: every workload needs a label cost-centre=cc-NNNN',
+    ]);
+    expect(r.stderr).toContain('1 of 3 objects denied or invalid');
+  });
+
+  it('answers JSON, and refuses a policy that does not compile, naming the field and position', async () => {
+    const ok = await box.weft(['policy', 'test', '-f', join(ROOT, 'examples/policies/default-priority-class.yaml'), '-f', 'objects.yaml', '-o', 'json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const results = JSON.parse(ok.stdout) as { object: string; result: string; mutations: unknown[] }[];
+    expect(results.map((x) => [x.object, x.result, x.mutations.length])).toEqual([['project/batchy', 'allow', 0], ['job/batchy/paid', 'allow', 1], ['job/batchy/unpaid', 'allow', 0]]);
+    writeFileSync(join(box.dir, 'bad.yaml'), 'apiVersion: weft/v1\nkind: Policy\nmetadata: { name: bad }\nspec:\n  match: { kinds: [Job] }\n  validations:\n    - expression: "object.spec.replicas >"\n');
+    const bad = await box.weft(['policy', 'test', '-f', 'bad.yaml', '-f', 'objects.yaml']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/policy\/bad \(bad.yaml\):\n {2}spec.validations\[0\].expression: line 1, column \d+: /);
   });
 });

@@ -125,8 +125,15 @@ function conditionHolds(p: CompiledPolicy, b: Bindings): { holds: boolean; error
   }
 }
 
-/** Applies every matching policy's mutations to req.object, in policy order. */
-export function mutate(policies: readonly CompiledPolicy[], req: PolicyRequest, b: Bindings): CompiledPolicy[] {
+/** One value a mutation wrote. */
+export interface MutationWrite {
+  policy: CompiledPolicy;
+  path: string;
+  value: unknown;
+}
+
+/** Applies every matching policy's mutations to req.object, in policy order; `writes` collects what they wrote. */
+export function mutate(policies: readonly CompiledPolicy[], req: PolicyRequest, b: Bindings, writes?: MutationWrite[]): CompiledPolicy[] {
   const applied: CompiledPolicy[] = [];
   if (!req.object) return applied;
   for (const p of policies) {
@@ -141,6 +148,7 @@ export function mutate(policies: readonly CompiledPolicy[], req: PolicyRequest, 
       try {
         value = fromCel(m.program.run(b.get()));
         setPath(req.object, m.path, value);
+        writes?.push({ policy: p, path: formatPath(m.path), value });
       } catch (e) {
         throw new MutationFailed(p, formatPath(m.path), e instanceof CelRuntimeError ? e.message : (e as Error).message);
       }
