@@ -1,6 +1,6 @@
 // Typed HTTP client for the Weft API. The CLI, the node agent, the MCP server and the console
 // all talk to the control plane through this class and nothing else.
-import type { AuditEntry, AuditVerifyResult } from '../model/audit.js';
+import type { AuditEntry, AuditVerifyResult, ResidencyReport } from '../model/audit.js';
 import type { KindDef } from '../model/kind.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
 import { LAST_APPLIED_ANNOTATION, applyIntent, applyPatch, type Json } from './apply.js';
@@ -227,6 +227,9 @@ export class WeftClient {
     list: (opts: AuditListOptions = {}): Promise<AuditPage> =>
       this.request<AuditPage>('GET', '/api/v1/audit', { query: { project: opts.project, user: opts.user, since: opts.since, limit: opts.limit, after: opts.after } }),
     verify: (): Promise<AuditVerifyResult> => this.request<AuditVerifyResult>('GET', '/api/v1/audit/verify'),
+    /** Where a project's work ran in [from, to), from the usage ledger, with any residency breach. */
+    residency: (q: { project: string; from?: string; to?: string }): Promise<ResidencyReport> =>
+      this.request<ResidencyReport>('GET', '/api/v1/audit/residency', { query: { project: q.project, from: q.from, to: q.to } }),
   };
 
   async whoami(): Promise<WhoAmI> {

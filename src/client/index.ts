@@ -19,7 +19,7 @@ export type {
   AuditPage,
   RequestOptions,
 } from './client.js';
-export type { AuditEntry, AuditVerifyResult } from '../model/audit.js';
+export type { AuditEntry, AuditVerifyResult, ResidencyReport } from '../model/audit.js';
 export { WeftApiError, WeftConnectionError, type ProblemDetails } from './errors.js';
 export { kindOf, resourcePath, UnknownKindError, MissingProjectError } from './paths.js';
 export { LAST_APPLIED_ANNOTATION, threeWayPatch, deepEqual } from './apply.js';

@@ -40,3 +40,48 @@ export interface AuditVerifyResult {
   firstBadId?: string;
   reason?: string;
 }
+
+/** The residency report (GET /api/v1/audit/residency; docs/policy.md "Proving residency"). */
+export interface ResidencyPlace {
+  node: string;
+  site: string;
+  /** '' when the site declares no country (or the node no site). */
+  country: string;
+  /** 0 for a node that ran only the project's CPU work. */
+  gpuSeconds: number;
+}
+
+export interface ResidencyBreach {
+  allocation: string;
+  workload: string;
+  node: string;
+  site: string;
+  country: string;
+  start: string;
+  end: string;
+  /** True when the allocation still ran at the report's end. */
+  open: boolean;
+  gpuSeconds: number;
+}
+
+export interface ResidencyReport {
+  project: string;
+  from: string;
+  to: string;
+  generatedAt: string;
+  /** The residency checked against: the project's as of generatedAt (sites null = anywhere). */
+  residency: { sites: string[] | null; rule: string; dataClass?: string };
+  gpuSeconds: number;
+  byCountry: { country: string; gpuSeconds: number }[];
+  bySite: { site: string; country: string; gpuSeconds: number }[];
+  byNode: ResidencyPlace[];
+  breaches: ResidencyBreach[];
+  audit: {
+    /** Entries in the window about the project's objects or the rules behind its residency. */
+    entries: number;
+    /** Successful writes in the window to the Project, its DataClass or any Site: the rules may have changed. */
+    ruleChanges: Pick<AuditEntry, 'id' | 'time' | 'principal' | 'verb' | 'kind' | 'name' | 'hash'>[];
+    /** The whole chain re-checked when the report was made. */
+    chain: { ok: boolean; checked: number; headId?: string; headHash?: string; reason?: string };
+  };
+}

@@ -61,3 +61,21 @@ describe('residency at admission', () => {
     expect(r.body.issues[0]).toEqual({ field: 'spec.placement', message: 'project "nowhere" may run in no site: data class restricted: countries DE; project nowhere: countries FR' });
   });
 });
+
+describe('GET /api/v1/audit/residency', () => {
+  it('answers cluster admins and the project\'s admins, and names a bad parameter', async () => {
+    const admin = await h.user('med-admin', [{ role: 'project-admin', project: 'med' }]);
+    const member = await h.user('med-member', [{ role: 'member', project: 'med' }]);
+    const ok = await h.call('GET', '/api/v1/audit/residency?project=med', { token: admin });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ project: 'med', residency: { sites: ['de-1', 'de-2'], dataClass: 'restricted' }, gpuSeconds: 0, breaches: [] });
+    expect((await h.call('GET', '/api/v1/audit/residency?project=med', { token: member })).status).toBe(403);
+    expect((await h.call('GET', '/api/v1/audit/residency?project=pub', { token: admin })).status).toBe(403);
+    const missing = await h.call('GET', '/api/v1/audit/residency');
+    expect(missing.status).toBe(400);
+    expect(missing.body.issues[0].field).toBe('project');
+    const backwards = await h.call('GET', '/api/v1/audit/residency?project=med&from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z');
+    expect(backwards.status).toBe(400);
+    expect((await h.call('GET', '/api/v1/audit/residency?project=ghost')).status).toBe(404);
+  });
+});

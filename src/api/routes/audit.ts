@@ -7,6 +7,16 @@ import type { AuditQuery } from '../../store/types.js';
 import { isClusterAdmin, roleIn, type Principal } from '../rbac.js';
 import { badParam, MAX_LIMIT, nameParam, queryParam, type Query } from '../params.js';
 import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
+import { residencyReport } from '../../control/residency-report.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+function timeParam(q: Query, key: string): Date | undefined {
+  const v = queryParam(q, key);
+  if (v === undefined) return undefined;
+  if (Number.isNaN(Date.parse(v))) throw badParam(key, 'must be an RFC 3339 timestamp');
+  return new Date(v);
+}
 
 export function auditQuery(q: Query): AuditQuery {
   const out: AuditQuery = {};
@@ -52,6 +62,22 @@ export function registerAuditRoutes(app: FastifyInstance, { store }: RouteDeps):
     const items = await store.audit.list(q);
     const limit = q.limit ?? 100;
     return { items, ...(items.length === limit ? { next: items[items.length - 1]!.id } : {}) };
+  });
+
+  // Where a project's work ran, from the usage ledger, checked against its residency (control/residency-report.ts).
+  app.get(`${API_PREFIX}/audit/residency`, async (req) => {
+    const p = principalOf(req);
+    const q = req.query as Query;
+    const text = queryParam(q, 'project');
+    if (text === undefined) throw badParam('project', 'is required');
+    const project = nameParam(text, 'project');
+    const scope = adminOf(p);
+    if (scope !== 'all' && !scope.includes(project)) throw new ForbiddenError(`${p.kind} "${p.name}" may not read the residency report of project "${project}" (cluster admins and its project-admins only)`);
+    const now = new Date();
+    const to = timeParam(q, 'to') ?? now;
+    const from = timeParam(q, 'from') ?? new Date(to.getTime() - 30 * DAY_MS);
+    if (to.getTime() <= from.getTime()) throw badParam('to', 'must be after from');
+    return residencyReport(store, project, from, to, now);
   });
 
   app.get(`${API_PREFIX}/audit/verify`, async (req) => {

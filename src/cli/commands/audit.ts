@@ -1,7 +1,8 @@
 // `weft audit` lists the audit log (every mutating API request); `weft audit verify` re-checks
-// its hash chain and fails when an entry was changed or removed behind the API's back.
+// its hash chain and fails when an entry was changed or removed behind the API's back;
+// `weft audit residency` reports where a project's work ran and fails on a breach.
 import { Command } from 'commander';
-import type { AuditEntry } from '../../client/index.js';
+import type { AuditEntry, ResidencyReport } from '../../client/index.js';
 import { connect } from '../connect.js';
 import { parseDurationSeconds } from '../duration.js';
 import { CliError, EXIT } from '../errors.js';
@@ -87,5 +88,53 @@ export function auditCommand(): Command {
       console.log(`audit log intact: ${v.checked} entries verified`);
     });
 
+  audit
+    .command('residency')
+    .description("where a project's work ran (-p/--project PROJECT) (GPU-seconds by country, site and node, from the usage ledger) and any breach of its residency; exits 1 on a breach")
+    .option('--from <when>', 'window start: a duration ago (30d) or an RFC 3339 time (default 30 days before --to)')
+    .option('--to <when>', 'window end: a duration ago or an RFC 3339 time (default now)')
+    .action(async (own: { from?: string; to?: string }, self: Command) => {
+      // -p/--project and -o belong to `weft audit` itself, which parses them wherever they stand.
+      const opts = self.optsWithGlobals<{ project?: string; output?: string; from?: string; to?: string }>();
+      const project = opts.project;
+      if (project === undefined) throw new CliError('weft audit residency: -p/--project is required', EXIT.usage);
+      if (opts.output !== undefined && opts.output !== 'json') throw new CliError(`unknown output format "${opts.output}"; use json`, EXIT.usage);
+      const { client } = connect(self);
+      const report = await client.audit.residency({
+        project,
+        ...(own.from !== undefined ? { from: parseSince(own.from) } : {}),
+        ...(own.to !== undefined ? { to: parseSince(own.to) } : {}),
+      });
+      console.log(opts.output === 'json' ? JSON.stringify(report, null, 2) : residencyText(report));
+      if (report.breaches.length > 0) throw new CliError(`residency breached: ${report.breaches.length} allocation(s) of project ${report.project} ran outside ${report.residency.sites?.join(', ') || 'any allowed site'}`);
+      if (!report.audit.chain.ok) throw new CliError(`audit log tampered with: ${report.audit.chain.reason ?? 'chain broken'}`);
+    });
+
   return audit;
+}
+
+const seconds = (x: number): string => String(Math.round(x * 1000) / 1000);
+
+export function residencyText(r: ResidencyReport): string {
+  const lines = [`Project ${r.project}, ${r.from} to ${r.to}`];
+  const sites = r.residency.sites;
+  lines.push(`Residency: ${sites === null ? 'anywhere (no rule)' : `${sites.join(', ') || 'no site'} (${r.residency.rule})`}`, '');
+  if (r.byNode.length === 0) lines.push('No work ran in this window.');
+  else {
+    const rows = r.byNode.map((n) => [n.country || '-', n.site || '-', n.node, seconds(n.gpuSeconds)]);
+    lines.push(renderTable(['COUNTRY', 'SITE', 'NODE', 'GPU-SECONDS'], rows));
+    lines.push(`${r.gpuSeconds} GPU-seconds in all: ${r.byCountry.map((c) => `${c.country || 'no country'} ${seconds(c.gpuSeconds)}`).join(', ')}`);
+  }
+  lines.push('');
+  if (r.breaches.length === 0) lines.push('Breaches: none');
+  else {
+    lines.push(`Breaches: ${r.breaches.length}`);
+    const rows = r.breaches.map((b) => [b.workload, b.allocation, b.node, b.site || '-', b.country || '-', b.start, b.open ? `${b.end} (running)` : b.end, seconds(b.gpuSeconds)]);
+    lines.push(renderTable(['WORKLOAD', 'ALLOCATION', 'NODE', 'SITE', 'COUNTRY', 'FROM', 'TO', 'GPU-SECONDS'], rows));
+  }
+  const c = r.audit.chain;
+  lines.push('', `Audit chain: ${c.ok ? 'intact' : `BROKEN (${c.reason ?? 'see weft audit verify'})`}, ${c.checked} entries${c.headId ? `, head ${c.headId} ${c.headHash}` : ''}`);
+  lines.push(`${r.audit.entries} entries about the project and its rules in the window; rule changes: ${r.audit.ruleChanges.length === 0 ? 'none' : ''}`);
+  for (const e of r.audit.ruleChanges) lines.push(`  ${e.time} ${e.principal} ${e.verb} ${e.kind}/${e.name} (entry ${e.id})`);
+  return lines.join('\n');
 }
