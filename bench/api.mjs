@@ -1,16 +1,15 @@
 // API benchmark: a loopback load generator against a real `weft` API server (started in a child
-// process, so that server and generator each get a core). Measures create / get / list of 10k
+// process by api-server.mjs, so that server and generator each get a core). Measures create / get / list of 10k
 // objects / watch fan-out on PGlite (on disk, as `weft up` runs it) and on PostgreSQL when
 // WEFT_BENCH_DATABASE_URL or WEFT_TEST_DATABASE_URL is set (a scratch database is created and
 // dropped). Run with `npm run bench:api` (builds first). Not part of `npm test`.
 //
 //   node bench/api.mjs [--objects 10000] [--concurrency 32] [--watchers 50] [--events 500]
 //                      [--engines pglite,postgres] [--seconds 60]
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { load, requester, startApiServer } from './api-server.mjs';
 import { pct, scratchEngine } from './scratch.mjs';
 
 const args = Object.fromEntries(
@@ -41,51 +40,20 @@ const fmt = (v) => (typeof v === 'number' ? (v >= 100 ? v.toFixed(0) : v.toFixed
 async function runEngine(engine, o) {
   const { config, cleanup } = await scratchEngine(engine, o.pgUrl, 'api');
   const nodeFlags = (process.env.WEFT_BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeFlags, fileURLToPath(import.meta.url), '--serve', JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const { url, token } = await new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d;
-      if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]));
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const server = await startApiServer(config, nodeFlags);
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.C });
-  const api = client(url, token, agent);
+  const api = client(server.url, server.token, agent);
   try {
     return await phases(api, o);
   } finally {
     agent.destroy();
-    // The server stops when its stdin closes; give it 10 s, then make sure, then drop the data.
-    const exited = child.exitCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
-    child.stdin.end();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await server.stop();
     await cleanup();
   }
 }
 
 function client(base, token, agent) {
-  const request = (method, path, body) =>
-    new Promise((resolve, reject) => {
-      const data = body === undefined ? undefined : JSON.stringify(body);
-      const req = http.request(
-        new URL(path, base),
-        { method, agent, headers: { authorization: `Bearer ${token}`, ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) } },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (res.statusCode >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
-            else resolve(text);
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(data);
-    });
+  const request = requester(base, token, agent);
   /** Opens an SSE watch on its own connection; calls onEvent for every data frame. */
   const watch = (path, onEvent) => {
     const req = http.request(new URL(path, base), { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } });
@@ -107,26 +75,6 @@ function client(base, token, agent) {
     return () => req.destroy();
   };
   return { request, watch };
-}
-
-/** `count` operations, `C` in flight, stopping early after `seconds`. */
-async function load(name, count, C, seconds, op) {
-  const lat = [];
-  let next = 0;
-  const t0 = performance.now();
-  const deadline = t0 + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: C }, async () => {
-      while (next < count && performance.now() < deadline) {
-        const i = next++;
-        const s = performance.now();
-        await op(i);
-        lat.push(performance.now() - s);
-      }
-    }),
-  );
-  const secs = (performance.now() - t0) / 1000;
-  return { name, count: lat.length, opsPerSec: Math.round(lat.length / secs), p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
 const jobName = (i) => `job-${String(i).padStart(6, '0')}`;
@@ -197,24 +145,4 @@ async function phases(api, { N, C, WATCHERS, EVENTS, SECONDS }) {
   return rows;
 }
 
-// ---- server side (child process) -------------------------------------------------------------
-async function serve() {
-  const { openStore } = await import('../dist/store/index.js');
-  const { startServer } = await import('../dist/api/server.js');
-  const { ensureBootstrapAdmin } = await import('../dist/api/auth.js');
-  const store = await openStore(JSON.parse(args.serve));
-  const { token } = await ensureBootstrapAdmin(store);
-  const server = await startServer({ store, port: 0, host: '127.0.0.1', logger: false });
-  process.stdout.write(JSON.stringify({ url: server.url, token }) + '\n');
-  process.stdin.resume();
-  process.stdin.on('end', async () => {
-    await server.close();
-    await store.close();
-    process.exit(0);
-  });
-}
-
-
-// Top-level dispatch comes last, after every declaration above is initialised.
-if (args.serve) await serve();
-else await main();
+await main();

@@ -227,6 +227,12 @@ export class WeftClient {
     list: (opts: AuditListOptions = {}): Promise<AuditPage> =>
       this.request<AuditPage>('GET', '/api/v1/audit', { query: { project: opts.project, user: opts.user, since: opts.since, limit: opts.limit, after: opts.after } }),
     verify: (): Promise<AuditVerifyResult> => this.request<AuditVerifyResult>('GET', '/api/v1/audit/verify'),
+    /** A period of the chain as JSON Lines (a stream: pipe `body` where it should go). */
+    export: async (q: { from?: string; to?: string } = {}): Promise<Response> => {
+      const res = await this.fetch('GET', '/api/v1/audit/export', { query: { from: q.from, to: q.to }, accept: 'application/x-ndjson' });
+      if (!res.ok) throw await WeftApiError.fromResponse(res, 'GET', '/api/v1/audit/export');
+      return res;
+    },
     /** Where a project's work ran in [from, to), from the usage ledger, with any residency breach. */
     residency: (q: { project: string; from?: string; to?: string }): Promise<ResidencyReport> =>
       this.request<ResidencyReport>('GET', '/api/v1/audit/residency', { query: { project: q.project, from: q.from, to: q.to } }),

@@ -37,3 +37,30 @@ export function canonicalJson(e: Hashed): string {
 export function chainHash(prevHash: string, e: Hashed): string {
   return createHash('sha256').update(prevHash, 'utf8').update(canonicalJson(e), 'utf8').digest('hex');
 }
+
+/** What `checkSegment` found: where a contiguous run of entries stops holding together. */
+export interface SegmentCheck {
+  ok: boolean;
+  checked: number;
+  firstBadId?: string;
+  reason?: string;
+}
+
+/**
+ * Checks a contiguous run of entries on its own (an export): each entry's hash matches its fields
+ * and its prevHash, and each prevHash is the hash of the entry before it. `prevHash` is what the
+ * first entry must link to, when known (the previous export's last hash, or GENESIS_HASH).
+ */
+export function checkSegment(entries: readonly AuditEntry[], prevHash?: string): SegmentCheck {
+  let prev = prevHash;
+  let checked = 0;
+  for (const e of entries) {
+    if (prev !== undefined && e.prevHash !== prev) {
+      return { ok: false, checked, firstBadId: e.id, reason: `entry ${e.id} does not link to the entry before it (an entry was removed or inserted)` };
+    }
+    if (chainHash(e.prevHash, e) !== e.hash) return { ok: false, checked, firstBadId: e.id, reason: `entry ${e.id} does not match its hash (it was modified)` };
+    prev = e.hash;
+    checked++;
+  }
+  return { ok: true, checked };
+}

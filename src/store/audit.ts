@@ -4,7 +4,7 @@
 // as one transaction (group commit), so auditing costs the write path one short transaction per
 // burst of requests, not one per request.
 import { ValidationError } from '../model/errors.js';
-import { chainHash, GENESIS_HASH } from './audit-hash.js';
+import { chainHash, checkSegment, GENESIS_HASH } from './audit-hash.js';
 import { mapDbError, type Driver, type Sql } from './driver.js';
 import type { AuditEntry, AuditEntryInput, AuditLog, AuditPrincipalKind, AuditQuery, AuditVerifyResult } from './types.js';
 
@@ -147,19 +147,13 @@ export class SqlAuditLog implements AuditLog {
     // finds a gap that an earlier page skipped.
     for (;;) {
       const rows = await this.read.query<Row>(`SELECT ${COLUMNS} FROM audit_log WHERE id > $1::bigint ORDER BY audit_log.id LIMIT ${VERIFY_PAGE}`, [after]);
-      for (const r of rows) {
-        const e = toEntry(r);
-        if (e.prevHash !== prev) {
-          return { ok: false, checked, firstBadId: e.id, reason: `entry ${e.id} does not link to the entry before it (an entry was removed or inserted)` };
-        }
-        if (chainHash(prev, e) !== e.hash) {
-          return { ok: false, checked, firstBadId: e.id, reason: `entry ${e.id} does not match its hash (it was modified)` };
-        }
-        prev = e.hash;
-        checked++;
-      }
+      const page = rows.map(toEntry);
+      const seg = checkSegment(page, prev);
+      if (!seg.ok) return { ...seg, checked: checked + seg.checked };
+      checked += seg.checked;
       if (rows.length < VERIFY_PAGE) return { ok: true, checked };
-      after = rows[rows.length - 1]!.id;
+      prev = page[page.length - 1]!.hash;
+      after = page[page.length - 1]!.id;
     }
   }
 

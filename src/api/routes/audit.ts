@@ -8,6 +8,8 @@ import { isClusterAdmin, roleIn, type Principal } from '../rbac.js';
 import { badParam, MAX_LIMIT, nameParam, queryParam, type Query } from '../params.js';
 import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
 import { residencyReport } from '../../control/residency-report.js';
+import { auditExport } from '../../control/audit-export.js';
+import { Readable } from 'node:stream';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -78,6 +80,21 @@ export function registerAuditRoutes(app: FastifyInstance, { store }: RouteDeps):
     const from = timeParam(q, 'from') ?? new Date(to.getTime() - 30 * DAY_MS);
     if (to.getTime() <= from.getTime()) throw badParam('to', 'must be after from');
     return residencyReport(store, project, from, to, now);
+  });
+
+  // A period of the chain as JSON Lines an auditor can re-check offline (control/audit-export.ts).
+  app.get(`${API_PREFIX}/audit/export`, async (req, reply) => {
+    const p = principalOf(req);
+    if (!isClusterAdmin(p)) throw new ForbiddenError(`${p.kind} "${p.name}" may not export the audit log (cluster admins only)`);
+    const q = req.query as Query;
+    const now = new Date();
+    const to = timeParam(q, 'to') ?? now;
+    const from = timeParam(q, 'from') ?? new Date(to.getTime() - 30 * DAY_MS);
+    if (to.getTime() <= from.getTime()) throw badParam('to', 'must be after from');
+    const lines = (async function* () {
+      for await (const line of auditExport(store, from, to, now)) yield `${JSON.stringify(line)}\n`;
+    })();
+    return reply.type('application/x-ndjson').send(Readable.from(lines));
   });
 
   app.get(`${API_PREFIX}/audit/verify`, async (req) => {

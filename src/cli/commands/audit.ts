@@ -1,7 +1,11 @@
 // `weft audit` lists the audit log (every mutating API request); `weft audit verify` re-checks
 // its hash chain and fails when an entry was changed or removed behind the API's back;
 // `weft audit residency` reports where a project's work ran and fails on a breach.
+import { createWriteStream, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
+import { verifyExport } from '../../control/audit-export.js';
 import type { AuditEntry, ResidencyReport } from '../../client/index.js';
 import { connect } from '../connect.js';
 import { parseDurationSeconds } from '../duration.js';
@@ -80,12 +84,31 @@ export function auditCommand(): Command {
 
   audit
     .command('verify')
-    .description('re-check the hash chain; exits non-zero naming the first changed or removed entry')
-    .action(async (_opts: unknown, self: Command) => {
+    .description('re-check the hash chain on the server, or with --file an export offline; exits non-zero naming the first changed or removed entry')
+    .option('--file <path>', 'an export written by weft audit export, checked here without the server')
+    .action(async (opts: { file?: string }, self: Command) => {
+      if (opts.file !== undefined) return verifyFile(opts.file);
       const { client } = connect(self);
       const v = await client.audit.verify();
       if (!v.ok) throw new CliError(`audit log tampered with: ${v.reason ?? 'chain broken'} (first bad entry: ${v.firstBadId ?? '?'}, ${v.checked} entries before it intact)`);
       console.log(`audit log intact: ${v.checked} entries verified`);
+    });
+
+  audit
+    .command('export')
+    .description('write the audit log of a period as JSON Lines that can be verified offline (weft audit verify --file)')
+    .option('--from <when>', 'period start: a duration ago (30d) or an RFC 3339 time (default 30 days before --to)')
+    .option('--to <when>', 'period end: a duration ago or an RFC 3339 time (default now)')
+    .option('-f, --file <path>', 'write here instead of to stdout')
+    .action(async (opts: { from?: string; to?: string; file?: string }, self: Command) => {
+      const { client } = connect(self);
+      const res = await client.audit.export({ ...(opts.from !== undefined ? { from: parseSince(opts.from) } : {}), ...(opts.to !== undefined ? { to: parseSince(opts.to) } : {}) });
+      const out = opts.file !== undefined ? createWriteStream(opts.file) : process.stdout;
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), out, { end: opts.file !== undefined });
+      if (opts.file !== undefined) {
+        const check = verifyExport(readFileSync(opts.file, 'utf8'));
+        console.error(`wrote ${check.checked} entries to ${opts.file}${check.lastId ? ` (ids ${check.firstId}–${check.lastId}, last hash ${check.lastHash})` : ''}`);
+      }
     });
 
   audit
@@ -111,6 +134,18 @@ export function auditCommand(): Command {
     });
 
   return audit;
+}
+
+function verifyFile(path: string): void {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  const v = verifyExport(text);
+  if (!v.ok) throw new CliError(`export ${path} does not verify: ${v.reason ?? 'broken'} (${v.checked} entries before it intact)`);
+  console.log(`export intact: ${v.checked} entries${v.lastId ? `, ids ${v.firstId}–${v.lastId}, last hash ${v.lastHash}` : ''}${v.head ? `; chain head when exported: ${v.head.id} ${v.head.hash}` : ''}`);
 }
 
 const seconds = (x: number): string => String(Math.round(x * 1000) / 1000);

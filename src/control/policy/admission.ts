@@ -121,10 +121,10 @@ export class PolicyRun {
     const policies = all.filter((p) => selects(p, req));
     if (policies.length === 0) return undefined;
     const user = userOf(ctx.requester, project);
-    if (ctx.requester?.kind === 'user') {
+    if (ctx.requester?.kind === 'user' && policies.some((p) => p.reads.user)) {
       const u = await tx.get({ kind: 'User', name: ctx.requester.name });
       user.labels = u?.metadata.labels ?? {};
-      if (project && policies.some((p) => p.readsUserGpus)) user.gpus = await userGpus(tx, user.name, project, { kind: def.kind, name: meta.name });
+      if (project && policies.some((p) => p.reads.userGpus)) user.gpus = await userGpus(tx, user.name, project, { kind: def.kind, name: meta.name });
     }
     const run = new PolicyRun(engine, def, policies, req, new Bindings(req, () => user), ctx.requester?.name ?? '', ctx.now ?? new Date());
     if (input) run.applyMutations(input);

@@ -39,14 +39,24 @@ export interface CompiledPolicy {
   condition?: CelProgram;
   validations: CompiledValidation[];
   mutations: CompiledMutation[];
-  /** Some expression reads user.gpus, which costs a look at the project's workloads. */
-  readsUserGpus: boolean;
+  /**
+   * What the expressions may read of `user` beyond the principal: its User object (labels), and
+   * its GPUs in the project (a look at every workload there). Erring towards true is only slower;
+   * erring towards false would let a rule pass on empty data, so any mention counts.
+   */
+  reads: { user: boolean; userGpus: boolean };
 }
 
-const USER_GPUS = /\buser\s*\.\s*gpus\b/;
+const USER = /\buser\b/;
+const GPUS = /\bgpus\b/;
 
 export function policyId(kind: string, name: string, project?: string): string {
   return project ? `${kind}/${project}/${name}` : `${kind}/${name}`;
+}
+
+function readsOf(sources: (string | undefined)[]): CompiledPolicy['reads'] {
+  const user = sources.some((e) => e !== undefined && USER.test(e));
+  return { user, userGpus: user && sources.some((e) => e !== undefined && GPUS.test(e)) };
 }
 
 /** Compiles a policy; throws a ValidationError naming every bad field (`spec.validations[0].expression`, …). */
@@ -84,9 +94,7 @@ export function compilePolicy(kind: 'Policy' | 'ProjectPolicy', name: string, pr
     operations: new Set(m.operations ?? POLICY_OPERATIONS.filter((o) => o !== 'DELETE')),
     validations: [],
     mutations: [],
-    readsUserGpus: [m.condition, ...(spec.validations ?? []).flatMap((v) => [v.expression, v.messageExpression]), ...(spec.mutations ?? []).map((x) => x.expression)].some(
-      (e) => e !== undefined && USER_GPUS.test(e),
-    ),
+    reads: readsOf([m.condition, ...(spec.validations ?? []).flatMap((v) => [v.expression, v.messageExpression]), ...(spec.mutations ?? []).map((x) => x.expression)]),
   };
   if (m.projects) policy.projects = new Set(m.projects);
   const ps = selector('spec.match.projectSelector', m.projectSelector);

@@ -35,7 +35,7 @@ function brokenPolicy(obj: Resource, why: string): CompiledPolicy {
     operations: new Set(spec.match?.operations ?? ['CREATE', 'UPDATE']),
     validations: [{ program: { source: 'false', type: 'bool', run: () => false }, message }],
     mutations: [],
-    readsUserGpus: false,
+    reads: { user: false, userGpus: false },
   };
 }
 
