@@ -2,19 +2,12 @@
 // outside them. Kept apart from site-allowed, which is the workload's own placement wish, so "why
 // pending" can say which rule closed a node: residency is the project's, never the user's to lift.
 import type { Filter } from './filter.js';
+import { keepSites } from './site-allowed.js';
 
 export const residency: Filter = {
   name: 'residency',
   reason: 'OutsideResidency',
   filter(snap, req, nodes, count) {
-    const allowed = req.residencySites;
-    if (!allowed) return count;
-    const site = snap.site;
-    let k = 0;
-    for (let i = 0; i < count; i++) {
-      const n = nodes[i]!;
-      if (allowed[site[n]!] === 1) nodes[k++] = n;
-    }
-    return k;
+    return req.residencySites ? keepSites(snap, req.residencySites, nodes, count) : count;
   },
 };
