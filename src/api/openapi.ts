@@ -145,6 +145,31 @@ function servicePaths(): Record<string, Json> {
     '/api/v1/audit/verify': {
       get: { operationId: 'verifyAudit', tags: ['Audit'], summary: 'Recompute the hash chain (cluster admins)', responses: { 200: ok('{ok, checked, firstBadId?, reason?}'), ...errors(401, 403) } },
     },
+    '/api/v1/audit/export': {
+      get: {
+        operationId: 'exportAudit',
+        tags: ['Audit'],
+        summary: 'A period of the hash chain as JSON Lines: a header, the entries, a checkpoint (cluster admins)',
+        parameters: [
+          param('from', 'query', 'RFC 3339; default 30 days before `to`', { type: 'string', format: 'date-time' }),
+          param('to', 'query', 'RFC 3339; default now', { type: 'string', format: 'date-time' }),
+        ],
+        responses: { 200: { description: 'one JSON object per line', content: { 'application/x-ndjson': { schema: { type: 'string' } } } }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/audit/residency': {
+      get: {
+        operationId: 'residencyReport',
+        tags: ['Audit'],
+        summary: "Where a project's work ran (GPU-seconds by country, site and node, from the usage ledger), its residency breaches and the audit chain's rule changes (cluster admins, the project's admins)",
+        parameters: [
+          param('project', 'query', 'the project (required)'),
+          param('from', 'query', 'RFC 3339; default 30 days before `to`', { type: 'string', format: 'date-time' }),
+          param('to', 'query', 'RFC 3339; default now', { type: 'string', format: 'date-time' }),
+        ],
+        responses: { 200: ok('{project, from, to, residency, gpuSeconds, byCountry, bySite, byNode, breaches, audit}'), ...errors(400, 401, 403, 404) },
+      },
+    },
     '/api/v1/summary': {
       get: {
         operationId: 'fleetSummary',
