@@ -57,7 +57,7 @@ export function requester(base, token, agent) {
     });
 }
 
-/** `count` operations, `C` in flight, stopping early after `seconds`. */
+/** `count` operations, `C` in flight, stopping early after `seconds`; the latencies and the time taken come back too. */
 export async function load(name, count, C, seconds, op) {
   const lat = [];
   let next = 0;
@@ -74,7 +74,7 @@ export async function load(name, count, C, seconds, op) {
     }),
   );
   const secs = (performance.now() - t0) / 1000;
-  return { name, count: lat.length, opsPerSec: Math.round(lat.length / secs), p50: pct(lat, 50), p99: pct(lat, 99) };
+  return { name, count: lat.length, opsPerSec: Math.round(lat.length / secs), p50: pct(lat, 50), p99: pct(lat, 99), latencies: lat, seconds: secs };
 }
 
 async function serve(config) {

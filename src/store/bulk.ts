@@ -7,7 +7,7 @@
 import { AlreadyExistsError } from '../model/errors.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
 import type { Sql } from './driver.js';
-import { cacheKey, describe, newBody, toResource, type Body, type DeferredCreate, type WriteCtx } from './resources.js';
+import { describe, forgetWritten, newBody, toResource, type Body, type DeferredCreate, type WriteCtx } from './resources.js';
 
 export type CreateOutcome = { ok: true; value: Resource } | { ok: false; error: unknown };
 
@@ -56,7 +56,7 @@ export async function createMany(ctx: WriteCtx, inputs: readonly ResourceInput[]
     const inserted = await ctx.sql.query<{ i: number; rv: string }>(CREATE_MANY_SQL, [json, base.toString()], 'weft_create_many');
     const rvOf = new Map(inserted.map((r) => [Number(r.i), r.rv]));
     for (let n = 0; n < inserted.length; n++) ctx.rv.consume();
-    for (const row of rows) ctx.cache.delete(cacheKey(row));
+    for (const row of rows) forgetWritten(ctx, row);
     // Re-parse what was stored so every caller gets its own copy, exactly as a get would return it.
     const stored = JSON.parse(json) as typeof rows;
     for (const row of stored) {

@@ -118,6 +118,29 @@ export async function kindStamp(sql: Sql, kinds: readonly string[]): Promise<str
   return `${row?.n ?? '0'}:${row?.rv ?? '0'}`;
 }
 
+/**
+ * Stamps read in a write transaction, by kinds. As with `cache`, nothing but the transaction
+ * itself can change them while it holds the write lock, so a batch of writes that each ask
+ * (admission asks for the policies') reads the stamp once; its own writes of those kinds drop it.
+ */
+const STAMPS = new WeakMap<WriteCtx, Map<string, string>>();
+
+export async function kindStampInTx(ctx: WriteCtx, kinds: readonly string[]): Promise<string> {
+  let stamps = STAMPS.get(ctx);
+  if (!stamps) STAMPS.set(ctx, (stamps = new Map()));
+  const key = kinds.join(',');
+  let stamp = stamps.get(key);
+  if (stamp === undefined) stamps.set(key, (stamp = await kindStamp(ctx.sql, kinds)));
+  return stamp;
+}
+
+/** After a write of `k`: forget what this transaction read of it (the object, and stamps of its kind). */
+export function forgetWritten(ctx: WriteCtx, k: { kind: string; project: string; name: string }): void {
+  ctx.cache.delete(cacheKey(k));
+  const stamps = STAMPS.get(ctx);
+  if (stamps) for (const key of stamps.keys()) if (key.split(',').includes(k.kind)) stamps.delete(key);
+}
+
 export function cacheKey(k: { kind: string; project: string; name: string }): string {
   return `${k.kind}\u0000${k.project}\u0000${k.name}`;
 }
@@ -241,7 +264,7 @@ export async function createResource(ctx: WriteCtx, input: ResourceInput): Promi
     const stored = JSON.parse(json) as Body;
     ctx.deferred.push({ rv: rv.toString(), ...k, uid: body.metadata.uid, created_at: body.metadata.creationTimestamp, body: stored, labels: input.metadata.labels ?? {} });
     ctx.rv.consume();
-    ctx.cache.delete(id);
+    forgetWritten(ctx, k);
     return toResource(JSON.parse(json) as Body, rv.toString());
   }
   const rows = await ctx.sql.query<{ rv: string }>(
@@ -257,7 +280,7 @@ export async function createResource(ctx: WriteCtx, input: ResourceInput): Promi
   );
   if (rows.length === 0) throw new AlreadyExistsError(`${describe(k)} already exists`);
   ctx.rv.consume();
-  ctx.cache.delete(cacheKey(k));
+  forgetWritten(ctx, k);
   // Parsed back from the JSON we stored, so the caller gets exactly what a later get returns.
   return toResource(JSON.parse(json) as Body, rv.toString());
 }
@@ -304,7 +327,7 @@ export async function updateResource(ctx: WriteCtx, input: ResourceInput, opts: 
   );
   if (rows.length === 0) throw new ConflictError(`${describe(k)} was modified concurrently; retry`);
   ctx.rv.consume();
-  ctx.cache.delete(cacheKey(k));
+  forgetWritten(ctx, k);
   return toResource(next, rv.toString());
 }
 
@@ -323,7 +346,7 @@ export async function deleteResource(ctx: WriteCtx, key: ObjectKey, opts: WriteO
   );
   if (rows.length === 0) throw new ConflictError(`${describe(k)} was modified concurrently; retry`);
   ctx.rv.consume();
-  ctx.cache.delete(cacheKey(k));
+  forgetWritten(ctx, k);
   // The last state, stamped with the deletion's version (the same object the DELETED event carries).
   return toResource(cur.body, rv.toString());
 }

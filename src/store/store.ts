@@ -5,7 +5,7 @@ import { ValidationError } from '../model/errors.js';
 import { insertAuditEntries, normaliseAuditEntry, SqlAuditLog } from './audit.js';
 import { mapDbError, type Driver, type Sql } from './driver.js';
 import { ChangeFeed } from './feed.js';
-import { createResource, deleteResource, getInTx, getResource, kindStamp, listResources, updateResource, type WriteCtx } from './resources.js';
+import { createResource, deleteResource, getInTx, getResource, kindStamp, kindStampInTx, listResources, updateResource, type WriteCtx } from './resources.js';
 import { sqlTokenStore } from './tokens.js';
 import type { AuditLog, Leadership, ListOptions, ListResult, ObjectKey, Store, StoreTx, TokenStore, TransactionOptions, WatchEvent, WatchOptions, WriteOptions } from './types.js';
 import { watchChanges } from './watch.js';
@@ -28,7 +28,7 @@ function txOver(ctx: WriteCtx): StoreTx {
   return {
     get: (key) => getInTx(ctx, key),
     list: (kind, opts) => listResources(ctx.sql, kind, opts),
-    stamp: (kinds) => kindStamp(ctx.sql, kinds),
+    stamp: (kinds) => kindStampInTx(ctx, kinds),
     create: (input) => createResource(ctx, input),
     update: (input, opts) => updateResource(ctx, input, opts),
     delete: (key, opts) => deleteResource(ctx, key, opts),

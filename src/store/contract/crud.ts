@@ -1,7 +1,7 @@
 // Contract: create / get / update / delete, optimistic concurrency and transactions.
 import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, BadRequestError, ConflictError, NotFoundError, ValidationError } from '../../model/errors.js';
-import type { Resource } from '../../model/metadata.js';
+import type { Resource, ResourceInput } from '../../model/metadata.js';
 import { collect, job, node, settled, uniq, type Ctx } from './harness.js';
 
 export function crudTests(get: () => Ctx): void {
@@ -233,6 +233,30 @@ export function crudTests(get: () => Ctx): void {
       expect(out).toBe('done');
       const items = (await store.list('Job', { project: p })).items;
       expect(items.map((o) => [o.metadata.name, o.spec.replicas])).toEqual([['b', 5]]);
+    });
+
+    it('a stamp changes exactly when an object of its kinds is created, changed or deleted, inside a transaction too', async () => {
+      const { store } = get();
+      const site = (name: string, region = 'a'): ResourceInput => ({ apiVersion: 'weft/v1', kind: 'Site', metadata: { name }, spec: { region } });
+      const s0 = await store.stamp(['Site', 'DataClass']);
+      await store.create(job(uniq('p'), 'other-kind'));
+      expect(await store.stamp(['Site', 'DataClass'])).toBe(s0);
+      const name = uniq('site');
+      const created = await store.create(site(name));
+      const s1 = await store.stamp(['Site', 'DataClass']);
+      expect(s1).not.toBe(s0);
+      await store.transaction(async (tx) => {
+        expect(await tx.stamp(['Site', 'DataClass'])).toBe(s1);
+        await tx.create(job(uniq('p'), 'still-other'));
+        expect(await tx.stamp(['Site', 'DataClass'])).toBe(s1);
+        await tx.update({ ...created, spec: { region: 'b' } });
+        const s2 = await tx.stamp(['Site', 'DataClass']);
+        expect(s2).not.toBe(s1);
+        await tx.delete({ kind: 'Site', name });
+        expect(await tx.stamp(['Site', 'DataClass'])).not.toBe(s2);
+      });
+      // Back to as many Sites as before: the count is the stamp's first part.
+      expect((await store.stamp(['Site', 'DataClass'])).split(':')[0]).toBe(s0.split(':')[0]);
     });
 
     it('a throwing transaction writes nothing', async () => {
