@@ -35,6 +35,8 @@ export interface ServerOptions {
   watchHeartbeatMs?: number;
   /** How long an authenticated principal is reused without a database read (default 2 s; 0 = off). */
   authCacheTtlMs?: number;
+  /** How often policy counters are added to the policies' status (default 10 s). */
+  policyFlushIntervalMs?: number;
   /** Metrics shared with the control plane in this process; created when absent. */
   metrics?: ServerMetrics;
   /** The inference gateway of this process (`/{project}/{service}/…` and the metric push); none = not served. */
@@ -124,7 +126,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.get('/api/openapi.json', async () => openapi);
 
   // Admission policies: compiled once per change, their counters added to their status every few seconds.
-  const policies = new PolicyEngine(store, { log: (msg) => app.log.warn(msg) });
+  const policies = new PolicyEngine(store, { log: (msg) => app.log.warn(msg), flushIntervalMs: opts.policyFlushIntervalMs ?? 10_000 });
   policies.start();
   app.addHook('onClose', () => policies.stop());
   const deps = { store, hub, policies };

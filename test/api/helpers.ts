@@ -25,11 +25,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { dataDir?: string; watchHeartbeatMs?: number; store?: Store } = {}): Promise<Harness> {
+export async function startHarness(opts: { dataDir?: string; watchHeartbeatMs?: number; store?: Store; policyFlushIntervalMs?: number } = {}): Promise<Harness> {
   const store = opts.store ?? (await openStore(opts.dataDir ? { dataDir: opts.dataDir } : {}));
   const boot = await ensureBootstrapAdmin(store);
   const adminToken = boot.token ?? (await issueToken(store, { kind: 'user', subject: 'admin' })).token;
-  const server = await startServer({ store, port: 0, ...(opts.watchHeartbeatMs ? { watchHeartbeatMs: opts.watchHeartbeatMs } : {}) });
+  const server = await startServer({
+    store,
+    port: 0,
+    ...(opts.watchHeartbeatMs ? { watchHeartbeatMs: opts.watchHeartbeatMs } : {}),
+    ...(opts.policyFlushIntervalMs ? { policyFlushIntervalMs: opts.policyFlushIntervalMs } : {}),
+  });
   const url = server.url;
   const call: Harness['call'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = {};

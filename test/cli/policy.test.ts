@@ -61,9 +61,10 @@ describe('weft and policies', () => {
     expect(denied.stderr).toBe('error: job/wide (<stdin>): a policy refused to create Job "wide" (PolicyDenied)\n  spec.replicas: policy "few-replicas": at most 2 replicas, not 3\n');
   });
 
-  it('weft get policies shows matches, denials and the last denial', async () => {
+  it('weft get policies shows matches, denials and the last denial', { timeout: 60_000 }, async () => {
     let out = '';
-    for (let i = 0; i < 50; i++) {
+    // The server adds its counts to the policies' status every 10 s.
+    for (let i = 0; i < 150; i++) {
       const r = await box.weft(['get', 'policies']);
       expect(r.code, r.stderr).toBe(0);
       out = r.stdout;

@@ -7,7 +7,7 @@ import { job, mustCreate, project, sleep, startHarness, type Harness } from '../
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ policyFlushIntervalMs: 200 });
 });
 afterAll(async () => h?.close());
 

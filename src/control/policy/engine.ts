@@ -48,7 +48,10 @@ export function compileStored(obj: Resource): CompiledPolicy {
 }
 
 export interface PolicyEngineOptions {
-  /** How often counters are added to the policies' status (default 2000 ms). */
+  /**
+   * How often counters are added to the policies' status (default 10 s). Each flush writes every
+   * policy that matched since the last one, under the store's write lock, so it is kept rare.
+   */
   flushIntervalMs?: number;
   log?: (msg: string) => void;
 }
@@ -127,7 +130,7 @@ export class PolicyEngine {
   /** Starts adding counters to the stored status every flushIntervalMs. */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.flush(), this.opts.flushIntervalMs ?? 2000);
+    this.timer = setInterval(() => void this.flush(), this.opts.flushIntervalMs ?? 10_000);
     this.timer.unref();
   }
 
