@@ -1,5 +1,7 @@
-// Which server, token and project a command uses: WEFT_SERVER/WEFT_TOKEN override everything
-// (for scripts and CI); otherwise the context named by --context, $WEFT_CONTEXT or the config.
+// Which server, token and project a command uses. WEFT_SERVER, WEFT_TOKEN and WEFT_PROJECT each
+// override their part of the configured context (--context, $WEFT_CONTEXT or the config's
+// current one), for scripts and CI. A saved token is only ever sent to the server it was saved
+// for: with WEFT_SERVER naming another server and no WEFT_TOKEN, the command goes without one.
 import type { Command } from 'commander';
 import { WeftClient } from '../client/index.js';
 import { configPath, loadConfig, type Context } from './config.js';
@@ -17,22 +19,42 @@ export interface ScopeOptions {
   allProjects?: boolean;
 }
 
-export function connect(cmd: Command): Connection {
+const sameServer = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+/** The configured context, or undefined when there is none and the environment names a server. */
+function configuredContext(cmd: Command, required: boolean): Context | undefined {
   const globals = cmd.optsWithGlobals<{ context?: string }>();
-  let context: Context | undefined;
-  if (process.env.WEFT_SERVER) {
-    context = { name: '(environment)', server: process.env.WEFT_SERVER, token: process.env.WEFT_TOKEN, project: process.env.WEFT_PROJECT };
-  } else {
-    const cfg = loadConfig();
-    const name = globals.context ?? process.env.WEFT_CONTEXT ?? cfg.currentContext;
-    if (!name) {
-      throw new CliError(
-        `no server configured (${configPath()} has no current context): run \`weft up\`, or \`weft login SERVER --token TOKEN\``,
-      );
-    }
-    context = cfg.contexts.find((c) => c.name === name);
-    if (!context) throw new CliError(`no context named "${name}" in ${configPath()}; see \`weft config get-contexts\``);
+  const cfg = loadConfig();
+  const name = globals.context ?? process.env.WEFT_CONTEXT ?? cfg.currentContext;
+  if (!name) {
+    if (!required) return undefined;
+    throw new CliError(`no server configured (${configPath()} has no current context): run \`weft up\`, \`weft login SERVER --token TOKEN\`, or set WEFT_SERVER`);
   }
+  const context = cfg.contexts.find((c) => c.name === name);
+  if (!context) throw new CliError(`no context named "${name}" in ${configPath()}; see \`weft config get-contexts\``);
+  return context;
+}
+
+/** The context a command runs with: the configured one with the environment's overrides applied. */
+export function effectiveContext(cmd: Command): Context {
+  const env = { server: process.env.WEFT_SERVER || undefined, token: process.env.WEFT_TOKEN || undefined, project: process.env.WEFT_PROJECT || undefined };
+  // With both server and token given, the config is not read at all (a script needs none).
+  const base = env.server && env.token ? undefined : configuredContext(cmd, !env.server);
+  const server = env.server ?? base!.server;
+  const saved = base && sameServer(base.server, server) ? base : undefined;
+  const token = env.token ?? saved?.token;
+  const project = env.project ?? saved?.project;
+  const overridden = env.server !== undefined || env.token !== undefined || env.project !== undefined;
+  return {
+    name: overridden ? '(environment)' : base!.name,
+    server,
+    ...(token !== undefined ? { token } : {}),
+    ...(project !== undefined ? { project } : {}),
+  };
+}
+
+export function connect(cmd: Command): Connection {
+  const context = effectiveContext(cmd);
   const onWarning = (message: string): void => console.error(`Warning: ${message}`);
   return { client: new WeftClient({ server: context.server, token: context.token, userAgent: `weft-cli/${VERSION}`, onWarning }), context };
 }

@@ -28,7 +28,8 @@ import { VERSION } from './version.js';
 const HELP_FOOTER = `
 Configuration:
   Contexts (server, token, default project) live in $WEFT_CONFIG or ~/.config/weft/config.yaml.
-  WEFT_SERVER and WEFT_TOKEN (and WEFT_PROJECT) override the config, e.g. in scripts.
+  WEFT_SERVER, WEFT_TOKEN and WEFT_PROJECT each override that part of the context, e.g. in
+  scripts; a saved token is only sent to the server it was saved for.
 
 Exit codes:
   0  success

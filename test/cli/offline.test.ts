@@ -30,7 +30,7 @@ describe('weft without a server', () => {
   it('without any context, says how to get one', async () => {
     const res = await box.weft(['get', 'nodes']);
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/run `weft up`, or `weft login SERVER --token TOKEN`/);
+    expect(res.stderr).toMatch(/run `weft up`, `weft login SERVER --token TOKEN`, or set WEFT_SERVER/);
   });
 
   it('reports usage errors with exit code 2', async () => {

@@ -1,5 +1,7 @@
 // apply / get / describe / delete / token through the real binary against a real `weft up`.
 import { readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -174,6 +176,34 @@ spec:
     const revoked = await box.weft(['get', 'jobs', '-A'], { env: asAlice });
     expect(revoked.code).toBe(1);
     expect(revoked.stderr).toMatch(/\(Unauthorized\)/);
+  });
+
+  it('WEFT_TOKEN and WEFT_SERVER each override their part of the saved context', async () => {
+    const created = await box.weft(['token', 'create', '--user', 'alice', '--description', 'env']);
+    expect(created.code, created.stderr).toBe(0);
+    const token = created.stdout.trim().split(/\s+/).pop()!;
+    // WEFT_TOKEN alone: the saved server, alice's token (not the saved admin's).
+    const asAlice = await box.weft(['get', 'jobs', '-A', '-o', 'name'], { env: { WEFT_TOKEN: token } });
+    expect(asAlice.code, asAlice.stderr).toBe(0);
+    expect(asAlice.stdout.trim()).toBe('job/train-resnet');
+    // WEFT_SERVER alone, naming the saved server: the saved token goes with it.
+    const asAdmin = await box.weft(['get', 'jobs', '-A', '-o', 'name'], { env: { WEFT_SERVER: `${up.url}/` } });
+    expect(asAdmin.stdout.split('\n').filter(Boolean).length).toBeGreaterThan(1);
+    // WEFT_SERVER alone, naming another server: the saved token is never sent there.
+    const seen: (string | undefined)[] = [];
+    const other = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(401, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ status: 401, title: 'Unauthorized', detail: 'no' }));
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const elsewhere = await box.weft(['get', 'nodes'], { env: { WEFT_SERVER: `http://127.0.0.1:${(other.address() as AddressInfo).port}` } });
+      expect(elsewhere.code).toBe(1);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((h) => h === undefined)).toBe(true);
+    } finally {
+      other.close();
+    }
   });
 
   it('watches: -w prints the list, then each change', async () => {
