@@ -24,6 +24,8 @@ export interface AgentOptions {
   server: string;
   /** One-time join token (or an admin token); not needed when the state dir holds a credential. */
   token?: string;
+  /** With an admin token: replace an existing Node of this name. */
+  replace?: boolean;
   name?: string;
   stateDir?: string;
   fakeGpus?: string;
@@ -71,7 +73,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     agent: { version: AGENT_VERSION, pid: process.pid, startedAt: new Date().toISOString() },
     lastHeartbeatTime: new Date().toISOString(),
   };
-  const { client, registered } = await connect({ server: opts.server, name, joinToken: opts.token, state, inventory, status, log, signal: abort.signal });
+  const { client, registered } = await connect({ server: opts.server, name, joinToken: opts.token, replace: opts.replace, state, inventory, status, log, signal: abort.signal });
   log(registered ? `registered node ${name}` : `reconnected as node ${name}`);
   if (registered) await patchNodeStatus(client, name, status).catch(() => undefined);
 

@@ -38,6 +38,8 @@ export async function connect(opts: {
   server: string;
   name: string;
   joinToken?: string;
+  /** Ask to replace an existing Node of this name (needs a cluster admin's token as joinToken). */
+  replace?: boolean;
   state: StateDir;
   inventory: HostInventory;
   status: Record<string, unknown>;
@@ -52,7 +54,15 @@ export async function connect(opts: {
       if (saved && saved.name === opts.name) {
         const client = clientFor(saved.token);
         try {
-          await patchNodeStatus(client, opts.name, opts.status);
+          const node = await patchNodeStatus(client, opts.name, opts.status);
+          // The address is fixed at registration (the gateway routes only there): a new one
+          // takes registering again, with the node's own credential, which is then replaced.
+          if (opts.status.address !== undefined && node.status?.address !== opts.status.address) {
+            opts.log(`address changed (${String(node.status?.address ?? 'none')} → ${String(opts.status.address)}); registering again`);
+            const res = await registerNode(client, { name: opts.name, spec: nodeSpecOf(opts.inventory), status: opts.status });
+            opts.state.saveCredential({ name: opts.name, server: opts.server, token: res.token });
+            return { client: clientFor(res.token), registered: true };
+          }
           return { client, registered: false };
         } catch (err) {
           // The saved credential was revoked or belongs to another control plane: join afresh.
@@ -61,7 +71,7 @@ export async function connect(opts: {
         }
       }
       if (!opts.joinToken) throw new Error(`no saved credential for node "${opts.name}" in ${opts.state.root}: pass --token with a join token`);
-      const res = await registerNode(clientFor(opts.joinToken), { name: opts.name, spec: nodeSpecOf(opts.inventory), status: opts.status });
+      const res = await registerNode(clientFor(opts.joinToken), { name: opts.name, spec: nodeSpecOf(opts.inventory), status: opts.status, ...(opts.replace ? { replace: true } : {}) });
       opts.state.saveCredential({ name: opts.name, server: opts.server, token: res.token });
       return { client: clientFor(res.token), registered: true };
     } catch (err) {

@@ -37,9 +37,24 @@ export function agentPaths(): Record<string, Json> {
       post: {
         operationId: 'registerNode',
         tags: ['Nodes'],
-        summary: 'Exchange a one-time join token (Bearer) for a node token; creates or updates the Node',
-        requestBody: { required: true, content: json({ type: 'object', required: ['name', 'spec'], properties: { name: { type: 'string' }, spec: { $ref: '#/components/schemas/Node' }, status: { type: 'object' } } }) },
-        responses: { 201: { description: 'the Node and its node token (shown once)', content: json({ type: 'object', required: ['node', 'token'], properties: { node: { type: 'object' }, token: { type: 'string' } } }) }, ...errors(400, 401, 403, 422) },
+        summary: 'Exchange a one-time join token (new nodes), the node\'s own token or an admin\'s (Bearer) for the node\'s one live credential',
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['name', 'spec'],
+            properties: {
+              name: { type: 'string' },
+              spec: { $ref: '#/components/schemas/Node' },
+              status: { type: 'object', description: 'address, lastHeartbeatTime, agent, inventory, cgroups, gpuUtilization' },
+              replace: { type: 'boolean', description: 'cluster admins: replace an existing Node of this name' },
+            },
+          }),
+        },
+        responses: {
+          201: { description: 'the Node and its node token (shown once); earlier credentials of the node are revoked', content: json({ type: 'object', required: ['node', 'token'], properties: { node: { type: 'object' }, token: { type: 'string' } } }) },
+          ...errors(400, 401, 403, 409, 422),
+        },
       },
     },
     '/api/v1/nodes/{name}/drain': {

@@ -1,7 +1,8 @@
 // What a node agent's token may reach (contract in docs/api.md, "Nodes and agents"): the
 // Allocations bound to its node and its own Node's status. RBAC (rbac.ts) is a pure function of
 // the target, so for an existing Allocation the route first looks up which node holds it.
-import { ConflictError, ForbiddenError, NotFoundError } from '../model/errors.js';
+import { isIP } from 'node:net';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../model/errors.js';
 import type { KindDef } from '../model/kind.js';
 import { TERMINAL_ALLOCATION_PHASES } from '../model/kinds/allocation.js';
 import type { Resource } from '../model/metadata.js';
@@ -26,24 +27,52 @@ export async function scopeForNode(store: Store, p: Principal, def: KindDef, t: 
 
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_ALLOCATION_PHASES);
 
-/** Status fields the control plane owns: an agent's status write never sets or clears them. */
+/**
+ * Status fields the control plane owns: an agent's status write never sets or clears them. A
+ * Node's address is the one it registered with (the gateway routes only there), so it changes
+ * only by registering again.
+ */
 const SERVER_OWNED: Record<string, readonly string[]> = {
-  Node: ['state'],
+  Node: ['state', 'address'],
   Allocation: ['stopRequested'],
 };
 
+/** What a node agent reports about its own Node (docs/api.md, "Nodes and agents"). */
+const AGENT_NODE_FIELDS: ReadonlySet<string> = new Set(['lastHeartbeatTime', 'agent', 'inventory', 'cgroups', 'gpuUtilization']);
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+function unknownNodeField(key: string): ValidationError {
+  return ValidationError.field(`status.${key}`, `unknown field: a node agent reports ${[...AGENT_NODE_FIELDS].join(', ')} (and address when it registers)`);
+}
+
+/** The status a registering agent sends: its known fields, and the address it is reached on. */
+export function registeredStatus(status: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(status)) {
+    if (k === 'state') continue; // the lifecycle controller's
+    if (k === 'address') {
+      if (typeof v !== 'string' || !(isIP(v) !== 0 || HOSTNAME.test(v))) throw ValidationError.field('status.address', 'must be an IP address or a host name');
+    } else if (!AGENT_NODE_FIELDS.has(k)) {
+      throw unknownNodeField(k);
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
 /**
- * A node agent's status write: merge only (a replace would drop the server's fields) and without
- * the fields the control plane owns. Everyone else's body passes unchanged.
+ * A node agent's status write: merge only (a replace would drop the server's fields and store
+ * whatever it was sent), without the fields the control plane owns, and for its Node only the
+ * fields an agent reports. Everyone else's body passes unchanged.
  */
 export function agentStatusBody(p: Principal, def: KindDef, body: unknown, mode: 'replace' | 'merge', current?: Resource): unknown {
   if (p.kind !== 'node') return body;
-  // Replacing an allocation's status would drop its stop request; a Node's state is rewritten
-  // by the lifecycle controller on its next pass, so agents may replace their Node's status.
-  if (mode === 'replace' && def.kind !== 'Node') throw new ForbiddenError(`node "${p.name}" may only merge-patch (PATCH) the status of ${def.kind} objects, not replace it`);
+  if (mode === 'replace') throw new ForbiddenError(`node "${p.name}" may only merge-patch (PATCH) the status of ${def.kind} objects, not replace it`);
   if (!isPlainObject(body) || !isPlainObject(body.status)) return body;
   const status: Record<string, unknown> = { ...body.status };
   for (const f of SERVER_OWNED[def.kind] ?? []) delete status[f];
+  if (def.kind === 'Node') for (const k of Object.keys(status)) if (!AGENT_NODE_FIELDS.has(k)) throw unknownNodeField(k);
   // A replica declared Lost (or otherwise ended) has released its GPUs, which may be someone
   // else's by now: a returning agent cannot bring it back, only stop what still runs.
   const was = current?.status?.phase;

@@ -9,6 +9,8 @@ export interface RegisterRequest {
   name: string;
   spec: NodeSpec;
   status?: Record<string, unknown>;
+  /** With a cluster admin's token: take over an existing Node of this name (its credential is revoked). */
+  replace?: boolean;
 }
 
 export interface RegisterResponse {
@@ -17,7 +19,10 @@ export interface RegisterResponse {
   token: string;
 }
 
-/** Exchanges a one-time join token (the client's token) for a node credential. */
+/**
+ * Exchanges the client's token — a one-time join token (new nodes only), the node's own
+ * credential, or a cluster admin's — for the node's one live credential.
+ */
 export function registerNode(client: WeftClient, req: RegisterRequest): Promise<RegisterResponse> {
   return client.request<RegisterResponse>('POST', '/api/v1/nodes/register', { body: req });
 }

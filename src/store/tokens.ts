@@ -1,9 +1,10 @@
 // Bearer tokens at rest. The store only ever sees SHA-256 digests: a stolen database (or backup)
-// yields no usable credential. Token rows are not resources, so they bypass the write lock and
+// yields no usable credential. A node holds at most one token, and loses it with its Node row
+// (migration 008 enforces both in the schema). Token rows are not resources, so they bypass the write lock and
 // the change log; consumeJoin relies on a single conditional UPDATE for its atomicity.
 import { createHash, randomBytes } from 'node:crypto';
 import { AlreadyExistsError, ValidationError } from '../model/errors.js';
-import { mapDbError, type Sql } from './driver.js';
+import { isDbError, mapDbError, type Sql } from './driver.js';
 import type { TokenKind, TokenRecord, TokenStore } from './types.js';
 
 /** The digest the store keys tokens by (hex SHA-256 of the plain token). */
@@ -62,11 +63,19 @@ export function sqlTokenStore(sql: Sql, now: () => Date): TokenStore {
         expires = t.toISOString();
       }
       const id = `tok-${randomBytes(8).toString('hex')}`;
-      const rows = await run<TokenRow>(
-        `INSERT INTO tokens (id, kind, subject, hash, description, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING RETURNING ${COLUMNS}`,
-        [id, rec.kind, rec.subject, rec.hash, rec.description ?? null, now().toISOString(), expires],
-      );
+      let rows: TokenRow[];
+      try {
+        rows = await sql.query<TokenRow>(
+          `INSERT INTO tokens (id, kind, subject, hash, description, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING RETURNING ${COLUMNS}`,
+          [id, rec.kind, rec.subject, rec.hash, rec.description ?? null, now().toISOString(), expires],
+        );
+      } catch (e) {
+        if (isDbError(e) && e.code === '23505' && e.constraint === 'tokens_one_per_node') {
+          throw new AlreadyExistsError(`node "${rec.subject}" already holds a credential: revoke it before issuing another`);
+        }
+        throw mapDbError(e);
+      }
       if (rows.length === 0) throw new AlreadyExistsError('a token with this hash already exists');
       return toRecord(rows[0]);
     },
@@ -106,6 +115,11 @@ export function sqlTokenStore(sql: Sql, now: () => Date): TokenStore {
     async revoke(id) {
       const rows = await run<{ id: string }>('DELETE FROM tokens WHERE id = $1 RETURNING id', [id]);
       return rows.length > 0;
+    },
+
+    async revokeAll(kind, subject) {
+      const rows = await run<{ id: string }>('DELETE FROM tokens WHERE kind = $1 AND subject = $2 RETURNING id', [kind, subject]);
+      return rows.length;
     },
 
     async isEmpty() {

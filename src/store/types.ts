@@ -177,6 +177,8 @@ export interface TokenStore {
   consumeJoin(hash: string): Promise<TokenRecord | undefined>;
   list(subject?: string): Promise<TokenRecord[]>;
   revoke(id: string): Promise<boolean>;
+  /** Revokes every token of this kind and subject (a node's credential before a new one); returns how many. */
+  revokeAll(kind: TokenKind, subject: string): Promise<number>;
   /** True when no user token exists yet (first start: bootstrap an admin). */
   isEmpty(): Promise<boolean>;
 }

@@ -138,6 +138,21 @@ setTimeout(() => process.exit(9), 60000);`;
     expect(after!.status).toMatchObject({ phase: 'Succeeded', exitCode: 0 });
   }, 50_000);
 
+  it('an agent started with a new address registers again with its own credential, which is replaced', async () => {
+    const agent = agents.get('a3')!;
+    const credential = (): string => (JSON.parse(readFileSync(join(agent.stateDir, 'node.json'), 'utf8')) as { token: string }).token;
+    for (const address of ['127.0.0.3', '127.0.0.1']) {
+      const before = credential();
+      await killHard(agents.get('a3')!.child);
+      agents.set('a3', await startAgent(box, up.url, 'a3', undefined, ['--address', address]));
+      expect((await admin.get('Node', 'a3')).status?.address).toBe(address);
+      const after = credential();
+      expect(after).not.toBe(before);
+      expect((await new WeftClient({ server: up.url, token: before }).request('GET', '/api/v1/whoami').catch((e: { status?: number }) => e)).status).toBe(401);
+      expect((await new WeftClient({ server: up.url, token: after }).whoami()).user).toBe('a3');
+    }
+  }, 60_000);
+
   it('kill -9 of an agent mid-run: its node goes NotReady then Lost, the gang is rescheduled and completes', async () => {
     // Attempt 0 hangs until stopped; later attempts finish at once.
     const script = `if (process.env.WEFT_ATTEMPT === '0') setInterval(() => {}, 1000); else console.log('attempt ' + process.env.WEFT_ATTEMPT + ' done');`;

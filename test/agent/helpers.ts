@@ -20,9 +20,9 @@ export async function joinToken(box: Sandbox): Promise<string> {
   return res.stdout.trim().split(/\s+/).pop()!;
 }
 
-export async function startAgent(box: Sandbox, server: string, name: string, token?: string): Promise<AgentProc> {
+export async function startAgent(box: Sandbox, server: string, name: string, token?: string, extra: string[] = []): Promise<AgentProc> {
   const stateDir = join(box.dir, 'agents', name);
-  const args = ['agent', '--server', server, '--name', name, '--state-dir', stateDir, '--fake-gpus', '8xH100-80GB', '--heartbeat-interval', '1s'];
+  const args = ['agent', '--server', server, '--name', name, '--state-dir', stateDir, '--fake-gpus', '8xH100-80GB', '--heartbeat-interval', '1s', ...extra];
   if (token) args.push('--token', token);
   const child = box.spawn(args);
   await waitForOutput(child, /Weft agent running as node/, 30_000);

@@ -118,7 +118,8 @@ describe('token API', () => {
     const node = (name: string) => ({ kind: 'Node', metadata: { name }, spec: { cpu: '64', memory: '512Gi' } });
     expect((await h.call('GET', '/api/v1/whoami', { token })).body).toMatchObject({ user: 'gpu-01', kind: 'node' });
     expect((await h.call('POST', '/api/v1/nodes', { token, body: node('gpu-01') })).status).toBe(201);
-    expect((await h.call('PUT', '/api/v1/nodes/gpu-01/status', { token, body: { status: { state: 'Ready' } } })).status).toBe(200);
+    expect((await h.call('PUT', '/api/v1/nodes/gpu-01/status', { token, body: { status: { state: 'Ready' } } })).status).toBe(403);
+    expect((await h.call('PATCH', '/api/v1/nodes/gpu-01/status', { token, body: { status: { lastHeartbeatTime: new Date().toISOString() } } })).status).toBe(200);
     expect((await h.call('POST', '/api/v1/nodes', { token, body: node('gpu-02') })).status).toBe(403);
     expect((await h.call('GET', '/api/v1/sites', { token })).status).toBe(200);
     expect((await h.call('GET', '/api/v1/jobs', { token })).status).toBe(403);

@@ -82,7 +82,7 @@ describe('registration', () => {
       body: { metadata: { labels: { team: 'x' } }, spec: { unschedulable: true, taints: [{ key: 'k', effect: 'NoSchedule' }] } },
     });
     expect(r.status).toBe(200);
-    const again = await register(h.adminToken, 'node-c', { spec: { ...spec, cpu: '16', unschedulable: false } });
+    const again = await register(h.adminToken, 'node-c', { spec: { ...spec, cpu: '16', unschedulable: false }, replace: true });
     expect(again.status).toBe(201);
     const n = again.body.node;
     expect(n.spec.cpu).toBe('16');
@@ -92,14 +92,83 @@ describe('registration', () => {
   });
 
   it('lets a node re-register itself with its node token, but not under another name', async () => {
-    expect((await register(tokA, 'node-a')).status).toBe(201);
+    const again = await register(tokA, 'node-a', { status: { address: '127.0.0.1' } });
+    expect(again.status).toBe(201);
+    // One live credential per node: the new token replaces the old one at once.
+    expect((await h.call('GET', '/api/v1/whoami', { token: tokA })).status).toBe(401);
+    tokA = again.body.token;
+    expect((await h.call('GET', '/api/v1/whoami', { token: tokA })).status).toBe(200);
     expect((await register(tokA, 'node-b')).status).toBe(403);
     const user = await h.user('plain', [{ role: 'project-admin', project: 'p1' }]);
     expect((await register(user, 'node-z')).status).toBe(403);
   });
 });
 
+describe('taking over a node', () => {
+  it('a join token cannot register a node that exists; the token stays unspent', async () => {
+    const join = await joinToken();
+    const takeover = await register(join, 'node-b', { status: { address: '10.9.9.9' } });
+    expect(takeover.status).toBe(409);
+    expect(takeover.body.detail).toMatch(/already registered, and a join token only registers a new node/);
+    expect(takeover.body.token).toBeUndefined();
+    const b = await h.call('GET', '/api/v1/nodes/node-b');
+    expect(b.body.status.address).toBeUndefined();
+    // node-b's own credential still works, and the join token can still register a new node.
+    expect((await h.call('GET', '/api/v1/whoami', { token: tokB })).status).toBe(200);
+    expect((await register(join, 'node-g')).status).toBe(201);
+  });
+
+  it('an admin replaces a node only when asked to, revoking its credential', async () => {
+    const first = await register(await joinToken(), 'node-h');
+    expect(first.status).toBe(201);
+    const implicit = await register(h.adminToken, 'node-h');
+    expect(implicit.status).toBe(409);
+    expect(implicit.body.detail).toMatch(/"replace": true/);
+    expect((await h.call('GET', '/api/v1/whoami', { token: first.body.token })).status).toBe(200);
+    const replaced = await register(h.adminToken, 'node-h', { replace: true });
+    expect(replaced.status).toBe(201);
+    expect((await h.call('GET', '/api/v1/whoami', { token: first.body.token })).status).toBe(401);
+    expect((await h.call('GET', '/api/v1/whoami', { token: replaced.body.token })).status).toBe(200);
+  });
+
+  it('deleting a node revokes its credential at once, so it cannot bring the node back', async () => {
+    const r = await register(await joinToken(), 'node-i');
+    const tok = r.body.token as string;
+    expect((await h.call('GET', '/api/v1/nodes/node-i/status', { token: tok })).status).not.toBe(401);
+    expect((await h.call('DELETE', '/api/v1/nodes/node-i')).status).toBe(200);
+    expect((await h.call('GET', '/api/v1/whoami', { token: tok })).status).toBe(401);
+    expect((await register(tok, 'node-i')).status).toBe(401);
+    expect((await h.call('GET', '/api/v1/nodes/node-i')).status).toBe(404);
+  });
+
+  it('registration takes only the fields an agent reports, and a valid address', async () => {
+    const join = await joinToken();
+    const unknown = await register(join, 'node-j', { status: { address: '127.0.0.1', sneaky: true } });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.issues).toEqual([expect.objectContaining({ field: 'status.sneaky' })]);
+    const badAddress = await register(join, 'node-j', { status: { address: 'http://evil.example/' } });
+    expect(badAddress.status).toBe(422);
+    expect(badAddress.body.issues).toEqual([expect.objectContaining({ field: 'status.address' })]);
+    expect((await register(join, 'node-j', { status: { address: 'gpu-07.dc1.example' } })).status).toBe(201);
+  });
+});
+
 describe('node token scope', () => {
+  it('cannot replace its Node status, store unknown fields or move its address', async () => {
+    const put = await h.call('PUT', '/api/v1/nodes/node-a/status', { token: tokA, body: { status: { lastHeartbeatTime: new Date().toISOString() } } });
+    expect(put.status).toBe(403);
+    expect(put.body.detail).toMatch(/may only merge-patch/);
+    const unknown = await h.call('PATCH', '/api/v1/nodes/node-a/status', { token: tokA, body: { status: { bogus: 1 } }, contentType: 'application/merge-patch+json' });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.issues).toEqual([expect.objectContaining({ field: 'status.bogus' })]);
+    const moved = await h.call('PATCH', '/api/v1/nodes/node-a/status', { token: tokA, body: { status: { address: '10.1.2.3', state: 'Ready' } }, contentType: 'application/merge-patch+json' });
+    expect(moved.status).toBe(200);
+    expect(moved.body.status.address).toBe('127.0.0.1');
+    const n = (await h.call('GET', '/api/v1/nodes/node-a')).body;
+    expect(n.status.bogus).toBeUndefined();
+    expect(n.status.state).toBe('Ready');
+  });
+
   it('reads Nodes and merge-patches only its own Node status, never its spec or state', async () => {
     expect((await h.call('GET', '/api/v1/nodes', { token: tokA })).status).toBe(200);
     const own = await h.call('PATCH', '/api/v1/nodes/node-a/status', { token: tokA, body: { status: { agent: { version: '1' }, state: 'Cordoned' } } });

@@ -12,7 +12,6 @@ let agent: FakeAgent;
 
 beforeAll(async () => {
   h = await startGatewayHarness({ controlPlane: true, autoscalerPeriodMs: 200, holdTimeoutMs: 15_000 });
-  await h.store.create({ apiVersion: 'weft/v1', kind: 'Node', metadata: { name: 'node-a' }, spec: { cpu: '64', memory: '256Gi', provider: 'agent' } });
   // Each request takes 200 ms at the replica.
   agent = await startFakeAgent(h.store, { delayMs: 200 });
 }, 120_000);

@@ -56,6 +56,28 @@ describe('routing', () => {
     expect(b.hits).toBe(hitsB);
   });
 
+  it('routes only to endpoints on the registered address of the replica\'s node', async () => {
+    const svc = await h.createService('pinned', { replicas: { min: 2, max: 3 }, readiness });
+    // Replica 0 claims an endpoint elsewhere than its node (127.0.0.1) registered.
+    const elsewhere = await replica('elsewhere', { host: '127.0.0.2' });
+    await writeReplica(h.store, svc, 0, running(elsewhere.url));
+    const good = await replica('good');
+    await writeReplica(h.store, svc, 1, running(good.url));
+    await until('replica 1 ready', async () => h.gateway.table.readyReplicas(PROJECT, 'pinned').length === 1);
+    expect(h.gateway.table.replicas(PROJECT, 'pinned').map((r) => r.name)).toEqual(['pinned-1']);
+    for (let i = 0; i < 4; i++) expect((await h.call('GET', `/${PROJECT}/pinned/`)).body.replica).toBe('good');
+    expect(elsewhere.hits).toBe(0);
+
+    // A node registered at 127.0.0.2 may serve from there, once its address is known.
+    await h.store.create({ apiVersion: 'weft/v1', kind: 'Node', metadata: { name: 'node-two' }, spec: { cpu: '8', memory: '8Gi', provider: 'agent' }, status: { address: '127.0.0.9' } });
+    const second = await replica('second', { host: '127.0.0.2' });
+    await writeReplica(h.store, svc, 2, running(second.url), 'node-two');
+    const node = (await h.store.get({ kind: 'Node', name: 'node-two' }))!;
+    await h.store.update({ ...node, status: { address: '127.0.0.2' } }, { resourceVersion: node.metadata.resourceVersion });
+    await until('replica 2 ready', async () => h.gateway.table.readyReplicas(PROJECT, 'pinned').length === 2);
+    expect(h.gateway.table.replicas(PROJECT, 'pinned').map((r) => r.name).sort()).toEqual(['pinned-1', 'pinned-2']);
+  });
+
   it('sends new requests to the replica with the fewest outstanding (a stuck one gets one)', async () => {
     const svc = await h.createService('lor', { replicas: { min: 2, max: 2 }, readiness });
     const fast = await replica('fast');

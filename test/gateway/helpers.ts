@@ -17,6 +17,8 @@ import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 
 export const PROJECT = 'serve';
+/** The node replicas run on in these tests; it registered 127.0.0.1, where the replicas listen. */
+export const NODE = 'node-a';
 
 export interface FakeReplica {
   url: string;
@@ -34,7 +36,7 @@ export interface FakeReplica {
  * A model server: answers after `delayMs` (or, with `hold`, only when released), echoing the
  * request; /ready answers 200 or 503.
  */
-export async function startReplica(name: string, opts: { delayMs?: number; ready?: boolean; hold?: boolean } = {}): Promise<FakeReplica> {
+export async function startReplica(name: string, opts: { delayMs?: number; ready?: boolean; hold?: boolean; host?: string } = {}): Promise<FakeReplica> {
   const held: (() => void)[] = [];
   const r: FakeReplica = { url: '', hits: 0, ready: opts.ready ?? true, release: () => held.splice(0).forEach((f) => f()), close: async () => undefined };
   const server = http.createServer((req, res) => {
@@ -60,8 +62,9 @@ export async function startReplica(name: string, opts: { delayMs?: number; ready
       else setTimeout(answer, opts.delayMs ?? 0);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  r.url = `http://${host}:${(server.address() as AddressInfo).port}`;
   // Like a model server on SIGTERM: stop accepting, finish what is in flight (at most 5 s).
   r.close = () =>
     new Promise<void>((resolve) => {
@@ -93,6 +96,7 @@ export async function startGatewayHarness(
   const boot = await ensureBootstrapAdmin(store);
   const adminToken = boot.token!;
   await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: PROJECT }, spec: {} });
+  await store.create({ apiVersion: 'weft/v1', kind: 'Node', metadata: { name: NODE }, spec: { cpu: '64', memory: '256Gi', provider: 'agent' }, status: { address: '127.0.0.1' } });
   const gateway = await startGateway(store, opts);
   const server = await startServer({ store, port: 0, gateway });
   let controlPlane: ControlPlane | undefined;
@@ -144,7 +148,7 @@ export async function startGatewayHarness(
 }
 
 /** Writes an Allocation for replica `replica` of `svc` as the scheduler and the agent would. */
-export async function writeReplica(store: Store, svc: Resource, replica: number, status: Record<string, unknown>, node = 'node-a'): Promise<Resource> {
+export async function writeReplica(store: Store, svc: Resource, replica: number, status: Record<string, unknown>, node = NODE): Promise<Resource> {
   const name = `${svc.metadata.name}-${replica}`;
   return store.create({
     apiVersion: 'weft/v1',

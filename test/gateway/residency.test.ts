@@ -11,7 +11,8 @@ beforeAll(async () => {
   h = await startGatewayHarness({ holdTimeoutMs: 500 });
   for (const [site, country] of [['de-1', 'DE'], ['fr-1', 'FR']]) {
     await h.store.create({ apiVersion: 'weft/v1', kind: 'Site', metadata: { name: site! }, spec: { country } });
-    await h.store.create({ apiVersion: 'weft/v1', kind: 'Node', metadata: { name: `node-${site}` }, spec: { site, cpu: '64', memory: '256Gi', gpus: [] } });
+    // Registered at 127.0.0.1, where the test's replicas listen (the gateway routes nowhere else).
+    await h.store.create({ apiVersion: 'weft/v1', kind: 'Node', metadata: { name: `node-${site}` }, spec: { site, cpu: '64', memory: '256Gi', gpus: [] }, status: { address: '127.0.0.1' } });
   }
 }, 120_000);
 afterAll(async () => {

@@ -2,8 +2,10 @@
 // and of Service Allocations; an allocation with status.endpoint that is Running and not asked to
 // stop is probed (HTTP GET spec.readiness.path, first after initialDelaySeconds, then every
 // periodSeconds) and is routable only after a probe succeeded, and only while its node's site is
-// within the project's data residency (followed from Projects, DataClasses and Sites). Every
-// server replica keeps its own table, so any of them can route.
+// within the project's data residency (followed from Projects, DataClasses and Sites). An
+// endpoint counts only when its host is the registered address of the allocation's Node: an
+// agent (or whoever holds a node's credential) cannot point a tenant's traffic anywhere else.
+// Every server replica keeps its own table, so any of them can route.
 import { GoneError } from '../../model/errors.js';
 import type { ServiceSpec } from '../../model/kinds/service.js';
 import type { Resource } from '../../model/metadata.js';
@@ -39,14 +41,27 @@ interface ServiceEntry {
 
 const key = (project: string, name: string): string => `${project}/${name}`;
 
-function routableEndpoint(a: Resource): string | undefined {
-  const st = a.status ?? {};
-  if (st.phase !== 'Running' || st.stopRequested) return undefined;
-  return typeof st.endpoint === 'string' && /^https?:\/\/[^/]+$/.test(st.endpoint.replace(/\/$/, '')) ? st.endpoint.replace(/\/$/, '') : undefined;
+/** The endpoint's host without IPv6 brackets, lower-cased; undefined when it is no http(s) origin. */
+function endpointHost(endpoint: string): string | undefined {
+  if (!/^https?:\/\/[^/]+$/.test(endpoint)) return undefined;
+  try {
+    return new URL(endpoint).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
+const nodeOf = (a: Resource): string | undefined => (a.spec as { node?: string }).node;
+
 export class ReplicaTable {
+
   private readonly services = new Map<string, ServiceEntry>();
+  /** Registered address of each Node, by name. */
+  private readonly addresses = new Map<string, string>();
+  /** Every Service allocation known, so a Node's new address can be applied to its replicas. */
+  private readonly known = new Map<string, Resource>();
+  /** Endpoints already reported as refused (allocation and endpoint), so each is logged once. */
+  private readonly refused = new Set<string>();
   /** Allocations seen before their Service (watch order across kinds is not guaranteed). */
   private readonly orphans = new Map<string, Resource>();
   private readonly waiters = new Set<() => void>();
@@ -63,7 +78,11 @@ export class ReplicaTable {
     const onResidency = (e: WatchEvent): void => {
       if (this.residency.apply(e.type, e.object)) this.notify();
     };
+    // Nodes first: an endpoint is judged against its Node's address.
+    const nodes = this.follow('Node', undefined, (e) => this.onNode(e));
+    await nodes.listed;
     const ready = [
+      nodes,
       ...['Project', 'DataClass', 'Site'].map((kind) => this.follow(kind, undefined, onResidency)),
       this.follow('Service', undefined, (e) => this.onService(e)),
       this.follow('Allocation', SERVICE_ALLOCATIONS, (e) => this.onAllocation(e)),
@@ -144,6 +163,35 @@ export class ReplicaTable {
     return { listed: first, done };
   }
 
+  /** Running, not asked to stop, with an http(s) endpoint on its Node's registered address. */
+  private routableEndpoint(a: Resource): string | undefined {
+    const st = a.status ?? {};
+    if (st.phase !== 'Running' || st.stopRequested || typeof st.endpoint !== 'string') return undefined;
+    const endpoint = st.endpoint.replace(/\/$/, '');
+    const host = endpointHost(endpoint);
+    if (host === undefined) return undefined;
+    const node = nodeOf(a);
+    const registered = node !== undefined ? this.addresses.get(node) : undefined;
+    if (host !== registered) {
+      const seen = `${a.metadata.project}/${a.metadata.name} ${endpoint}`;
+      if (this.refused.has(seen)) return undefined;
+      this.refused.add(seen);
+      this.log(`gateway: not routing to ${endpoint} (allocation ${a.metadata.project}/${a.metadata.name}): not on node ${node ?? '?'}'s registered address ${registered ?? '(none)'}`);
+      return undefined;
+    }
+    return endpoint;
+  }
+
+  private onNode(ev: WatchEvent): void {
+    const name = ev.object.metadata.name;
+    const raw = ev.type === 'DELETED' ? undefined : ev.object.status?.address;
+    const address = typeof raw === 'string' ? raw.replace(/^\[|\]$/g, '').toLowerCase() : undefined;
+    if (address === this.addresses.get(name)) return; // heartbeats change nothing here
+    if (address === undefined) this.addresses.delete(name);
+    else this.addresses.set(name, address);
+    for (const a of this.known.values()) if (nodeOf(a) === name) this.onAllocation({ type: 'MODIFIED', object: a });
+  }
+
   private onService(ev: WatchEvent): void {
     const svc = ev.object;
     const k = key(svc.metadata.project ?? '', svc.metadata.name);
@@ -170,13 +218,17 @@ export class ReplicaTable {
     const project = a.metadata.project ?? '';
     const w = (a.spec as { workload?: { name?: string; uid?: string } }).workload;
     const orphanKey = key(project, a.metadata.name);
+    if (ev.type === 'DELETED') {
+      this.known.delete(orphanKey);
+      for (const r of this.refused) if (r.startsWith(`${orphanKey} `)) this.refused.delete(r);
+    } else this.known.set(orphanKey, a);
     const entry = w?.name ? this.services.get(key(project, w.name)) : undefined;
     if (!entry || entry.svc.metadata.uid !== w?.uid) {
-      if (ev.type === 'DELETED' || !routableEndpoint(a)) this.orphans.delete(orphanKey);
+      if (ev.type === 'DELETED' || a.status?.phase !== 'Running') this.orphans.delete(orphanKey);
       else this.orphans.set(orphanKey, a);
       return;
     }
-    const endpoint = ev.type === 'DELETED' ? undefined : routableEndpoint(a);
+    const endpoint = ev.type === 'DELETED' ? undefined : this.routableEndpoint(a);
     const old = entry.replicas.get(a.metadata.name);
     if (old && old.endpoint !== endpoint) {
       this.unprobe(old);

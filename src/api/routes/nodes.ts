@@ -1,9 +1,12 @@
 // Node routes beyond the generic ones (docs/api.md, "Nodes and agents"):
 //   POST /api/v1/nodes/register     an agent trades a one-time join token for a node token
 //   POST /api/v1/nodes/{name}/drain  an operator asks for a node to be emptied
-// Registration authenticates by itself: a join token is refused by the ordinary auth hook.
+// Registration authenticates by itself: a join token is refused by the ordinary auth hook. A join
+// token only ever registers a new node; an existing one is registered again by its own
+// credential (or replaced by a cluster admin who says so), and every registration leaves the
+// node exactly one live credential: the one it returns.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BadRequestError, ForbiddenError, UnauthorizedError, ValidationError } from '../../model/errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, UnauthorizedError, ValidationError } from '../../model/errors.js';
 import { NodeKind } from '../../model/kinds/node.js';
 import { API_VERSION, type Resource, type ResourceInput } from '../../model/metadata.js';
 import { validateResource } from '../../model/validate.js';
@@ -14,6 +17,7 @@ import { patchResource } from '../../control/resources.js';
 import { auditedWrite } from '../audit.js';
 import { authenticate, hashToken, issueToken } from '../auth.js';
 import { nameParam } from '../params.js';
+import { registeredStatus } from '../node-scope.js';
 import { authorize, isClusterAdmin, type Principal } from '../rbac.js';
 import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
 import { DRAIN_ANNOTATION } from '../../model/kinds/node.js';
@@ -24,6 +28,14 @@ interface RegisterBody {
   name: string;
   spec: Record<string, unknown>;
   status?: Record<string, unknown>;
+  /** A cluster admin's explicit takeover of an existing node (its credential is revoked). */
+  replace: boolean;
+}
+
+interface Registrant {
+  principal: Principal;
+  /** Set when a join token registers: it is spent in the registration's transaction. */
+  joinHash?: string;
 }
 
 function bearer(req: FastifyRequest): string {
@@ -33,7 +45,7 @@ function bearer(req: FastifyRequest): string {
 }
 
 /** Who is registering, before anything is consumed: a join token, a cluster admin, or the node itself. */
-async function registrant(deps: RouteDeps, req: FastifyRequest, name: string): Promise<{ principal: Principal; joinHash?: string }> {
+async function registrant(deps: RouteDeps, req: FastifyRequest, name: string): Promise<Registrant> {
   const token = bearer(req);
   const hash = hashToken(token);
   const rec = /^weft_[A-Za-z0-9_-]{43}$/.test(token) ? await deps.store.tokens.findByHash(hash) : undefined;
@@ -49,12 +61,29 @@ async function registrant(deps: RouteDeps, req: FastifyRequest, name: string): P
   throw new ForbiddenError(`${principal.kind} "${principal.name}" may not register node "${name}": use a join token or a cluster admin's token`);
 }
 
+const BODY_FIELDS = new Set(['name', 'spec', 'status', 'replace']);
+
 function parseBody(body: unknown): RegisterBody {
-  if (!isPlainObject(body)) throw new BadRequestError('the body must be a JSON object {name, spec, status?}');
+  if (!isPlainObject(body)) throw new BadRequestError('the body must be a JSON object {name, spec, status?, replace?}');
+  for (const k of Object.keys(body)) if (!BODY_FIELDS.has(k)) throw ValidationError.field(k, 'unknown field');
   const name = nameParam(body.name, 'name');
   if (!isPlainObject(body.spec)) throw ValidationError.field('spec', 'is required and must be an object (cpu, memory, gpus, …)');
   if (body.status !== undefined && !isPlainObject(body.status)) throw ValidationError.field('status', 'must be an object');
-  return { name, spec: body.spec, ...(body.status ? { status: body.status } : {}) };
+  if (body.replace !== undefined && typeof body.replace !== 'boolean') throw ValidationError.field('replace', 'must be true or false');
+  return { name, spec: body.spec, ...(body.status ? { status: registeredStatus(body.status) } : {}), replace: body.replace === true };
+}
+
+/** Who may register a node that already exists: its own credential, or an admin replacing it. */
+function mayRegisterAgain(who: Registrant, b: RegisterBody): void {
+  const p = who.principal;
+  if (who.joinHash === undefined && p.kind === 'node' && p.name === b.name) return;
+  if (isClusterAdmin(p) && b.replace) return;
+  if (isClusterAdmin(p)) {
+    throw new ConflictError(`node "${b.name}" is already registered: send "replace": true to replace it (its current credential is revoked)`);
+  }
+  throw new ConflictError(
+    `node "${b.name}" is already registered, and a join token only registers a new node: its agent registers again with the node credential in its state directory; to give the name to another host, a cluster admin deletes the Node (revoking its credential) or replaces it`,
+  );
 }
 
 /** The Node as the agent describes it, with what operators set on an existing one kept. */
@@ -74,6 +103,7 @@ function nodeInput(b: RegisterBody, old: Resource | undefined, now: Date): Resou
   applySchemaDefaults(NodeKind, doc);
   const input = validateResource(doc).resource;
   const status: Record<string, unknown> = { ...(old?.status ?? {}), ...(b.status ?? {}), lastHeartbeatTime: now.toISOString() };
+  // The address replicas are reached on is the one registered now; without one the old stays.
   // The node-lifecycle controller owns the state; a brand-new node that just spoke is Ready.
   status.state = old?.status?.state ?? 'Ready';
   input.status = status;
@@ -88,7 +118,7 @@ export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps): void 
     const who = await registrant(deps, req, body.name);
     req.principal = who.principal; // for the audit entry
     const now = new Date();
-    // Checked before the join token is spent, so a malformed request does not burn it.
+    // A malformed request is refused before the write lock is taken.
     nodeInput(body, undefined, now);
     // Spending the join token, writing the Node, minting its credential and the audit entry
     // commit together: a failure leaves the join token unspent and no half-registered node.
@@ -98,8 +128,11 @@ export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps): void 
           throw new UnauthorizedError('this join token was already used or has expired: create a new one with `weft token create --join`');
         }
         const old = await tx.get({ kind: 'Node', name: body.name });
+        if (old) mayRegisterAgain(who, body);
         const input = await admit(tx, NodeKind, nodeInput(body, old, now), old);
         const written = old ? await tx.update(input, { resourceVersion: old.metadata.resourceVersion }) : await tx.create(input);
+        // One live credential per node: the one issued here replaces any earlier one.
+        await tx.tokens.revokeAll('node', body.name);
         const issued = await issueToken(tx, { kind: 'node', subject: body.name, description: `node agent of ${body.name}` });
         return { node: written, token: issued.token };
       }, opts),

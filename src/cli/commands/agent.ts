@@ -8,6 +8,7 @@ import { CliError } from '../errors.js';
 interface AgentCliOptions {
   server?: string;
   token?: string;
+  replace?: boolean;
   name?: string;
   stateDir?: string;
   fakeGpus?: string;
@@ -31,6 +32,7 @@ export function agentCommand(): Command {
     .description('run the node agent: register this host, run the replicas bound to it (Ctrl-C stops the agent, not the replicas)')
     .option('--server <url>', 'control plane URL (env: WEFT_SERVER)')
     .option('--token <token>', 'one-time join token from `weft token create --join` (env: WEFT_JOIN_TOKEN); not needed once the state dir holds a node credential')
+    .option('--replace', 'with a cluster admin\'s token as --token: take over an existing Node of this name (its old credential is revoked)')
     .option('--name <name>', 'node name (default: the host name)')
     .option('--state-dir <dir>', 'node credential and replica records (default: .weft-agent/<name>)')
     .option('--fake-gpus <spec>', 'declare GPUs this host does not have, e.g. 8xH100-80GB (for tests; marked fake)')
@@ -45,6 +47,7 @@ export function agentCommand(): Command {
       const agent = await startAgent({
         server,
         token: opts.token ?? process.env.WEFT_JOIN_TOKEN,
+        replace: opts.replace === true,
         name: opts.name,
         stateDir: opts.stateDir,
         fakeGpus: opts.fakeGpus,

@@ -33,6 +33,29 @@ export function tokenTests(get: () => Ctx): void {
       await expect(store.tokens.create({ kind: 'node', subject: 'n', hash: h })).rejects.toBeInstanceOf(AlreadyExistsError);
     });
 
+    it('holds one token per node, and drops it when the Node is deleted', async () => {
+      const { store } = get();
+      const node = uniq('node');
+      await store.create({ apiVersion: 'weft/v1', kind: 'Node', metadata: { name: node }, spec: { cpu: '1', memory: '1Gi' } });
+      const first = hashToken(uniq('n1'));
+      await store.tokens.create({ kind: 'node', subject: node, hash: first });
+      await expect(store.tokens.create({ kind: 'node', subject: node, hash: hashToken(uniq('n2')) })).rejects.toBeInstanceOf(AlreadyExistsError);
+      // Replaced in one transaction: the old one revoked, the new one issued.
+      const second = hashToken(uniq('n3'));
+      await store.transaction(async (tx) => {
+        expect(await tx.tokens.revokeAll('node', node)).toBe(1);
+        await tx.tokens.create({ kind: 'node', subject: node, hash: second });
+      });
+      expect(await store.tokens.findByHash(first)).toBeUndefined();
+      expect(await store.tokens.findByHash(second)).toMatchObject({ kind: 'node', subject: node });
+      // A user token with the node's name as subject is not a node credential and stays.
+      const user = hashToken(uniq('u'));
+      await store.tokens.create({ kind: 'user', subject: node, hash: user });
+      await store.delete({ kind: 'Node', name: node });
+      expect(await store.tokens.findByHash(second)).toBeUndefined();
+      expect(await store.tokens.findByHash(user)).toBeDefined();
+    });
+
     it('does not find expired tokens', async () => {
       const { store } = get();
       const past = hashToken(uniq('past'));

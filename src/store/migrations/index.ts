@@ -7,6 +7,7 @@ import * as m004 from './004-usage.js';
 import * as m005 from './005-logs.js';
 import * as m006 from './006-newest-index.js';
 import * as m007 from './007-no-jsonb-statistics.js';
+import * as m008 from './008-one-node-credential.js';
 
 export interface Migration {
   version: number;
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, ...m005 },
   { version: 6, ...m006 },
   { version: 7, ...m007 },
+  { version: 8, ...m008 },
 ];
