@@ -4,6 +4,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { WeftError, type FieldIssue } from '../model/errors.js';
+import { MAX_REQUEST_BYTES, tooLargeMessage } from '../model/limits.js';
 import { kindByPlural } from '../model/registry.js';
 
 export interface Problem {
@@ -46,6 +47,8 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const p = toProblem(err);
+    // Say what the limit is: "Request body is too large" alone leaves the caller guessing.
+    if (p.code === 'PayloadTooLarge') p.detail = tooLargeMessage(req.routeOptions.bodyLimit ?? MAX_REQUEST_BYTES);
     if (p.status >= 500) req.log.error({ err }, 'request failed');
     else req.log.debug({ err: p.detail }, 'request rejected');
     return sendProblem(reply, p);

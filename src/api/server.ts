@@ -3,6 +3,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { MAX_REQUEST_BYTES } from '../model/limits.js';
 import type { Store } from '../store/types.js';
 import { registerAuditHooks } from './audit.js';
 import { routedPath } from './routed-path.js';
@@ -24,7 +25,7 @@ import { registerGatewayRoutes, type Gateway } from './gateway/index.js';
 import type { WatchHub } from './watch.js';
 import { PolicyEngine } from '../control/policy/engine.js';
 
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_BODY_LIMIT = MAX_REQUEST_BYTES;
 
 export interface ServerOptions {
   store: Store;

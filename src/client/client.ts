@@ -4,6 +4,7 @@ import type { AuditEntry, AuditVerifyResult, ResidencyReport } from '../model/au
 import type { KindDef } from '../model/kind.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
 import { LAST_APPLIED_ANNOTATION, applyIntent, applyPatch, type Json } from './apply.js';
+import { MAX_REQUEST_BYTES, tooLargeMessage } from '../model/limits.js';
 import { WeftApiError, WeftConnectionError } from './errors.js';
 import { kindOf, resourcePath } from './paths.js';
 import { watchEvents, type WatchMessage, type WatchOptions } from './watch.js';
@@ -278,6 +279,10 @@ export class WeftClient {
     if (opts.body !== undefined) {
       headers['content-type'] = opts.contentType ?? 'application/json';
       body = JSON.stringify(opts.body);
+      // Refused here, not sent: the server answers 413 as soon as it sees the length, and a large
+      // body still being written then fails as a broken connection instead of saying why.
+      const size = new TextEncoder().encode(body).length;
+      if (size > MAX_REQUEST_BYTES) throw new WeftApiError(413, { code: 'PayloadTooLarge', title: 'Payload Too Large', detail: tooLargeMessage(MAX_REQUEST_BYTES, size) }, method, path);
     }
     for (let attempt = 0; ; attempt++) {
       try {

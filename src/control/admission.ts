@@ -10,7 +10,7 @@ import { chargesOf, checkQuota, quotaModels, sumCharges, ANY_GPU, type Charges }
 import { chargesQuota, isWorkloadKind, WORKLOAD_KINDS, type WorkloadSpec } from './workload.js';
 import { checkBudgets } from './metering/enforcement.js';
 import { checkQueue } from './queue-admission.js';
-import { applyIsolationFloor, checkDataClassName, isolationFloor, resolvePlacement } from './data-class-admission.js';
+import { applyIsolationFloor, checkDataClassName, checkSitesExist, isolationFloor, resolvePlacement } from './data-class-admission.js';
 import { compilePolicy } from './policy/compile.js';
 import { PolicyRun, type AdmissionContext } from './policy/admission.js';
 import type { PolicySpec } from '../model/kinds/policy.js';
@@ -40,7 +40,10 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old?
   if (def.kind === 'User') checkUser(input.spec as unknown as UserSpec);
   if (def.kind === 'Policy' || def.kind === 'ProjectPolicy') compilePolicy(def.kind, input.metadata.name, input.metadata.project, input.spec as unknown as PolicySpec);
   if (def.kind === 'Queue') await checkQueue(tx, input);
-  if (def.kind === 'Project') await checkDataClassName(tx, (input.spec as ProjectSpec).dataClass);
+  if (def.kind === 'Project') {
+    await checkDataClassName(tx, (input.spec as ProjectSpec).dataClass);
+    await checkSitesExist(tx, 'spec.allowedSites', (input.spec as ProjectSpec).allowedSites, (old?.spec as ProjectSpec | undefined)?.allowedSites);
+  }
   if (def.scope !== 'project') return input;
   const projectName = input.metadata.project!;
   const project = await tx.get({ kind: 'Project', name: projectName });
@@ -57,6 +60,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old?
   applyIsolationFloor(spec, await isolationFloor(tx, projectSpec), explicitIsolation);
   checkReplicas(def.kind, spec);
   await checkReferences(tx, spec, oldSpec, projectName);
+  await checkSitesExist(tx, 'spec.placement.sites', spec.placement?.sites, oldSpec?.placement?.sites);
   await resolvePlacement(tx, spec, projectName, projectSpec);
   if (projectSpec.quota && chargesQuota({ spec: input.spec, status: old?.status })) {
     const quota = projectSpec.quota;

@@ -44,6 +44,16 @@ export function applyIsolationFloor(spec: WorkloadSpec, floor: { tier: Isolation
   spec.isolation = floor.tier;
 }
 
+/** Sites named anew (not already in `old`) must exist: work bound for a site that is not would wait forever. */
+export async function checkSitesExist(tx: StoreTx, field: string, sites: readonly string[] | undefined, old: readonly string[] | undefined): Promise<void> {
+  const missing: string[] = [];
+  for (const site of new Set(sites ?? [])) {
+    if (old?.includes(site)) continue;
+    if (!(await tx.get({ kind: 'Site', name: site }))) missing.push(site);
+  }
+  if (missing.length > 0) throw ValidationError.field(field, `${missing.map((s) => `site "${s}"`).join(', ')} does not exist (see \`weft get sites\`)`);
+}
+
 /**
  * Sovereignty: the scheduler only knows sites, so the project's residency and any requested
  * countries are resolved here into spec.placement.sites. The scheduling loop also applies the

@@ -168,7 +168,14 @@ async function mustGet(tx: StoreTx, def: KindDef, target: Target & { name: strin
   return obj;
 }
 
+/** A resourceVersion as the server hands them out: a decimal integer. */
+const RESOURCE_VERSION = /^[0-9]{1,19}$/;
+
 function checkVersion(obj: Resource, expected: string | undefined): void {
+  // A malformed version is a mistake in the request (422), not a concurrent change (409).
+  if (expected !== undefined && !RESOURCE_VERSION.test(expected)) {
+    throw ValidationError.field('metadata.resourceVersion', `${JSON.stringify(expected.slice(0, 40))} is not a resourceVersion (a decimal number as the server returned it)`);
+  }
   if (expected !== undefined && expected !== obj.metadata.resourceVersion) {
     throw new ConflictError(`${obj.kind} "${obj.metadata.name}" was modified: resourceVersion ${expected} is stale (now ${obj.metadata.resourceVersion}); read it again and retry`);
   }

@@ -1,17 +1,25 @@
 // Schema building blocks shared by several kinds.
 import { Type, type Static } from '@sinclair/typebox';
-import { CPU_PATTERN, MEMORY_PATTERN } from './quantity.js';
+import { CPU_PATTERN, MAX_CPU_CORES, MEMORY_PATTERN } from './quantity.js';
 
 /** DNS-label-like names: safe in URLs, labels, file names and SQL without escaping games. */
 export const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 export const Name = Type.String({ pattern: NAME_PATTERN, maxLength: 63, description: 'lower-case letters, digits and "-", 1-63 chars' });
 
+// `quantity` marks the schema for the bounds check in validate.ts (quantity.ts holds the limits).
 export const CpuQuantity = Type.Union([Type.String({ pattern: CPU_PATTERN }), Type.Number({ minimum: 0 })], {
-  description: 'cores ("16", "2.5") or milli-cores ("500m")',
+  description: `cores ("16", "2.5") or milli-cores ("500m"), at most ${MAX_CPU_CORES} cores`,
+  quantity: 'cpu',
 });
 export const MemoryQuantity = Type.Union([Type.String({ pattern: MEMORY_PATTERN }), Type.Number({ minimum: 0 })], {
-  description: 'bytes, or with a suffix ("128Gi", "512Mi")',
+  description: 'bytes, or with a suffix ("128Gi", "512Mi"), at most 4Pi',
+  quantity: 'memory',
 });
+
+/** Upper bound of every duration in seconds a spec holds (timeouts, deadlines, TTLs): one year. */
+export const MAX_DURATION_SECONDS = 366 * 24 * 3600;
+/** Upper bound of replica counts, gang sizes and rollout steps. */
+export const MAX_REPLICAS = 10_000;
 
 /** GPU model names from the catalog, e.g. "H100-80GB"; free text so fleets can add models. */
 export const GpuModelName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
@@ -23,7 +31,7 @@ const GpuQuotaKey = Type.String({ pattern: '^(\\*|[A-Za-z0-9][A-Za-z0-9._-]*)$' 
 export const ResourceAmounts = Type.Object(
   {
     gpu: Type.Optional(
-      Type.Record(GpuQuotaKey, Type.Integer({ minimum: 0 }), { description: 'whole GPUs per model; "*" for any model', additionalProperties: false }),
+      Type.Record(GpuQuotaKey, Type.Integer({ minimum: 0, maximum: 1_000_000 }), { description: 'whole GPUs per model; "*" for any model', additionalProperties: false }),
     ),
     cpu: Type.Optional(CpuQuantity),
     memory: Type.Optional(MemoryQuantity),

@@ -3,6 +3,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { FormatRegistry } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
+import { quantityIssues } from './bounds.js';
 import { BadRequestError, ValidationError, type FieldIssue } from './errors.js';
 import type { KindDef } from './kind.js';
 import { API_VERSION, Metadata, type ResourceInput } from './metadata.js';
@@ -26,11 +27,12 @@ export function resourceSchema(def: KindDef): TSchema {
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
 
-const checks = new Map<string, TypeCheck<TSchema>>();
-function checkFor(def: KindDef): TypeCheck<TSchema> {
+const checks = new Map<string, { schema: TSchema; check: TypeCheck<TSchema> }>();
+function checkFor(def: KindDef): { schema: TSchema; check: TypeCheck<TSchema> } {
   let c = checks.get(def.kind);
   if (!c) {
-    c = TypeCompiler.Compile(resourceSchema(def));
+    const schema = resourceSchema(def);
+    c = { schema, check: TypeCompiler.Compile(schema) };
     checks.set(def.kind, c);
   }
   return c;
@@ -40,8 +42,28 @@ function pathToField(path: string): string {
   return path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
 }
 
+const BOUND_ERRORS: ReadonlySet<ValueErrorType> = new Set([
+  ValueErrorType.NumberMaximum,
+  ValueErrorType.NumberMinimum,
+  ValueErrorType.NumberExclusiveMaximum,
+  ValueErrorType.NumberExclusiveMinimum,
+  ValueErrorType.IntegerMaximum,
+  ValueErrorType.IntegerMinimum,
+  ValueErrorType.IntegerExclusiveMaximum,
+  ValueErrorType.IntegerExclusiveMinimum,
+]);
+
+/** "from 1 to 10000", "greater than 0 and at most 1", "at least 0": a number schema's allowed range. */
+function rangeOf(s: { minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number }): string {
+  const low = s.minimum !== undefined ? `from ${s.minimum}` : s.exclusiveMinimum !== undefined ? `greater than ${s.exclusiveMinimum}` : undefined;
+  const high = s.maximum !== undefined ? `${s.minimum !== undefined ? 'to' : 'at most'} ${s.maximum}` : s.exclusiveMaximum !== undefined ? `less than ${s.exclusiveMaximum}` : undefined;
+  if (low && high) return s.minimum !== undefined && s.maximum !== undefined ? `${low} ${high}` : `${low} and ${high}`;
+  return low?.replace(/^from/, 'at least') ?? high ?? 'a number';
+}
+
 function describe(e: { type: ValueErrorType; message: string; schema: TSchema; value: unknown }): string {
   if (e.type === ValueErrorType.ObjectAdditionalProperties) return 'unknown field';
+  if (BOUND_ERRORS.has(e.type)) return `must be ${rangeOf(e.schema as Parameters<typeof rangeOf>[0])}, got ${JSON.stringify(e.value)}`;
   if (e.type === ValueErrorType.ObjectRequiredProperty) return 'is required';
   if (e.type === ValueErrorType.StringPattern && typeof e.schema.description === 'string') {
     return `${JSON.stringify(e.value)} is not valid: ${e.schema.description}`;
@@ -81,11 +103,9 @@ export function validateResource(doc: unknown, opts: { project?: string } = {}):
   const def = resolveKind(raw.kind);
   if (!def || def.kind !== raw.kind) throw ValidationError.field('kind', `unknown kind "${raw.kind}"`);
   if (raw.spec === undefined) raw.spec = {};
-  const check = checkFor(def);
-  if (!check.Check(raw)) {
-    const issues = issuesOf(check, raw);
-    throw new ValidationError(`${def.kind} is invalid: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues);
-  }
+  const { schema, check } = checkFor(def);
+  const issues = check.Check(raw) ? quantityIssues(schema, raw) : issuesOf(check, raw);
+  if (issues.length > 0) throw new ValidationError(`${def.kind} is invalid: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues);
   const resource = raw as unknown as ResourceInput;
   const project = resource.metadata.project ?? opts.project;
   if (def.scope === 'project') {

@@ -1,6 +1,6 @@
 // The scheduling request every workload reduces to: a gang of identical replicas.
 import { Type, type Static } from '@sinclair/typebox';
-import { CpuQuantity, GpuModelName, Isolation, MemoryQuantity, Name } from './common.js';
+import { CpuQuantity, GpuModelName, Isolation, MAX_REPLICAS, MemoryQuantity, Name } from './common.js';
 
 /** Exactly one of count (whole GPUs), share (fraction of one GPU) or mig (a MIG profile). */
 export const GpuRequest = Type.Union(
@@ -38,7 +38,7 @@ export const ReplicaResources = Type.Object(
 );
 export type ReplicaResources = Static<typeof ReplicaResources>;
 
-export const Gang = Type.Object({ minAvailable: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+export const Gang = Type.Object({ minAvailable: Type.Integer({ minimum: 1, maximum: MAX_REPLICAS }) }, { additionalProperties: false });
 
 export const Topology = Type.Object(
   {

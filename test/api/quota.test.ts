@@ -112,6 +112,9 @@ describe('quota', () => {
 
 describe('admission checks', () => {
   beforeAll(async () => {
+    for (const [name, country] of [['fra', 'DE'], ['par', 'FR'], ['ams', 'NL']] as const) {
+      await mustCreate(h, '/api/v1/sites', { kind: 'Site', metadata: { name }, spec: { country } });
+    }
     await mustCreate(h, '/api/v1/projects', project('adm', { defaultIsolation: 'exclusive-node', allowedSites: ['fra'] }));
     await mustCreate(h, '/api/v1/queues', { kind: 'Queue', metadata: { name: 'team-a' }, spec: {} });
   });
@@ -139,9 +142,6 @@ describe('admission checks', () => {
   });
 
   it('resolves allowed sites and requested countries into placement sites', async () => {
-    for (const [name, country] of [['fra', 'DE'], ['par', 'FR'], ['ams', 'NL']] as const) {
-      await mustCreate(h, '/api/v1/sites', { kind: 'Site', metadata: { name }, spec: { country } });
-    }
     const inherited = await mustCreate(h, '/api/v1/projects/adm/jobs', job('sov1'));
     expect(inherited.spec.placement).toEqual({ sites: ['fra'] });
     await mustCreate(h, '/api/v1/projects', project('sov', {}));

@@ -1,5 +1,5 @@
 // apply / get / describe / delete / token through the real binary against a real `weft up`.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -204,6 +204,31 @@ spec:
     } finally {
       other.close();
     }
+  });
+
+  it('apply of an object over the request limit says it is too large, and what the limit is', async () => {
+    // A small object first (it opens a keep-alive connection), then one of ~8 MiB (twice that with
+    // the last-applied annotation).
+    const blob = 'x'.repeat(30_000);
+    const big = `apiVersion: weft/v1
+kind: Site
+metadata: { name: fine }
+spec: {}
+---
+apiVersion: weft/v1
+kind: Job
+metadata: { name: huge, project: vision }
+spec:
+  resources: { cpu: "1" }
+  env:
+${Array.from({ length: 280 }, (_, i) => `    - { name: V${i}, value: ${blob} }`).join('\n')}
+`;
+    const file = join(box.dir, 'huge.yaml');
+    writeFileSync(file, big);
+    const res = await box.weft(['apply', '-f', file]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/job\/huge \(.*huge\.yaml#2\): the request is too large \(\d+\.\d MiB\): the API takes at most 1 MiB per request/);
+    expect(res.stderr).not.toMatch(/cannot reach/);
   });
 
   it('watches: -w prints the list, then each change', async () => {

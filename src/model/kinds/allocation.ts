@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { GpuModelName, Isolation, Name, OpenStatus } from '../common.js';
+import { GpuModelName, Isolation, MAX_REPLICAS, Name, OpenStatus } from '../common.js';
+import { MAX_CPU_CORES, MAX_MEMORY_BYTES } from '../quantity.js';
 import { EnvVar } from '../workload.js';
 import type { KindDef } from '../kind.js';
 
@@ -41,7 +42,7 @@ export type AllocationTask = Static<typeof AllocationTask>;
 /** torchrun-style rendezvous of a multi-replica gang: replica 0's node is the master. */
 export const AllocationRendezvous = Type.Object(
   {
-    worldSize: Type.Integer({ minimum: 1 }),
+    worldSize: Type.Integer({ minimum: 1, maximum: MAX_REPLICAS }),
     masterNode: Name,
     masterPort: Type.Integer({ minimum: 1, maximum: 65535 }),
   },
@@ -60,13 +61,13 @@ export const AllocationSpec = Type.Object(
       { additionalProperties: false },
     ),
     /** Replica index within the gang, 0-based; RANK for distributed training. */
-    replica: Type.Integer({ minimum: 0 }),
+    replica: Type.Integer({ minimum: 0, maximum: MAX_REPLICAS }),
     /** Gang attempt: a restarted gang gets fresh allocations with the next attempt number. */
-    attempt: Type.Integer({ minimum: 0 }),
+    attempt: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
     node: Name,
     gpus: Type.Array(AllocatedGpu, { maxItems: 64 }),
-    cpuMilli: Type.Integer({ minimum: 0 }),
-    memoryBytes: Type.Integer({ minimum: 0 }),
+    cpuMilli: Type.Integer({ minimum: 0, maximum: MAX_CPU_CORES * 1000 }),
+    memoryBytes: Type.Integer({ minimum: 0, maximum: MAX_MEMORY_BYTES }),
     isolation: Type.Optional(Isolation),
     provider: Type.Optional(Type.String({ maxLength: 32 })),
     task: Type.Optional(AllocationTask),

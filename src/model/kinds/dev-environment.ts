@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { OpenStatus } from '../common.js';
+import { MAX_DURATION_SECONDS, OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
 import { WorkloadFields } from '../workload.js';
 
@@ -7,7 +7,7 @@ export const DevEnvironmentSpec = Type.Object(
   {
     ...WorkloadFields,
     /** Release the GPUs after this long without activity. */
-    idleTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 60 })),
+    idleTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: MAX_DURATION_SECONDS })),
     suspend: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },

@@ -11,7 +11,7 @@ export const EventSpec = Type.Object(
       { kind: Type.String(), name: Type.String(), project: Type.Optional(Type.String()), uid: Type.Optional(Type.String()) },
       { additionalProperties: false },
     ),
-    count: Type.Optional(Type.Integer({ minimum: 1 })),
+    count: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
     firstTimestamp: Type.Optional(Type.String()),
     lastTimestamp: Type.Optional(Type.String()),
     source: Type.Optional(Type.String({ maxLength: 128 })),

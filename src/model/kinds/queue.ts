@@ -9,7 +9,7 @@ export const QueueSpec = Type.Object(
     nominalQuota: Type.Optional(ResourceAmounts),
     borrowingLimit: Type.Optional(ResourceAmounts),
     lendingLimit: Type.Optional(ResourceAmounts),
-    weight: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1 })),
+    weight: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: 1 })),
   },
   { additionalProperties: false },
 );

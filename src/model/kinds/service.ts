@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { OpenStatus } from '../common.js';
+import { MAX_REPLICAS, OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
 import { WorkloadFields } from '../workload.js';
 
@@ -38,7 +38,7 @@ export const ServiceSpec = Type.Object(
     ...WorkloadFields,
     replicas: Type.Optional(
       Type.Object(
-        { min: Type.Integer({ minimum: 0, maximum: 10_000 }), max: Type.Integer({ minimum: 1, maximum: 10_000 }) },
+        { min: Type.Integer({ minimum: 0, maximum: MAX_REPLICAS }), max: Type.Integer({ minimum: 1, maximum: MAX_REPLICAS }) },
         { additionalProperties: false },
       ),
     ),
@@ -47,8 +47,8 @@ export const ServiceSpec = Type.Object(
       Type.Object(
         {
           path: Type.Optional(Type.String({ maxLength: 1024 })),
-          initialDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
-          periodSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+          initialDelaySeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+          periodSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
         },
         { additionalProperties: false },
       ),
@@ -57,7 +57,7 @@ export const ServiceSpec = Type.Object(
     autoscaling: Type.Optional(ServiceAutoscaling),
     rollout: Type.Optional(
       Type.Object(
-        { maxSurge: Type.Optional(Type.Integer({ minimum: 0 })), maxUnavailable: Type.Optional(Type.Integer({ minimum: 0 })) },
+        { maxSurge: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_REPLICAS })), maxUnavailable: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_REPLICAS })) },
         { additionalProperties: false },
       ),
     ),
