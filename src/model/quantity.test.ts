@@ -17,7 +17,15 @@ describe('quantities', () => {
   it('names the field on bad input', () => {
     expect(() => parseCpuMilli('lots', 'spec.resources.cpu')).toThrow(/spec\.resources\.cpu/);
     expect(() => parseMemoryBytes('12 parsecs', 'spec.resources.memory')).toThrow(/spec\.resources\.memory/);
-    expect(() => parseCpuMilli(-1)).toThrow(/non-negative/);
+    expect(() => parseCpuMilli(-1)).toThrow(/from 0 to 10000000 cores/);
+  });
+  it('refuses quantities beyond the bounds, saying the range', () => {
+    expect(parseCpuMilli('10000000')).toBe(1e10);
+    expect(() => parseCpuMilli('10000001', 'spec.cpu')).toThrow(/spec\.cpu: is too large: allowed 0 to 10000000 cores/);
+    expect(() => parseCpuMilli('9'.repeat(400))).toThrow(/too large/);
+    expect(parseMemoryBytes('4Pi')).toBe(4 * 1024 ** 5);
+    expect(() => parseMemoryBytes('5Pi', 'spec.memory')).toThrow(/spec\.memory: is too large: allowed 0 to 4Pi/);
+    expect(() => parseMemoryBytes(1e30)).toThrow(/too large/);
   });
   it('formats round values compactly', () => {
     expect(formatCpuMilli(16000)).toBe('16');
