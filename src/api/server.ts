@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { MAX_REQUEST_BYTES } from '../model/limits.js';
+import type { CheckpointBook } from '../control/audit/checkpoints.js';
 import type { Store } from '../store/types.js';
 import { registerAuditHooks } from './audit.js';
 import { routedPath } from './routed-path.js';
@@ -44,6 +45,8 @@ export interface ServerOptions {
   gateway?: Gateway;
   /** While the process is still starting (the control plane), why it is not ready; /readyz then answers 503. */
   notReady?: () => string | undefined;
+  /** The signed audit checkpoints this server publishes; `GET /api/v1/audit/verify` compares the chain with them. */
+  auditCheckpoints?: CheckpointBook;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
@@ -132,7 +135,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.addHook('onClose', () => policies.stop());
   const deps = { store, hub, policies };
   registerTokenRoutes(app, deps);
-  registerAuditRoutes(app, deps);
+  registerAuditRoutes(app, { ...deps, checkpoints: opts.auditCheckpoints });
   registerUsageRoutes(app, deps);
   registerSummaryRoutes(app, deps);
   registerResourceRoutes(app, deps);

@@ -2,6 +2,7 @@
 // is the one place the CLI touches the store and API modules; every other command is a client.
 // They are imported lazily so that ordinary commands start fast.
 import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseDurationSeconds } from './duration.js';
 import { CliError } from './errors.js';
@@ -22,6 +23,9 @@ export interface ServeOptions {
   /** Agent nodes: silence before NotReady, then before their allocations are Lost (ms). */
   nodeNotReadyAfterMs?: number;
   nodeLostAfterMs?: number;
+  /** Server key and signed audit checkpoints (outside the database); default `<dataDir>-audit`. */
+  auditDir?: string;
+  auditCheckpointMs?: number;
 }
 
 export interface RunningServer {
@@ -52,12 +56,18 @@ export async function startControlPlane(opts: ServeOptions): Promise<RunningServ
     throw new CliError('the database URL must start with postgres:// or postgresql://', 2);
   }
   const storeLog = (msg: string): void => logger.info(msg);
+  // The key and checkpoints live beside the data directory, never in the database they vouch for.
+  const auditDir = opts.auditDir ?? (opts.dataDir !== undefined ? `${opts.dataDir}-audit` : undefined);
+  const { CheckpointPublisher, CHECKPOINT_FILE } = await import('../control/audit/checkpoints.js');
+  const { ServerKey } = await import('../control/audit/server-key.js');
+  const book = auditDir !== undefined ? { file: join(auditDir, CHECKPOINT_FILE), key: ServerKey.loadOrCreate(auditDir) } : undefined;
   const store = await openStore(opts.databaseUrl ? { url: opts.databaseUrl, logger: storeLog } : { dataDir: opts.dataDir, logger: storeLog });
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let boot: Awaited<ReturnType<typeof ensureBootstrapAdmin>>;
   let workloads: Awaited<ReturnType<typeof startWorkloads>> | undefined;
   let budgets: { stop(): Promise<void> } | undefined;
   let gateway: import('../api/gateway/index.js').Gateway | undefined;
+  let checkpoints: InstanceType<typeof CheckpointPublisher> | undefined;
   try {
     boot = await ensureBootstrapAdmin(store);
     if (!boot.token && opts.newAdminToken) {
@@ -73,13 +83,23 @@ export async function startControlPlane(opts: ServeOptions): Promise<RunningServ
     // the controllers' initial lists, on the embedded engine's single connection) takes a while,
     // and a restarted server must answer the API meanwhile. /readyz says 503 until it is done.
     let starting: string | undefined = 'the control plane is starting';
-    server = await startServer({ store, port: opts.port, host: opts.host, logger, metrics, gateway, notReady: () => starting });
+    server = await startServer({ store, port: opts.port, host: opts.host, logger, metrics, gateway, notReady: () => starting, ...(book ? { auditCheckpoints: book } : {}) });
+    if (book) {
+      checkpoints = new CheckpointPublisher({
+        store,
+        book,
+        log: { checkpoint: (c) => logger.info({ auditCheckpoint: c }, 'audit checkpoint'), error: (m) => logger.error(m) },
+        intervalMs: opts.auditCheckpointMs,
+      });
+      await checkpoints.start();
+    }
     workloads = await startWorkloads(store, { demo: opts.demo, simFailureRate: opts.simFailureRate, nodeNotReadyAfterMs: opts.nodeNotReadyAfterMs, nodeLostAfterMs: opts.nodeLostAfterMs, log: (m) => logger.info(m), metrics, traffic: gateway.traffic });
     budgets = startBudgetController({ store, log: (m) => logger.info(m) });
     starting = undefined;
     logger.info('control plane started; ready');
   } catch (err) {
     await server?.close().catch(() => undefined);
+    await checkpoints?.stop().catch(() => undefined);
     await budgets?.stop().catch(() => undefined);
     await workloads?.stop().catch(() => undefined);
     await gateway?.stop().catch(() => undefined);
@@ -94,6 +114,8 @@ export async function startControlPlane(opts: ServeOptions): Promise<RunningServ
     demo: workloads.demo,
     stop: async () => {
       await server.close();
+      // The last checkpoint covers every request the server answered.
+      await checkpoints?.stop();
       await budgets?.stop();
       await workloads?.stop();
       await gateway?.stop();
@@ -165,6 +187,24 @@ export function withNodeTimeoutOptions<T extends Command>(cmd: T): T {
     .option('--node-not-ready-after <dur>', 'an agent node silent this long becomes NotReady (e.g. 40s, 2m, 500ms)', NODE_NOT_READY_AFTER_DEFAULT)
     .option('--node-lost-after <dur>', 'after this long NotReady, its allocations are Lost and rescheduled', NODE_LOST_AFTER_DEFAULT);
   return cmd;
+}
+
+/** `--audit-dir` / `--audit-checkpoint-interval` of `weft up` and `weft server`. */
+export interface AuditFlags {
+  auditDir?: string;
+  auditCheckpointInterval: string;
+}
+
+/** Adds where the server key and the signed audit checkpoints live, and how often a checkpoint is taken. */
+export function withAuditOptions<T extends Command>(cmd: T): T {
+  cmd
+    .option('--audit-dir <dir>', 'server key and signed audit checkpoints, outside the database (default: <data-dir>-audit)')
+    .option('--audit-checkpoint-interval <dur>', 'how often the audit chain\'s head is checkpointed when it grew (e.g. 60s, 500ms)', '60s');
+  return cmd;
+}
+
+export function parseAuditOptions(flags: AuditFlags): { auditDir?: string; auditCheckpointMs: number } {
+  return { ...(flags.auditDir !== undefined ? { auditDir: resolve(flags.auditDir) } : {}), auditCheckpointMs: durationMs(flags.auditCheckpointInterval, '--audit-checkpoint-interval') };
 }
 
 export function parseNodeTimeouts(flags: NodeTimeoutFlags): { nodeNotReadyAfterMs: number; nodeLostAfterMs: number } {

@@ -33,12 +33,44 @@ export interface AuditEntry extends Required<AuditEntryInput> {
   hash: string;
 }
 
+/** What a checkpoint says about the chain: its entry `id` has `hash` and is entry number `count`. */
+export interface AuditAnchor {
+  id: string;
+  hash: string;
+  count: number;
+  /** When the checkpoint was taken (for messages). */
+  time?: string;
+}
+
+/** The newest entry of the chain, and how many entries there are after a given one (or in all). */
+export interface AuditHead {
+  id: string;
+  hash: string;
+  count: number;
+}
+
+/** How the chain compares with the signed checkpoints published outside the database. */
+export interface AuditCheckpointReport {
+  /** Checkpoints whose entry the chain holds with the same hash at the same position. */
+  matched: number;
+  /** Every disagreement found (the signature of a line, or the chain against a checkpoint). */
+  problems: string[];
+  /** The newest valid checkpoint. */
+  latest?: { time: string; count: number; id: string; hash: string };
+  /** Lines signed by another key (an earlier server key): not checked. */
+  otherKeys?: number;
+  /** Where the server keeps them. */
+  file?: string;
+}
+
 export interface AuditVerifyResult {
   ok: boolean;
   checked: number;
   /** The first entry whose link or hash does not match. */
   firstBadId?: string;
   reason?: string;
+  /** Present when checkpoints were compared (a server that keeps none reports none). */
+  checkpoints?: AuditCheckpointReport;
 }
 
 /** The residency report (GET /api/v1/audit/residency; docs/policy.md "Proving residency"). */

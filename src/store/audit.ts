@@ -6,7 +6,8 @@
 import { ValidationError } from '../model/errors.js';
 import { chainHash, checkSegment, GENESIS_HASH } from './audit-hash.js';
 import { mapDbError, type Driver, type Sql } from './driver.js';
-import type { AuditEntry, AuditEntryInput, AuditLog, AuditPrincipalKind, AuditQuery, AuditVerifyResult } from './types.js';
+import { AnchorCheck } from './audit-anchors.js';
+import type { AuditAnchor, AuditEntry, AuditEntryInput, AuditHead, AuditLog, AuditPrincipalKind, AuditQuery, AuditVerifyResult } from './types.js';
 
 const KINDS: readonly AuditPrincipalKind[] = ['user', 'node', 'anonymous'];
 const MAX_BATCH = 500;
@@ -138,23 +139,51 @@ export class SqlAuditLog implements AuditLog {
     }
   }
 
-  async verify(): Promise<AuditVerifyResult> {
+  async verify(anchors?: readonly AuditAnchor[]): Promise<AuditVerifyResult> {
     await this.flush();
+    const anchored = anchors ? new AnchorCheck(anchors) : undefined;
     let prev = GENESIS_HASH;
     let after = '0';
     let checked = 0;
+    let lastId: string | undefined;
+    let broken: AuditVerifyResult | undefined;
     // Pages by id: appends commit in id order under the write lock, so a page read later never
     // finds a gap that an earlier page skipped.
     for (;;) {
       const rows = await this.read.query<Row>(`SELECT ${COLUMNS} FROM audit_log WHERE id > $1::bigint ORDER BY audit_log.id LIMIT ${VERIFY_PAGE}`, [after]);
       const page = rows.map(toEntry);
       const seg = checkSegment(page, prev);
-      if (!seg.ok) return { ...seg, checked: checked + seg.checked };
-      checked += seg.checked;
-      if (rows.length < VERIFY_PAGE) return { ok: true, checked };
-      prev = page[page.length - 1]!.hash;
-      after = page[page.length - 1]!.id;
+      if (!seg.ok) {
+        broken = { ...seg, checked: checked + seg.checked };
+        break;
+      }
+      for (const e of page) {
+        checked++;
+        anchored?.see(e, checked);
+      }
+      if (page.length > 0) {
+        prev = page[page.length - 1]!.hash;
+        lastId = page[page.length - 1]!.id;
+        after = lastId;
+      }
+      if (rows.length < VERIFY_PAGE) break;
     }
+    if (broken) return anchored ? { ...broken, checkpoints: { matched: 0, problems: ['not compared with the checkpoints: the chain itself is broken'] } } : broken;
+    if (!anchored) return { ok: true, checked };
+    const report = anchored.finish(checked, lastId);
+    return report.problems.length > 0 ? { ok: false, checked, reason: report.problems[0], checkpoints: report } : { ok: true, checked, checkpoints: report };
+  }
+
+  async head(afterId?: string): Promise<AuditHead | undefined> {
+    await this.flush();
+    if (afterId !== undefined && !/^[0-9]{1,19}$/.test(afterId)) throw ValidationError.field('after', 'must be an entry id');
+    // One statement, one snapshot: the count and the head agree.
+    const [row] = await this.read.query<{ id: string; hash: string; n: string }>(
+      `SELECT t.id::text AS id, t.hash, (SELECT count(*) FROM audit_log a WHERE a.id > $1::bigint AND a.id <= t.id)::text AS n
+         FROM audit_log t WHERE t.id > $1::bigint ORDER BY t.id DESC LIMIT 1`,
+      [afterId ?? '0'],
+    );
+    return row ? { id: row.id, hash: row.hash, count: Number(row.n) } : undefined;
   }
 
   private async drain(): Promise<void> {

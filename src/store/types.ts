@@ -1,9 +1,9 @@
 // The store's contract. Two implementations (embedded PGlite, PostgreSQL server) share one SQL
 // dialect and one contract test suite.
-import type { AuditEntry, AuditEntryInput, AuditVerifyResult } from '../model/audit.js';
+import type { AuditAnchor, AuditEntry, AuditEntryInput, AuditHead, AuditVerifyResult } from '../model/audit.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
 
-export type { AuditEntry, AuditEntryInput, AuditPrincipalKind, AuditVerifyResult } from '../model/audit.js';
+export type { AuditAnchor, AuditCheckpointReport, AuditEntry, AuditEntryInput, AuditHead, AuditPrincipalKind, AuditVerifyResult } from '../model/audit.js';
 export type { UsageHour, UsageInterval, UsageQuery, UsageRecordRow, UsageStore } from './usage.js';
 import type { UsageStore } from './usage.js';
 import type { SummaryQuery } from './summary.js';
@@ -203,8 +203,14 @@ export interface AuditLog {
   append(entries: AuditEntryInput[]): Promise<AuditEntry[]>;
   /** Oldest first, by id. Waits for this process's pending appends first. */
   list(query?: AuditQuery): Promise<AuditEntry[]>;
-  /** Recomputes the whole chain. */
-  verify(): Promise<AuditVerifyResult>;
+  /**
+   * Recomputes the whole chain; with anchors (signed checkpoints kept outside the database), also
+   * checks that each one's entry is there, unchanged, at the same position: the only way to see
+   * that the newest entries were removed, which leaves a valid, shorter chain.
+   */
+  verify(anchors?: readonly AuditAnchor[]): Promise<AuditVerifyResult>;
+  /** The newest entry and how many entries follow `afterId` (all of them without it); undefined when none do. */
+  head(afterId?: string): Promise<AuditHead | undefined>;
   /** Resolves once every append issued so far has committed (or failed). */
   flush(): Promise<void>;
 }

@@ -1,7 +1,9 @@
 // `weft audit` and `weft audit verify` through the real binary against a real `weft up`, then the
 // same verify after the database was changed behind the server's back.
+import { readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServerKey } from '../../src/control/audit/server-key.js';
 import { openStore } from '../../src/store/index.js';
 import { driverOf } from '../../src/store/store.js';
 import { assertBuilt, interrupt, sandbox, weftUp, type Sandbox, type UpServer } from './helpers.js';
@@ -50,10 +52,56 @@ describe('weft audit', () => {
     expect((await box.weft(['audit', '--since', 'whenever'])).code).toBe(2);
   });
 
+  it('publishes signed checkpoints, and verify finds the newest entries removed, which the chain alone cannot', async () => {
+    const dir = join(box.dir, '.weft-audit');
+    const sites = ['a', 'b', 'c'].map((n) => `apiVersion: weft/v1\nkind: Site\nmetadata: { name: site-${n} }\nspec: {}\n`).join('---\n');
+    expect((await box.weft(['apply', '-f', '-'], { input: sites })).code).toBe(0);
+    // A graceful stop takes a last checkpoint, covering every request answered.
+    await interrupt(up!.child);
+    up = undefined;
+    const lines = readFileSync(join(dir, 'audit-checkpoints.jsonl'), 'utf8').trim().split('\n');
+    const last = JSON.parse(lines[lines.length - 1]!) as { count: number; id: string; hash: string; keyId: string; signature: string };
+    const key = ServerKey.fromPublicPem(readFileSync(join(dir, 'server-key.pub.pem'), 'utf8'));
+    expect(key.checkRecord(last)).toBe('valid');
+    expect(key.checkRecord({ ...last, count: last.count - 1 })).toBe('bad-signature');
+    expect(statSync(join(dir, 'server-key.pem')).mode & 0o777).toBe(0o600);
+
+    // Remove the two newest entries: what is left is a valid, shorter chain.
+    const store = await openStore({ dataDir: join(box.dir, '.weft') });
+    const [newest, second] = await driverOf(store)!.read.query<{ id: string }>('SELECT id::text AS id FROM audit_log ORDER BY id DESC LIMIT 2');
+    expect(newest!.id).toBe(last.id);
+    await driverOf(store)!.writeTx(async (sql) => {
+      await sql.exec('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
+      await sql.query('DELETE FROM audit_log WHERE id >= $1::bigint', [second!.id]);
+      await sql.exec('ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only');
+      return { value: undefined };
+    });
+    expect((await store.audit.verify()).ok).toBe(true);
+    await store.close();
+
+    up = await weftUp(box, '.weft', [], { WEFT_LOG_LEVEL: 'info' });
+    // The server says it in its log, and publishes no checkpoint that would hide it.
+    expect(up.output).toMatch(/entry \d+ of the last checkpoint .* is no longer in the audit chain as it was/);
+    const bad = await box.weft(['audit', 'verify']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`audit log tampered with: the chain ends at entry`);
+    expect(bad.stderr).toMatch(new RegExp(`recorded ${last.count} entries up to entry ${last.id}: at least 2 of the newest entries were removed`));
+    expect(readFileSync(join(dir, 'audit-checkpoints.jsonl'), 'utf8').trim().split('\n')).toHaveLength(lines.length);
+
+    // An operator who has looked moves the file aside; checkpoints start again from the chain as it is.
+    renameSync(join(dir, 'audit-checkpoints.jsonl'), join(dir, 'audit-checkpoints.jsonl.investigated'));
+    await interrupt(up.child);
+    up = await weftUp(box, '.weft', [], { WEFT_LOG_LEVEL: 'info' });
+    expect(up.output).toMatch(/"msg":"audit checkpoint"/);
+    const ok = await box.weft(['audit', 'verify']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/checkpoints: 1 signed checkpoint in .* match the chain; the newest, of \S+, covers \d+ entries/);
+  });
+
   it('verify exits 0 when intact and non-zero naming the first bad entry after tampering', async () => {
     const ok = await box.weft(['audit', 'verify']);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/intact: \d+ entries/);
+    expect(ok.stdout).toMatch(/audit log intact\nhash chain: \d+ entries/);
     const items = (JSON.parse((await box.weft(['audit', '-o', 'json'])).stdout) as { items: Entry[] }).items;
     const victim = items.find((e) => e.kind === 'Project')!;
     // The embedded database belongs to one process: stop the server, rewrite history, restart.

@@ -102,8 +102,8 @@ export interface UpServer {
 }
 
 /** `weft up` on a free port with its data in the sandbox; returns once it is serving. */
-export async function weftUp(box: Sandbox, dataDir = '.weft', extraArgs: string[] = []): Promise<UpServer> {
-  const child = box.spawn(['up', '--port', '0', '--data-dir', dataDir, ...extraArgs]);
+export async function weftUp(box: Sandbox, dataDir = '.weft', extraArgs: string[] = [], env?: NodeJS.ProcessEnv): Promise<UpServer> {
+  const child = box.spawn(['up', '--port', '0', '--data-dir', dataDir, ...extraArgs], env ? { env } : {});
   const output = await waitForOutput(child, /Try: /, 60_000);
   const url = /API:\s+(http:\/\/\S+?)\/api\/v1/.exec(output)?.[1];
   if (!url) throw new Error(`no URL in weft up output:\n${output}`);

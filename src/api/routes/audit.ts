@@ -3,6 +3,7 @@
 // administer; everyone else gets 403.
 import type { FastifyInstance } from 'fastify';
 import { ForbiddenError } from '../../model/errors.js';
+import { verifyAudit, type CheckpointBook } from '../../control/audit/checkpoints.js';
 import type { AuditQuery } from '../../store/types.js';
 import { isClusterAdmin, roleIn, type Principal } from '../rbac.js';
 import { badParam, MAX_LIMIT, nameParam, queryParam, type Query } from '../params.js';
@@ -51,7 +52,7 @@ function adminOf(p: Principal): 'all' | string[] {
   return [...new Set(p.roles.flatMap((b) => (b.project && roleIn(p, b.project) === 'project-admin' ? [b.project] : [])))];
 }
 
-export function registerAuditRoutes(app: FastifyInstance, { store }: RouteDeps): void {
+export function registerAuditRoutes(app: FastifyInstance, { store, checkpoints }: RouteDeps & { checkpoints?: CheckpointBook }): void {
   app.get(`${API_PREFIX}/audit`, async (req) => {
     const p = principalOf(req);
     const q = auditQuery(req.query as Query);
@@ -100,6 +101,6 @@ export function registerAuditRoutes(app: FastifyInstance, { store }: RouteDeps):
   app.get(`${API_PREFIX}/audit/verify`, async (req) => {
     const p = principalOf(req);
     if (!isClusterAdmin(p)) throw new ForbiddenError(`${p.kind} "${p.name}" may not verify the audit log (cluster admins only)`);
-    return store.audit.verify();
+    return verifyAudit(store, checkpoints);
   });
 }

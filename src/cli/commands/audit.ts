@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
 import { verifyExport } from '../../control/audit-export.js';
-import type { AuditEntry, ResidencyReport } from '../../client/index.js';
+import type { AuditEntry, AuditVerifyResult, ResidencyReport } from '../../client/index.js';
 import { connect } from '../connect.js';
 import { parseDurationSeconds } from '../duration.js';
 import { CliError, EXIT } from '../errors.js';
@@ -51,6 +51,28 @@ export function auditTable(items: AuditEntry[]): string {
   return renderTable(['TIME', 'USER', 'VERB', 'KIND/NAME', 'PROJECT', 'RESULT', 'SOURCE', 'REQUEST-ID'], rows);
 }
 
+/** What `weft audit verify` says: the chain, then the checkpoints, each in plain words. */
+export function verifyReport(v: AuditVerifyResult): string[] {
+  const out: string[] = [];
+  if (v.firstBadId !== undefined) {
+    out.push(`audit log tampered with: ${v.reason ?? 'chain broken'} (first bad entry: ${v.firstBadId}, ${v.checked} entries before it intact)`);
+  } else {
+    out.push(`hash chain: ${v.checked} entries, every one linked to the one before it`);
+  }
+  const c = v.checkpoints;
+  if (!c) {
+    out.push('checkpoints: none kept by this server, so removing the newest entries would not show');
+  } else {
+    const latest = c.latest ? `; the newest, of ${c.latest.time}, covers ${c.latest.count} entries up to entry ${c.latest.id}` : '';
+    out.push(`checkpoints: ${c.matched} signed checkpoint${c.matched === 1 ? '' : 's'} in ${c.file ?? 'the server\'s file'} match the chain${latest}`);
+    if (c.otherKeys) out.push(`  ${c.otherKeys} checkpoint${c.otherKeys === 1 ? ' was' : 's were'} signed by another key and not checked`);
+    for (const p of c.problems) out.push(`  problem: ${p}`);
+  }
+  if (!v.ok && v.firstBadId === undefined) out.unshift(`audit log tampered with: ${v.reason ?? 'it disagrees with its checkpoints'}`);
+  else if (v.ok) out.unshift('audit log intact');
+  return out;
+}
+
 export function auditCommand(): Command {
   const audit = new Command('audit')
     .description('show the audit log: who changed what, when, from where, and with what result')
@@ -84,14 +106,15 @@ export function auditCommand(): Command {
 
   audit
     .command('verify')
-    .description('re-check the hash chain on the server, or with --file an export offline; exits non-zero naming the first changed or removed entry')
+    .description('re-check the hash chain on the server and compare it with its signed checkpoints, or with --file an export offline; exits non-zero naming what was changed or removed')
     .option('--file <path>', 'an export written by weft audit export, checked here without the server')
     .action(async (opts: { file?: string }, self: Command) => {
       if (opts.file !== undefined) return verifyFile(opts.file);
       const { client } = connect(self);
       const v = await client.audit.verify();
-      if (!v.ok) throw new CliError(`audit log tampered with: ${v.reason ?? 'chain broken'} (first bad entry: ${v.firstBadId ?? '?'}, ${v.checked} entries before it intact)`);
-      console.log(`audit log intact: ${v.checked} entries verified`);
+      const lines = verifyReport(v);
+      if (!v.ok) throw new CliError(lines.join('\n'));
+      console.log(lines.join('\n'));
     });
 
   audit

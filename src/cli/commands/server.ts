@@ -2,9 +2,9 @@
 // --database-url). Without a database URL it falls back to the embedded store in --data-dir.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { parseNodeTimeouts, parsePort, parseRate, startControlPlane, stopOnSignal, withNodeTimeoutOptions } from '../serve.js';
+import { parseAuditOptions, parseNodeTimeouts, parsePort, parseRate, startControlPlane, stopOnSignal, withAuditOptions, withNodeTimeoutOptions, type AuditFlags } from '../serve.js';
 
-interface ServerOptions {
+interface ServerOptions extends AuditFlags {
   databaseUrl?: string;
   dataDir: string;
   port: string;
@@ -16,7 +16,7 @@ interface ServerOptions {
 }
 
 export function serverCommand(): Command {
-  return withNodeTimeoutOptions(new Command('server'))
+  return withAuditOptions(withNodeTimeoutOptions(new Command('server')))
     .description('run the control plane on PostgreSQL (production); Ctrl-C or SIGTERM stops it')
     .option('--database-url <url>', 'PostgreSQL URL (default: $WEFT_DATABASE_URL)')
     .option('--data-dir <dir>', 'embedded database directory, used only without a database URL', '.weft')
@@ -27,7 +27,7 @@ export function serverCommand(): Command {
     .action(async (opts: ServerOptions) => {
       const databaseUrl = opts.databaseUrl ?? process.env.WEFT_DATABASE_URL;
       const dataDir = resolve(opts.dataDir);
-      const server = await startControlPlane({ databaseUrl, dataDir, port: parsePort(opts.port), host: opts.host, logLevel: opts.logLevel, simFailureRate: parseRate(opts.simFailureRate), ...parseNodeTimeouts(opts) });
+      const server = await startControlPlane({ databaseUrl, dataDir, port: parsePort(opts.port), host: opts.host, logLevel: opts.logLevel, simFailureRate: parseRate(opts.simFailureRate), ...parseNodeTimeouts(opts), ...parseAuditOptions(opts) });
       const out = [
         `Weft server listening on ${server.url} (${databaseUrl ? `PostgreSQL at ${redact(databaseUrl)}` : `embedded database in ${dataDir}`}).`,
       ];

@@ -5,11 +5,11 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { WeftClient } from '../../client/index.js';
 import { configPath, loadConfig, saveConfig, upsertContext } from '../config.js';
-import { parseNodeTimeouts, parsePort, parseRate, startControlPlane, stopOnSignal, withNodeTimeoutOptions } from '../serve.js';
+import { parseAuditOptions, parseNodeTimeouts, parsePort, parseRate, startControlPlane, stopOnSignal, withAuditOptions, withNodeTimeoutOptions, type AuditFlags } from '../serve.js';
 
 export const LOCAL_CONTEXT = 'local';
 
-interface UpOptions {
+interface UpOptions extends AuditFlags {
   dataDir: string;
   port: string;
   host: string;
@@ -21,7 +21,7 @@ interface UpOptions {
 }
 
 export function upCommand(): Command {
-  return withNodeTimeoutOptions(new Command('up'))
+  return withAuditOptions(withNodeTimeoutOptions(new Command('up')))
     .description('start the control plane here, with an embedded database (Ctrl-C stops it)')
     .option('--data-dir <dir>', 'where the embedded database lives', '.weft')
     .option('--port <port>', 'HTTP port (0 picks a free one)', '7070')
@@ -39,7 +39,7 @@ export function upCommand(): Command {
         logLevel: process.env.WEFT_LOG_LEVEL ?? 'warn',
         demo: opts.demo,
         simFailureRate: parseRate(opts.simFailureRate),
-        ...parseNodeTimeouts(opts),
+        ...parseNodeTimeouts(opts), ...parseAuditOptions(opts),
       });
       const out = [
         `Weft is up (embedded database in ${dataDir}).`,

@@ -97,6 +97,30 @@ export function auditTests(get: () => Ctx): void {
       expect((await store.audit.verify()).ok).toBe(true);
     });
 
+    it('reports the head, and with anchors finds the newest entries removed, which the chain alone cannot', async () => {
+      const { store } = get();
+      const p = uniq('p');
+      const before = await store.audit.head();
+      const written = await store.audit.append([entry(p, 'h1'), entry(p, 'h2'), entry(p, 'h3')]);
+      const head = (await store.audit.head())!;
+      expect(head).toMatchObject({ id: written[2]!.id, hash: written[2]!.hash, count: (before?.count ?? 0) + 3 });
+      expect(await store.audit.head(written[0]!.id)).toEqual({ id: written[2]!.id, hash: written[2]!.hash, count: 2 });
+      expect(await store.audit.head(written[2]!.id)).toBeUndefined();
+      const anchor = { id: head.id, hash: head.hash, count: head.count, time: '2026-01-01T00:00:00.000Z' };
+      const middle = { id: written[0]!.id, hash: written[0]!.hash, count: head.count - 2 };
+      expect(await store.audit.verify([middle, anchor])).toMatchObject({ ok: true, checkpoints: { matched: 2, problems: [] } });
+      // A wrong position or hash is a disagreement too.
+      const shifted = await store.audit.verify([{ ...middle, count: middle.count + 1 }]);
+      expect(shifted.ok).toBe(false);
+      expect(shifted.reason).toMatch(/recorded it as number/);
+
+      await behindTheBack(store, 'DELETE FROM audit_log WHERE id >= $1::bigint', [written[1]!.id]);
+      expect(await store.audit.verify()).toMatchObject({ ok: true }); // the shorter chain is still a valid chain
+      const truncated = await store.audit.verify([middle, anchor]);
+      expect(truncated).toMatchObject({ ok: false, checkpoints: { matched: 1 } });
+      expect(truncated.reason).toMatch(new RegExp(`the chain ends at entry ${written[0]!.id} \\(${head.count - 2} entries\\), but the checkpoint of 2026-01-01T00:00:00.000Z recorded ${head.count} entries up to entry ${head.id}: at least 2 of the newest entries were removed`));
+    });
+
     it('keeps one chain under concurrent appends, also from two stores on one database', async () => {
       const { store, harness } = get();
       const p = uniq('p');
