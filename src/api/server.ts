@@ -1,6 +1,6 @@
 // The HTTP server: Fastify with problem-details errors, body parsers, bearer auth on every route
 // but the public three, and the generic resource routes for every kind.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { MAX_REQUEST_BYTES } from '../model/limits.js';
@@ -50,7 +50,19 @@ export interface ServerOptions {
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
-const CREDENTIAL_ROUTES = /^\/api\/v1\/(tokens|users|nodes)(\/|$)/;
+const CREDENTIAL_ROUTES = /^\/api\/v1\/(tokens|users)(\/|$)/;
+const NODE_ROUTE = '/api/v1/nodes/:name';
+
+/**
+ * Whether a request may change who is who: any write to tokens or users, a node's registration
+ * (it replaces the node's credential) or a Node's deletion (it revokes it). Not an agent's status
+ * writes, which come every few seconds and would empty the cache each time.
+ */
+function changesCredentials(req: FastifyRequest): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return false;
+  const path = routedPath(req);
+  return CREDENTIAL_ROUTES.test(path) || path === REGISTER_PATH || (req.method === 'DELETE' && path === NODE_ROUTE);
+}
 
 function packageVersion(): string {
   try {
@@ -105,12 +117,12 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     if (route === REGISTER_PATH) return; // authenticates a join token itself (routes/nodes.ts)
     req.principal = await authenticate(store, req.headers.authorization, new Date(), principals);
   });
-  // Any write to tokens, users or nodes may change who is who (a revoked token, a disabled user,
-  // a deleted node's credential): forget every cached principal.
+  // A change of who is who (a revoked token, a disabled user, a node's replaced or revoked
+  // credential): forget every cached principal.
   // Cleared before the reply goes out, so no request after the caller's acknowledgement sees the
   // old principal (the cache's epoch keeps one read before the change from being cached after).
   app.addHook('onSend', async (req, _reply, payload) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD' && CREDENTIAL_ROUTES.test(routedPath(req))) principals.clear();
+    if (changesCredentials(req)) principals.clear();
     return payload;
   });
 
