@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { WeftClient } from '../client/index.js';
 import { configPath, loadConfig, type Context } from './config.js';
 import { CliError } from './errors.js';
+import { weftCommand } from './invocation.js';
 import { VERSION } from './version.js';
 
 export interface Connection {
@@ -28,10 +29,10 @@ function configuredContext(cmd: Command, required: boolean): Context | undefined
   const name = globals.context ?? process.env.WEFT_CONTEXT ?? cfg.currentContext;
   if (!name) {
     if (!required) return undefined;
-    throw new CliError(`no server configured (${configPath()} has no current context): run \`weft up\`, \`weft login SERVER --token TOKEN\`, or set WEFT_SERVER`);
+    throw new CliError(`no server configured (${configPath()} has no current context): run \`${weftCommand()} up\`, \`${weftCommand()} login SERVER --token TOKEN\`, or set WEFT_SERVER`);
   }
   const context = cfg.contexts.find((c) => c.name === name);
-  if (!context) throw new CliError(`no context named "${name}" in ${configPath()}; see \`weft config get-contexts\``);
+  if (!context) throw new CliError(`no context named "${name}" in ${configPath()}; see \`${weftCommand()} config get-contexts\``);
   return context;
 }
 

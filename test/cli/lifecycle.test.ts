@@ -58,7 +58,10 @@ describe('workloads on the simulated demo fleet', () => {
 
   it('weft up --demo says what it registered and what to do next', () => {
     expect(up.output).toMatch(/Simulated fleet: 40 nodes, 320 GPUs/);
-    expect(up.output).toContain('weft apply -f examples/tour/');
+    // Run from a clone, `weft` is not on the PATH: every hint says how to reach it.
+    expect(up.output).toContain('Next: npx weft apply -f examples/tour/   then   npx weft get jobs -A -w');
+    expect(up.output).toContain('Try: npx weft get nodes');
+    expect(up.output).not.toMatch(/(^|[^x] )weft (apply|get|up|login) /m);
   });
 
   it('a job goes Pending → Running → Succeeded, and describe shows its allocation and events', async () => {

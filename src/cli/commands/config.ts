@@ -2,12 +2,13 @@
 import { Command } from 'commander';
 import { configPath, loadConfig, saveConfig } from '../config.js';
 import { CliError } from '../errors.js';
+import { weftCommand } from '../invocation.js';
 import { renderTable } from '../output/table.js';
 
 export function printContexts(): void {
   const cfg = loadConfig();
   if (cfg.contexts.length === 0) {
-    console.error(`No contexts in ${configPath()}. Run \`weft up\` or \`weft login SERVER --token TOKEN\`.`);
+    console.error(`No contexts in ${configPath()}. Run \`${weftCommand()} up\` or \`${weftCommand()} login SERVER --token TOKEN\`.`);
     return;
   }
   const rows = cfg.contexts.map((c) => [c.name === cfg.currentContext ? '*' : '', c.name, c.server, c.project ?? '']);
@@ -34,7 +35,7 @@ export function configCommand(): Command {
     .argument('<name>')
     .action((name: string) => {
       const cfg = loadConfig();
-      if (!cfg.contexts.some((c) => c.name === name)) throw new CliError(`no context named "${name}"; see \`weft config get-contexts\``);
+      if (!cfg.contexts.some((c) => c.name === name)) throw new CliError(`no context named "${name}"; see \`${weftCommand()} config get-contexts\``);
       saveConfig({ ...cfg, currentContext: name });
       console.log(`Switched to context "${name}".`);
     });

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { WeftClient } from '../../client/index.js';
 import { configPath, loadConfig, saveConfig, upsertContext } from '../config.js';
+import { weftCommand } from '../invocation.js';
 import { parseAuditOptions, parseNodeTimeouts, parsePort, parseRate, startControlPlane, stopOnSignal, withAuditOptions, withNodeTimeoutOptions, type AuditFlags } from '../serve.js';
 
 export const LOCAL_CONTEXT = 'local';
@@ -41,6 +42,7 @@ export function upCommand(): Command {
         simFailureRate: parseRate(opts.simFailureRate),
         ...parseNodeTimeouts(opts), ...parseAuditOptions(opts),
       });
+      const weft = weftCommand();
       const out = [
         `Weft is up (embedded database in ${dataDir}).`,
         `  Console:  ${server.url}/`,
@@ -70,22 +72,22 @@ export function upCommand(): Command {
           out.push(
             ok
               ? `Using the existing admin credential saved as context "${LOCAL_CONTEXT}" in ${configPath()}.`
-              : `The credential saved as context "${LOCAL_CONTEXT}" in ${configPath()} is not valid for this data directory; restart with \`weft up --new-admin-token\` to replace it.`,
+              : `The credential saved as context "${LOCAL_CONTEXT}" in ${configPath()} is not valid for this data directory; restart with \`${weft} up --new-admin-token\` to replace it.`,
           );
         } else {
           out.push(
             `This data directory was initialised before; its admin token was printed on that first start.`,
-            `Log in with it (weft login ${server.url} --token …), or restart with \`weft up --new-admin-token\`.`,
+            `Log in with it (${weft} login ${server.url} --token …), or restart with \`${weft} up --new-admin-token\`.`,
           );
         }
       }
       if (server.demo) {
         out.push('', `Simulated fleet: ${server.demo.nodes} nodes, ${server.demo.gpus} GPUs (label weft.dev/simulated=true); jobs on it "run" without GPUs.`);
-        out.push(`Next: weft apply -f examples/tour/   then   weft get jobs -A -w`);
+        out.push(`Next: ${weft} apply -f examples/tour/   then   ${weft} get jobs -A -w`);
       } else {
-        out.push('', `No GPUs here? Restart with \`weft up --demo\` (or \`npm start -- --demo\`) for a simulated fleet to run the tour on.`);
+        out.push('', `No GPUs here? Restart with \`${weft} up --demo\` (or \`npm start -- --demo\`) for a simulated fleet to run the tour on.`);
       }
-      out.push('', `Try: weft get nodes        (in another terminal; Ctrl-C here stops Weft)`);
+      out.push('', `Try: ${weft} get nodes        (in another terminal; Ctrl-C here stops Weft)`);
       console.log(out.join('\n'));
       await stopOnSignal(server);
     });
