@@ -110,6 +110,7 @@ function servicePaths(): Record<string, Json> {
     '/readyz': { get: { operationId: 'ready', security: [], responses: { 200: ok('the store answers'), ...errors(503) } } },
     '/api/openapi.json': { get: { operationId: 'openapi', security: [], responses: { 200: ok('this document') } } },
     '/api/v1/whoami': { get: { operationId: 'whoami', tags: ['Auth'], responses: { 200: ok('the caller', ref('WhoAmI')), ...errors(401) } } },
+    '/api/v1/version': { get: { operationId: 'version', responses: { 200: ok('the server\'s version', { type: 'object', required: ['version', 'apiVersion'], properties: { version: { type: 'string' }, apiVersion: { type: 'string' } } }), ...errors(401) } } },
     '/api/v1/tokens': {
       get: { operationId: 'listTokens', tags: ['Auth'], responses: { 200: ok('tokens (never their values)', { type: 'object', properties: { items: { type: 'array', items: ref('TokenRecord') } } }), ...errors(401) } },
       post: {

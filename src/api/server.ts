@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { MAX_REQUEST_BYTES } from '../model/limits.js';
 import type { CheckpointBook } from '../control/audit/checkpoints.js';
+import { API_VERSION } from '../model/metadata.js';
 import type { Store } from '../store/types.js';
 import { registerAuditHooks } from './audit.js';
 import { routedPath } from './routed-path.js';
@@ -138,8 +139,10 @@ export function createServer(opts: ServerOptions): FastifyInstance {
       return sendProblem(reply, problem(503, 'Unavailable', 'the store is not reachable'));
     }
   });
-  const openapi = buildOpenApi(packageVersion());
+  const version = packageVersion();
+  const openapi = buildOpenApi(version);
   app.get('/api/openapi.json', async () => openapi);
+  app.get('/api/v1/version', async () => ({ version, apiVersion: API_VERSION }));
 
   // Admission policies: compiled once per change, their counters added to their status every few seconds.
   const policies = new PolicyEngine(store, { log: (msg) => app.log.warn(msg), flushIntervalMs: opts.policyFlushIntervalMs ?? 10_000 });

@@ -2,7 +2,7 @@
 // print one readable message, naming fields where the server named them, and never a stack.
 import { MissingProjectError, UnknownKindError, WeftApiError, WeftConnectionError } from '../client/index.js';
 import { WeftError } from '../model/errors.js';
-import { KINDS } from '../model/registry.js';
+import { unknownKindMessage } from '../model/registry.js';
 
 /** Exit codes, documented in `weft --help`. */
 export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
@@ -22,7 +22,7 @@ export function describeError(err: unknown): string[] {
     return [`${headline(err)}${suffix(err)}`, ...err.issues.map((i) => `  ${i.field ? `${i.field}: ` : ''}${i.message}`)];
   }
   if (err instanceof UnknownKindError) {
-    return [`unknown kind "${err.kind}"; known kinds: ${KINDS.map((k) => k.plural).join(', ')}`];
+    return [unknownKindMessage(err.kind, 'plural')];
   }
   if (err instanceof CliError || err instanceof WeftConnectionError || err instanceof MissingProjectError) return [err.message];
   // Typed errors from the layers `weft up` runs in-process (a data directory in use, bad options).

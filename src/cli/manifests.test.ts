@@ -26,10 +26,18 @@ items:
     expect(() => parseManifests('kind: Job\nmetadata: { name: a\n', 'bad.yaml')).toThrow(/bad\.yaml:\d+:\d+: not valid YAML/);
   });
 
+  it('says what is wrong in the YAML without a dangling colon, and quotes the line', () => {
+    const text = 'apiVersion: weft/v1\nkind: Job\nmetadata:\n  name: x\n project: nlp\n';
+    expect(() => parseManifests(text, '<stdin>')).toThrow(
+      new CliError('<stdin>:5:1: not valid YAML or JSON: All mapping items must start at the same column\n    name: x\n   project: nlp\n  ^'),
+    );
+  });
+
   it('names a missing kind or name', () => {
     expect(() => parseManifests('metadata: { name: a }', 'f.yaml')).toThrow(new CliError('f.yaml: kind: is required'));
     expect(() => parseManifests('kind: Job\nmetadata: {}', 'f.yaml')).toThrow(/metadata\.name: is required/);
-    expect(() => parseManifests('kind: Gizmo\nmetadata: { name: a }', 'f.yaml')).toThrow(/unknown kind "Gizmo"/);
+    expect(() => parseManifests('kind: Gizmo\nmetadata: { name: a }', 'f.yaml')).toThrow(/unknown kind "Gizmo"; known kinds: Allocation, Budget, DevEnvironment, Event, Job,/);
+    expect(() => parseManifests('kind: Jb\nmetadata: { name: a }', 'f.yaml')).toThrow(/^f\.yaml: kind: unknown kind "Jb"; did you mean "Job"\?; known kinds: /);
   });
 });
 

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { ResourceInput } from '../model/metadata.js';
-import { resolveKind } from '../model/registry.js';
+import { resolveKind, unknownKindMessage } from '../model/registry.js';
 import { CliError } from './errors.js';
 
 export interface Manifest {
@@ -69,13 +69,24 @@ export function parseManifests(text: string, source: string): Manifest[] {
     const err = doc.errors[0];
     if (err) {
       const pos = err.linePos?.[0];
-      throw new CliError(`${source}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML or JSON: ${err.message.split('\n')[0]}`);
+      throw new CliError(`${source}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML or JSON: ${yamlProblem(err.message)}`);
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) return; // empty document, e.g. a trailing "---"
     for (const item of flatten(value)) out.push({ source: where, resource: checkEnvelope(item, where) });
   });
   return out;
+}
+
+/**
+ * The parser's message without its trailing "at line 5, column 1:" (the position is already in
+ * front), followed by the lines it quotes with the caret under the spot.
+ */
+export function yamlProblem(message: string): string {
+  const [first = '', ...excerpt] = message.split('\n');
+  const what = first.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+  const shown = excerpt.filter((l) => l.trim() !== '');
+  return shown.length > 0 ? `${what}\n${shown.map((l) => `  ${l}`).join('\n')}` : what;
 }
 
 function flatten(value: unknown): unknown[] {
@@ -90,7 +101,7 @@ function checkEnvelope(value: unknown, where: string): ResourceInput {
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new CliError(`${where}: a manifest must be a mapping with kind, metadata and spec`);
   const v = value as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } };
   if (typeof v.kind !== 'string') throw new CliError(`${where}: kind: is required`);
-  if (!resolveKind(v.kind)) throw new CliError(`${where}: kind: unknown kind "${v.kind}"`);
+  if (!resolveKind(v.kind)) throw new CliError(`${where}: kind: ${unknownKindMessage(v.kind, 'kind')}`);
   if (!v.metadata || typeof v.metadata !== 'object' || typeof v.metadata.name !== 'string') {
     throw new CliError(`${where}: metadata.name: is required`);
   }

@@ -243,6 +243,11 @@ export class WeftClient {
     return normalizeWhoAmI(await this.request<unknown>('GET', '/api/v1/whoami'));
   }
 
+  /** The server's release and API version. */
+  async version(): Promise<{ version: string; apiVersion: string }> {
+    return this.request<{ version: string; apiVersion: string }>('GET', '/api/v1/version');
+  }
+
   /** True when /healthz answers 2xx; never throws. */
   async healthy(): Promise<boolean> {
     try {

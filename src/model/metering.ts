@@ -52,3 +52,24 @@ export interface Invoice {
   lines: InvoiceLine[];
   total: string;
 }
+
+/** Digits after the point a currency is written with (EUR 2, JPY 0, BHD 3), from the ISO 4217 data Intl carries. */
+export function currencyDigits(currency: string): number {
+  try {
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    return 2; // not a well-formed currency code: cents are the common case
+  }
+}
+
+/**
+ * An exact decimal amount rounded (half away from zero) to its currency's precision, without a
+ * symbol or grouping: "0.013646" EUR → "0.01". Formatting the string itself keeps every digit
+ * exact; no float ever holds the amount.
+ */
+export function roundMoney(amount: string, currency: string): string {
+  if (!/^-?\d+(\.\d+)?$/.test(amount)) return amount;
+  const digits = currencyDigits(currency);
+  const format = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false });
+  return format.format(amount as Intl.StringNumericLiteral);
+}

@@ -15,6 +15,7 @@ import { BudgetKind } from './kinds/budget.js';
 import { PriceBookKind } from './kinds/price-book.js';
 import { PolicyKind, ProjectPolicyKind } from './kinds/policy.js';
 import { DataClassKind } from './kinds/data-class.js';
+import { closestName } from './suggest.js';
 
 export const KINDS: readonly KindDef[] = [
   ProjectKind, QueueKind, PriorityClassKind, SiteKind, NodeKind, UserKind,
@@ -46,4 +47,18 @@ export function resolveKind(name: string): KindDef | undefined {
 export function kindByPlural(plural: string): KindDef | undefined {
   const k = byName.get(plural);
   return k && k.plural === plural ? k : undefined;
+}
+
+/**
+ * What to tell someone who typed a kind that does not exist: the nearest kind if it looks like a
+ * typo, and every kind, as manifests name them (`Job`) or as commands do (`jobs`).
+ */
+export function unknownKindMessage(typed: string, spelling: 'kind' | 'plural'): string {
+  const nameOf = (k: KindDef): string => (spelling === 'kind' ? k.kind : k.plural);
+  // Commands accept the singular and the aliases too: a typo of any of them points at the kind.
+  const spellings = new Map<string, KindDef>();
+  for (const k of KINDS) for (const n of spelling === 'kind' ? [k.kind] : [k.plural, k.kind.toLowerCase(), ...k.aliases]) spellings.set(n, k);
+  const near = closestName(typed, spellings.keys());
+  const hint = near !== undefined ? `; did you mean "${nameOf(spellings.get(near)!)}"?` : '';
+  return `unknown kind "${typed}"${hint}; known kinds: ${KINDS.map(nameOf).sort().join(', ')}`;
 }

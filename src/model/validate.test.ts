@@ -30,7 +30,7 @@ describe('validateResource', () => {
   });
 
   it('names an unknown field', () => {
-    expect(issues(job({ replicas: 1, resources: {}, replicaz: 3 }))).toContain('spec.replicaz: unknown field');
+    expect(issues(job({ replicas: 1, resources: {}, replicaz: 3 }))).toContain('spec.replicaz: unknown field; did you mean "replicas"?');
   });
 
   it('names a field of the wrong type', () => {
@@ -66,6 +66,29 @@ describe('validateResource', () => {
 
 describe('unknown fields', () => {
   it('names an unknown key whose value is an object by the key itself', () => {
-    expect(issues(job({ replicas: 1, resources: { gpus: { count: 1 } } }))).toEqual(['spec.resources.gpus: unknown field']);
+    expect(issues(job({ replicas: 1, resources: { gpus: { count: 1 } } }))).toEqual(['spec.resources.gpus: unknown field; did you mean "gpu"?']);
+  });
+
+  it('suggests the field a typo came from, at any depth, from the schema', () => {
+    expect(issues(job({ replicas: 1, resourcs: {} }))).toContain('spec.resourcs: unknown field; did you mean "resources"?');
+    expect(issues(job({ replicas: 1, resources: { mem: '16Gi' } }))).toEqual(['spec.resources.mem: unknown field; did you mean "memory"?']);
+    expect(issues({ apiVersion: 'weft/v1', kind: 'Job', metdata: { name: 'x' }, spec: {} })).toContain('metdata: unknown field; did you mean "metadata"?');
+    // Inside a GPU request (a union), the alternative the request names is checked.
+    expect(issues(job({ replicas: 1, resources: { gpu: { count: 8, model: ['H100-80GB'] } } }))).toEqual(['spec.resources.gpu.model: unknown field; did you mean "models"?']);
+    expect(issues(job({ replicas: 1, resources: { gpu: { cnt: 8 } } }))[0]).toMatch(/^spec\.resources\.gpu: must be \{count: N\}.*; "cnt": did you mean "count"\?$/);
+    expect(issues(job({ replicas: 1, resources: {}, colour: 'red' }))).toContain('spec.colour: unknown field');
+  });
+});
+
+describe('numbers out of range', () => {
+  it('gives the allowed range of a GPU count instead of the request\'s shape', () => {
+    expect(issues(job({ replicas: 1, resources: { gpu: { count: -1 } } }))).toEqual(['spec.resources.gpu.count: must be an integer from 0 to 64 (got -1)']);
+    expect(issues(job({ replicas: 1, resources: { gpu: { count: 100000 } } }))).toEqual(['spec.resources.gpu.count: must be an integer from 0 to 64 (got 100000)']);
+    expect(issues(job({ replicas: 1, resources: { gpu: { count: 1.5 } } }))).toEqual(['spec.resources.gpu.count: must be an integer from 0 to 64 (got 1.5)']);
+    expect(issues(job({ replicas: 1, resources: { gpu: { share: 2 } } }))).toEqual(['spec.resources.gpu.share: must be a number greater than 0 and at most 1 (got 2)']);
+  });
+
+  it('says what a lower bound alone allows', () => {
+    expect(issues(job({ replicas: 1, resources: {}, gang: { minAvailable: 0 } }))).toEqual(['spec.gang.minAvailable: must be an integer of at least 1 (got 0)']);
   });
 });

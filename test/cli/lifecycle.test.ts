@@ -82,6 +82,11 @@ describe('workloads on the simulated demo fleet', () => {
     expect(described.stdout).toMatch(/^\s+0\s+0\s+fra1-h100-\d+\s+0-7\s+Succeeded\s/m);
     expect(described.stdout).toMatch(/^Conditions:\n\s+TYPE/m);
     expect(described.stdout).toMatch(/^Events:\n\s+LAST-SEEN/m);
+    // The Status YAML does not repeat what the tables show, and lists of values take one line.
+    const status = /^Status:\n([\s\S]*?)^\S/m.exec(described.stdout)?.[1] ?? '';
+    expect(status).toMatch(/^\s+phase: Succeeded$/m);
+    expect(status).not.toMatch(/placement|conditions|locality/);
+    expect(described.stdout).toMatch(/^\s+models: \[H100-80GB\]$/m);
   });
 
   it('top shows allocation per node and per project against quota', async () => {

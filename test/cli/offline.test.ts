@@ -27,10 +27,17 @@ describe('weft without a server', () => {
     expect(res.stderr).toBe(`error: cannot reach the Weft server at ${server}: connection refused (is \`weft up\` running?)\n`);
   });
 
+  it('weft version says why it cannot tell the server\'s version', async () => {
+    const server = `http://127.0.0.1:${await closedPort()}`;
+    const res = await box.weft(['version'], { env: { WEFT_SERVER: server, WEFT_TOKEN: 'x' } });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(new RegExp(`^weft \\d+\\.\\d+\\.\\d+\\nserver ${server}: not reachable \\(connection refused`));
+  });
+
   it('without any context, says how to get one', async () => {
     const res = await box.weft(['get', 'nodes']);
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/run `weft up`, `weft login SERVER --token TOKEN`, or set WEFT_SERVER/);
+    expect(res.stderr).toMatch(/run `npx weft up`, `npx weft login SERVER --token TOKEN`, or set WEFT_SERVER/);
   });
 
   it('reports usage errors with exit code 2', async () => {

@@ -32,6 +32,13 @@ describe('weft resource commands', () => {
     box?.cleanup();
   });
 
+  it('weft version prints the CLI\'s and the server\'s version', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const res = await box.weft(['version']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toBe(`weft ${version}\nserver ${up.url}: weft ${version} (API weft/v1)\n`);
+  });
+
   it('weft up printed the URL and a one-time admin token, saved as context "local"', () => {
     expect(up.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(up.token).toMatch(/^weft_[A-Za-z0-9_-]{43}$/);
@@ -133,9 +140,32 @@ spec:
   it('rejects a bad manifest with exit 1 and names the fields', async () => {
     const res = await box.weft(['apply', '-f', join(MISTAKES, 'invalid-job.yaml')]);
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/^\s+spec\.replicas: /m);
-    expect(res.stderr).toMatch(/^\s+spec\.resources\.mem: unknown field$/m);
+    expect(res.stderr).toMatch(/^\s+spec\.replicas: must be an integer from 1 to \d+ \(got 0\)$/m);
+    expect(res.stderr).toMatch(/^\s+spec\.resources\.mem: unknown field; did you mean "memory"\?$/m);
     expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('errors help: a GPU count out of range names the range, a bad YAML line is quoted, a missing project is said so', async () => {
+    const manifest = (gpu: string): string =>
+      `apiVersion: weft/v1\nkind: Job\nmetadata: { name: x, project: vision }\nspec:\n  resources: { cpu: "1", memory: 1Gi, gpu: ${gpu} }\n`;
+    for (const [count, shown] of [['-1', '-1'], ['100000', '100000']]) {
+      const res = await box.weft(['apply', '-f', '-'], { input: manifest(`{ count: ${count} }`) });
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain(`spec.resources.gpu.count: must be an integer from 0 to 64 (got ${shown})`);
+    }
+    const yaml = await box.weft(['apply', '-f', '-'], { input: 'apiVersion: weft/v1\nkind: Job\nmetadata:\n  name: x\n project: nlp\n' });
+    expect(yaml.code).toBe(1);
+    expect(yaml.stderr).toBe('error: <stdin>:5:1: not valid YAML or JSON: All mapping items must start at the same column\n    name: x\n   project: nlp\n  ^\n');
+    const kind = await box.weft(['apply', '-f', '-'], { input: 'kind: Jb\nmetadata: { name: x }\n' });
+    expect(kind.stderr).toMatch(/^error: <stdin>: kind: unknown kind "Jb"; did you mean "Job"\?; known kinds: Allocation, Budget, DevEnvironment,/);
+
+    const missing = await box.weft(['get', 'jobs', '-p', 'doesnotexist']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('error: project "doesnotexist" does not exist (`npx weft get projects` lists them)\n');
+    expect((await box.weft(['describe', 'job', 'train-resnet', '-p', 'visoin'])).stderr).toContain('project "visoin" does not exist');
+    // An existing project with nothing in it is still just empty.
+    const empty = await box.weft(['get', 'services', '-p', 'vision']);
+    expect([empty.code, empty.stderr]).toEqual([0, 'No services found in project vision.\n']);
   });
 
   it('rejects a job over quota, saying which resource and by how much', async () => {
@@ -151,7 +181,8 @@ spec:
     expect((await box.weft(['get', 'nodes', '--bogus'])).code).toBe(2);
     const unknown = await box.weft(['get', 'gizmos']);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/unknown kind "gizmos"; known kinds: projects/);
+    expect(unknown.stderr).toMatch(/unknown kind "gizmos"; known kinds: allocations, budgets, /);
+    expect((await box.weft(['get', 'jbos'])).stderr).toMatch(/^error: unknown kind "jbos"; did you mean "jobs"\?; known kinds: /);
   });
 
   it('creates tokens: the token is the last word, and it works', async () => {

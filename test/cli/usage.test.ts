@@ -77,7 +77,7 @@ describe('weft usage / weft invoice', () => {
     const table = await box.weft(['invoice', 'vision', '--month', '2026-10']);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toContain('Invoice for project vision, 2026-10');
-    expect(table.stdout).toMatch(/H100-80GB GPU-hours \(eu-fra-1\)\s+eu-fra-1\s+4\s+GPU-hour\s+2\.50\s+10\.00/);
+    expect(table.stdout).toMatch(/H100-80GB GPU-hours \(eu-fra-1\)\s+eu-fra-1\s+4\.00\s+GPU-hour\s+2\.50\s+10\.00/);
     expect(table.stdout).toMatch(/^TOTAL\s+19\.12$/m);
 
     const json = JSON.parse((await box.weft(['invoice', 'vision', '--month', '2026-10', '-o', 'json'])).stdout) as { lines: { amount: string }[]; total: string };

@@ -91,7 +91,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web console', () => {
     await page.getByLabel('Replicas').fill('0');
     await page.getByRole('button', { name: 'Submit', exact: true }).click();
     const replicasError = page.locator('.field-error[data-field="replicas"]');
-    await expect.poll(() => replicasError.textContent()).toContain('spec.replicas: expected integer to be greater or equal to 1');
+    await expect.poll(() => replicasError.textContent()).toContain('spec.replicas: must be an integer from 1 to 10000 (got 0)');
 
     await page.getByRole('tab', { name: 'YAML' }).click();
     const manifest = ['apiVersion: weft/v1', 'kind: Job', 'metadata:', '  name: typo', '  project: demo', 'spec:', '  replicas: 0', '  resources:', '    cpu: "4"', '    mem: 16Gi', '    gpu: { count: 1 }', ''].join('\n');
@@ -99,7 +99,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web console', () => {
     await page.getByRole('button', { name: 'Submit', exact: true }).click();
     const memError = page.locator('[data-field="spec.resources.mem"]');
     await expect.poll(() => memError.textContent()).toMatch(/line 10.*spec\.resources\.mem.*unknown field/s);
-    expect(await page.locator('[data-field="spec.replicas"]').textContent()).toMatch(/line 7.*greater or equal to 1/s);
+    expect(await page.locator('[data-field="spec.replicas"]').textContent()).toMatch(/line 7.*must be an integer from 1 to 10000/s);
     expect(await page.getByLabel('Manifest (YAML)').getAttribute('aria-invalid')).toBe('true');
     await screenshot(page, 'submit-errors');
     await expect(client.get('Job', 'typo', { project: 'demo' })).rejects.toThrow(/not found/i);

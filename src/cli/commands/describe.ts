@@ -1,6 +1,6 @@
 // `weft describe KIND NAME`: one object for a human — metadata, spec, status and its events.
 import { Command } from 'commander';
-import { stringify } from 'yaml';
+import { Document, isScalar, isSeq, visit } from 'yaml';
 import { LAST_APPLIED_ANNOTATION, kindOf, type WeftClient } from '../../client/index.js';
 import type { Resource } from '../../model/metadata.js';
 import { SYSTEM_PROJECT } from '../../model/kinds/event.js';
@@ -8,7 +8,7 @@ import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../conne
 import { formatAge } from '../duration.js';
 import { findOne } from '../lookup.js';
 import { renderTable } from '../output/table.js';
-import { WORKLOAD_KINDS, allocationsOf, renderWorkloadDetails } from '../output/workload-details.js';
+import { SHOWN_APART, WORKLOAD_KINDS, allocationsOf, renderWorkloadDetails } from '../output/workload-details.js';
 
 export function describeCommand(): Command {
   const cmd = new Command('describe')
@@ -45,7 +45,9 @@ function renderDescription(r: Resource, events: Resource[], details: string[]): 
   );
   if (m.deletionTimestamp) lines.push(['Deleting since', m.deletionTimestamp]);
   const out = lines.map(([k, v]) => `${`${k}:`.padEnd(14)}${v}`);
-  out.push(section('Spec', r.spec), section('Status', r.status), ...details);
+  // What the workload sections show as tables (conditions, placement) is not repeated as YAML.
+  const status = WORKLOAD_KINDS.has(r.kind) && r.status ? Object.fromEntries(Object.entries(r.status).filter(([k]) => !SHOWN_APART.has(k))) : r.status;
+  out.push(section('Spec', r.spec), section('Status', status), ...details);
   out.push(
     events.length === 0
       ? `${'Events:'.padEnd(14)}<none>`
@@ -71,7 +73,24 @@ function pairs(map: Record<string, string> | undefined): string {
 
 function section(title: string, value: unknown): string {
   const empty = value === undefined || value === null || (typeof value === 'object' && Object.keys(value).length === 0);
-  return empty ? `${`${title}:`.padEnd(14)}<none>` : `${title}:\n${indent(stringify(value).trimEnd())}`;
+  return empty ? `${`${title}:`.padEnd(14)}<none>` : `${title}:\n${indent(compactYaml(value).trimEnd())}`;
+}
+
+/**
+ * YAML for reading: a list of plain values on one line (`gpus: [0, 1, 2, 3]`, a command and its
+ * arguments), and each flat object in a list on a line of its own (one GPU per line).
+ */
+export function compactYaml(value: unknown): string {
+  const doc = new Document(value);
+  visit(doc, {
+    Seq(_key, seq) {
+      if (seq.items.every((item) => isScalar(item))) seq.flow = true;
+    },
+    Map(_key, map, path) {
+      if (isSeq(path[path.length - 1]) && map.items.every((pair) => isScalar(pair.value))) map.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
 function indent(text: string): string {

@@ -5,7 +5,7 @@ import type { KindDef } from '../../model/kind.js';
 import type { Resource } from '../../model/metadata.js';
 import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../connect.js';
 import { CliError } from '../errors.js';
-import { findOne } from '../lookup.js';
+import { assertProjectExists, findOne } from '../lookup.js';
 import { WORKLOAD_KINDS, withPlacement } from '../output/workload-details.js';
 import { formatDocument, formatTable, formatTableRow, parseFormat, refOf, sortResources, type OutputFormat } from '../output/print.js';
 
@@ -40,6 +40,8 @@ export function getCommand(): Command {
       const allocs = await client.list('Allocation', { project, autoPaginate: true }).then((l) => l.items, () => []);
       items = withPlacement(items, allocs);
     }
+    // An empty list from a misspelt -p is not "nothing there": the project itself is missing.
+    if (items.length === 0 && project !== undefined) await assertProjectExists(client, project);
     if (items.length === 0 && !opts.watch) {
       if (format === 'json' || format === 'yaml') console.log(formatDocument([], format));
       else console.error(`No ${def.plural} found${project ? ` in project ${project}` : ''}.`);

@@ -2,14 +2,21 @@
 // resource, site, tier and price, as a table, JSON or CSV. The total is the sum of the lines.
 import { Command } from 'commander';
 import { getInvoice, type Invoice } from '../../client/index.js';
+import { roundMoney } from '../../model/metering.js';
 import { connect } from '../connect.js';
 import { CliError, EXIT } from '../errors.js';
 import { renderTable } from '../output/table.js';
-import { parseOutput, toCsv } from './usage.js';
+import { hours, parseOutput, toCsv } from './usage.js';
 
+/**
+ * Amounts at the currency's precision (unit prices as the price book states them); the total is
+ * the exact sum of the exact amounts, rounded once, so it may differ from the sum of the rounded
+ * lines by a cent. `-o json` and `-o csv` keep every digit.
+ */
 export function invoiceTable(inv: Invoice): string {
-  const rows = inv.lines.map((l) => [l.description, l.site || '-', String(l.quantity), l.unit, l.unitPrice, l.amount]);
-  const table = renderTable(['DESCRIPTION', 'SITE', 'QUANTITY', 'UNIT', 'UNIT PRICE', `AMOUNT (${inv.currency})`], [...rows, ['TOTAL', '', '', '', '', inv.total]]);
+  const money = (a: string): string => roundMoney(a, inv.currency);
+  const rows = inv.lines.map((l) => [l.description, l.site || '-', hours(l.quantity), l.unit, l.unitPrice, money(l.amount)]);
+  const table = renderTable(['DESCRIPTION', 'SITE', 'QUANTITY', 'UNIT', 'UNIT PRICE', `AMOUNT (${inv.currency})`], [...rows, ['TOTAL', '', '', '', '', money(inv.total)]]);
   return `Invoice for project ${inv.project}, ${inv.month} (${inv.from} to ${inv.to})\n\n${table}`;
 }
 

@@ -2,6 +2,7 @@
 // project over a window (default: this month so far), as a table, JSON or CSV.
 import { Command } from 'commander';
 import { getUsage, type UsageGrouping, type UsageReport } from '../../client/index.js';
+import { roundMoney } from '../../model/metering.js';
 import { connect } from '../connect.js';
 import { CliError, EXIT } from '../errors.js';
 import { renderTable } from '../output/table.js';
@@ -34,12 +35,13 @@ export function toCsv(headers: string[], rows: (string | number)[][]): string {
   return [headers, ...rows].map((r) => r.map(cell).join(',')).join('\n');
 }
 
-const hours = (n: number): string => (Math.round(n * 100) / 100).toFixed(2);
+export const hours = (n: number): string => (Math.round(n * 100) / 100).toFixed(2);
 
+/** Costs at the currency's precision; `-o json` and `-o csv` keep every digit. */
 export function usageTable(r: UsageReport): string {
   return renderTable(
     [r.by.toUpperCase(), 'GPU-HOURS', 'CPU-CORE-HOURS', 'MEMORY-GIB-HOURS', `COST (${r.currency})`],
-    r.rows.map((x) => [x.key, hours(x.gpuHours), hours(x.cpuCoreHours), hours(x.memoryGiBHours), x.cost]),
+    r.rows.map((x) => [x.key, hours(x.gpuHours), hours(x.cpuCoreHours), hours(x.memoryGiBHours), roundMoney(x.cost, r.currency)]),
   );
 }
 

@@ -7,6 +7,8 @@ import { formatAllocatedGpus } from './columns.js';
 import { renderTable } from './table.js';
 
 export const WORKLOAD_KINDS = new Set(['Job', 'Service', 'DevEnvironment']);
+/** Status fields these sections show in their own form (tables, the locality line), so describe leaves them out of its Status YAML. */
+export const SHOWN_APART: ReadonlySet<string> = new Set(['conditions', 'placement', 'locality']);
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
