@@ -33,9 +33,15 @@ function query(q: LogQuery, follow: boolean): Record<string, string | undefined>
 }
 
 export async function readLogs(client: WeftClient, q: LogQuery): Promise<string> {
+  return (await readLogsOf(client, q)).text;
+}
+
+/** The stored text, and the Allocation (the replica's attempt) it came from. */
+export async function readLogsOf(client: WeftClient, q: LogQuery): Promise<{ text: string; allocation?: string }> {
   const res = await client.fetch('GET', logsPath(q), { query: query(q, false), accept: 'text/plain' });
   if (!res.ok) throw await WeftApiError.fromResponse(res, 'GET', logsPath(q));
-  return res.text();
+  const allocation = res.headers.get('x-weft-allocation') ?? undefined;
+  return { text: await res.text(), ...(allocation ? { allocation } : {}) };
 }
 
 /** Yields text as the replica writes it; ends when the replica ends or `signal` aborts. */

@@ -87,6 +87,11 @@ describe('workloads on the simulated demo fleet', () => {
     expect(status).toMatch(/^\s+phase: Succeeded$/m);
     expect(status).not.toMatch(/placement|conditions|locality/);
     expect(described.stdout).toMatch(/^\s+models: \[H100-80GB\]$/m);
+
+    // A simulated replica writes what happened to it, so the log path works on the demo fleet.
+    const logs = await box.weft(['logs', 'quick']);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/^\S+ simulated replica 0 of job\/quick \(attempt 0\) started on fra1-h100-\d+, GPUs 0, 1, 2, 3, 4, 5, 6, 7; no process runs on the demo fleet\. It will run for 2s \(its weft\.dev\/sim-duration annotation\), then exit\.\n\S+ finished: exit code 0 \(simulated\)\.\n$/);
   });
 
   it('top shows allocation per node and per project against quota', async () => {

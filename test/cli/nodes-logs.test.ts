@@ -60,6 +60,10 @@ describe('weft logs and node commands against weft up', () => {
     expect(a.spec.node).toBe(NODE);
     expect(a.spec.task.command).toEqual(['python', 'train.py']);
     expect((await setPhase(a, { phase: 'Running' })).status).toBe(200);
+    // Nothing written yet: the CLI says so, and why, instead of printing nothing.
+    const quiet = await box.weft(['logs', 'train', '-p', 'demo']);
+    expect([quiet.code, quiet.stdout]).toEqual([0, '']);
+    expect(quiet.stderr).toBe(`(no output yet: job/train replica 0 (attempt 0 on ${NODE}) is running and has written nothing so far)\n`);
     expect((await ship(a, [{ seq: 0, stream: 'stdout', data: 'epoch 1\n' }, { seq: 1, stream: 'stderr', data: 'warn: slow\n' }])).status).toBe(204);
 
     const printed = await box.weft(['logs', 'train', '-p', 'demo']);

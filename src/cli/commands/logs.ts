@@ -1,7 +1,7 @@
 // `weft logs JOB [--replica N] [--previous] [-f]`: what a replica wrote to stdout and stderr, as
 // its node agent shipped it. -f keeps printing until the replica ends (or Ctrl-C).
 import { Command } from 'commander';
-import { followLogs, kindOf, readLogs, type LogQuery, type LogWorkloadKind } from '../../client/index.js';
+import { followLogs, kindOf, readLogsOf, type LogQuery, type LogWorkloadKind, type WeftClient } from '../../client/index.js';
 import { connect, projectOf, type ScopeOptions } from '../connect.js';
 import { CliError } from '../errors.js';
 import { findOne } from '../lookup.js';
@@ -49,16 +49,36 @@ export function logsCommand(): Command {
       if (tail !== undefined) q.tail = tail;
       if (opts.previous) q.previous = true;
       if (!opts.follow) {
-        process.stdout.write(await readLogs(client, q));
+        const { text, allocation } = await readLogsOf(client, q);
+        process.stdout.write(text);
+        if (text === '') console.error(await whyEmpty(client, q, allocation));
         return;
       }
       const ac = new AbortController();
       const stop = (): void => ac.abort();
       process.once('SIGINT', stop);
+      let wrote = false;
       try {
-        for await (const text of followLogs(client, q, ac.signal)) process.stdout.write(text);
+        for await (const text of followLogs(client, q, ac.signal)) {
+          wrote ||= text !== '';
+          process.stdout.write(text);
+        }
       } finally {
         process.off('SIGINT', stop);
       }
+      if (!wrote && !ac.signal.aborted) console.error(await whyEmpty(client, q, undefined));
     });
+}
+
+/** Why a replica has no logs, from its Allocation (its attempt): not started, quiet, or ended silent. */
+async function whyEmpty(client: WeftClient, q: LogQuery, allocation: string | undefined): Promise<string> {
+  const who = `${q.kind.toLowerCase()}/${q.name} replica ${q.replica ?? 0}`;
+  const alloc = allocation ? await client.get('Allocation', allocation, { project: q.project }).catch(() => undefined) : undefined;
+  if (!alloc) return `(no output: ${who} has written nothing)`;
+  const spec = alloc.spec as { attempt?: number; node?: string };
+  const phase = String((alloc.status as { phase?: string } | undefined)?.phase ?? 'Bound');
+  const where = `attempt ${spec.attempt ?? 0} on ${spec.node ?? '?'}`;
+  if (phase === 'Bound') return `(no output: ${who} (${where}) has not started yet)`;
+  if (phase === 'Running' || phase === 'Stopping') return `(no output yet: ${who} (${where}) is ${phase.toLowerCase()} and has written nothing so far)`;
+  return `(no output: ${who} (${where}) ended ${phase} without writing anything)`;
 }

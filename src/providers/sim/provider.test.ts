@@ -103,6 +103,36 @@ describe('sim provider', () => {
     expect((await phase(store, 'llm-a0-r0')).phase).toBe('Preempted');
   });
 
+  it('writes an honest log line at each step, once', async () => {
+    await setup();
+    const j = await store.create(job('logged', { annotations: { 'weft.dev/sim-duration': '3m' } }));
+    const a = await bind(store, j, 'fra1-h100-01');
+    await sim!.reconcile();
+    const start = clock.now().toISOString();
+    clock.advance(180_000);
+    await sim!.reconcile();
+    const lines = (await store.logs.read(a.metadata.uid)).map((c) => c.data);
+    expect(lines).toEqual([
+      `${start} simulated replica 0 of job/logged (attempt 0) started on fra1-h100-01, GPU 0; no process runs on the demo fleet. It will run for 3m (its weft.dev/sim-duration annotation), then exit.\n`,
+      `${clock.now().toISOString()} finished: exit code 0 (simulated).\n`,
+    ]);
+
+    const svc = await store.create({ apiVersion: 'weft/v1', kind: 'Service', metadata: { name: 'web', project: P }, spec: { resources: { gpu: { count: 1 } } } });
+    const s = await bind(store, svc, 'fra1-h100-02', 'Service');
+    await sim!.reconcile();
+    const running = (await store.get({ kind: 'Allocation', project: P, name: 'web-a0-r0' }))!;
+    await store.update({ ...running, status: { ...running.status, stopRequested: { reason: 'Preempted by vision/urgent', at: clock.now().toISOString(), graceSeconds: 30 } } });
+    await sim!.reconcile();
+    clock.advance(2_000);
+    await sim!.reconcile();
+    const said = (await store.logs.read(s.metadata.uid)).map((c) => c.data.replace(/^\S+ /, ''));
+    expect(said).toEqual([
+      'simulated replica 0 of service/web (attempt 0) started on fra1-h100-02, GPU 0; no process runs on the demo fleet. It runs until it is stopped (a Service runs until it is stopped).\n',
+      'asked to stop: Preempted by vision/urgent (grace 30s); stopping.\n',
+      'preempted: Preempted by vision/urgent (simulated).\n',
+    ]);
+  });
+
   it('ignores allocations on nodes it does not run', async () => {
     await setup();
     await store.create({ apiVersion: 'weft/v1', kind: 'Node', metadata: { name: 'real-01' }, spec: { cpu: '8', memory: '64Gi', provider: 'agent' } });

@@ -7,9 +7,10 @@ import type { Resource } from '../../model/metadata.js';
 import { ConflictError, GoneError, NotFoundError } from '../../model/errors.js';
 import type { Store, WatchEvent } from '../../store/types.js';
 import { systemClock, type Clock } from '../../control/clock.js';
-import { declaredDurationMs } from './duration.js';
+import { declaredDuration, type SimDuration } from './duration.js';
 import { isActive, nextStep } from './lifecycle.js';
 import { heartbeatNodes, isSimNode } from './heartbeat.js';
+import { simLogLine } from './logs.js';
 
 export interface SimProviderOptions {
   store: Store;
@@ -49,7 +50,7 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
   const simNodes = new Map<string, Resource>();
   const allocs = new Map<string, Resource>(); // key: project/name
   // Per allocation uid: how long it runs (looked up once from its workload).
-  const durations = new Map<string, number | null>();
+  const durations = new Map<string, SimDuration>();
 
   const keyOf = (r: Resource): string => `${r.metadata.project ?? ''}/${r.metadata.name}`;
   const ours = (a: Resource): boolean => {
@@ -77,23 +78,35 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
     } else allocs.set(keyOf(a), a);
   };
 
-  async function durationOf(a: Resource): Promise<number | null> {
+  async function durationOf(a: Resource): Promise<SimDuration> {
     const known = durations.get(a.metadata.uid);
     if (known !== undefined) return known;
     const w = (a.spec as { workload: { kind: string; name: string } }).workload;
     const workload = await store.get({ kind: w.kind, project: a.metadata.project, name: w.name });
-    const ms = declaredDurationMs(workload, w.kind, defaultMs);
-    durations.set(a.metadata.uid, ms);
-    return ms;
+    const d = declaredDuration(workload, w.kind, defaultMs);
+    durations.set(a.metadata.uid, d);
+    return d;
+  }
+
+  /** The replica's log line for the step just taken; a lost line never holds up the lifecycle. */
+  async function writeLog(a: Resource, written: Resource['status'], duration: SimDuration): Promise<void> {
+    const line = simLogLine(a, written ?? {}, duration, clock.now());
+    if (!line || !a.metadata.project) return;
+    try {
+      await store.logs.append({ uid: a.metadata.uid, project: a.metadata.project }, [line]);
+    } catch (err) {
+      if (!abort.signal.aborted) log(`sim provider logs: ${(err as Error).message}`);
+    }
   }
 
   async function pass(): Promise<number | null> {
     let wake: number | null = null;
     for (const a of [...allocs.values()]) {
       if (!ours(a)) continue;
+      const duration = await durationOf(a);
       const step = nextStep(a, {
         now: clock.now().getTime(),
-        durationMs: await durationOf(a),
+        durationMs: duration.ms,
         stopDelayMs,
         fails: () => failureRate > 0 && rng() < failureRate,
       });
@@ -104,6 +117,7 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
       try {
         const updated = await store.update({ ...a, status: step.write }, { resourceVersion: a.metadata.resourceVersion });
         onAlloc({ type: 'MODIFIED', object: updated });
+        await writeLog(updated, step.write, duration);
         wake = clock.now().getTime(); // it may have another step right away (Stopping → Stopped)
       } catch (err) {
         // Someone else wrote it first (or deleted it): the watch brings the new version.
