@@ -183,6 +183,21 @@ function servicePaths(): Record<string, Json> {
         },
       },
     },
+    '/api/v1/stream': {
+      get: {
+        operationId: 'stream',
+        tags: ['Fleet'],
+        summary: 'Many watches (and the fleet summary) on one Server-Sent Events stream',
+        parameters: [
+          param('watches', 'query', 'JSON array of {id, kind, project?, labelSelector?, fieldSelector?, resourceVersion} (at most 64)', { type: 'string' }),
+          param('summary', 'query', 'also stream the fleet summary', { type: 'boolean' }),
+        ],
+        responses: {
+          200: { description: 'text/event-stream of {watch, type, object} and {type: "SUMMARY", object} frames', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          ...errors(400, 401),
+        },
+      },
+    },
     '/api/v1/usage': {
       get: {
         operationId: 'usage',

@@ -19,6 +19,7 @@ import { problem, registerProblemHandlers, sendProblem, toProblem } from './prob
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerUsageRoutes } from './routes/usage.js';
 import { registerSummaryRoutes } from './routes/summary.js';
+import { registerStreamRoute } from './routes/stream.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerNodeRoutes, REGISTER_PATH } from './routes/nodes.js';
@@ -152,7 +153,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, { ...deps, checkpoints: opts.auditCheckpoints });
   registerUsageRoutes(app, deps);
-  registerSummaryRoutes(app, deps);
+  registerStreamRoute(app, deps, registerSummaryRoutes(app, deps));
   registerResourceRoutes(app, deps);
   registerNodeRoutes(app, deps);
   registerLogRoutes(app, deps);

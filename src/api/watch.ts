@@ -102,6 +102,33 @@ export async function serveWatch(store: Store, hub: WatchHub, req: FastifyReques
   }
 }
 
+/**
+ * The changes one watch delivers after `resourceVersion`, filtered by the caller's scope like
+ * serveWatch's, until `signal` aborts. A version compacted away throws GoneError from the first
+ * step. For streams that carry several watches (routes/stream.ts), which need no initial list.
+ */
+export async function* scopedChanges(store: Store, w: WatchRequest & { resourceVersion: string }, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+  const name = w.name;
+  const accept = name === undefined ? w.accept : (o: Resource): boolean => o.metadata.name === name && w.accept(o);
+  const it = store.watch({ kind: w.kind, project: w.project, projects: w.projects, labelSelector: w.labelSelector, name, resourceVersion: w.resourceVersion, signal })[Symbol.asyncIterator]();
+  // Abort must end the loop even if the store's iterator does not wake up on its own.
+  const aborted = new Promise<IteratorResult<WatchEvent>>((resolve) => {
+    if (signal.aborted) resolve({ done: true, value: undefined });
+    signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true });
+  });
+  try {
+    while (!signal.aborted) {
+      const step = it.next();
+      step.catch(() => undefined); // a failure after abort has nobody left to tell
+      const r = await Promise.race([step, aborted]);
+      if (r.done) return;
+      if (accept(r.value.object)) yield r.value;
+    }
+  } finally {
+    void it.return?.(undefined)?.catch(() => undefined);
+  }
+}
+
 export interface EventStream {
   raw: ServerResponse;
   /** Writes a chunk, waiting while the client is slow to read. */

@@ -24,3 +24,4 @@ export { WeftApiError, WeftConnectionError, type ProblemDetails } from './errors
 export { kindOf, resourcePath, UnknownKindError, MissingProjectError } from './paths.js';
 export { LAST_APPLIED_ANNOTATION, threeWayPatch, deepEqual } from './apply.js';
 export type { WatchEvent, WatchEventType, SyncEvent, WatchMessage, WatchOptions } from './watch.js';
+export { openStream, STREAM_PATH, type StreamWatchSpec, type StreamFrame } from './stream.js';

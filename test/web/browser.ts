@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ROOT } from '../cli/helpers.js';
+import { WeftClient } from '../../src/client/index.js';
+import { assertBuilt, interrupt, sandbox, weftUp, ROOT, type Sandbox, type UpServer } from '../cli/helpers.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -56,9 +57,49 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
 }
 
+/**
+ * Opens the console and signs in with `token`. The session belongs to the browser: a page opened
+ * while another tab of the same context is signed in is signed in already (as that tab's user).
+ */
 export async function signIn(page: Page, url: string, token: string): Promise<void> {
   await page.goto(url + '/');
-  await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  const form = page.getByLabel('API token');
+  const overview = page.getByRole('heading', { name: 'Overview' });
+  await form.or(overview).first().waitFor();
+  if (await form.isVisible()) {
+    await form.fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await overview.waitFor();
+}
+
+export interface ConsoleRig {
+  box: Sandbox;
+  up: UpServer;
+  /** The admin's API client. */
+  client: WeftClient;
+  chrome: Chrome;
+  close(): Promise<void>;
+}
+
+/** A `weft up --demo` in a sandbox, and a browser to drive its console. */
+export async function startConsole(): Promise<ConsoleRig> {
+  assertBuilt();
+  assertConsoleBuilt();
+  const box = sandbox();
+  let up: UpServer | undefined;
+  let chrome: Chrome | undefined;
+  const close = async (): Promise<void> => {
+    await chrome?.close();
+    if (up) await interrupt(up.child);
+    box.cleanup();
+  };
+  try {
+    up = await weftUp(box, '.weft', ['--demo']);
+    chrome = await launch();
+    return { box, up, client: new WeftClient({ server: up.url, token: up.token }), chrome, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

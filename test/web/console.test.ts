@@ -5,12 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { WeftClient } from '../../src/client/index.js';
-import { assertBuilt, interrupt, sandbox, weftUp, ROOT, type Sandbox, type UpServer } from '../cli/helpers.js';
-import { assertConsoleBuilt, HAVE_CHROMIUM, launch, screenshot, signIn, watchErrors, CHROMIUM, type Chrome } from './browser.js';
+import { ROOT, type Sandbox, type UpServer } from '../cli/helpers.js';
+import { HAVE_CHROMIUM, screenshot, signIn, startConsole, watchErrors, CHROMIUM, type Chrome, type ConsoleRig } from './browser.js';
 
 if (!HAVE_CHROMIUM) console.warn(`skipping the console browser tests: ${CHROMIUM} is not installed (apt-get install chromium)`);
 
 describe.skipIf(!HAVE_CHROMIUM)('web console', () => {
+  let rig: ConsoleRig;
   let box: Sandbox;
   let up: UpServer;
   let chrome: Chrome;
@@ -19,22 +20,14 @@ describe.skipIf(!HAVE_CHROMIUM)('web console', () => {
   let client: WeftClient;
 
   beforeAll(async () => {
-    assertBuilt();
-    assertConsoleBuilt();
-    box = sandbox();
-    up = await weftUp(box, '.weft', ['--demo']);
-    client = new WeftClient({ server: up.url, token: up.token });
+    rig = await startConsole();
+    ({ box, up, chrome, client } = rig);
     await client.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: 'demo' }, spec: { displayName: 'Console demo' } });
-    chrome = await launch();
     page = await chrome.context.newPage();
     errors = watchErrors(page);
   }, 90_000);
 
-  afterAll(async () => {
-    await chrome?.close();
-    if (up) await interrupt(up.child);
-    box?.cleanup();
-  });
+  afterAll(async () => rig?.close());
 
   it('serves the console at / and leaves the API alone', async () => {
     const res = await fetch(up.url + '/');

@@ -1,8 +1,9 @@
 // The console's shell: sign-in gate, navigation, and the page for the current route.
 import { lazy, Suspense, useEffect, useState } from 'react';
+import { WeftApiError } from '../../src/client/index.js';
 import { closeAll } from './live.js';
 import { href, useRoute } from './router.js';
-import { savedToken, signIn, signOut, type Session } from './session.js';
+import { announceSignIn, borrowToken, onSessionElsewhere, savedToken, signIn, signOut, type Session } from './session.js';
 import { SignIn } from './pages/sign-in.js';
 import { Overview } from './pages/overview.js';
 import { Fleet } from './pages/fleet.js';
@@ -24,19 +25,50 @@ const NAV = [
 
 export function App() {
   const [session, setSession] = useState<Session | undefined>();
-  const [restoring, setRestoring] = useState(() => savedToken() !== undefined);
+  const [restoring, setRestoring] = useState(true);
 
   useEffect(() => {
-    const token = savedToken();
-    if (!token) return;
-    signIn(token, true)
-      .then(setSession)
-      .catch(() => signOut())
-      .finally(() => setRestoring(false));
+    let live = true;
+    // This tab's own session (a reload), else the one another console tab holds.
+    void (async () => {
+      const token = savedToken() ?? (await borrowToken());
+      if (!token) return;
+      const s = await signIn(token, true).catch((err: unknown) => {
+        // Refused (revoked, expired): that session is over in every tab. Unreachable: ask again.
+        if (err instanceof WeftApiError && err.status === 401) signOut();
+        return undefined;
+      });
+      if (live && s) setSession(s);
+    })().finally(() => live && setRestoring(false));
+    // One session per browser: a sign-out anywhere signs this tab out; a sign-in elsewhere
+    // signs in this tab too if it was waiting at the sign-in form.
+    const stop = onSessionElsewhere({
+      signedOut: () => {
+        closeAll();
+        setSession(undefined);
+      },
+      signedIn: (token) => {
+        if (savedToken()) return;
+        void signIn(token).then((s) => live && setSession(s), () => undefined);
+      },
+    });
+    return () => {
+      live = false;
+      stop();
+    };
   }, []);
 
   if (restoring) return <p className="muted center">Signing in…</p>;
-  if (!session) return <SignIn onSignedIn={setSession} />;
+  if (!session) {
+    return (
+      <SignIn
+        onSignedIn={(s, token) => {
+          announceSignIn(token);
+          setSession(s);
+        }}
+      />
+    );
+  }
   const leave = (): void => {
     closeAll();
     signOut();

@@ -1,5 +1,6 @@
 // Small display helpers shared by the pages.
 import type { Resource } from '../../src/model/metadata.js';
+import { replicasText } from '../../src/model/replicas.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -43,9 +44,12 @@ export function gpuRequest(r: Resource): string {
   return '—';
 }
 
-export function replicasOf(r: Resource): number {
-  const n = spec(r).replicas;
-  return typeof n === 'number' ? n : 1;
+/** What the Replicas column and fact show: "2/2" ready of desired for a Service ("min 2, max 4" when `range`), else the count. */
+export function replicasShown(r: Resource, range = false): string {
+  const text = replicasText(r);
+  if (!range || r.kind !== 'Service') return text;
+  const want = obj(spec(r).replicas);
+  return typeof want.min === 'number' && typeof want.max === 'number' ? `${text} ready (min ${want.min}, max ${want.max})` : `${text} ready`;
 }
 
 /** Workload kinds the console lists, with their URL plurals. */

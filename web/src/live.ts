@@ -1,13 +1,12 @@
-// Live collections shared by every page that shows them. A browser keeps at most six HTTP/1.1
-// connections per server and each watch holds one open, so only the big, busy kinds (nodes,
-// allocations, jobs) and single objects (by name) are watched; the rest are re-listed every few
-// seconds while a page shows them. Every collection stops a little while after its last viewer
-// leaves, so the watches of pages visited earlier never starve new requests of a connection.
-// Watched changes are batched so thousands of objects re-render a page a few times a second at
-// most, not once per event.
+// Live collections shared by every page that shows them: listed once (in big pages), then kept
+// current by a watch on the tab's one stream (stream.ts), so any number of them costs one
+// connection. Every collection stops a little while after its last viewer leaves (a page come
+// back to soon finds it current). Watched changes are batched so thousands of objects re-render
+// a page a few times a second at most, not once per event.
 import { useSyncExternalStore } from 'react';
 import type { Resource } from '../../src/model/metadata.js';
 import { WeftApiError, type WeftClient } from '../../src/client/index.js';
+import { closeTabStream, tabStream } from './stream.js';
 import { closeSummary } from './summary.js';
 
 export interface LiveState {
@@ -23,14 +22,12 @@ export interface LiveState {
 export interface LiveOptions {
   project?: string;
   labelSelector?: string;
-  /** `metadata.name=NAME`: one object, watched. */
+  /** `metadata.name=NAME`: one object. */
   fieldSelector?: string;
 }
 
-const WATCHED = new Set(['nodes', 'allocations', 'jobs']);
 const FLUSH_MS = 150;
 const LIST_PAGE = 5000;
-const POLL_MS = 3000;
 /** A collection nobody shows stops this long after its last viewer left (a page come back to soon finds it current). */
 const IDLE_STOP_MS = 10_000;
 
@@ -39,13 +36,11 @@ class LiveCollection {
   private readonly listeners = new Set<() => void>();
   private state: LiveState = { items: [], ready: false };
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private poller: ReturnType<typeof setTimeout> | undefined;
   private idle: ReturnType<typeof setTimeout> | undefined;
   private abort = new AbortController();
   private running = false;
-  private polled = false;
-  private polling = false;
-  private again = false;
+  /** Its watch on the tab's stream, while it has one. */
+  private watchId: string | undefined;
 
   constructor(private readonly client: WeftClient, private readonly kind: string, private readonly opts: LiveOptions) {}
 
@@ -53,74 +48,43 @@ class LiveCollection {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
-    this.polled = !((WATCHED.has(this.kind) || this.opts.fieldSelector) && !this.opts.labelSelector);
-    void (this.polled ? this.poll() : this.watch());
+    void this.load();
   }
 
   private stop(): void {
     this.running = false;
     this.abort.abort();
-    if (this.poller) clearTimeout(this.poller);
+    if (this.watchId !== undefined) tabStream(this.client).remove(this.watchId);
+    this.watchId = undefined;
   }
 
-  private async watch(): Promise<void> {
+  /** Lists in big pages, then watches on from the list's version. */
+  private async load(): Promise<void> {
     const signal = this.abort.signal;
-    try {
-      // List in big pages first (the watch's own relist uses small ones), then watch from there.
-      const first = await this.client.list(this.kind, { ...this.opts, autoPaginate: true, limit: LIST_PAGE });
-      if (signal.aborted) return;
-      // A restarted collection starts over: what was deleted while it was stopped must go.
-      this.objects.clear();
-      for (const o of first.items) this.objects.set(keyOf(o), o);
-      this.publish({ ready: true, error: undefined });
-      for await (const msg of this.client.watch(this.kind, { ...this.opts, resourceVersion: first.resourceVersion, signal })) {
-        if (msg.type === 'SYNC') {
-          this.objects.clear();
-          for (const o of msg.objects) this.objects.set(keyOf(o), o);
-          this.publish({ ready: true, error: undefined });
-          continue;
-        }
-        if (msg.type === 'DELETED') this.objects.delete(keyOf(msg.object));
-        else this.objects.set(keyOf(msg.object), msg.object);
-        this.schedule();
-      }
-    } catch (err) {
-      if (!signal.aborted) this.fail(err);
-    }
-  }
-
-  private async poll(): Promise<void> {
-    const signal = this.abort.signal;
-    this.polling = true;
     try {
       const list = await this.client.list(this.kind, { ...this.opts, autoPaginate: true, limit: LIST_PAGE });
       if (signal.aborted) return;
+      // A restarted collection starts over: what was deleted while it was stopped must go.
       this.objects.clear();
       for (const o of list.items) this.objects.set(keyOf(o), o);
       this.publish({ ready: true, error: undefined });
+      this.watchId = tabStream(this.client).add({ kind: this.kind, ...this.opts }, list.resourceVersion, {
+        onChange: (type, object) => {
+          if (type === 'DELETED') this.objects.delete(keyOf(object));
+          else this.objects.set(keyOf(object), object);
+          this.schedule();
+        },
+        onError: (error) => {
+          this.watchId = undefined;
+          if (signal.aborted) return;
+          // Too old to resume (the change log was compacted): list again and watch from there.
+          if (error.status === 410) void this.load();
+          else this.fail(error);
+        },
+      });
     } catch (err) {
-      if (signal.aborted) return;
-      this.fail(err);
-      if (this.state.missing) return;
-    } finally {
-      this.polling = false;
+      if (!signal.aborted) this.fail(err);
     }
-    if (this.again) {
-      this.again = false;
-      return this.poll();
-    }
-    this.poller = setTimeout(() => void this.poll(), POLL_MS);
-  }
-
-  /** A polled collection re-lists now rather than at its next turn (something it shows changed). */
-  pollNow(): void {
-    if (!this.running || !this.polled) return;
-    if (this.polling) {
-      this.again = true;
-      return;
-    }
-    if (this.poller) clearTimeout(this.poller);
-    void this.poll();
   }
 
   private fail(err: unknown): void {
@@ -186,11 +150,6 @@ export function isLoaded(client: WeftClient, kind: string, opts: LiveOptions = {
   return owner === client && collections.get(keyFor(kind, opts))?.snapshot().ready === true;
 }
 
-/** Asks a polled collection to re-list at once, e.g. a workload's allocations when the workload changed. */
-export function refreshLive(client: WeftClient, kind: string, opts: LiveOptions = {}): void {
-  if (owner === client) collections.get(keyFor(kind, opts))?.pollNow();
-}
-
 /** Every object of `kind` the signed-in user may see (narrowed by `opts`), kept current. */
 export function useLive(client: WeftClient, kind: string, opts: LiveOptions = {}, enabled = true): LiveState {
   const c = collection(client, kind, opts);
@@ -203,10 +162,11 @@ const NOT_READY: LiveState = { items: [], ready: false };
 const notReady = (): LiveState => NOT_READY;
 const noSubscription = (): (() => void) => () => undefined;
 
-/** Stops every watch and poll (sign-out). */
+/** Stops every watch and the stream (sign-out). */
 export function closeAll(): void {
   closeSummary();
   for (const c of collections.values()) c.close();
   collections.clear();
   owner = undefined;
+  closeTabStream();
 }

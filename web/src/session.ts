@@ -1,6 +1,8 @@
-// Who is signed in and what they may do. The token lives in sessionStorage (gone when the tab
-// closes); roles come from /api/v1/whoami and only decide what the UI offers — the server
-// enforces every permission regardless.
+// Who is signed in and what they may do. The session belongs to the browser, not the tab: the
+// token lives in each console tab's sessionStorage (never on disk), a new tab borrows it from an
+// open one over a BroadcastChannel, and signing out in one tab signs out all of them. It ends
+// as before, when the last console tab closes (or the token expires). Roles come from
+// /api/v1/whoami and only decide what the UI offers — the server enforces every permission.
 import { WeftClient, type WhoAmI } from '../../src/client/index.js';
 import { closeAll } from './live.js';
 import { prefetchSummary } from './summary.js';
@@ -63,6 +65,71 @@ export function savedToken(): string | undefined {
   return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
 }
 
+/** Signs this tab out, and every other console tab of this browser with it. */
 export function signOut(): void {
   sessionStorage.removeItem(TOKEN_KEY);
+  channel()?.postMessage({ type: 'signed-out' } satisfies Message);
+}
+
+// ---- the session shared by the browser's console tabs ----
+
+type Message = { type: 'ask' } | { type: 'token'; token: string } | { type: 'signed-in'; token: string } | { type: 'signed-out' };
+
+/** How long a new tab waits for an open one to hand over the session before asking for a token. */
+const ASK_MS = 300;
+const CHANNEL = 'weft.console.session';
+let bus: BroadcastChannel | null | undefined;
+const elsewhere = new Set<(m: Message) => void>();
+
+function channel(): BroadcastChannel | null {
+  if (bus === undefined) {
+    bus = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(CHANNEL);
+    bus?.addEventListener('message', (e: MessageEvent<Message>) => {
+      const m = e.data;
+      // A tab with a session hands it to a new tab that asks; it never sends it unasked to others.
+      if (m.type === 'ask') {
+        const token = savedToken();
+        if (token) bus!.postMessage({ type: 'token', token } satisfies Message);
+        return;
+      }
+      if (m.type === 'signed-out') sessionStorage.removeItem(TOKEN_KEY);
+      for (const l of elsewhere) l(m);
+    });
+  }
+  return bus;
+}
+
+/** The session of another open console tab, if there is one. */
+export function borrowToken(): Promise<string | undefined> {
+  const ch = channel();
+  if (!ch) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const done = (token: string | undefined): void => {
+      clearTimeout(timer);
+      elsewhere.delete(listen);
+      resolve(token);
+    };
+    const listen = (m: Message): void => {
+      if (m.type === 'token' || m.type === 'signed-in') done(m.token);
+    };
+    const timer = setTimeout(() => done(undefined), ASK_MS);
+    elsewhere.add(listen);
+    ch.postMessage({ type: 'ask' } satisfies Message);
+  });
+}
+
+/** Tells the other tabs this one signed in, so those showing the sign-in form follow. */
+export function announceSignIn(token: string): void {
+  channel()?.postMessage({ type: 'signed-in', token: token.trim() } satisfies Message);
+}
+
+/** Calls back when another tab signs in or out; returns the function that stops it. */
+export function onSessionElsewhere(handlers: { signedIn(token: string): void; signedOut(): void }): () => void {
+  channel();
+  const listen = (m: Message): void => {
+    if (m.type === 'signed-in') handlers.signedIn(m.token);
+    else if (m.type === 'signed-out') handlers.signedOut();
+  };
+  elsewhere.add(listen);
+  return () => elsewhere.delete(listen);
 }

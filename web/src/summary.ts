@@ -1,8 +1,9 @@
-// The fleet summary, live: one stream per signed-in client, shared by every component that shows
-// it, kept open while the console is (it is a few kilobytes a second at most) so coming back to
-// the overview shows current figures at once.
+// The fleet summary, live: carried on the tab's one stream (stream.ts), shared by every
+// component that shows it, and kept while the console is open (it is a few kilobytes a second at
+// most) so coming back to the overview shows current figures at once.
 import { useSyncExternalStore } from 'react';
-import { watchSummary, type FleetSummary, type WeftClient } from '../../src/client/index.js';
+import type { FleetSummary, WeftClient } from '../../src/client/index.js';
+import { tabStream } from './stream.js';
 
 export interface SummaryState {
   summary?: FleetSummary;
@@ -12,18 +13,9 @@ export interface SummaryState {
 class LiveSummary {
   private state: SummaryState = {};
   private readonly listeners = new Set<() => void>();
-  private readonly abort = new AbortController();
-  private started = false;
+  private stop: (() => void) | undefined;
 
   constructor(private readonly client: WeftClient) {}
-
-  private async run(): Promise<void> {
-    try {
-      for await (const summary of watchSummary(this.client, { signal: this.abort.signal })) this.set({ summary });
-    } catch (err) {
-      if (!this.abort.signal.aborted) this.set({ ...this.state, error: err instanceof Error ? err.message : String(err) });
-    }
-  }
 
   private set(s: SummaryState): void {
     this.state = s;
@@ -32,17 +24,18 @@ class LiveSummary {
 
   subscribe = (cb: () => void): (() => void) => {
     this.listeners.add(cb);
-    if (!this.started) {
-      this.started = true;
-      void this.run();
-    }
+    this.stop ??= tabStream(this.client).followSummary({
+      onSummary: (summary) => this.set({ summary }),
+      onError: (err) => this.set({ ...this.state, error: err.message }),
+    });
     return () => this.listeners.delete(cb);
   };
 
   snapshot = (): SummaryState => this.state;
 
   close(): void {
-    this.abort.abort();
+    this.stop?.();
+    this.stop = undefined;
   }
 }
 
@@ -62,12 +55,12 @@ export function useSummary(client: WeftClient): SummaryState {
   return useSyncExternalStore(live.subscribe, live.snapshot);
 }
 
-/** Starts the stream before any page asks (sign-in), so the overview's figures are on their way. */
+/** Starts following the summary before any page asks (sign-in), so the overview's figures are on their way. */
 export function prefetchSummary(client: WeftClient): void {
   liveSummary(client).subscribe(() => undefined);
 }
 
-/** Ends the stream (sign-out). */
+/** Stops following the summary (sign-out). */
 export function closeSummary(): void {
   current?.live.close();
   current = undefined;

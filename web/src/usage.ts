@@ -27,12 +27,16 @@ export function startOfToday(): string {
   return d.toISOString();
 }
 
-/** Money arrives as an exact decimal string ("12.50"); it is only formatted here, never summed in floats for a bill. */
-export function money(amount: string | number, currency: string): string {
+/**
+ * Money arrives as an exact decimal string ("12.50"); it is only formatted here, never summed in
+ * floats for a bill. Amounts show the currency's precision; `exact` (unit prices such as 0.005
+ * per GiB-hour) keeps up to six decimals.
+ */
+export function money(amount: string | number, currency: string, exact = false): string {
   const n = typeof amount === 'number' ? amount : Number(amount);
   if (!Number.isFinite(n)) return `${String(amount)} ${currency}`;
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(n);
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency, ...(exact ? { maximumFractionDigits: 6 } : {}) }).format(n);
   } catch {
     return `${n.toFixed(2)} ${currency}`;
   }

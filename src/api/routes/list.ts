@@ -4,7 +4,7 @@ import { BadRequestError } from '../../model/errors.js';
 import type { KindDef } from '../../model/kind.js';
 import { API_VERSION, type Resource } from '../../model/metadata.js';
 import type { ListOptions, ListOrder } from '../../store/types.js';
-import { authorize, listScope, nodeLabelSelector } from '../rbac.js';
+import { authorize, listScope, nodeLabelSelector, type Principal } from '../rbac.js';
 import { listQuery, type Query } from '../params.js';
 import { serveWatch } from '../watch.js';
 import { principalOf, type RouteDeps } from './context.js';
@@ -69,12 +69,22 @@ function pageInMemory(items: Resource[], order: ListOrder, limit: number | undef
   return { items: page, continue: token };
 }
 
-export async function serveCollection(deps: RouteDeps, def: KindDef, req: FastifyRequest, reply: FastifyReply, project: string | undefined): Promise<ListBody | void> {
-  const p = principalOf(req);
-  const q = listQuery(req.query as Query);
-  authorize(p, q.watch ? 'watch' : 'list', def, project === undefined ? {} : { project });
+/** How one caller's list or watch of a collection is narrowed: in the store query, and again per object. */
+export interface CollectionScope {
+  opts: ListOptions;
+  accept: (o: Resource) => boolean;
+  /** Set when the caller may see only these names (Projects, Users): narrowed in memory. */
+  names?: Set<string>;
+}
 
-  // Narrowing: one project from the URL (already authorized), else what the caller's roles allow.
+/**
+ * Authorizes `verb` on the collection and narrows it to what `p` may see: one project from the
+ * URL (already authorized), else what the caller's roles allow; then the label and name
+ * selectors; a node agent only ever sees the allocations bound to its own node. Lists, watches
+ * and the console's combined stream all go through here, so they can never disagree.
+ */
+export function collectionScope(p: Principal, verb: 'list' | 'watch', def: KindDef, project: string | undefined, q: { labelSelector?: string; name?: string }): CollectionScope {
+  authorize(p, verb, def, project === undefined ? {} : { project });
   const scope = listScope(p, def);
   const opts: ListOptions = {};
   let accept: (o: Resource) => boolean = () => true;
@@ -100,13 +110,18 @@ export async function serveCollection(deps: RouteDeps, def: KindDef, req: Fastif
     const inScope = accept;
     accept = (o) => inScope(o) && o.metadata.name === name;
   }
-  // A node agent sees only the allocations bound to its own node, whatever it asked for.
   const forced = nodeLabelSelector(p, def);
   if (forced !== undefined) {
     opts.labelSelector = q.labelSelector !== undefined ? `${q.labelSelector},${forced}` : forced;
     const inScope = accept;
     accept = (o) => inScope(o) && (o.spec as { node?: unknown }).node === p.name;
   }
+  return names !== undefined ? { opts, accept, names } : { opts, accept };
+}
+
+export async function serveCollection(deps: RouteDeps, def: KindDef, req: FastifyRequest, reply: FastifyReply, project: string | undefined): Promise<ListBody | void> {
+  const q = listQuery(req.query as Query);
+  const { opts, accept, names } = collectionScope(principalOf(req), q.watch ? 'watch' : 'list', def, project, q);
 
   if (q.watch) {
     return serveWatch(deps.store, deps.hub, req, reply, {

@@ -32,56 +32,33 @@ function queryFor(p: Principal): SummaryQuery {
   return readable === 'all' ? { workloadKinds: WORKLOAD_KIND_NAMES } : { workloadKinds: WORKLOAD_KIND_NAMES, projects: readable };
 }
 
-export function registerSummaryRoutes(app: FastifyInstance, deps: RouteDeps): void {
+/** The summaries one caller sees, for as long as `signal` is not aborted. */
+export type SummaryFeed = (p: Principal, signal: AbortSignal) => AsyncGenerator<FleetSummary>;
+
+/** Registers GET /api/v1/summary; returns the feed, so the console's combined stream serves the same summaries. */
+export function registerSummaryRoutes(app: FastifyInstance, deps: RouteDeps): SummaryFeed {
   const cache = new SummaryCache(deps.store);
+  const feed: SummaryFeed = (p, signal) => followSummaries(deps.store, cache, queryFor(p), signal);
   app.get(`${API_PREFIX}/summary`, async (req, reply) => {
     const q = queryFor(principalOf(req));
     const { watch } = listQuery(req.query as Query);
     if (!watch) return cache.get(q);
-    return streamSummaries(deps, cache, req, reply, q);
+    return streamSummaries(deps, feed, req, reply);
   });
+  return feed;
 }
 
-async function streamSummaries({ store, hub }: RouteDeps, cache: SummaryCache, req: FastifyRequest, reply: FastifyReply, q: SummaryQuery): Promise<void> {
-  let summary: FleetSummary = await cache.get(q);
+async function streamSummaries({ hub }: RouteDeps, feed: SummaryFeed, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const ac = new AbortController();
   const { signal } = ac;
+  const summaries = feed(principalOf(req), signal);
+  // The first summary is read before the stream opens: a failure is still an ordinary problem response.
+  const first = await summaries.next();
   const stream = openEventStream(hub, req, reply, ac);
-
-  // Changes since the summary was read mark it stale; the loop below recomputes at its own pace.
-  let stale = false;
-  let wake: (() => void) | undefined;
-  const markStale = (): void => {
-    stale = true;
-    wake?.();
-  };
-  void follow(store, summary.resourceVersion, signal, markStale);
-
   const send = (s: FleetSummary): Promise<void> => stream.write(`id: ${s.resourceVersion}\ndata: ${JSON.stringify({ type: 'SUMMARY', object: s })}\n\n`);
   try {
-    await send(summary);
-    while (!signal.aborted) {
-      await pause(SUMMARY_INTERVAL_MS, signal);
-      if (!stale) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            signal.removeEventListener('abort', done);
-            wake = undefined;
-            resolve();
-          };
-          wake = done;
-          signal.addEventListener('abort', done, { once: true });
-        });
-      }
-      if (signal.aborted) break;
-      stale = false;
-      const next = await cache.get(q);
-      // Unchanged figures are not sent: a quiet stream costs nothing, and a tenant learns nothing
-      // from the timing of changes in projects it cannot read.
-      if (figures(next) === figures(summary)) continue;
-      summary = next;
-      await send(summary);
-    }
+    if (!first.done) await send(first.value);
+    for await (const s of summaries) await send(s);
   } catch (err) {
     if (!signal.aborted) {
       const p = toProblem(err);
@@ -90,6 +67,45 @@ async function streamSummaries({ store, hub }: RouteDeps, cache: SummaryCache, r
     }
   } finally {
     stream.end();
+  }
+}
+
+/**
+ * The current summary at once, then a fresh one whenever its figures change, at most once every
+ * SUMMARY_INTERVAL_MS; ends when `signal` aborts.
+ */
+async function* followSummaries(store: Store, cache: SummaryCache, q: SummaryQuery, signal: AbortSignal): AsyncGenerator<FleetSummary> {
+  let summary: FleetSummary = await cache.get(q);
+  // Changes since the summary was read mark it stale; the loop below recomputes at its own pace.
+  let stale = false;
+  let wake: (() => void) | undefined;
+  const markStale = (): void => {
+    stale = true;
+    wake?.();
+  };
+  void follow(store, summary.resourceVersion, signal, markStale);
+  yield summary;
+  while (!signal.aborted) {
+    await pause(SUMMARY_INTERVAL_MS, signal);
+    if (!stale) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          signal.removeEventListener('abort', done);
+          wake = undefined;
+          resolve();
+        };
+        wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+    if (signal.aborted) return;
+    stale = false;
+    const next = await cache.get(q);
+    // Unchanged figures are not sent: a quiet stream costs nothing, and a tenant learns nothing
+    // from the timing of changes in projects it cannot read.
+    if (figures(next) === figures(summary)) continue;
+    summary = next;
+    yield summary;
   }
 }
 

@@ -2,6 +2,7 @@
 // Kinds without an entry get NAME (PROJECT) AGE.
 import type { KindDef } from '../../model/kind.js';
 import type { Resource } from '../../model/metadata.js';
+import { desiredReplicas, replicasText } from '../../model/replicas.js';
 import { formatAge } from '../duration.js';
 
 export interface Column {
@@ -52,11 +53,8 @@ export function formatNodeGpus(gpus: unknown): string {
 
 /** A workload's GPU request in total: "32" whole GPUs, "2x0.25" shares, "1xmig:1g.10gb". */
 export function formatWorkloadGpus(r: Resource): string {
-  const s = spec(r);
-  // A Service asks for min..max replicas; count what it runs, or its minimum.
-  const running = status(r).replicas;
-  const replicas = typeof s.replicas === 'number' ? s.replicas : typeof running === 'number' ? running : Number(obj(s.replicas).min ?? 1);
-  const gpu = obj(obj(s.resources).gpu);
+  const replicas = desiredReplicas(r);
+  const gpu = obj(obj(spec(r).resources).gpu);
   if (typeof gpu.count === 'number') return String(gpu.count * replicas);
   if (typeof gpu.share === 'number') return `${replicas}x${gpu.share}`;
   if (typeof gpu.mig === 'string') return `${replicas}xmig:${gpu.mig}`;
@@ -143,7 +141,7 @@ const COLUMNS: Record<string, Column[]> = {
     age,
   ],
   Job: workloadColumns({ header: 'REPLICAS', value: (r) => str(spec(r).replicas, '1'), wide: true }),
-  Service: workloadColumns({ header: 'REPLICAS', value: serviceReplicas }),
+  Service: workloadColumns({ header: 'REPLICAS', value: replicasText }),
   DevEnvironment: workloadColumns(),
   Allocation: [
     name,
@@ -212,13 +210,6 @@ function policyColumns(...scope: Column[]): Column[] {
     { header: 'LAST-DENIAL', value: lastDenial },
     age,
   ];
-}
-
-function serviceReplicas(r: Resource): string {
-  const want = obj(spec(r).replicas);
-  const ready = status(r).readyReplicas;
-  const desired = status(r).replicas ?? want.min;
-  return `${typeof ready === 'number' ? ready : 0}/${str(desired, '?')}`;
 }
 
 /** The distinct nodes of a workload's current placement: "fra1-h100-01,fra1-h100-02,+2". */

@@ -12,14 +12,19 @@ export interface StackedRow {
   segments: Segment[];
 }
 
-/** One horizontal bar per row, its segments stacked; the legend comes from the first row. */
+/**
+ * One horizontal bar per row, its segments stacked. The legend names each segment colour; rows
+ * of a single segment each (workloads by phase) are named by their own label and get none, so no
+ * swatch can stand for bars of other colours.
+ */
 export function StackedBars({ title, rows, unit = '' }: { title: string; rows: StackedRow[]; unit?: string }) {
   const max = Math.max(1, ...rows.map((r) => r.segments.reduce((s, x) => s + x.value, 0)));
   const rowH = 26;
   const labelW = 150;
   const width = 520;
   const barW = width - labelW - 70;
-  const legend = rows[0]?.segments ?? [];
+  const stacked = rows.some((r) => r.segments.length > 1);
+  const legend = stacked ? [...new Map(rows.flatMap((r) => r.segments).map((s) => [`${s.label}|${s.colour}`, s])).values()] : [];
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>
@@ -41,11 +46,13 @@ export function StackedBars({ title, rows, unit = '' }: { title: string; rows: S
           );
         })}
       </svg>
-      <ul className="legend">
-        {legend.map((s) => (
-          <li key={s.label}><span className="swatch" style={{ background: s.colour }} aria-hidden="true" />{s.label}</li>
-        ))}
-      </ul>
+      {legend.length > 0 && (
+        <ul className="legend">
+          {legend.map((s) => (
+            <li key={`${s.label}|${s.colour}`}><span className="swatch" style={{ background: s.colour }} aria-hidden="true" />{s.label}</li>
+          ))}
+        </ul>
+      )}
     </figure>
   );
 }
@@ -84,7 +91,8 @@ export function TimeColumns({ title, points, colourOf }: { title: string; points
         })}
         <text x={0} y={12} className="chart-value">{fmt(max)}</text>
         <text x={40} y={height + 16} className="chart-label">{times[0]?.slice(0, 10) ?? ''}</text>
-        <text x={width} y={height + 16} textAnchor="end" className="chart-label">{times[times.length - 1]?.slice(0, 10) ?? ''}</text>
+        {/* One period (a first day of metering) is one date, said once. */}
+        {times.length > 1 && <text x={width} y={height + 16} textAnchor="end" className="chart-label">{times[times.length - 1]!.slice(0, 10)}</text>}
       </svg>
       <ul className="legend">
         {keys.map((k) => (

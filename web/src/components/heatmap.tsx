@@ -15,7 +15,7 @@ export function GpuCells({ view }: { view: NodeView }) {
 }
 
 /** The seven boundaries between MIG memory slices, as one path (not seven lines per GPU). */
-const MIG_LINES = [1, 2, 3, 4, 5, 6, 7].map((s) => `M0 ${(s * CELL) / 8}h${CELL}`).join('');
+export const MIG_LINES = [1, 2, 3, 4, 5, 6, 7].map((s) => `M0 ${(s * CELL) / 8}h${CELL}`).join('');
 
 // A thousand nodes draw eight thousand of these, so each is as few SVG elements as it can be:
 // the cell (carrying its tooltip), one rectangle per use and, on MIG GPUs, one path.

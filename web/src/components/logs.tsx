@@ -12,13 +12,14 @@ interface Props {
   project: string;
   plural: string;
   name: string;
-  replicas: number;
+  /** The replica indices to choose from. */
+  replicas: number[];
   /** Changes when the workload's allocations do (placed, restarted): the stream is opened again. */
   placement?: string;
 }
 
 export function Logs({ client, project, plural, name, replicas, placement }: Props) {
-  const [replica, setReplica] = useState(0);
+  const [replica, setReplica] = useState(replicas[0] ?? 0);
   const [text, setText] = useState('');
   const [state, setState] = useState<'loading' | 'streaming' | 'ended' | 'missing' | 'error'>('loading');
   const [error, setError] = useState<string | undefined>();
@@ -63,16 +64,16 @@ export function Logs({ client, project, plural, name, replicas, placement }: Pro
   if (state === 'missing') return <NotAvailable what="Log streaming" />;
   return (
     <div className="logs">
-      {replicas > 1 && (
+      {replicas.length > 1 && (
         <label>Replica{' '}
           <select value={replica} onChange={(e) => setReplica(Number(e.target.value))}>
-            {Array.from({ length: replicas }, (_, i) => <option key={i} value={i}>{i}</option>)}
+            {replicas.map((i) => <option key={i} value={i}>{i}</option>)}
           </select>
         </label>
       )}
       <span className="muted" aria-live="polite"> {state === 'streaming' ? 'following…' : state === 'ended' ? 'stream ended' : state === 'loading' ? 'connecting…' : ''}</span>
       {error && <p className="muted">Logs: {error}</p>}
-      <pre ref={pre} className="log-text" tabIndex={0} aria-label={`Logs of replica ${replica}`}>{text || (state === 'streaming' ? '(no output yet)' : '')}</pre>
+      <pre ref={pre} className="log-text" tabIndex={0} aria-label={`Logs of replica ${replica}`}>{text || (state === 'streaming' ? '(no output yet: the replica has written nothing so far)' : state === 'ended' ? '(no output: the replica ended without writing anything)' : '')}</pre>
     </div>
   );
 }

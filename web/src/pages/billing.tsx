@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import { TimeColumns } from '../components/charts.js';
 import { ErrorBox, Loading, NotAvailable } from '../components/common.js';
-import { colourFor, errorText, obj, spec, status, str } from '../format.js';
+import { colourFor, errorText, num, obj, spec, status, str } from '../format.js';
 import type { Session } from '../session.js';
 import { invoice, money, usage, type Invoice, type UsageReport } from '../usage.js';
 import { WeftApiError } from '../../../src/client/index.js';
@@ -79,7 +79,7 @@ function BillingBody({ data }: { data: Data }) {
               <thead><tr><th scope="col">Description</th><th scope="col">Site</th><th scope="col">Quantity</th><th scope="col">Unit price</th><th scope="col">Amount</th></tr></thead>
               <tbody>
                 {inv.lines.map((l, i) => (
-                  <tr key={i}><td>{l.description}</td><td>{l.site}</td><td>{l.quantity.toFixed(2)} {l.unit}</td><td>{money(l.unitPrice, inv.currency)}</td><td>{money(l.amount, inv.currency)}</td></tr>
+                  <tr key={i}><td>{l.description}</td><td>{l.site}</td><td>{l.quantity.toFixed(2)} {l.unit}</td><td>{money(l.unitPrice, inv.currency, true)}</td><td>{money(l.amount, inv.currency)}</td></tr>
                 ))}
               </tbody>
             </table>
@@ -87,15 +87,45 @@ function BillingBody({ data }: { data: Data }) {
         </details>
       ))}
       <h2>Budgets</h2>
-      {data.budgets === undefined ? <NotAvailable what="Budgets" /> : data.budgets.length === 0 ? <p className="muted">No budgets are set.</p> : (
-        <ul className="plain">
-          {data.budgets.map((b) => (
-            <li key={`${b.metadata.project}/${b.metadata.name}`}>
-              <strong>{b.metadata.project}/{b.metadata.name}</strong>: {JSON.stringify(obj(spec(b)).amount ?? spec(b))} {str(status(b).state) ?? ''}
-            </li>
-          ))}
-        </ul>
-      )}
+      {data.budgets === undefined ? <NotAvailable what="Budgets" /> : data.budgets.length === 0 ? <p className="muted">No budgets are set.</p> : <Budgets budgets={data.budgets} currency={currency} />}
     </>
+  );
+}
+
+/** Each budget's spend in its current period against its limit, in money or GPU-hours. */
+function Budgets({ budgets, currency: billed }: { budgets: Resource[]; currency: string }) {
+  return (
+    <div className="table-wrap">
+      <table data-testid="budgets-table">
+        <thead>
+          <tr><th scope="col">Project</th><th scope="col">Budget</th><th scope="col">Period</th><th scope="col">Used</th><th scope="col">Limit</th><th scope="col">Used %</th><th scope="col">When used up</th></tr>
+        </thead>
+        <tbody>
+          {budgets.map((b) => {
+            const limit = obj(spec(b).limit);
+            const st = status(b);
+            const used = obj(st.used);
+            const currency = str(used.currency) ?? billed;
+            const byMoney = typeof limit.amount === 'string';
+            const percent = typeof st.percent === 'number' ? st.percent : undefined;
+            return (
+              <tr key={`${b.metadata.project}/${b.metadata.name}`}>
+                <td>{b.metadata.project}</td>
+                <th scope="row">{b.metadata.name}</th>
+                <td>{str(spec(b).period) ?? 'month'}</td>
+                <td>{st.used === undefined ? '—' : byMoney ? money(str(used.amount) ?? '0', currency) : `${num(used.gpuHours).toFixed(1)} GPU-h`}</td>
+                <td>{byMoney ? money(str(limit.amount)!, currency) : `${num(limit.gpuHours)} GPU-h`}</td>
+                <td>
+                  {percent === undefined ? '—' : (
+                    <><meter min={0} max={100} value={Math.min(percent, 100)} aria-label={`${percent}% used`} /> {percent}%</>
+                  )}
+                </td>
+                <td>{st.exhausted === true ? (spec(b).enforce ? 'used up: new work refused' : 'used up: alerting only') : spec(b).enforce ? 'new work refused' : 'alerts only'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -3,7 +3,7 @@
 import { useMemo, useState } from 'react';
 import { drainNode, WeftApiError } from '../../../src/client/index.js';
 import { ErrorBox, Loading, NotAvailable, Phase } from '../components/common.js';
-import { GpuCells } from '../components/heatmap.js';
+import { GpuCells, MIG_LINES } from '../components/heatmap.js';
 import { nodeViews, type NodeView } from '../fleet.js';
 import { colourFor, errorText, obj, spec, status, str, time } from '../format.js';
 import { useLive } from '../live.js';
@@ -20,6 +20,7 @@ export function Fleet({ session, node }: { session: Session; node?: string }) {
   const tree = useMemo(() => group(shown), [shown]);
   const projects = useMemo(() => [...new Set(views.flatMap((v) => v.gpus.flatMap((g) => g.uses.map((u) => u.project))))].sort(), [views]);
   const selected = node ? views.find((v) => v.name === node) : undefined;
+  const hasMig = useMemo(() => views.some((v) => v.gpus.some((g) => g.migEnabled)), [views]);
 
   if (nodes.error) return <ErrorBox>{nodes.error}</ErrorBox>;
   return (
@@ -33,15 +34,18 @@ export function Fleet({ session, node }: { session: Session; node?: string }) {
         <div className="fleet-layout">
           <div className="fleet-map">
             <label className="inline">Filter <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="node, rack or site" /></label>
-            <ul className="legend" aria-label="Projects">
+            <ul className="legend" aria-label="Legend" data-testid="fleet-legend">
               <li><span className="swatch free" aria-hidden="true" />free</li>
+              {hasMig && <li><svg className="swatch swatch-mig" viewBox="0 0 14 14" aria-hidden="true"><rect width={14} height={14} rx={2} className="gpu" /><path d={MIG_LINES} className="mig-line" fill="none" /></svg>MIG mode (8 memory slices; instances drawn inside)</li>}
               {projects.map((p) => <li key={p}><span className="swatch" style={{ background: colourFor(p) }} aria-hidden="true" />{p}</li>)}
             </ul>
             {[...tree].map(([site, racks]) => (
               <section key={site} className="site" aria-label={`Site ${site}`}>
                 <h2>{site}</h2>
+                {/* A rack is drawn as the column it is, so its nodes never wrap onto a line of their own. */}
+                <div className="racks">
                 {[...racks].map(([rack, members]) => (
-                  <div key={rack} className="rack">
+                  <div key={rack} className="rack" data-testid="rack">
                     <h3>{rack} <span className="muted">({members.length} nodes)</span></h3>
                     <ul className="nodes">
                       {members.map((v) => (
@@ -56,6 +60,7 @@ export function Fleet({ session, node }: { session: Session; node?: string }) {
                     </ul>
                   </div>
                 ))}
+                </div>
               </section>
             ))}
           </div>

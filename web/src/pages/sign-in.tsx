@@ -3,7 +3,7 @@ import { WeftApiError } from '../../../src/client/index.js';
 import { signIn, type Session } from '../session.js';
 import { errorText } from '../format.js';
 
-export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
+export function SignIn({ onSignedIn }: { onSignedIn: (s: Session, token: string) => void }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
@@ -12,7 +12,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      onSignedIn(await signIn(token));
+      onSignedIn(await signIn(token), token);
     } catch (err) {
       setError(err instanceof WeftApiError && err.status === 401 ? 'That token was not accepted (unknown, revoked or expired).' : errorText(err));
     } finally {
@@ -37,7 +37,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
           onChange={(e) => setToken(e.target.value)}
         />
         <p id="token-help" className="muted">
-          `weft up` prints an admin token on its first start; `weft token create` makes one for any user.
+          <code>weft up</code> prints an admin token on its first start; <code>weft token create</code> makes one for any user.
         </p>
         {error && <p id="token-error" className="field-error" role="alert">{error}</p>}
         <button type="submit" disabled={busy || !token.trim()}>{busy ? 'Signing in…' : 'Sign in'}</button>

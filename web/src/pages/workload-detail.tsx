@@ -1,11 +1,11 @@
 // One workload: phase timeline, why it is pending, its allocations, events, live logs and the
 // actions the user's role allows.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { Resource } from '../../../src/model/metadata.js';
 import { ErrorBox, Loading, Phase } from '../components/common.js';
 import { Logs } from '../components/logs.js';
-import { age, errorText, gpuRequest, isPending, obj, phaseOf, pluralOf, replicasOf, spec, status, str, time } from '../format.js';
-import { refreshLive, useLive } from '../live.js';
+import { age, errorText, gpuRequest, isPending, obj, phaseOf, pluralOf, replicasShown, spec, status, str, time } from '../format.js';
+import { useLive } from '../live.js';
 import { href, navigate } from '../router.js';
 import { canWrite, type Session } from '../session.js';
 
@@ -18,25 +18,15 @@ interface Props {
 
 export function WorkloadDetail({ session, kind, project, name }: Props) {
   const c = session.client;
-  // This workload alone, watched; its allocations and events by label: nothing here lists the
-  // whole fleet, so the page opens as fast with 5,000 workloads as with five.
+  // This workload alone, and its allocations and events by label, each watched: nothing here
+  // lists the whole fleet, so the page opens as fast with 5,000 workloads as with five.
   const list = useLive(c, pluralOf(kind), { project, fieldSelector: `metadata.name=${name}` });
-  const allocationsOf = { project, labelSelector: `weft.dev/workload=${name},weft.dev/workload-kind=${kind}` };
-  const eventsOf = { project, labelSelector: `weft.dev/involved-name=${name}` };
-  const allocations = useLive(c, 'allocations', allocationsOf);
-  const events = useLive(c, 'events', eventsOf);
+  const allocations = useLive(c, 'allocations', { project, labelSelector: `weft.dev/workload=${name},weft.dev/workload-kind=${kind}` });
+  const events = useLive(c, 'events', { project, labelSelector: `weft.dev/involved-name=${name}` });
   const w = list.items.find((i) => i.metadata.project === project && i.metadata.name === name);
-  // The workload is watched, its allocations and events polled: when it changes (placed, running,
-  // restarted), they are fetched at once so the page never shows a phase without its replicas.
-  const version = w?.metadata.resourceVersion;
-  const seen = useRef<string | undefined>(undefined);
-  useEffect(() => {
-    const first = seen.current === undefined;
-    seen.current = version;
-    if (first || version === undefined) return; // the first lists are on their way already
-    refreshLive(c, 'allocations', allocationsOf);
-    refreshLive(c, 'events', eventsOf);
-  }, [c, version, kind, project, name]);
+  // A workload that names no priority class runs at the cluster's default one.
+  const priorityClasses = useLive(c, 'priorityclasses');
+  const defaultClass = priorityClasses.items.find((pc) => spec(pc).globalDefault === true)?.metadata.name;
   const mine = useMemo(
     () =>
       allocations.items
@@ -75,10 +65,10 @@ export function WorkloadDetail({ session, kind, project, name }: Props) {
       </div>
       {canWrite(session, project) && <Actions session={session} w={w} />}
       <dl className="facts">
-        <dt>Replicas</dt><dd>{replicasOf(w)}</dd>
+        <dt>Replicas</dt><dd data-testid="replicas">{replicasShown(w, true)}</dd>
         <dt>GPUs per replica</dt><dd>{gpuRequest(w)}</dd>
         <dt>Queue</dt><dd>{str(spec(w).queue) ?? '—'}</dd>
-        <dt>Priority class</dt><dd>{str(spec(w).priorityClass) ?? '—'}</dd>
+        <dt>Priority class</dt><dd data-testid="priority-class">{str(spec(w).priorityClass) ?? (defaultClass ? `${defaultClass} (the default)` : priorityClasses.ready ? 'none (priority 0)' : '…')}</dd>
         <dt>Isolation</dt><dd>{str(spec(w).isolation) ?? '—'}</dd>
         <dt>Created</dt><dd>{time(w.metadata.creationTimestamp)}</dd>
       </dl>
@@ -125,9 +115,15 @@ export function WorkloadDetail({ session, kind, project, name }: Props) {
         </ul>
       )}
       <h2>Logs</h2>
-      <Logs client={c} project={project} plural={pluralOf(kind)} name={name} replicas={replicasOf(w)} placement={mine.map((a) => a.metadata.name).join(',')} />
+      <Logs client={c} project={project} plural={pluralOf(kind)} name={name} replicas={replicaIndices(mine)} placement={mine.map((a) => a.metadata.name).join(',')} />
     </section>
   );
+}
+
+/** The replica indices that have run (a Service's replacements get new ones); at least replica 0. */
+function replicaIndices(allocations: Resource[]): number[] {
+  const seen = new Set(allocations.map((a) => Number(spec(a).replica)).filter((n) => Number.isInteger(n) && n >= 0));
+  return seen.size === 0 ? [0] : [...seen].sort((a, b) => a - b);
 }
 
 function gpuList(a: Resource): string {

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { Resource } from '../../../src/model/metadata.js';
 import type { SummaryWorkloads, WeftClient } from '../../../src/client/index.js';
 import { ErrorBox, Loading, Phase } from '../components/common.js';
-import { age, errorText, gpuRequest, phaseOf, replicasOf, spec, str, WORKLOAD_KINDS } from '../format.js';
+import { age, errorText, gpuRequest, phaseOf, replicasShown, spec, str, WORKLOAD_KINDS } from '../format.js';
 import { isLoaded, useLive } from '../live.js';
 import { href } from '../router.js';
 import { canWrite, type Session } from '../session.js';
@@ -115,7 +115,7 @@ function Row({ w }: { w: Resource }) {
       <td>{w.kind}</td>
       <td>{w.metadata.project}</td>
       <td><Phase phase={phaseOf(w)} /></td>
-      <td>{replicasOf(w)}</td>
+      <td>{replicasShown(w)}</td>
       <td>{gpuRequest(w)}</td>
       <td>{str(spec(w).queue) ?? '—'}</td>
       <td>{age(w.metadata.creationTimestamp)}</td>
