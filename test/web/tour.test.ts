@@ -131,7 +131,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console along the tour', () => {
     await expect.poll(() => page.getByTestId('replicas').textContent()).toBe('2/2 ready (min 2, max 4)');
 
     await page.goto(`${up.url}/#/workloads/Job/vision/train-resnet`);
-    await expect.poll(() => page.locator('.log-text').textContent()).toMatch(/simulated replica 0 of job\/train-resnet \(attempt 0\) started on fra1-h100-\d+, GPUs 0, 1, 2, 3, 4, 5, 6, 7; no process runs on the demo fleet\. It will run for 3m/);
+    await expect.poll(() => page.locator('.log-text').textContent()).toMatch(/simulated replica 0 of job\/train-resnet \(attempt 0\) started on fra1-h100-\d+, GPUs 0, 1, 2, 3, 4, 5, 6, 7; no process runs on the demo fleet\. It will run for 30m/);
 
     await rig.client.create({ apiVersion: 'weft/v1', kind: 'Job', metadata: { name: 'plain', project: 'vision' }, spec: { resources: { cpu: '1', memory: '1Gi' } } });
     await page.goto(`${up.url}/#/workloads/Job/vision/plain`);
