@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { weftOnPath } from './invocation.js';
+import { weftCommandFor, weftOnPath } from './invocation.js';
 
 describe('weftOnPath', () => {
   let dir: string;
@@ -32,5 +32,12 @@ describe('weftOnPath', () => {
     writeFileSync(other, '#!/bin/sh\n');
     chmodSync(other, 0o755);
     expect(weftOnPath(script, join(dir, 'other-bin'))).toBe(false);
+  });
+
+  it('says npx weft when npx ran it, whose own PATH holds a weft the user\'s shell does not', () => {
+    symlinkSync(script, join(dir, 'global-bin', 'weft'));
+    expect(weftCommandFor({ PATH: join(dir, 'global-bin') }, script)).toBe('weft');
+    expect(weftCommandFor({ PATH: join(dir, 'global-bin'), npm_command: 'exec' }, script)).toBe('npx weft');
+    expect(weftCommandFor({ PATH: '' }, script)).toBe('npx weft');
   });
 });

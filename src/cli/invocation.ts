@@ -1,6 +1,7 @@
 // How the user should type the `weft` command in the hints this CLI prints. In a clone of the
 // repository the command is not on the PATH (`npm start` runs bin/weft.js directly), and `npx
-// weft` finds it; once the package is installed globally, `weft` itself is this binary.
+// weft` finds it; once the package is installed globally, `weft` itself is this binary. Run by
+// npx, the PATH npx made holds a `weft` too, but the user's own shell does not: say what they typed.
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -29,10 +30,15 @@ function realOrUndefined(p: string): string | undefined {
   }
 }
 
+/** `npx weft` when run by npx (or npm exec), else `weft` where that runs this binary, else `npx weft`. */
+export function weftCommandFor(env: NodeJS.ProcessEnv, script = process.argv[1]): string {
+  if (env.npm_command === 'exec') return 'npx weft';
+  return weftOnPath(script, env.PATH ?? '') ? 'weft' : 'npx weft';
+}
+
 let cached: string | undefined;
 
-/** `weft` where that runs this binary, else `npx weft`. */
 export function weftCommand(): string {
-  cached ??= weftOnPath() ? 'weft' : 'npx weft';
+  cached ??= weftCommandFor(process.env);
   return cached;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currencyDigits, roundMoney } from './metering.js';
+import { currencyDigits, roundMoney, sumDecimals } from './metering.js';
 
 describe('money at its currency precision', () => {
   it('knows how many digits each currency has', () => {
@@ -19,5 +19,15 @@ describe('money at its currency precision', () => {
 
   it('leaves what is not a decimal as it is', () => {
     expect(roundMoney('n/a', 'EUR')).toBe('n/a');
+  });
+});
+
+describe('sumDecimals', () => {
+  it('adds decimal strings exactly', () => {
+    expect(sumDecimals(['0.12', '0.34', '1.66'])).toBe('2.12');
+    expect(sumDecimals(['0.1', '0.2'])).toBe('0.3');
+    expect(sumDecimals(['0.038614', '0.176983', '0.051486'])).toBe('0.267083');
+    expect(sumDecimals(['-1.5', '0.25'])).toBe('-1.25');
+    expect(sumDecimals([])).toBe('0');
   });
 });

@@ -73,3 +73,19 @@ export function roundMoney(amount: string, currency: string): string {
   const format = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false });
   return format.format(amount as Intl.StringNumericLiteral);
 }
+
+/** The exact sum of decimal amounts ("0.12" + "1.005" = "1.125"), in integers scaled to the longest fraction. */
+export function sumDecimals(amounts: readonly string[]): string {
+  const parsed = amounts.map((a) => /^(-?)(\d+)(?:\.(\d+))?$/.exec(a.trim())).filter((m): m is RegExpExecArray => m !== null);
+  const scale = Math.max(0, ...parsed.map((m) => (m[3] ?? '').length));
+  let total = 0n;
+  for (const m of parsed) {
+    const v = BigInt(`${m[2]}${(m[3] ?? '').padEnd(scale, '0')}`);
+    total += m[1] ? -v : v;
+  }
+  const negative = total < 0n;
+  const digits = (negative ? -total : total).toString().padStart(scale + 1, '0');
+  const whole = digits.slice(0, digits.length - scale);
+  const fraction = scale > 0 ? `.${digits.slice(digits.length - scale)}` : '';
+  return `${negative ? '-' : ''}${whole}${fraction}`;
+}

@@ -41,17 +41,3 @@ export function money(amount: string | number, currency: string, exact = false):
     return `${n.toFixed(2)} ${currency}`;
   }
 }
-
-/** Sum of decimal strings in cents, exact for the amounts a day's spend reaches. */
-export function sumMoney(amounts: string[]): string {
-  let cents = 0n;
-  for (const a of amounts) {
-    const m = /^(-?)(\d+)(?:\.(\d{0,2})\d*)?$/.exec(a.trim());
-    if (!m) continue;
-    const v = BigInt(m[2]!) * 100n + BigInt((m[3] ?? '').padEnd(2, '0') || '0');
-    cents += m[1] ? -v : v;
-  }
-  const neg = cents < 0n;
-  const abs = neg ? -cents : cents;
-  return `${neg ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
-}

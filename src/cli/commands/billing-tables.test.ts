@@ -36,7 +36,16 @@ describe('billing tables', () => {
     const lines = invoiceTable(invoice).split('\n');
     expect(lines.find((l) => l.startsWith('Memory'))).toMatch(/\s10\.30\s+GiB-hour\s+0\.005\s+0\.05$/);
     expect(lines.find((l) => l.startsWith('TOTAL'))).toMatch(/^TOTAL\s+0\.27$/);
+    // 0.04 + 0.18 + 0.05 is 0.27 too: nothing to explain.
+    expect(invoiceTable(invoice)).not.toContain('rounded for display');
     expect(invoiceCsv(invoice)).toContain(',0.267083,EUR');
+  });
+
+  it('says so when the rounded lines do not add up to the rounded total', () => {
+    const lines = [0, 1, 2].map((i) => ({ ...invoice.lines[0]!, description: `line ${i}`, amount: '0.004' }));
+    const text = invoiceTable({ ...invoice, lines, total: '0.012' });
+    expect(text).toMatch(/^TOTAL\s+0\.01$/m);
+    expect(text).toContain('The lines, rounded for display, add up to 0.00; the total adds their exact amounts (0.012) and rounds once.');
   });
 
   it('uses the precision of the currency billed in', () => {

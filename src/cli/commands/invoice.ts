@@ -2,22 +2,24 @@
 // resource, site, tier and price, as a table, JSON or CSV. The total is the sum of the lines.
 import { Command } from 'commander';
 import { getInvoice, type Invoice } from '../../client/index.js';
-import { roundMoney } from '../../model/metering.js';
+import { roundMoney, sumDecimals } from '../../model/metering.js';
 import { connect } from '../connect.js';
 import { CliError, EXIT } from '../errors.js';
 import { renderTable } from '../output/table.js';
 import { hours, parseOutput, toCsv } from './usage.js';
 
 /**
- * Amounts at the currency's precision (unit prices as the price book states them); the total is
- * the exact sum of the exact amounts, rounded once, so it may differ from the sum of the rounded
- * lines by a cent. `-o json` and `-o csv` keep every digit.
+ * Amounts at the currency's precision (unit prices as the price book states them). The total is
+ * the exact sum of the exact amounts, rounded once; where that differs from the sum of the rounded
+ * lines (by a cent or so), a note under the table says so. `-o json` and `-o csv` keep every digit.
  */
 export function invoiceTable(inv: Invoice): string {
   const money = (a: string): string => roundMoney(a, inv.currency);
   const rows = inv.lines.map((l) => [l.description, l.site || '-', hours(l.quantity), l.unit, l.unitPrice, money(l.amount)]);
   const table = renderTable(['DESCRIPTION', 'SITE', 'QUANTITY', 'UNIT', 'UNIT PRICE', `AMOUNT (${inv.currency})`], [...rows, ['TOTAL', '', '', '', '', money(inv.total)]]);
-  return `Invoice for project ${inv.project}, ${inv.month} (${inv.from} to ${inv.to})\n\n${table}`;
+  const shownSum = money(sumDecimals(inv.lines.map((l) => money(l.amount))));
+  const note = shownSum === money(inv.total) ? '' : `\n\nThe lines, rounded for display, add up to ${shownSum}; the total adds their exact amounts (${inv.total}) and rounds once. -o json shows every digit.`;
+  return `Invoice for project ${inv.project}, ${inv.month} (${inv.from} to ${inv.to})\n\n${table}${note}`;
 }
 
 export function invoiceCsv(inv: Invoice): string {

@@ -9,7 +9,8 @@ import { errorText, isPending, round } from '../format.js';
 import { href } from '../router.js';
 import type { Session } from '../session.js';
 import { useSummary } from '../summary.js';
-import { money, startOfToday, sumMoney, usage, type UsageReport } from '../usage.js';
+import { sumDecimals } from '../../../src/model/metering.js';
+import { money, startOfToday, usage, type UsageReport } from '../usage.js';
 
 const COLOURS = { allocated: '#2f5bd3', fragmented: '#e0a526', free: '#9fd3a8' };
 const PHASE_COLOURS: Record<string, string> = {
@@ -126,6 +127,6 @@ function SpendToday({ session }: { session: Session }) {
   if (error) return <Stat label="Spend today" value="—" hint={error} />;
   if (report === undefined) return <Stat label="Spend today" value="…" />;
   if (report === null) return <Stat label="Spend today" value="—" hint="metering is not available on this server" />;
-  const cost = sumMoney(report.rows.map((r) => r.cost));
+  const cost = sumDecimals(report.rows.map((r) => r.cost));
   return <Stat label="Spend today" value={money(cost, report.currency)} hint={`${round(report.rows.reduce((s, r) => s + r.gpuHours, 0))} GPU-hours`} />;
 }
