@@ -157,7 +157,7 @@ spec:
     expect(yaml.code).toBe(1);
     expect(yaml.stderr).toBe('error: <stdin>:5:1: not valid YAML or JSON: All mapping items must start at the same column\n    name: x\n   project: nlp\n  ^\n');
     const kind = await box.weft(['apply', '-f', '-'], { input: 'kind: Jb\nmetadata: { name: x }\n' });
-    expect(kind.stderr).toMatch(/^error: <stdin>: kind: unknown kind "Jb"; did you mean "Job"\?; known kinds: Allocation, Budget, DevEnvironment,/);
+    expect(kind.stderr).toMatch(/^error: <stdin>: kind: unknown kind "Jb"; did you mean "Job"\?; known kinds: Allocation, Budget, (\w+, )*DevEnvironment,/);
 
     const missing = await box.weft(['get', 'jobs', '-p', 'doesnotexist']);
     expect(missing.code).toBe(1);
