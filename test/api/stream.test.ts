@@ -131,6 +131,23 @@ describe('one stream, many watches', () => {
     expect(r.body.issues.map((i: { field: string }) => i.field)).toEqual([field]);
   });
 
+  it('carries many watches without warning of a listener leak', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const rv = await versionOf('/api/v1/jobs');
+      const s = await openSse(streamUrl(Array.from({ length: 24 }, (_, i) => ({ id: `w${i}`, kind: 'jobs', project: 'own', resourceVersion: rv }))), h.adminToken);
+      await mustCreate(h, '/api/v1/projects/own/jobs', job('many'));
+      await s.waitFor(24);
+      s.close();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(warnings.filter((w) => w.includes('MaxListeners'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('requires a token', async () => {
     expect((await h.call('GET', `/api/v1/stream?summary=true`, { token: null })).status).toBe(401);
   });

@@ -13,6 +13,7 @@
 //   data: {"watch": ID, "type": "ERROR", "object": problem}      (that watch has ended)
 //   data: {"type": "SUMMARY", "object": summary}
 //   data: {"type": "ERROR", "object": problem}                   (the summary has ended)
+import { setMaxListeners } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WeftError } from '../../model/errors.js';
 import type { KindDef } from '../../model/kind.js';
@@ -94,6 +95,8 @@ async function serveStream(deps: RouteDeps, summaries: SummaryFeed, req: Fastify
   if (watches.length === 0 && !summaryWanted) throw badParam('watches', 'is required (or summary=true): there is nothing to stream');
   const p = principalOf(req);
   const ac = new AbortController();
+  // Every watch on the stream (and the store's iterator under it) listens for the one abort.
+  setMaxListeners(4 * (watches.length + 2), ac.signal);
   const stream = openEventStream(deps.hub, req, reply, ac);
   // One writer at a time: frames of different watches must not interleave mid-frame.
   let queue = Promise.resolve();
