@@ -39,6 +39,7 @@ export function Fleet({ session, node }: { session: Session; node?: string }) {
               {hasMig && <li><svg className="swatch swatch-mig" viewBox="0 0 14 14" aria-hidden="true"><rect width={14} height={14} rx={2} className="gpu" /><path d={MIG_LINES} className="mig-line" fill="none" /></svg>MIG mode (8 memory slices; instances drawn inside)</li>}
               {projects.map((p) => <li key={p}><span className="swatch" style={{ background: colourFor(p) }} aria-hidden="true" />{p}</li>)}
             </ul>
+            <div className="sites">
             {[...tree].map(([site, racks]) => (
               <section key={site} className="site" aria-label={`Site ${site}`}>
                 <h2>{site}</h2>
@@ -63,6 +64,7 @@ export function Fleet({ session, node }: { session: Session; node?: string }) {
                 </div>
               </section>
             ))}
+            </div>
           </div>
           {node && (selected ? <NodeDetail session={session} view={selected} /> : <p>No node named {node}.</p>)}
         </div>
