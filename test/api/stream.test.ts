@@ -121,6 +121,7 @@ describe('one stream, many watches', () => {
     ['an unknown kind', `watches=${encodeURIComponent(JSON.stringify([{ id: 'a', kind: 'gizmos', resourceVersion: '1' }]))}`, 'watches[0].kind'],
     ['no resourceVersion', `watches=${encodeURIComponent(JSON.stringify([{ id: 'a', kind: 'jobs' }]))}`, 'watches[0].resourceVersion'],
     ['a repeated id', `watches=${encodeURIComponent(JSON.stringify([{ id: 'a', kind: 'jobs', resourceVersion: '1' }, { id: 'a', kind: 'nodes', resourceVersion: '1' }]))}`, 'watches[1].id'],
+    ['a bad label selector', `watches=${encodeURIComponent(JSON.stringify([{ id: 'a', kind: 'jobs', labelSelector: 'a==b==c(', resourceVersion: '1' }]))}`, 'watches[0].labelSelector'],
     ['a bad field selector', `watches=${encodeURIComponent(JSON.stringify([{ id: 'a', kind: 'jobs', fieldSelector: 'spec.queue=x', resourceVersion: '1' }]))}`, 'watches[0].fieldSelector'],
     ['an unknown field', `watches=${encodeURIComponent(JSON.stringify([{ id: 'a', kind: 'jobs', resourceVersion: '1', colour: 'red' }]))}`, 'watches[0].colour'],
     ['a project on a cluster-scoped kind', `watches=${encodeURIComponent(JSON.stringify([{ id: 'a', kind: 'nodes', project: 'own', resourceVersion: '1' }]))}`, 'watches[0].project'],

@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WeftError } from '../../model/errors.js';
 import type { KindDef } from '../../model/kind.js';
 import { resolveKind } from '../../model/registry.js';
+import { parseSelector } from '../../store/selector.js';
 import { badParam, listQuery, nameParam, queryParam, type Query } from '../params.js';
 import { toProblem } from '../problem.js';
 import type { Principal } from '../rbac.js';
@@ -75,6 +76,11 @@ export function parseWatches(text: string | undefined): StreamWatch[] {
       // Name the watch the bad parameter belongs to.
       if (err instanceof WeftError) throw badParam(`${at}.${err.issues[0]?.field ?? 'watch'}`, err.issues[0]?.message ?? err.message);
       throw err;
+    }
+    try {
+      parseSelector(q.labelSelector);
+    } catch (err) {
+      throw badParam(`${at}.labelSelector`, err instanceof Error ? err.message : String(err));
     }
     const project = o.project === undefined ? undefined : nameParam(o.project, `${at}.project`);
     if (def.scope === 'cluster' && project !== undefined) throw badParam(`${at}.project`, `must be absent: ${def.kind} is cluster-scoped`);
