@@ -1,12 +1,15 @@
 // Scheduler benchmark: decision throughput and latency on synthetic fleets, gang placement time
 // and memory per node. Run with `npm run bench:scheduler` (builds first). Not part of `npm test`.
 //
-//   node bench/scheduler.mjs [--policies weft,fgd,best-fit] [--sizes 1000,5000,20000] [--json out.json]
+//   node bench/scheduler.mjs [--policies weft,fgd,best-fit] [--sizes 1000,5000,12500,20000] [--json out.json]
+//                            [--dist DIR]   (the compiled scheduler to measure, default ../dist: another
+//                                            build's, to compare before and after in one run)
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { createPolicy, schedule, seededRng, Snapshot } from '../dist/scheduler/index.js';
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { h100Fleet } from './scratch.mjs';
 
 setFlagsFromString('--expose-gc');
@@ -16,7 +19,9 @@ const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
 );
 const policies = (args.policies ?? 'weft,fgd,best-fit').split(',');
-const sizes = (args.sizes ?? '1000,5000,20000').split(',').map(Number);
+const sizes = (args.sizes ?? '1000,5000,12500,20000').split(',').map(Number);
+const dist = args.dist ? pathToFileURL(resolve(args.dist)).href : new URL('../dist', import.meta.url).href;
+const { createPolicy, schedule, seededRng, Snapshot } = await import(`${dist}/scheduler/index.js`);
 const GIB = 1024 ** 3;
 
 
@@ -34,6 +39,16 @@ const kinds = {
   'shared-GPU': { cpuMilli: 4000, memoryBytes: 16 * GIB, gpu: { kind: 'share', milli: 250 } },
   '8-GPU': { cpuMilli: 64000, memoryBytes: 512 * GIB, gpu: { kind: 'whole', count: 8 } },
 };
+// A stream that cycles through several shapes, so nodes end up in many different states.
+const mixed = [
+  kinds['single-GPU'],
+  kinds['shared-GPU'],
+  { cpuMilli: 16000, memoryBytes: 128 * GIB, gpu: { kind: 'whole', count: 2 } },
+  { cpuMilli: 6000, memoryBytes: 32 * GIB, gpu: { kind: 'share', milli: 500 } },
+  { cpuMilli: 4000, memoryBytes: 16 * GIB, gpu: { kind: 'none' } },
+  kinds['8-GPU'],
+  { cpuMilli: 32000, memoryBytes: 256 * GIB, gpu: { kind: 'whole', count: 4 } },
+];
 
 function pct(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -41,11 +56,16 @@ function pct(sorted, q) {
 
 function placements(policyName, nodes, kind) {
   const snap = new Snapshot(h100Fleet(nodes));
+  // 'mixed, nodes all different': every node first loses a different sliver of CPU, so no two
+  // nodes are in the same state and node classes cannot stand in for many nodes at once.
+  if (kind === 'mixed, nodes all different') {
+    for (let n = 0; n < nodes; n++) snap.assume(n, { cpuMilli: 1 + n, memoryBytes: 0, gpus: [], milliPerGpu: 0, migMask: 0, shapeClass: -1 });
+    snap.commit();
+  }
   const config = { policy: createPolicy(policyName, { typicalPods }) };
   const rng = seededRng(1);
-  const resources = kinds[kind];
   // Enough requests to matter, never more than half the fleet can take.
-  const perNode = kind === '8-GPU' ? 1 : kind === 'shared-GPU' ? 32 : 8;
+  const perNode = kind === '8-GPU' ? 1 : kind === 'shared-GPU' ? 32 : kind.startsWith('mixed') ? 3 : 8;
   const n = Math.min(5000, Math.floor((nodes * perNode) / 2));
   const warm = Math.min(200, n / 10);
   const lat = [];
@@ -53,6 +73,7 @@ function placements(policyName, nodes, kind) {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const t = performance.now();
+    const resources = kind.startsWith('mixed') ? mixed[i % mixed.length] : kinds[kind];
     const r = schedule(snap, [{ id: `r${i}`, replicas: 1, resources }], config, i, rng);
     const dt = performance.now() - t;
     snap.commit();
@@ -99,8 +120,8 @@ function heapPer10k(policyName) {
   return result;
 }
 
-const results = { machine: `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}`, placements: [], gangs: [], heap: [] };
-console.log(`# scheduler benchmark — ${results.machine}\n`);
+const results = { machine: `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}`, dist: args.dist ?? 'dist', loadAverage: loadavg().map((x) => +x.toFixed(2)), placements: [], gangs: [], heap: [] };
+console.log(`# scheduler benchmark — ${results.machine}; ${results.dist}; load average ${results.loadAverage.join(' ')}\n`);
 console.log('| policy | JS heap per 10k nodes (MiB) | typed arrays per 10k nodes (MiB) | total (MiB) |\n|---|---|---|---|');
 // Measured once, first, while nothing else is allocated: later measurements would be skewed by
 // the garbage of earlier runs.
@@ -113,7 +134,7 @@ console.log('');
 console.log('| policy | nodes × 8 GPUs | request | requests | placements/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|');
 for (const p of policies) {
   for (const nodes of sizes) {
-    for (const kind of Object.keys(kinds)) {
+    for (const kind of [...Object.keys(kinds), 'mixed', 'mixed, nodes all different']) {
       const r = placements(p, nodes, kind);
       results.placements.push(r);
       console.log(`| ${p} | ${nodes} | ${kind} | ${r.requests} | ${r.perSecond} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} |`);
@@ -128,4 +149,5 @@ for (const p of policies) {
     console.log(`| ${p} | ${nodes} | ${r.gangMs.toFixed(2)} |`);
   }
 }
+console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));

@@ -171,7 +171,7 @@ export class FleetView {
     const old = this.nodes.get(name);
     this.nodes.set(name, { obj, gpus, shape });
     if (!old || old.shape !== shape) this.snap = undefined;
-    else if (this.snap) this.snap.schedulable[this.nodeIndex.get(name)!] = nodeSchedulable(obj) ? 1 : 0;
+    else if (this.snap) this.snap.setSchedulable(this.nodeIndex.get(name)!, nodeSchedulable(obj));
     return true;
   }
 

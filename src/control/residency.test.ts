@@ -31,7 +31,8 @@ describe('residency in the scheduling loop', () => {
     await store.create({ apiVersion: 'weft/v1', kind: 'Job', metadata: { name: 'train', project: P }, spec: { replicas: 1, resources: { cpu: '1', gpu: { count: 8 } } } });
     const get = async (): Promise<Resource | undefined> => store.get({ kind: 'Job', project: P, name: 'train' });
     const explanation = await until('explained', async () => ((await get())?.status?.scheduling as { explanation?: string } | undefined)?.explanation);
-    expect(explanation).toBe("needs 8×GPU; 0/1 nodes fit (1 outside the project's data residency); data residency allows only de-1 (data class restricted: countries DE)");
+    // No node where residency allows: refused for now, with the rule — and placed as soon as one joins.
+    expect(explanation).toBe('needs 8×GPU; can never fit this fleet: no node is in a site data residency allows; data residency allows only de-1 (data class restricted: countries DE)');
 
     await store.create(nodeIn('de-a', 'de-1'));
     await until('running in Germany', async () => ((await get())?.status?.phase === 'Running' ? true : undefined));

@@ -84,6 +84,29 @@ describe('why pending, on the workload status', () => {
     expect((await store.list('Allocation', { project: 'alpha' })).items.map((a) => (a.spec as { node: string }).node).sort()).toEqual(['r1-a', 'r1-b']);
   }, 90_000);
 
+  it('refuses, with the reason, a job no node could ever hold, and preempts nothing for it', async () => {
+    store = await openStore();
+    await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: 'alpha' }, spec: {} });
+    await store.create({ apiVersion: 'weft/v1', kind: 'PriorityClass', metadata: { name: 'low' }, spec: { value: 0, preemptible: true } });
+    await store.create({ apiVersion: 'weft/v1', kind: 'PriorityClass', metadata: { name: 'high' }, spec: { value: 100 } });
+    await store.create(node('n0', 8, 'r1'));
+    await store.create(node('n1', 8, 'r1'));
+    cp = startControlPlane({ store, clock: new ManualClock(), cycleIntervalMs: 50, policy: 'best-fit' });
+    await store.create(job('alpha', 'small', { priorityClass: 'low', resources: { gpu: { count: 8 } } }));
+    await until('small placed', async () => ((await store.list('Allocation', { project: 'alpha' })).items.length === 1 ? true : undefined));
+    await store.create(job('alpha', 'huge', { priorityClass: 'high', resources: { gpu: { count: 16 } } }));
+    const huge = await until('huge explained', async () => {
+      const s = (await get('alpha', 'huge'))?.status?.scheduling as Scheduling | undefined;
+      return s?.explanation ? s : undefined;
+    });
+    expect(huge.explanation).toBe('needs 16×GPU; can never fit this fleet: asks 16 GPUs per replica; the largest node has 8');
+    expect(huge.details?.[0]).toMatchObject({ code: 'Unsatisfiable', data: { clause: 'asks 16 GPUs per replica; the largest node has 8' } });
+    // A few more cycles: the low-priority job keeps running, since no eviction could make room.
+    await new Promise((r) => setTimeout(r, 300));
+    const small = (await store.list('Allocation', { project: 'alpha' })).items[0]!;
+    expect((small.status as { stopRequested?: unknown } | undefined)?.stopRequested).toBeUndefined();
+  }, 90_000);
+
   it('backfill: reserves for the head job and keeps work without a declared end off it', async () => {
     store = await openStore();
     await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: 'alpha' }, spec: {} });

@@ -108,6 +108,8 @@ function reservedFilter(mask: Uint8Array): Filter {
   return {
     name: 'reserved',
     reason: 'Reserved',
+    reads: 'node',
+    resolvable: false, // evicting work does not lift a reservation
     filter(_snap, _req, nodes, count) {
       let k = 0;
       for (let i = 0; i < count; i++) {

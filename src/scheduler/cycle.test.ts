@@ -73,8 +73,17 @@ describe('schedule', () => {
     const g = gang('train', { kind: 'whole', count: 8 }, { replicas: 2, topology: { within: 'rack', mode: 'required' } });
     const d = schedule(snap, [g], cfg('spread'), 0, seededRng(1)).decisions[0]!;
     expect(d.placements.map((p) => p.nodeName).sort()).toEqual(['r2-a', 'r2-b']);
+    // r1 is the only rack left; with one of its nodes busy it holds 2 of 3 replicas.
+    snap.assume(0, { cpuMilli: 1000, memoryBytes: 0, gpus: [0], milliPerGpu: 1000, migMask: 0, shapeClass: 1 });
+    const three = gang('three', { kind: 'whole', count: 8 }, { replicas: 3, topology: { within: 'rack', mode: 'required' } });
+    const waiting = schedule(snap, [three], cfg('spread'), 0, seededRng(1)).decisions[0]!;
+    expect(waiting.refused).toBeUndefined();
+    expect(waiting.unplaced[0]!.rejected.TopologyDomain).toBe(2);
+    // No rack has four nodes: refused outright, whatever runs.
     const huge = gang('huge', { kind: 'whole', count: 8 }, { replicas: 4, topology: { within: 'rack', mode: 'required' } });
-    expect(schedule(snap, [huge], cfg('spread'), 0, seededRng(1)).decisions[0]!.unplaced[0]!.rejected.TopologyDomain).toBe(3);
+    const never = schedule(snap, [huge], cfg('spread'), 0, seededRng(1)).decisions[0]!;
+    expect(never).toMatchObject({ placed: false, refused: true });
+    expect(never.reasons![0]).toMatchObject({ code: 'Unsatisfiable', message: 'can never fit this fleet: asks 4 replicas within one rack; the roomiest rack (r1) holds 3 even empty' });
   });
 
   it('packs MIG instances into the slots that keep larger profiles possible', () => {

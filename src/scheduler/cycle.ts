@@ -16,15 +16,18 @@
 
 import { DEFAULT_FILTERS, type Filter } from './filters/index.js';
 import { findMigSlot } from './mig.js';
-import { isCacheable, type Policy } from './policy.js';
+import { nodeClassesOf } from './node-classes.js';
+import type { Policy } from './policy.js';
 import { compileReplica, GPU_MIG, GPU_NONE, GPU_SHARE, GPU_WHOLE, type ReplicaShape } from './request.js';
 import type { Rng } from './rng.js';
 import type { ScoreContext } from './scorers/scorer.js';
+import { unsatisfiable, type Refusal } from './satisfiable.js';
+import { GangScan, type Rejections } from './scan.js';
 import type { NodeDelta, Snapshot } from './snapshot.js';
 import { Backfill, type BackfillConfig } from './backfill.js';
 import { explainUnplaced } from './explain.js';
 import { chooseDomain, domainFreeGpus, domainName, domainOf } from './topology.js';
-import type { GangDecision, GangRequest, Locality, RejectionReason, ReplicaPlacement, ScheduleResult, UnplacedReplica } from './types.js';
+import type { GangDecision, GangRequest, Locality, ReplicaPlacement, ScheduleResult, SchedulingReason, UnplacedReplica } from './types.js';
 import { Workspace } from './workspace.js';
 import type { QueueUsage } from './fairshare/accounting.js';
 import { admitToQueue, chargePlaced } from './fairshare/admission.js';
@@ -87,7 +90,7 @@ function placeGang(
   const d = scheduleGang(snap, gang, config, ws, rng, backfill ? backfill.filtersFor(gang, base) : base, deltas);
   if (!backfill) return d;
   if (d.placed) backfill.placed(gang, d, deltas);
-  else if (!d.reasons?.some((r) => r.code.startsWith('Queue') || r.code === 'IsolationMismatch')) {
+  else if (!d.refused && !d.reasons?.some((r) => r.code.startsWith('Queue') || r.code === 'IsolationMismatch')) {
     // What-ifs only: no queue charging, no score breakdown; everything is rolled back by reserve().
     const probe: SchedulerConfig = { policy: config.policy, filters: base, explain: false };
     const r = backfill.reserve(snap, gang, (s) => scheduleGang(s, gang, probe, ws, rng, base, []));
@@ -110,7 +113,11 @@ function scheduleGang(
   const gang = admission.gang;
   const mismatch = isolationMismatch(gang);
   if (mismatch) return mismatch;
+  const classes = nodeClassesOf(snap);
+  const never = unsatisfiable(snap, classes, gang, filters);
+  if (never) return refused(gang, never);
   const req = compileReplica(snap, gang);
+  const scan = new GangScan(snap, req, filters, config.policy, ws, classes);
   const replicas = gang.replicas;
   const need = Math.min(gang.minAvailable ?? replicas, replicas);
   const mark = snap.mark();
@@ -120,8 +127,7 @@ function scheduleGang(
   const topo = gang.topology;
   if (topo) {
     const nodes = ws.candidates;
-    let count = allNodes(nodes, snap.nodeCount);
-    for (const f of filters) count = f.filter(snap, req, nodes, count);
+    const count = scan.feasible(nodes);
     const choice = chooseDomain(snap, req, topo, need, nodes, count);
     locality = { within: topo.within, mode: topo.mode, achieved: false };
     if (choice.count > 0) {
@@ -137,7 +143,7 @@ function scheduleGang(
     unplaced = [];
     deltas.length = 0;
     for (let r = 0; r < replicas; r++) {
-      const result = placeReplica(snap, req, r, domain, filters, config, ws, rng, deltas);
+      const result = placeReplica(snap, req, r, domain, scan, config, ws, rng, deltas);
       if ('rejected' in result) {
         unplaced.push(result);
         break;
@@ -170,6 +176,18 @@ function isolationMismatch(gang: GangRequest): GangDecision | null {
     placements: [],
     unplaced: [{ replica: 0, rejected: {}, message }],
     reasons: [{ code: 'IsolationMismatch', message, data: { isolation: 'mig', gpu: g.kind } }],
+  };
+}
+
+/** A gang that cannot fit even an empty fleet (satisfiable.ts): refused, with the reason. */
+function refused(gang: GangRequest, why: Refusal): GangDecision {
+  return {
+    gangId: gang.id,
+    placed: false,
+    refused: true,
+    placements: [],
+    unplaced: [{ replica: 0, rejected: { ...why.rejected }, message: why.reason.message }],
+    reasons: [why.reason],
   };
 }
 
@@ -206,47 +224,21 @@ function achievedLocality(snap: Snapshot, asked: Locality, placements: readonly 
   return out;
 }
 
-function allNodes(nodes: Int32Array, n: number): number {
-  for (let i = 0; i < n; i++) nodes[i] = i;
-  return n;
-}
-
 function placeReplica(
   snap: Snapshot,
   req: ReplicaShape,
   replica: number,
   domain: Int32Array | null,
-  filters: readonly Filter[],
+  scan: GangScan,
   config: SchedulerConfig,
   ws: Workspace,
   rng: Rng,
   deltas: NodeDelta[],
 ): ReplicaPlacement | UnplacedReplica {
-  const nodes = ws.candidates;
-  let count: number;
-  if (domain) {
-    nodes.set(domain);
-    count = domain.length;
-  } else count = allNodes(nodes, snap.nodeCount);
-  const total = count;
-  const rejected: Partial<Record<RejectionReason, number>> = {};
-  for (const f of filters) {
-    const before = count;
-    count = f.filter(snap, req, nodes, count);
-    if (count < before) rejected[f.reason] = (rejected[f.reason] ?? 0) + before - count;
-  }
-  if (count === 0) return { replica, rejected, message: explainRejection(total, rejected) };
-
+  const found = scan.find(domain, rng);
+  if ('rejected' in found) return { replica, rejected: found.rejected, message: explainRejection(found.total, found.rejected) };
+  const { node } = found;
   const policy = config.policy;
-  const ctx: ScoreContext = { snap, req, rng };
-  let node: number;
-  if (count === 1) node = nodes[0]!; // nothing to compare: no scoring at all
-  else if (policy.selection === 'uniform') node = nodes[rng.int(count)]!;
-  else {
-    scoreCandidates(policy, ctx, ws, count);
-    node = selectBest(snap, nodes, ws.totals, count);
-  }
-
   const delta = chooseGpus(snap, node, req, policy, rng);
   snap.assume(node, delta);
   deltas.push(delta);
@@ -257,53 +249,11 @@ function placeReplica(
     gpus: Array.from(delta.gpus, (g) => g - snap.gpuStart[node]!),
     scores: {},
     total: 0,
-    feasibleNodes: count,
+    feasibleNodes: found.feasible,
   };
   if (delta.migMask !== 0) placement.migStart = Math.log2(delta.migMask & -delta.migMask);
-  if (config.explain !== false) explainScores(snap, node, delta, policy, ctx, ws, placement);
+  if (config.explain !== false) explainScores(snap, node, delta, policy, { snap, req, rng }, ws, placement);
   return placement;
-}
-
-/** Weighted totals of ws.candidates[0..count) into ws.totals, via the per-node cache if allowed. */
-function scoreCandidates(policy: Policy, ctx: ScoreContext, ws: Workspace, count: number): void {
-  const nodes = ws.candidates;
-  if (!isCacheable(policy)) {
-    weightedTotals(policy, ctx, nodes, count, ws.totals, ws.partial);
-    return;
-  }
-  const sid = ws.shapeId(ctx.req.key);
-  const misses = ws.lookup(sid, nodes, count);
-  if (misses === 0) return;
-  weightedTotals(policy, ctx, ws.missNodes, misses, ws.missTotals, ws.partial);
-  ws.store(sid, misses, ws.missTotals);
-}
-
-function weightedTotals(policy: Policy, ctx: ScoreContext, nodes: Int32Array, count: number, out: Float64Array, partial: Float64Array): void {
-  const scorers = policy.scorers;
-  if (scorers.length === 1 && scorers[0]!.weight === 1) {
-    scorers[0]!.scorer.score(ctx, nodes, count, out);
-    return;
-  }
-  out.fill(0, 0, count);
-  for (const { scorer, weight } of scorers) {
-    scorer.score(ctx, nodes, count, partial);
-    for (let i = 0; i < count; i++) out[i] = out[i]! + weight * partial[i]!;
-  }
-}
-
-function selectBest(snap: Snapshot, nodes: Int32Array, totals: Float64Array, count: number): number {
-  const rank = snap.rank;
-  let best = nodes[0]!;
-  let bestScore = totals[0]!;
-  for (let i = 1; i < count; i++) {
-    const s = totals[i]!;
-    const n = nodes[i]!;
-    if (s > bestScore || (s === bestScore && rank[n]! < rank[best]!)) {
-      best = n;
-      bestScore = s;
-    }
-  }
-  return best;
 }
 
 function chooseGpus(snap: Snapshot, n: number, req: ReplicaShape, policy: Policy, rng: Rng): NodeDelta {
@@ -366,7 +316,7 @@ function explainScores(snap: Snapshot, node: number, delta: NodeDelta, policy: P
   snap.assume(node, delta);
 }
 
-function explainRejection(total: number, rejected: Partial<Record<RejectionReason, number>>): string {
+function explainRejection(total: number, rejected: Rejections): string {
   const parts = Object.entries(rejected)
     .sort((a, b) => b[1] - a[1])
     .map(([reason, n]) => `${n} ${reason}`);

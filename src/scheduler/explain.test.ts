@@ -18,7 +18,8 @@ describe('why-pending explanations', () => {
   });
 
   it('counts the gangs waiting ahead in the same queue', () => {
-    const snap = new Snapshot([node('a', 4)]);
+    const snap = new Snapshot([node('a', 8)]);
+    run(snap, [gang('busy', { kind: 'whole', count: 4 })]);
     const gangs = [1, 2, 3].map((i) => gang(`g${i}`, { kind: 'whole', count: 8 }, { queue: 'team-a', submittedAt: i }));
     const other = gang('o', { kind: 'whole', count: 8 }, { queue: 'team-b', submittedAt: 0 });
     const byId = new Map(run(snap, [...gangs, other]).map((d) => [d.gangId, d]));
@@ -44,14 +45,34 @@ describe('why-pending explanations', () => {
     expect(d.explanation).toBe('needs 8×H100 within one rack; best rack has 6 free; quota H100 32/32 used; 3 gangs ahead in queue team-a');
   });
 
-  it('describes shares, MIG slices and partial gangs', () => {
+  it('describes shares and partial gangs', () => {
     const snap = new Snapshot([node('a', 1)]);
-    const [share] = run(snap, [gang('s', { kind: 'share', milli: 500 }, { cpu: 128_000 })]);
+    run(snap, [gang('cpu', { kind: 'none' }, { cpu: 60_000 })]);
+    const [share] = run(snap, [gang('s', { kind: 'share', milli: 500 }, { cpu: 8000 })]);
     expect(share!.explanation).toBe('needs 0.5 GPU; 0/1 nodes fit (1 short of CPU)');
-    const [mig] = run(snap, [gang('m', { kind: 'mig', profile: '1g.10gb' })]);
-    expect(mig!.explanation).toMatch(/^needs MIG 1g\.10gb; 0\/1 nodes fit/);
-    const [part] = run(new Snapshot([node('a', 8)]), [gang('p', { kind: 'whole', count: 8 }, { replicas: 2 })]);
-    expect(part!.explanation).toBe('needs 2 replicas of 8×GPU; only 1 of 2 replicas fit; 0/1 nodes fit (1 short of free GPUs)');
+    const two = new Snapshot([node('a', 8), node('b', 8)]);
+    run(two, [gang('busy', { kind: 'whole', count: 1 })]);
+    const [part] = run(two, [gang('p', { kind: 'whole', count: 8 }, { replicas: 2 })]);
+    expect(part!.explanation).toBe('needs 2 replicas of 8×GPU; only 1 of 2 replicas fit; 0/2 nodes fit (2 short of free GPUs)');
+  });
+
+  it('refuses, with the reason, a gang that cannot fit even the empty fleet', () => {
+    const snap = new Snapshot([node('a', 8), node('b', 4), node('c', 16, { schedulable: false })]);
+    const why = (g: GangRequest) => run(snap, [g])[0]!;
+    // A cordoned node may come back: the 16-GPU host still counts.
+    expect(why(gang('big', { kind: 'whole', count: 16 })).refused).toBeUndefined();
+    const c = new Snapshot([node('a', 8), node('b', 4)]);
+    const [d] = run(c, [gang('huge', { kind: 'whole', count: 16 })]);
+    expect(d).toMatchObject({ placed: false, refused: true });
+    expect(d!.explanation).toBe('needs 16×GPU; can never fit this fleet: asks 16 GPUs per replica; the largest node has 8');
+    expect(run(c, [gang('m', { kind: 'mig', profile: '1g.10gb' })])[0]!.explanation).toBe(
+      'needs MIG 1g.10gb; can never fit this fleet: asks MIG 1g.10gb; no node it may use has a MIG GPU that can host it',
+    );
+    expect(run(c, [gang('cpu', { kind: 'none' }, { cpu: 100_000 })])[0]!.reasons![0]!.message).toBe('can never fit this fleet: asks 100 CPU per replica; the largest node has 64');
+    expect(run(c, [gang('h200', { kind: 'whole', count: 1 }, { models: ['H200-141GB'] })])[0]!.reasons![0]!.message).toBe(
+      'can never fit this fleet: asks GPU model H200-141GB; no node it may use has one',
+    );
+    expect(run(c, [gang('many', { kind: 'whole', count: 4 }, { replicas: 4 })])[0]!.reasons![0]!.message).toBe('can never fit this fleet: asks 4 replicas; the whole fleet holds 3 even empty');
   });
 
   it('formats durations compactly', () => {

@@ -22,7 +22,7 @@ const REJECTION_TEXT: Record<RejectionReason, string> = {
 };
 
 /** Order of reason codes in the sentence: what the gang needs first, then why it waits. */
-const ORDER = ['IsolationMismatch', 'TopologyDomain', 'Nodes', 'Residency', 'QueueUnknown', 'QueueQuota', 'QueuePosition', 'Reserved', 'Reservation'];
+const ORDER = ['Unsatisfiable', 'IsolationMismatch', 'TopologyDomain', 'Nodes', 'Residency', 'QueueUnknown', 'QueueQuota', 'QueuePosition', 'Reserved', 'Reservation'];
 
 export interface ExplainContext {
   now: number;
@@ -82,7 +82,8 @@ export function explainDecision(gang: GangRequest, d: GangDecision, ctx: Explain
   if (d.placed) return;
   const reasons: SchedulingReason[] = [...(d.reasons ?? [])];
   const has = (code: string): boolean => reasons.some((r) => r.code === code);
-  const nodes = nodeReason(gang, d);
+  // A refused gang's node counts are the empty fleet's: the refusal already says what they mean.
+  const nodes = d.refused ? null : nodeReason(gang, d);
   if (nodes && !has('TopologyDomain')) reasons.push(nodes);
   const outside = d.unplaced[0]?.rejected.OutsideResidency ?? 0;
   if (gang.residency && outside > 0) {
@@ -137,7 +138,8 @@ export function explainUnplaced(
     if (d.placed) continue;
     const gang = ordered[i]!;
     const ahead = waitingPerQueue.get(gang.queue) ?? 0;
-    explainDecision(gang, d, { now, ahead, heldBy: held && held.gangId !== gang.id ? held : undefined });
-    waitingPerQueue.set(gang.queue, ahead + 1);
+    explainDecision(gang, d, { now, ahead: d.refused ? 0 : ahead, heldBy: held && held.gangId !== gang.id ? held : undefined });
+    // A refused gang is not in line: it holds nobody back.
+    if (!d.refused) waitingPerQueue.set(gang.queue, ahead + 1);
   }
 }

@@ -44,7 +44,7 @@ const arbPreemptor = fc.record({
   priority: fc.integer({ min: 2, max: 6 }),
   topology: fc.constantFrom(undefined, 'required' as const, 'preferred' as const),
   policy: fc.constantFrom('best-fit' as const, 'weft' as const),
-  // Filters the bound models all, or lacks one (no bound), or one it does not know (a loose bound).
+  // The default filters, or a chain without cpu-fit (a looser bound), or one more filter that eviction cannot change.
   filters: fc.constantFrom('default', 'default', 'no-cpu-fit', 'hide-nodes'),
 });
 
@@ -53,10 +53,12 @@ const POLICIES = {
   weft: createPolicy('weft', { typicalPods: [{ cpuMilli: 8000, gpuMilli: 1000, gpuCount: 4, gpuModels: [], p: 1 }] }),
 };
 
-/** A filter the bound does not model: the search must still match the plain one. */
+/** A per-node rule eviction cannot change: the bound leaves those nodes out, and the search must still match the plain one. */
 const hideEveryThirdNode: Filter = {
   name: 'hide-every-third-node',
   reason: 'NodeUnschedulable',
+  reads: 'node',
+  resolvable: false,
   filter(_snap, _req, nodes, count) {
     let k = 0;
     for (let i = 0; i < count; i++) if (nodes[i]! % 3 !== 2) nodes[k++] = nodes[i]!;

@@ -1,13 +1,14 @@
 // A cheap upper bound on "would the gang fit with these gangs released?", kept incrementally as
 // victims are added to or taken out of a trial set. The preemption search asks it before every
 // full what-if `schedule()`: when the bound says no, the full check would say no too, so it is
-// skipped. It never says no where the scheduler could say yes: it counts, per node, the replicas
-// that fit by the capacity filters alone (whole GPUs, CPU, memory), on nodes that pass the static
-// filters (schedulable, GPU model, site), and ignores everything that only removes room (queues,
-// isolation, backfill reservations). For a required topology it asks the same of every domain.
-// Shares and MIG profiles are not bounded (the bound always says "maybe").
+// skipped. It never says no where the scheduler could say yes. It reads what the filters declare
+// (filters/filter.ts): nodes an unresolvable filter rejects (schedulable, GPU model, site…) count
+// for nothing, since no eviction changes that answer; on the others it counts the replicas each
+// capacity filter's room() allows (whole GPUs, GPU shares, CPU, memory), the least of them, and
+// ignores the resolvable filters without room (isolation), which only ever remove room. For a
+// required topology it asks the same of every domain. MIG profiles are not counted (no room()).
 import type { Filter } from './filters/filter.js';
-import { GPU_NONE, GPU_WHOLE, type ReplicaShape } from './request.js';
+import type { ReplicaShape } from './request.js';
 import { GPU_MILLI, type NodeDelta, type Snapshot } from './snapshot.js';
 import { domainOf } from './topology.js';
 import type { GangRequest } from './types.js';
@@ -18,21 +19,19 @@ export interface ReleasedReplica {
   delta: NodeDelta;
 }
 
-const BOUNDING_FILTERS = ['gpu-fit', 'cpu-fit', 'memory-fit'];
-
 export class RoomBound {
-  /** False when the request or the filter set is one this bound does not model: always "maybe". */
-  readonly enabled: boolean;
   private readonly need: number;
-  private readonly gpus: number;
-  private readonly cpu: number;
-  private readonly mem: number;
-  // Free resources with the trial set released (copies of the snapshot's, changed in place).
-  private readonly gpuFree: Int16Array;
-  private readonly fullFree: Uint8Array;
-  private readonly cpuFree: Int32Array;
-  private readonly memFree: Float64Array;
-  /** Nodes the gang could ever use (static filters); others count 0. */
+  private readonly req: ReplicaShape;
+  /** The filters that count room. */
+  private readonly capacity: readonly Filter[];
+  // Free resources with the trial set released (copies of the snapshot's, changed in place);
+  // named as the snapshot names them, so room() reads either.
+  readonly gpuFree: Int16Array;
+  readonly fullFree: Uint8Array;
+  readonly cpuFree: Int32Array;
+  readonly memFree: Float64Array;
+  readonly gpuStart: Int32Array;
+  /** Nodes the gang could ever use (every unresolvable filter passes); others count 0. */
   private readonly eligible: Uint8Array;
   private readonly slots: Int32Array;
   /** Per-node domain id (required topology) or null: the whole fleet is one domain. */
@@ -43,28 +42,24 @@ export class RoomBound {
 
   constructor(snap: Snapshot, gang: GangRequest, req: ReplicaShape, filters: readonly Filter[]) {
     this.need = Math.min(gang.minAvailable ?? gang.replicas, gang.replicas);
-    this.gpus = req.gpuKind === GPU_WHOLE ? req.gpuCount : 0;
-    this.cpu = req.cpuMilli;
-    this.mem = req.memoryBytes;
-    const names = new Set(filters.map((f) => f.name));
-    const bounded = (req.gpuKind === GPU_WHOLE || req.gpuKind === GPU_NONE) && (this.gpus > 0 || this.cpu > 0 || this.mem > 0);
-    this.enabled = bounded && BOUNDING_FILTERS.every((f) => names.has(f));
+    this.req = req;
+    this.capacity = filters.filter((f) => f.room !== undefined);
     this.gpuFree = snap.gpuFree.slice();
     this.fullFree = snap.fullFree.slice();
     this.cpuFree = snap.cpuFree.slice();
     this.memFree = snap.memFree.slice();
+    this.gpuStart = snap.gpuStart;
     this.domain = gang.topology?.mode === 'required' ? domainOf(snap, gang.topology.within) : null;
     const n = snap.nodeCount;
+    const nodes = new Int32Array(n);
+    for (let i = 0; i < n; i++) nodes[i] = i;
+    let count = n;
+    for (const f of filters) if (!f.resolvable) count = f.filter(snap, req, nodes, count);
     this.eligible = new Uint8Array(n);
     this.slots = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const ok =
-        (!names.has('node-schedulable') || snap.schedulable[i] === 1) &&
-        (!names.has('gpu-model') || !req.allowedModels || req.allowedModels[snap.model[i]!] === 1) &&
-        (!names.has('site-allowed') || !req.allowedSites || req.allowedSites[snap.site[i]!] === 1) &&
-        (!names.has('residency') || !req.residencySites || req.residencySites[snap.site[i]!] === 1);
-      this.eligible[i] = ok ? 1 : 0;
-      if (!ok) continue;
+    for (let k = 0; k < count; k++) {
+      const i = nodes[k]!;
+      this.eligible[i] = 1;
       const s = this.nodeSlots(i);
       this.slots[i] = s;
       if (s > 0) this.addDomainSlots(i, s);
@@ -73,7 +68,7 @@ export class RoomBound {
 
   /** False only when the gang certainly does not fit with the trial set released. */
   maybeFits(): boolean {
-    return !this.enabled || this.roomy > 0;
+    return this.roomy > 0;
   }
 
   /** Adds a gang's replicas to the trial set (their resources count as free). */
@@ -88,7 +83,6 @@ export class RoomBound {
 
   /** Whether the gang may fit with exactly `replicas` (on top of the trial set) released; leaves the set as it was. */
   maybeFitsWith(replicas: readonly ReleasedReplica[]): boolean {
-    if (!this.enabled) return true;
     this.release(replicas);
     const ok = this.maybeFits();
     this.restore(replicas);
@@ -96,12 +90,10 @@ export class RoomBound {
   }
 
   private nodeSlots(n: number): number {
-    let fit = Infinity;
-    if (this.gpus > 0) fit = Math.floor(this.fullFree[n]! / this.gpus);
-    if (this.cpu > 0) fit = Math.min(fit, Math.floor(this.cpuFree[n]! / this.cpu));
-    if (this.mem > 0) fit = Math.min(fit, Math.floor(this.memFree[n]! / this.mem));
-    // Only reached when at least one term applies; `need` caps it so sums stay finite.
-    return Math.min(fit, this.need);
+    // `need` caps it, so sums stay finite when no filter limits the request.
+    let fit = this.need;
+    for (const f of this.capacity) fit = Math.min(fit, f.room!(this, this.req, n));
+    return fit;
   }
 
   private addDomainSlots(n: number, delta: number): void {

@@ -19,16 +19,19 @@
 // the result can be removed. Greedy by single cost can pick many cheap small gangs where one
 // larger gang alone would lose less, so every candidate that alone makes room (at no worse a
 // rank) is compared too and the cheapest wins.
+// A gang that cannot fit even the empty fleet (satisfiable.ts) gets no search at all.
 // Speed (the result is that of the plain search, preemption-reference.ts): each "fits?" is a
 // what-if `schedule()` over the whole fleet, so it is asked only when a cheap incremental bound
-// (preemption-index.ts: replicas that fit by capacity per node, per domain for a required
-// topology) says the gang may fit. The put-back pass is made with the bound alone and confirmed
+// (preemption-index.ts: replicas the capacity filters' room allows per node, on nodes every
+// unresolvable filter passes, per domain for a required topology) says the gang may fit. The put-back pass is made with the bound alone and confirmed
 // by one full check of what is left; only when that fails (the bound was too hopeful) does it
 // fall back to full checks, of runs of victims at once. Since releasing more never makes a gang
 // fit less, a run can go exactly when putting its victims back one by one would drop each of them.
 import { schedule, type SchedulerConfig } from './cycle.js';
 import { DEFAULT_FILTERS } from './filters/index.js';
+import { nodeClassesOf } from './node-classes.js';
 import { RoomBound } from './preemption-index.js';
+import { unsatisfiable } from './satisfiable.js';
 import { compileReplica } from './request.js';
 import type { QueueUsage } from './fairshare/accounting.js';
 import { heldMilli, otherQueueSameTree, reclaimResource, runningCharge } from './fairshare/reclaim.js';
@@ -210,11 +213,14 @@ export function findVictims(
   rng: Rng,
   opts: PreemptionOptions = {},
 ): PreemptionPlan | null {
+  const filters = config.filters ?? DEFAULT_FILTERS;
+  // A gang even the empty fleet cannot hold: no set of victims makes room.
+  if (unsatisfiable(snap, nodeClassesOf(snap), gang, filters)) return null;
   const start = searchStart(snap, gang, running, config, now, rng, opts);
   if (!start) return null;
   const { candidates, fits } = start;
   // Holds exactly the victims of the set under trial (`chosen` minus a run being tried).
-  const bound = new RoomBound(snap, gang, compileReplica(snap, gang), config.filters ?? DEFAULT_FILTERS);
+  const bound = new RoomBound(snap, gang, compileReplica(snap, gang), filters);
 
   // The shortest prefix of the candidates that makes room.
   const chosen: Candidate[] = [];

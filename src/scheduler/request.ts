@@ -22,6 +22,10 @@ export interface ReplicaShape {
   readonly milliPerGpu: number;
   /** gpuCount × milliPerGpu. */
   readonly totalMilli: number;
+  /** The GPU models asked for, by name (sorted); null = any model. */
+  readonly models: readonly string[] | null;
+  /** The sites asked for, by name (sorted); null = any site. */
+  readonly sites: readonly string[] | null;
   /** allowedModels[modelId] = 1 when allowed; null = any model. */
   readonly allowedModels: Uint8Array | null;
   /** Allowed site ids, null = any. */
@@ -94,6 +98,8 @@ export function compileReplica(
     gpuCount,
     milliPerGpu: milli,
     totalMilli: gpuCount * milli,
+    models: gpuKind !== GPU_NONE ? models : null,
+    sites,
     allowedModels,
     allowedSites,
     residencySites,

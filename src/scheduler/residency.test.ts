@@ -100,6 +100,7 @@ describe('residency explanation', () => {
     const [d] = schedule(snap, [req], { policy: createPolicy('weft', { typicalPods: typical }) }, 0, seededRng(1)).decisions;
     expect(d!.placed).toBe(false);
     expect(d!.unplaced[0]!.rejected).toEqual({ OutsideResidency: 2 });
-    expect(d!.explanation).toBe("needs 8×GPU; 0/2 nodes fit (2 outside the project's data residency); data residency allows only s0 (data class restricted: countries DE)");
+    expect(d!.refused).toBe(true); // no node in s0 at all: nothing to wait for until one joins
+    expect(d!.explanation).toBe('needs 8×GPU; can never fit this fleet: no node is in a site data residency allows; data residency allows only s0 (data class restricted: countries DE)');
   });
 });

@@ -108,6 +108,10 @@ export class Snapshot {
   readonly gpuMilliCap: number;
   private clock = 0;
   private journal: number[] = [];
+  /** Nodes changed since the node classes last looked (node-classes.ts); null: too many to list. */
+  private changed: number[] | null = [];
+  /** Bumped when a fixed attribute (schedulable, rank) changes: node classes regroup. */
+  staticEpoch = 0;
 
   constructor(nodes: readonly NodeInput[]) {
     const n = nodes.length;
@@ -212,6 +216,45 @@ export class Snapshot {
   /** Sets the tie-break order: rank[n] = ranks[n]. */
   setRanks(ranks: ArrayLike<number>): void {
     for (let i = 0; i < this.nodeCount; i++) this.rank[i] = ranks[i]!;
+    this.staticEpoch++;
+  }
+
+  /** Opens or closes node n to new work (cordon, drain, not ready). */
+  setSchedulable(n: number, ok: boolean): void {
+    const v = ok ? 1 : 0;
+    if (this.schedulable[n] === v) return;
+    this.schedulable[n] = v;
+    this.staticEpoch++;
+  }
+
+  /** The nodes changed since the last call, each at least once; null when too many to list (treat all as changed). */
+  takeChanged(): number[] | null {
+    const c = this.changed;
+    this.changed = [];
+    return c;
+  }
+
+  private touch(n: number): void {
+    this.version[n] = ++this.clock;
+    const c = this.changed;
+    if (c === null) return;
+    c.push(n);
+    if (c.length > this.nodeCount) this.changed = null;
+  }
+
+  /** Node n's fixed attributes as a node input, as if nothing ran there (for replays on an empty copy). */
+  emptyInput(n: number, name = this.nodeNames[n]!): NodeInput {
+    const migGpus: number[] = [];
+    for (let g = this.gpuStart[n]!, j = 0; g < this.gpuStart[n + 1]!; g++, j++) if (this.gpuMig[g] === 1) migGpus.push(j);
+    return {
+      name,
+      cpuMilli: this.cpuCap[n]!,
+      memoryBytes: this.memCap[n]!,
+      gpus: this.gpuCount[n]!,
+      gpuModel: this.modelNames[this.model[n]!]!,
+      site: this.siteNames[this.site[n]!]!,
+      migGpus,
+    };
   }
 
   /** Free milli-GPU summed over a node's GPUs. */
@@ -260,7 +303,7 @@ export class Snapshot {
       this.shapeCounts[s] = this.shapeCounts[s]! - sign;
     }
     if (d.tenant !== undefined) this.tenants.apply(n, d, d.tenant, sign, this.journal, F_TENANT);
-    this.version[n] = ++this.clock;
+    this.touch(n);
   }
 
   /** A point in the journal to roll back to. */
@@ -314,6 +357,7 @@ export class Snapshot {
     }
     w['tenants'] = new TenantMarks(this.nodeCount, this.gpuTotal, this.tenants);
     w['journal'] = [];
+    w['changed'] = null;
     return c;
   }
 
@@ -321,7 +365,7 @@ export class Snapshot {
     switch (field) {
       case F_CPU:
         this.cpuFree[idx] = old;
-        this.version[idx] = ++this.clock;
+        this.touch(idx);
         break;
       case F_MEM:
         this.memFree[idx] = old;

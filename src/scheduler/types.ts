@@ -100,6 +100,8 @@ export interface UnplacedReplica {
 export interface GangDecision {
   gangId: string;
   placed: boolean;
+  /** Refused: the gang cannot fit even the empty fleet (reason Unsatisfiable); no preemption can help. */
+  refused?: boolean;
   /** Placements when placed; empty when the gang was rolled back. */
   placements: ReplicaPlacement[];
   /** Replicas that could not be placed (only when not placed). */
@@ -116,7 +118,7 @@ export interface GangDecision {
   borrowed?: Record<string, number>;
 }
 
-/** Codes: the RejectionReason codes, plus IsolationMismatch, QueueQuota, QueuePosition, Reservation, Reserved. */
+/** Codes: the RejectionReason codes, plus Unsatisfiable, IsolationMismatch, QueueQuota, QueuePosition, Reservation, Reserved. */
 export interface SchedulingReason {
   code: string;
   message: string;

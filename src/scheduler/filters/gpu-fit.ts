@@ -7,6 +7,8 @@ import type { Filter } from './filter.js';
 export const gpuFit: Filter = {
   name: 'gpu-fit',
   reason: 'InsufficientGpu',
+  reads: 'state',
+  resolvable: true,
   filter(snap, req, nodes, count) {
     let k = 0;
     switch (req.gpuKind) {
@@ -46,4 +48,28 @@ export const gpuFit: Filter = {
         return 0;
     }
   },
+  room(free, req, n) {
+    if (req.gpuKind === GPU_WHOLE) return Math.floor(free.fullFree[n]! / req.gpuCount);
+    if (req.gpuKind !== GPU_SHARE) return Infinity; // MIG slots are not counted: no bound
+    let slots = 0;
+    for (let g = free.gpuStart[n]!, e = free.gpuStart[n + 1]!; g < e; g++) slots += Math.floor(free.gpuFree[g]! / req.milliPerGpu);
+    return slots;
+  },
+  shortfall(snap, req, nodes, count) {
+    if (req.gpuKind === GPU_MIG) return `asks MIG ${req.migProfile}; no node it may use has a MIG GPU that can host it`;
+    if (req.gpuKind === GPU_SHARE) return `asks a share of one GPU; no node it may use has a GPU outside MIG mode`;
+    let most = 0;
+    for (let i = 0; i < count; i++) {
+      const n = nodes[i]!;
+      most = Math.max(most, snap.gpuCount[n]! - countMig(snap.gpuMig, snap.gpuStart[n]!, snap.gpuStart[n + 1]!));
+    }
+    const what = `asks ${req.gpuCount} GPU${req.gpuCount === 1 ? '' : 's'} per replica`;
+    return most === 0 ? `${what}; no node it may use has a GPU outside MIG mode` : `${what}; the largest node has ${most}`;
+  },
 };
+
+function countMig(mig: Uint8Array, from: number, to: number): number {
+  let c = 0;
+  for (let g = from; g < to; g++) c += mig[g]!;
+  return c;
+}

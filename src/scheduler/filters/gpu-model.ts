@@ -4,6 +4,8 @@ import type { Filter } from './filter.js';
 export const gpuModel: Filter = {
   name: 'gpu-model',
   reason: 'GpuModelNotAllowed',
+  reads: 'static',
+  resolvable: false,
   filter(snap, req, nodes, count) {
     const allowed = req.allowedModels;
     if (!allowed) return count;
@@ -14,5 +16,8 @@ export const gpuModel: Filter = {
       if (allowed[model[n]!] === 1) nodes[k++] = n;
     }
     return k;
+  },
+  shortfall(_snap, req) {
+    return `asks GPU model ${(req.models ?? []).join(' or ')}; no node it may use has one`;
   },
 };

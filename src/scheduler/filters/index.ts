@@ -1,5 +1,7 @@
 // The default filter chain. Order matters only for explanations: a node is counted under the
-// first filter that rejects it, so cheap, coarse reasons come first and resource fit last.
+// first filter that rejects it, so cheap, coarse reasons come first and resource fit last. The
+// cycle asks the static filters (filter.ts) first, once per gang, whatever their place here, so
+// they lead the chain.
 import { cpuFit } from './cpu-fit.js';
 import type { Filter } from './filter.js';
 import { gpuFit } from './gpu-fit.js';
@@ -14,10 +16,10 @@ export type { Filter } from './filter.js';
 
 export const DEFAULT_FILTERS: readonly Filter[] = [
   nodeSchedulable, // cordoned and draining nodes first: nothing else about them matters
-  nodeExclusive, // another tenant's host is off limits whatever its free capacity
   residency, // sovereignty set by the platform (the project's countries, sites, data class): never lifted
   siteAllowed, // the workload's own placement wish
   gpuModel, // wrong hardware is a clearer answer than "not enough GPU"
+  nodeExclusive, // another tenant's host is off limits whatever its free capacity
   cpuFit,
   memoryFit,
   gpuFit, // the most expensive check (scans GPUs)

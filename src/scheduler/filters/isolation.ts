@@ -10,6 +10,8 @@ import type { Filter } from './filter.js';
 export const nodeExclusive: Filter = {
   name: 'node-exclusive',
   reason: 'NodeExclusive',
+  reads: 'state',
+  resolvable: true,
   filter(snap, req, nodes, count) {
     const t = req.tenant;
     if (!req.exclusive && snap.tenants.noExclusive) return count;
@@ -28,6 +30,8 @@ export const nodeExclusive: Filter = {
 export const gpuSharing: Filter = {
   name: 'gpu-sharing',
   reason: 'GpuSharingNotAllowed',
+  reads: 'state',
+  resolvable: true,
   filter(snap, req, nodes, count) {
     if (req.gpuKind !== GPU_SHARE || snap.tenants.anyGpuShareable(req.tenant, req.allowSharing)) return count;
     let k = 0;

@@ -4,6 +4,8 @@ import type { Filter } from './filter.js';
 export const nodeSchedulable: Filter = {
   name: 'node-schedulable',
   reason: 'NodeUnschedulable',
+  reads: 'static',
+  resolvable: false,
   filter(snap, _req, nodes, count) {
     const ok = snap.schedulable;
     let k = 0;

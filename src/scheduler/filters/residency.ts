@@ -7,7 +7,11 @@ import { keepSites } from './site-allowed.js';
 export const residency: Filter = {
   name: 'residency',
   reason: 'OutsideResidency',
+  reads: 'static',
+  resolvable: false,
   filter(snap, req, nodes, count) {
     return req.residencySites ? keepSites(snap, req.residencySites, nodes, count) : count;
   },
+  // Which sites and which rule follow in the Residency reason (explain.ts).
+  shortfall: () => 'no node is in a site data residency allows',
 };

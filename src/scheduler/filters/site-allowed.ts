@@ -16,7 +16,12 @@ export function keepSites(snap: Snapshot, mask: Uint8Array, nodes: Int32Array, c
 export const siteAllowed: Filter = {
   name: 'site-allowed',
   reason: 'SiteNotAllowed',
+  reads: 'static',
+  resolvable: false,
   filter(snap, req, nodes, count) {
     return req.allowedSites ? keepSites(snap, req.allowedSites, nodes, count) : count;
+  },
+  shortfall(_snap, req) {
+    return `may only run in ${(req.sites ?? []).join(', ')}; the fleet has no node there`;
   },
 };
