@@ -1,13 +1,15 @@
 // `weft sim …`: the digital twin from the command line. `weft sim fill` runs the FGD paper's
 // fill experiment (allocation as arrivals reach `tune` × capacity) for policies × seeds;
 // `weft sim mig` compares MIG placement rules on a seeded mix of MIG requests; `weft sim replay`
-// (sim-replay.ts) runs arrivals and departures in virtual time.
-import { readFileSync } from 'node:fs';
+// (sim-replay.ts) runs arrivals and departures in virtual time; `weft sim synth` writes a variant
+// of a pod list along the axes the published workloads span (sim/synth.ts).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { isPolicyName, POLICY_NAMES } from '../scheduler/index.js';
 import { loadNodes, loadPods, runGrid, summarise, writeFillReport, type Expected } from '../sim/index.js';
-import { parseCsv } from '../sim/csv.js';
+import { parseCsv, toCsv } from '../sim/csv.js';
+import { podMix, synthesizePods, type SynthAxes } from '../sim/synth.js';
 import { gpuModelInfo } from '../model/gpu-catalog.js';
 import { CliError, EXIT } from './errors.js';
 import { runMigMix } from '../sim/mig-mix.js';
@@ -126,10 +128,60 @@ function migCommand(): Command {
     });
 }
 
+function fraction(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${flag} must be a fraction between 0 and 1`);
+    return n;
+  };
+}
+
+function synthCommand(): Command {
+  return new Command('synth')
+    .description('a variant of an Alibaba pod list, resampled from its own tasks along the mix axes (deterministic for a seed)')
+    .requiredOption('--pods <csv>', 'source: Alibaba pod CSV')
+    .option('--nodes <csv>', 'fleet (Alibaba node CSV): needed for --model-constrained, to know which models can host a task')
+    .option('--cpu-only <f>', 'CPU-only tasks as a fraction of all tasks (the source has 0.133)', fraction('--cpu-only'))
+    .option('--gpu-sharing <f>', "GPU-sharing tasks' share of the total GPU request", fraction('--gpu-sharing'))
+    .option('--multi-gpu <f>', "multi-GPU tasks' share of the total GPU request", fraction('--multi-gpu'))
+    .option('--model-constrained <f>', 'fraction of GPU tasks that accept only one named GPU model', fraction('--model-constrained'))
+    .option('--model-pick <how>', 'how a constrained task\'s model is drawn: capacity (by GPUs that could host it) or uniform', 'capacity')
+    .option('--seed <n>', 'seed', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('--seed must be a non-negative integer');
+      return n;
+    }, 1)
+    .requiredOption('--out <csv>', 'where to write the variant')
+    .action((o: { pods: string; nodes?: string; cpuOnly?: number; gpuSharing?: number; multiGpu?: number; modelConstrained?: number; modelPick: string; seed: number; out: string }) => {
+      if (o.modelPick !== 'capacity' && o.modelPick !== 'uniform') throw new CliError('--model-pick must be capacity or uniform', EXIT.usage);
+      if (o.modelConstrained && !o.nodes) throw new CliError('--model-constrained needs --nodes: the fleet says which GPU models can host each task', EXIT.usage);
+      const text = readFileSync(o.pods, 'utf8');
+      const rows = parseCsv(text);
+      const axes: SynthAxes = { modelPick: o.modelPick };
+      if (o.cpuOnly !== undefined) axes.cpuOnly = o.cpuOnly;
+      if (o.gpuSharing !== undefined) axes.gpuSharing = o.gpuSharing;
+      if (o.multiGpu !== undefined) axes.multiGpu = o.multiGpu;
+      if (o.modelConstrained !== undefined) axes.modelConstrained = o.modelConstrained;
+      let out;
+      try {
+        out = synthesizePods(rows, o.nodes ? loadNodes(o.nodes) : undefined, axes, o.seed);
+      } catch (e) {
+        throw new CliError((e as Error).message, EXIT.usage);
+      }
+      const header = text.slice(0, text.search(/\r?\n/)).split(',');
+      if (!header.includes('gpu_spec') && out.some((r) => (r['gpu_spec'] ?? '') !== '')) header.push('gpu_spec');
+      writeFileSync(o.out, toCsv(header, out.map((r) => header.map((h) => r[h] ?? ''))));
+      const fmt = (m: ReturnType<typeof podMix>) =>
+        `${m.tasks} tasks, CPU-only ${m.cpuOnly}, GPU-sharing ${m.gpuSharing} and multi-GPU ${m.multiGpu} of the GPU request, model-constrained ${m.modelConstrained} of GPU tasks, ${m.gpuRequest} GPUs asked`;
+      process.stderr.write(`source:  ${fmt(podMix(rows))}\nvariant: ${fmt(podMix(out))}\nwrote ${o.out}\n`);
+    });
+}
+
 export function simCommand(): Command {
   return new Command('sim')
     .description('simulate the scheduler on a fleet and workload (digital twin)')
     .addCommand(fillCommand())
     .addCommand(migCommand())
-    .addCommand(replayCommand());
+    .addCommand(replayCommand())
+    .addCommand(synthCommand());
 }

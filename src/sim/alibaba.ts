@@ -1,6 +1,6 @@
 // Loaders for the Alibaba GPU cluster trace (cluster-trace-gpu-v2023, "openb") node and pod CSVs.
 import type { GangRequest, GpuDemand, NodeInput } from '../scheduler/index.js';
-import { parseCsv } from './csv.js';
+import { parseCsv, type CsvRow } from './csv.js';
 import type { SimPod } from './workload.js';
 
 const MIB = 1024 * 1024;
@@ -28,7 +28,12 @@ export function parseAlibabaNodes(text: string): NodeInput[] {
 
 /** Pod list: name, cpu_milli, memory_mib, num_gpu, gpu_milli[, gpu_spec, …]. Other columns are ignored. */
 export function parseAlibabaPods(text: string): SimPod[] {
-  return parseCsv(text).map((row, i) => {
+  return parseAlibabaPodRows(parseCsv(text));
+}
+
+/** The same, from rows already parsed (e.g. a synthesised variant). */
+export function parseAlibabaPodRows(rows: readonly CsvRow[]): SimPod[] {
+  return rows.map((row, i) => {
     const where = `pod row ${i + 2}`;
     const name = row['name'] || `pod-${i}`;
     const count = num(row, 'num_gpu', where);
