@@ -2,9 +2,17 @@
 // the "typical pods" of the workload; a live fleet has no trace to take them from, so they are
 // learned online from the demand shapes the loop has seen (a sliding window), and the policy is
 // rebuilt when the distribution has moved (checked every few dozen new shapes).
-import { createPolicy, typicalPods, type Policy, type PodShape } from '../scheduler/index.js';
+//
+// weft also decides, per learned mix and fleet, whether its CPU-stranding term pays, by replaying
+// the mix on an empty copy of the fleet (scheduler/weft-calibration.ts). That replay takes seconds
+// on a large fleet, so here it runs in slices of a few milliseconds per cycle; until it answers,
+// weft keeps the last verdict (the term, at first).
+import { createPolicy, StrandingTrial, typicalPods, type Policy, type PodShape, type Snapshot, type TypicalPod } from '../scheduler/index.js';
 
 const NEEDS_TYPICAL = new Set(['fgd', 'weft']);
+/** Wall-clock time a cycle gives the weft replay, and arrivals per slice of it. */
+const TRIAL_BUDGET_MS = 15;
+const TRIAL_SLICE = 100;
 
 export class PolicySource {
   private readonly window: PodShape[] = [];
@@ -13,6 +21,11 @@ export class PolicySource {
   private policy: Policy | undefined;
   /** The typical set the policy was built from, coarsened: rebuilding drops the scheduler's score caches. */
   private builtFrom = '';
+  private typical: TypicalPod[] = [];
+  /** weft: keep the stranding term (the last verdict), and the replay deciding the next one. */
+  private stranding = true;
+  private trial: StrandingTrial | undefined;
+  private trialWanted = false;
 
   constructor(
     readonly name: string,
@@ -41,10 +54,38 @@ export class PolicySource {
       const typical = typicalPods(this.window);
       const key = typical.map((t) => `${t.cpuMilli}:${t.gpuMilli}:${t.gpuCount}:${t.gpuModels.join('|')}:${t.p.toFixed(2)}`).join(',');
       if (!this.policy || key !== this.builtFrom) {
-        this.policy = createPolicy(this.name, { typicalPods: typical });
+        this.typical = typical;
+        this.policy = this.build();
         this.builtFrom = key;
+        // The mix moved: weft asks again whether its term pays (a replay already running is dropped).
+        this.trialWanted = this.name === 'weft';
+        this.trial = undefined;
       }
     }
     return this.policy;
+  }
+
+  /** weft: advances the replay on this fleet for a few milliseconds; adopts its verdict when it has one. */
+  calibrate(snap: Snapshot): void {
+    if (this.name !== 'weft' || (!this.trial && !this.trialWanted)) return;
+    if (!this.trial) {
+      this.trial = new StrandingTrial(typicalPods(this.window, 1), this.typical, snap);
+      this.trialWanted = false;
+    }
+    const until = performance.now() + TRIAL_BUDGET_MS;
+    while (performance.now() < until) {
+      const verdict = this.trial.step(TRIAL_SLICE);
+      if (!verdict) continue;
+      this.trial = undefined;
+      if (verdict.pays !== this.stranding) {
+        this.stranding = verdict.pays;
+        this.policy = this.build();
+      }
+      return;
+    }
+  }
+
+  private build(): Policy {
+    return createPolicy(this.name, { typicalPods: this.typical, ...(this.name === 'weft' ? { stranding: this.stranding } : {}) });
   }
 }

@@ -287,8 +287,10 @@ export class SchedulingLoop {
       return stats;
     }
     for (const { d } of demands) this.policy.observe(podShape(d.resources), d.replicas.length);
-    const policy = this.policy.current()!;
+    this.policy.current();
     const snap = this.fleet.snapshot();
+    this.policy.calibrate(snap); // weft's replay of the learned mix, a slice per cycle
+    const policy = this.policy.current()!;
     // Fair share: what each queue holds now; the scheduler charges what it admits on top.
     const counted = this.queues.count(this.fleet, this.workloads, now.getTime());
     const gangs = demands.map(({ d }, i) => {

@@ -12,6 +12,7 @@ export { DEFAULT_FILTERS } from './filters/index.js';
 export { typicalPods, type PodShape, type TypicalPod } from './typical-pods.js';
 export { FragmentationMeasure } from './fragmentation.js';
 export { StrandingAwareFragmentation, cpuPerMilliGpu } from './stranding.js';
+export { judgeStranding, strandingVerdict, StrandingTrial, STRANDING_MARGIN, type StrandingVerdict } from './weft-calibration.js';
 export { findVictims, lostGpuTime, type RunningGang, type RunningReplica, type PreemptionPlan, type PreemptionOptions } from './preemption.js';
 export * from './fairshare/index.js';
 export { Backfill, type BackfillConfig, type BackfillRunning, type HeldReservation } from './backfill.js';

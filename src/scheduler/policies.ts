@@ -21,6 +21,10 @@ export type PolicyName = (typeof POLICY_NAMES)[number];
 export interface PolicyOptions {
   /** The workload-shape distribution FGD and weft measure fragmentation against. */
   typicalPods?: readonly TypicalPod[];
+  /** weft: the whole learned distribution of shapes (typicalPods(shapes, 1)), replayed to decide on the stranding term. */
+  mix?: readonly TypicalPod[];
+  /** weft: keep (true) or drop (false) the stranding term instead of deciding by replay (weft-policy.ts). */
+  stranding?: boolean;
 }
 
 function single(name: string, scorer: Policy['scorers'][number]['scorer']): Policy {
@@ -59,7 +63,7 @@ export function createPolicy(name: string, opts: PolicyOptions = {}): Policy {
       return { name, scorers: [{ scorer: fgdScorer(measure), weight: 1 }], sharePicker: fgdGpu(measure), selection: 'max-score' };
     }
     case 'weft':
-      return weftPolicy(requireTypical(name, opts));
+      return weftPolicy(requireTypical(name, opts), { ...(opts.mix ? { mix: opts.mix } : {}), ...(opts.stranding !== undefined ? { stranding: opts.stranding } : {}) });
     default:
       throw ValidationError.field('policy', `unknown policy "${name}" (known: ${POLICY_NAMES.join(', ')})`);
   }

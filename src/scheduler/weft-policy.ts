@@ -1,5 +1,6 @@
 // weft, our default policy: FGD's fragmentation gradient over a measure that also counts
-// CPU-stranded GPU capacity, with a best-fit tie-break for GPU shares.
+// CPU-stranded GPU capacity, with a best-fit tie-break for GPU shares — when the workload's own
+// mix, replayed on the fleet, shows that this pays; FGD's own rule otherwise.
 //
 // Why. Two changes to FGD, each aimed at GPU capacity FGD leaves idle on the Alibaba trace
 // (docs/benchmarks.md has the numbers):
@@ -14,19 +15,47 @@
 //     node's score carries the same key, so nodes tied on the integer score are ranked by it too.
 // Everything else is FGD's: the integer sigmoid score (whose ties hand many choices to the fixed
 // tie-break order, which we measured to be worth keeping), lowest-index whole GPUs, and only the
-// typical-pod distribution FGD is given — no per-trace constants, nothing about future arrivals.
-import { weftGpu } from './gpu-pickers/weft-gpu.js';
+// workload's own shapes — no per-trace constants, nothing about future arrivals.
+//
+// When. On most mixes both changes win, but where the whole mix asks for more CPU per GPU than the
+// fleet has, or where many tasks are tied to scarce GPU models, the stranding term loses to plain
+// FGD. So before placing on a fleet weft replays the mix it has learned (the whole distribution of
+// shapes, `mix`) on an empty copy of that fleet with and without the term (weft-calibration.ts) and
+// keeps it only when it allocates more; otherwise weft places exactly as FGD does. The verdict is
+// made once per (mix, fleet); `stranding` fixes it instead (the live loop works it out in slices).
 import type { Policy } from './policy.js';
-import { weftScorer } from './scorers/weft.js';
-import { StrandingAwareFragmentation } from './stranding.js';
+import type { ScoreContext, Scorer } from './scorers/scorer.js';
+import type { Snapshot } from './snapshot.js';
 import type { TypicalPod } from './typical-pods.js';
+import { fgdVariant, strandingVariant, strandingVerdict } from './weft-calibration.js';
 
-export function weftPolicy(typical: readonly TypicalPod[]): Policy {
-  const measure = new StrandingAwareFragmentation(typical);
+export interface WeftOptions {
+  /** The learned distribution of all shapes (typicalPods(shapes, 1)); defaults to the typical pods. */
+  mix?: readonly TypicalPod[];
+  /** Count CPU-stranded capacity (true) or place as FGD (false); absent: decided by replaying the mix per fleet. */
+  stranding?: boolean;
+}
+
+export function weftPolicy(typical: readonly TypicalPod[], opts: WeftOptions = {}): Policy {
+  const withTerm = strandingVariant(typical);
+  const without = fgdVariant(typical, 'weft');
+  if (opts.stranding !== undefined) return opts.stranding ? withTerm : without;
+  const mix = opts.mix ?? typical;
+  const chosen = new WeakMap<Snapshot, Policy>();
+  const pick = (snap: Snapshot): Policy => {
+    let p = chosen.get(snap);
+    if (!p) chosen.set(snap, (p = strandingVerdict(mix, typical, snap).pays ? withTerm : without));
+    return p;
+  };
+  const scorer: Scorer = {
+    name: 'weft',
+    nodeLocal: true,
+    score: (ctx: ScoreContext, nodes, count, out) => pick(ctx.snap).scorers[0]!.scorer.score(ctx, nodes, count, out),
+  };
   return {
     name: 'weft',
-    scorers: [{ scorer: weftScorer(measure), weight: 1 }],
-    sharePicker: weftGpu(measure),
+    scorers: [{ scorer, weight: 1 }],
+    sharePicker: { name: 'weft-gpu', pick: (snap, n, req, rng) => pick(snap).sharePicker.pick(snap, n, req, rng) },
     selection: 'max-score',
   };
 }

@@ -5,6 +5,7 @@ import { createPolicy } from './policies.js';
 import { seededRng } from './rng.js';
 import { SHAPE_SHARE, Snapshot } from './snapshot.js';
 import { cpuPerMilliGpu, StrandingAwareFragmentation } from './stranding.js';
+import { judgeStranding, STRANDING_MARGIN } from './weft-calibration.js';
 import { gang, node } from './testing/fixtures.js';
 import type { TypicalPod } from './typical-pods.js';
 
@@ -34,10 +35,13 @@ describe('weft', () => {
     // rank; on the 8-GPU node the pod would leave 26 cores for 8 GPUs (κ asks 32).
     const nodes = [node('big', 8, { cpuMilli: 34_000 }), node('small', 2, { cpuMilli: 34_000 })];
     const pod = gang('cpu', { kind: 'none' }, { cpu: 8000 });
-    const place = (policy: string) =>
-      schedule(new Snapshot(nodes), [pod], { policy: createPolicy(policy, { typicalPods: typical }) }, 0, seededRng(1)).decisions[0]!.placements[0]!.nodeName;
+    const place = (policy: string, stranding?: boolean) =>
+      schedule(new Snapshot(nodes), [pod], { policy: createPolicy(policy, { typicalPods: typical, ...(stranding !== undefined ? { stranding } : {}) }) }, 0, seededRng(1)).decisions[0]!
+        .placements[0]!.nodeName;
     expect(place('fgd')).toBe('big');
-    expect(place('weft')).toBe('small');
+    expect(place('weft', true)).toBe('small');
+    // Without the term (its replay found it does not pay) weft places exactly as FGD.
+    expect(place('weft', false)).toBe('big');
   });
 
   it('puts a share on the GPU it fills most tightly when the fragmentation scores tie', () => {
@@ -45,12 +49,37 @@ describe('weft', () => {
     // fullest that fits.
     const cpuOnly = typical.slice(2);
     const share = gang('s', { kind: 'share', milli: 300 });
-    const pick = (policy: string) => {
+    const pick = (policy: string, stranding?: boolean) => {
       const snap = new Snapshot([node('a', 3)]);
       snap.assume(0, { cpuMilli: 0, memoryBytes: 0, gpus: [2], milliPerGpu: 400, migMask: 0, shapeClass: SHAPE_SHARE });
-      return schedule(snap, [share], { policy: createPolicy(policy, { typicalPods: cpuOnly }) }, 0, seededRng(1)).decisions[0]!.placements[0]!.gpus;
+      const opts = { typicalPods: cpuOnly, ...(stranding !== undefined ? { stranding } : {}) };
+      return schedule(snap, [share], { policy: createPolicy(policy, opts) }, 0, seededRng(1)).decisions[0]!.placements[0]!.gpus;
     };
     expect(pick('fgd')).toEqual([0]);
-    expect(pick('weft')).toEqual([2]);
+    expect(pick('weft', true)).toEqual([2]);
+    expect(pick('weft', false)).toEqual([0]);
+  });
+
+  it('keeps the stranding term only where a replay of the mix on the fleet shows it pays', () => {
+    // 40 hosts of 8 GPUs and 64 cores. With GPU tasks alone the term has room to help; with
+    // CPU-only tasks asking for far more CPU than the hosts have, every host ends CPU-bound
+    // whatever the placement, and the term only misleads.
+    const fleet = new Snapshot(Array.from({ length: 40 }, (_, i) => node(`n${i}`, 8, { cpuMilli: 64_000 })));
+    const gpuOnly: TypicalPod[] = [
+      { cpuMilli: 12_000, gpuMilli: 1000, gpuCount: 1, gpuModels: [], p: 0.4 },
+      { cpuMilli: 2000, gpuMilli: 1000, gpuCount: 1, gpuModels: [], p: 0.4 },
+      { cpuMilli: 3000, gpuMilli: 500, gpuCount: 1, gpuModels: [], p: 0.2 },
+    ];
+    const cpuHeavy: TypicalPod[] = [...gpuOnly.map((m) => ({ ...m, p: m.p / 4 })), { cpuMilli: 16_000, gpuMilli: 0, gpuCount: 0, gpuModels: [], p: 0.75 }];
+    const a = judgeStranding(gpuOnly, gpuOnly, fleet);
+    const b = judgeStranding(cpuHeavy, cpuHeavy, fleet);
+    expect(a).toEqual(judgeStranding(gpuOnly, gpuOnly, fleet)); // a pure function of mix and fleet
+    expect(a.nodes).toBe(40);
+    for (const v of [a, b]) {
+      const gain = Math.min(v.stranding[0] - v.fgd[0], v.stranding[1] - v.fgd[1]);
+      expect(v.pays).toBe(gain >= STRANDING_MARGIN);
+    }
+    expect(a.pays).toBe(true);
+    expect(b.pays).toBe(false);
   });
 });

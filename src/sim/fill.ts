@@ -16,6 +16,10 @@ export interface FillOptions {
   tune: number;
   /** Defaults to the typical pods of the workload's original (untuned) pods. */
   typical?: readonly TypicalPod[];
+  /** The whole shape distribution of the original pods (weft replays it); defaults to it, computed. */
+  mix?: readonly TypicalPod[];
+  /** weft: its verdict on the stranding term, when already known for this workload and fleet. */
+  stranding?: boolean;
 }
 
 export interface FillResult {
@@ -69,7 +73,8 @@ export function runFill(workload: Workload, opts: FillOptions): FillResult {
   const capacity = fleetGpuMilli(workload.nodes);
   if (capacity === 0) throw new Error('the fleet has no GPUs');
   const typical = opts.typical ?? typicalPods(workload.pods.map((p) => p.shape));
-  const policy = createPolicy(opts.policy, { typicalPods: typical });
+  const mix = opts.mix ?? typicalPods(workload.pods.map((p) => p.shape), 1);
+  const policy = createPolicy(opts.policy, { typicalPods: typical, mix, ...(opts.stranding !== undefined ? { stranding: opts.stranding } : {}) });
   const rng = seededRng(opts.seed);
   const arrivals = arrivalOrder(workload.pods, capacity, opts.tune, rng);
   const snap = new Snapshot(workload.nodes);

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { typicalPods } from '../scheduler/index.js';
+import { Snapshot, strandingVerdict, typicalPods } from '../scheduler/index.js';
 import { runFill, type FillResult } from './fill.js';
 import type { Workload } from './workload.js';
 
@@ -27,6 +27,10 @@ export interface GridJob {
 export async function runGrid(spec: GridSpec): Promise<FillResult[]> {
   // FGD-style policies see the shape distribution of the original (untuned) pods.
   const typical = typicalPods(spec.workload.pods.map((p) => p.shape));
+  const mix = typicalPods(spec.workload.pods.map((p) => p.shape), 1);
+  // weft's verdict on its stranding term depends only on the mix and the fleet: decided once here
+  // rather than in every worker.
+  const stranding = spec.policies.includes('weft') ? strandingVerdict(mix, typical, new Snapshot(spec.workload.nodes)).pays : undefined;
   // Slowest policies first, so a worker is not left alone with a long run at the end.
   const slow = (p: string) => (p === 'weft' || p === 'fgd' ? 0 : 1);
   const jobs: GridJob[] = [...spec.policies]
@@ -45,7 +49,7 @@ export async function runGrid(spec: GridSpec): Promise<FillResult[]> {
   if (workers <= 1) {
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i]!;
-      finish(i, runFill(spec.workload, { policy: job.policy, seed: job.seed, tune: spec.tune, typical }));
+      finish(i, runFill(spec.workload, { policy: job.policy, seed: job.seed, tune: spec.tune, typical, mix, stranding }));
     }
     return results;
   }
@@ -53,7 +57,7 @@ export async function runGrid(spec: GridSpec): Promise<FillResult[]> {
   await Promise.all(
     Array.from({ length: workers }, () =>
       new Promise<void>((resolve, reject) => {
-        const w = new Worker(workerFile, { workerData: { workload: spec.workload, typical, tune: spec.tune } });
+        const w = new Worker(workerFile, { workerData: { workload: spec.workload, typical, mix, stranding, tune: spec.tune } });
         let current = -1;
         const feed = () => {
           if (next >= jobs.length) {

@@ -35,9 +35,10 @@ export interface ForwardResult {
 
 export function simulateForward(live: LiveSnapshot, holdings: Holding[], queued: QueuedGang[], target: GangRequest, now: number, policyName = 'weft'): ForwardResult {
   const { snap } = live;
-  // Fragmentation-aware policies measure against the shapes of the work in view.
+  // Fragmentation-aware policies measure against the shapes of the work in view. weft keeps its
+  // stranding term here rather than replaying the few shapes in view to decide on it.
   const shapes = [...queued.map((q) => q.gang), target].flatMap((g) => Array.from({ length: g.replicas }, () => shapeOf(g)));
-  const config = { policy: createPolicy(policyName, { typicalPods: typicalPods(shapes) }), explain: false };
+  const config = { policy: createPolicy(policyName, { typicalPods: typicalPods(shapes), stranding: true }), explain: false };
   const rng = new Xoshiro128(1);
   const active = holdings.map((h) => ({ ...h }));
   let waiting = [...queued];
