@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { isPolicyName, POLICY_NAMES, type NodeInput } from '../scheduler/index.js';
-import { loadNodes } from '../sim/index.js';
-import { parseAlibabaTimedPods, parseDurationMs, parseReplayYaml, runReplay, writeReplayReport, type ReplayInput, type ReplayQueue } from '../sim/replay/index.js';
+import { fleetGpuMilli, loadNodes } from '../sim/index.js';
+import { extendArrivals, parseAlibabaTimedPods, parseDurationMs, parseReplayYaml, runReplay, scaleToLoad, writeReplayReport, type LoadBy, type ReplayInput, type ReplayQueue } from '../sim/replay/index.js';
 import { CliError, EXIT } from './errors.js';
 
 interface ReplayFlags {
@@ -26,6 +26,10 @@ interface ReplayFlags {
   fairShare: boolean;
   backfill: boolean;
   buckets: number;
+  load?: number;
+  loadBy: string;
+  maxRun?: number;
+  arrivals?: number;
   out: string;
 }
 
@@ -130,9 +134,36 @@ export function replayCommand(): Command {
     .option('--no-fair-share', "treat the scenario's queues as accounting labels only (no quotas, no reclaim)")
     .option('--no-backfill', 'do not give the scheduler declared run times (maxRuntime) for backfill')
     .option('--buckets <n>', 'timeline buckets', positiveInt('--buckets'), 200)
+    .option('--load <fraction>', 'scale to this offered GPU load (1 = 100% of the fleet while gangs arrive), e.g. 0.8, 1, 1.2', (v) => {
+      const n = Number(v.endsWith('%') ? v.slice(0, -1) : v) / (v.endsWith('%') ? 100 : 1);
+      if (!(n > 0 && n <= 100)) throw new InvalidArgumentError('--load must be a positive number, e.g. 0.8, 1.2 or 120%');
+      return n;
+    })
+    .option('--max-run <duration>', 'cap every run time at this (e.g. 24h; runs a trace caught still running are only lower bounds)', duration('--max-run'))
+    .option('--load-by <how>', 'with --load: scale the gaps between arrivals (arrivals), every run time (durations), or arrive as a Poisson process in the same order (poisson)', 'arrivals')
+    .option('--arrivals <n>', 'with --load-by poisson: this many arrivals, the trace\'s gangs then copies drawn with replacement', positiveInt('--arrivals'))
     .option('--out <dir>', 'output directory', 'sim-out/replay')
     .action((o: ReplayFlags) => {
       const { input, defaults, sources, fairShare } = assemble(o);
+      if (!['arrivals', 'durations', 'poisson'].includes(o.loadBy)) throw new CliError('--load-by must be arrivals, durations or poisson', EXIT.usage);
+      if (o.arrivals !== undefined && (o.load === undefined || o.loadBy !== 'poisson')) throw new CliError('--arrivals goes with --load and --load-by poisson', EXIT.usage);
+      if (o.maxRun !== undefined) input.gangs = input.gangs.map((g) => (g.durationMs !== null && g.durationMs > o.maxRun! ? { ...g, durationMs: o.maxRun! } : g));
+      let load: Omit<ReturnType<typeof scaleToLoad>, 'gangs'> | undefined;
+      if (o.load !== undefined) {
+        let scaled;
+        const seedFor = o.seed ?? defaults.seed ?? 1;
+        if (o.arrivals !== undefined) input.gangs = extendArrivals(input.gangs, o.arrivals, seedFor);
+        try {
+          scaled = scaleToLoad(input.gangs, fleetGpuMilli(input.nodes) / 1000, o.load, o.loadBy as LoadBy, seedFor);
+        } catch (e) {
+          throw new CliError(`--load: ${(e as Error).message.replace(/^load: /, '')}`, EXIT.usage);
+        }
+        const { gangs, ...rest } = scaled;
+        input.gangs = gangs;
+        load = rest;
+        const how = rest.by === 'poisson' ? `Poisson arrivals, mean gap ${rest.factor.toPrecision(3)} s` : `${rest.by === 'arrivals' ? 'gaps between arrivals' : 'run times'} × ${rest.factor.toPrecision(4)}`;
+        process.stderr.write(`offered GPU load ${(100 * rest.offeredBefore).toPrecision(3)}% → ${(100 * rest.offeredAfter).toPrecision(3)}% (${how})\n`);
+      }
       const policy = o.policy ?? defaults.policy ?? 'weft';
       if (!isPolicyName(policy)) throw new CliError(`unknown policy "${policy}" (known: ${POLICY_NAMES.join(', ')})`, EXIT.usage);
       const seed = o.seed ?? defaults.seed ?? 1;
@@ -153,10 +184,10 @@ export function replayCommand(): Command {
           process.stderr.write(`  t=${(p.now / 3_600_000).toFixed(2)}h events ${p.events}, arrived ${p.arrived}/${p.total}, running ${p.running}, pending ${p.pending}\n`),
       });
       const title = `${name}: replay (${policy}, seed ${seed})`;
-      const files = writeReplayReport(o.out, { title, sources, result });
+      const files = writeReplayReport(o.out, { title, sources, result, ...(load ? { load } : {}) });
       const all = result.overall;
       process.stdout.write(
-        `utilisation ${result.utilisationPct.toFixed(2)}%  completed ${all.completed}/${all.submitted}  wait p50/p99 ${all.waitSeconds.p50}/${all.waitSeconds.p99}s  ` +
+        `utilisation ${result.utilisationPct.toFixed(2)}% (${result.arrivalWindow.utilisationPct.toFixed(2)}% while arriving)  completed ${all.completed}/${all.submitted}  wait p50/p99 ${all.waitSeconds.p50}/${all.waitSeconds.p99}s  ` +
           `JCT p50/p99 ${all.jctSeconds.p50}/${all.jctSeconds.p99}s  preemptions ${all.preemptions}` +
           (result.notArrived > 0 ? `  (${result.notArrived} gangs due after --until left out)` : '') + '\n',
       );

@@ -54,6 +54,22 @@ describe('weft sim replay', () => {
     expect(md).toMatch(/\| research \| 5 \|/);
   });
 
+  it('scales a scenario to an offered load and reports it', { timeout: 90_000 }, () => {
+    const out = join(dir, 'loaded');
+    const r = weft(['sim', 'replay', '--workload', join(ROOT, 'examples/sim/preemption.yaml'), '--load', '120%', '--load-by', 'poisson', '--arrivals', '60', '--until', '100d', '--policy', 'best-fit', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/offered GPU load .*% → 120% \(Poisson arrivals, mean gap/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.load).toMatchObject({ by: 'poisson' });
+    expect(summary.load.offeredAfter).toBeCloseTo(1.2, 6);
+    expect(summary.overall.submitted).toBe(60);
+    expect(summary.arrivalWindow.utilisationPct).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/Offered GPU load scaled from .* to 120% of capacity/);
+    const bad = weft(['sim', 'replay', '--workload', join(ROOT, 'examples/sim/preemption.yaml'), '--arrivals', '60', '--out', join(dir, 'y')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--arrivals goes with --load and --load-by poisson/);
+  });
+
   it('names the bad field and file, exits 2, and writes nothing', () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'nodes:\n  - { name: n, gpus: 8, cpu: "8", memory: 1Ti }\ngangs:\n  - { name: g, duration: soon, resources: { gpu: { count: 1 } } }\n');

@@ -1,6 +1,7 @@
 // What a replica holds, for the replay's accounting. Releasing a replica uses the scheduler's own
 // placementDelta (re-exported here), so it gives back exactly what the cycle took.
-import { GPU_MILLI, type NodeDelta } from '../../scheduler/index.js';
+import { migProfileShape } from '../../model/gpu-catalog.js';
+import { GPU_MILLI, type GangRequest, type NodeDelta } from '../../scheduler/index.js';
 
 export { placementDelta } from '../../scheduler/index.js';
 
@@ -12,4 +13,13 @@ export function heldGpus(d: NodeDelta): number {
     return Math.min(1, bits / 8);
   }
   return (d.gpus.length * d.milliPerGpu) / GPU_MILLI;
+}
+
+/** GPUs one replica asks for (a MIG request counts its memory slices / 8). */
+export function askedGpus(g: GangRequest): number {
+  const d = g.resources.gpu;
+  if (d.kind === 'whole') return d.count;
+  if (d.kind === 'share') return d.milli / 1000;
+  if (d.kind === 'mig') return Math.min(1, (migProfileShape(d.profile)?.width ?? 1) / 8);
+  return 0;
 }

@@ -17,8 +17,7 @@ import {
   createPolicy, findVictims, placementCharge, schedule, seededRng, Snapshot, typicalPods,
   type BackfillRunning, type GangDecision, type GangRequest, type ResourceVector, type RunningGang, type RunningReplica, type SchedulerConfig,
 } from '../../scheduler/index.js';
-import { migProfileShape } from '../../model/gpu-catalog.js';
-import { heldGpus, placementDelta } from './delta.js';
+import { askedGpus, heldGpus, placementDelta } from './delta.js';
 import { EV_ARRIVE, EV_CYCLE, EV_FINISH, EV_RELEASE, EventQueue } from './events.js';
 import { Ledger } from './ledger.js';
 import { borrowers, queueUsageFor } from './queues.js';
@@ -66,8 +65,8 @@ export function runReplay(input: ReplayInput, opts: ReplayOptions): ReplayResult
 
   const snap = new Snapshot(input.nodes);
   const capacityGpus = snap.gpuTotal;
-  const typical = typicalPods(input.gangs.flatMap((g) => Array.from({ length: g.gang.replicas }, () => g.shape)));
-  const policy = createPolicy(opts.policy, { typicalPods: typical });
+  const shapes = input.gangs.flatMap((g) => Array.from({ length: g.gang.replicas }, () => g.shape));
+  const policy = createPolicy(opts.policy, { typicalPods: typicalPods(shapes), mix: typicalPods(shapes, 1) });
   // Fair share: the declared queues become the scheduler's queue state (ordering, admission,
   // reclaim); schedule() charges what it places and the replay gives it back on release.
   const usage = (opts.fairShare ?? true) && (input.queues ?? []).length > 0 ? queueUsageFor(input.queues!) : undefined;
@@ -292,7 +291,7 @@ function summarise(input: ReplayInput, opts: ReplayOptions, f: Finished): Replay
   const outcomes: GangOutcome[] = arrived.map((i) => {
     const g = f.gangs[i]!;
     const s = f.state[i]!;
-    const gpusPerReplica = heldGpusOf(g);
+    const gpusPerReplica = askedGpus(g);
     const o: GangOutcome = {
       id: g.id,
       queue: input.gangs[i]!.queue,
@@ -317,6 +316,9 @@ function summarise(input: ReplayInput, opts: ReplayOptions, f: Finished): Replay
   const lost = f.lostGpuMs.reduce((a, b) => a + b, 0);
   const overall = queueStats('(all)', outcomes, { gpuMs: allGpuMs, lostGpuMs: lost, nominal: allNominal }, allGpuMs, allNominal);
   const ratios = byQueue.filter((q) => q.fairness !== null).map((q) => q.fairness!);
+  const from = arrived.length > 0 ? Math.min(...arrived.map((i) => input.gangs[i]!.submitAt)) : 0;
+  const to = arrived.length > 0 ? Math.max(...arrived.map((i) => input.gangs[i]!.submitAt)) : 0;
+  const windowMs = (to - from) * f.capacityGpus;
   return {
     policy: opts.policy,
     seed: opts.seed,
@@ -327,19 +329,11 @@ function summarise(input: ReplayInput, opts: ReplayOptions, f: Finished): Replay
     cycles: f.cycles,
     queues: f.queueNames,
     utilisationPct: f.end > 0 && f.capacityGpus > 0 ? round((100 * allGpuMs) / (f.end * f.capacityGpus)) : 0,
+    arrivalWindow: { from, to, utilisationPct: windowMs > 0 ? round((100 * f.ledger.gpuMsBetween(from, to)) / windowMs) : 0 },
     overall,
     byQueue,
     jainIndex: jainIndex(ratios),
     timeline: f.ledger.timeline(f.end, opts.buckets ?? 200, f.capacityGpus),
     gangs: outcomes,
   };
-}
-
-/** GPUs one replica asks for (a MIG request counts its memory slices / 8). */
-function heldGpusOf(g: GangRequest): number {
-  const d = g.resources.gpu;
-  if (d.kind === 'whole') return d.count;
-  if (d.kind === 'share') return d.milli / 1000;
-  if (d.kind === 'mig') return Math.min(1, (migProfileShape(d.profile)?.width ?? 1) / 8);
-  return 0;
 }

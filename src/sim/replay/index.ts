@@ -6,3 +6,4 @@ export { parseAlibabaTimedPods, type TimedPodsOptions } from './alibaba-timed.js
 export { parseDurationMs } from './duration.js';
 export { percentiles, jainIndex } from './metrics.js';
 export { writeReplayReport } from './report.js';
+export { extendArrivals, offeredLoad, scaleToLoad, type LoadBy, type ScaledLoad } from './load.js';

@@ -44,6 +44,21 @@ export class Ledger {
     else this.steps.push(step);
   }
 
+  /** GPU-ms held (all queues) over [from, to), exactly. */
+  gpuMsBetween(from: number, to: number): number {
+    let sum = 0;
+    for (let k = 0; k < this.steps.length; k++) {
+      const st = this.steps[k]!;
+      const a = Math.max(from, st.t);
+      const z = Math.min(to, this.steps[k + 1]?.t ?? to);
+      if (z <= a) continue;
+      let held = 0;
+      for (let q = 0; q < this.queueCount; q++) held += st.held[q]!;
+      sum += held * (z - a);
+    }
+    return sum;
+  }
+
   /** Bucket means over [0, end): a piecewise-constant function averaged exactly per bucket. */
   timeline(end: number, buckets: number, capacityGpus: number): TimelinePoint[] {
     if (end <= 0 || buckets <= 0) return [];

@@ -11,6 +11,8 @@ export interface ReplayReportInput {
   /** Where the fleet and workload came from, for the record. */
   sources: Record<string, string>;
   result: ReplayResult;
+  /** The load knob, when the arrivals or run times were scaled (load.ts). */
+  load?: { offeredBefore: number; offeredAfter: number; factor: number; by: string };
 }
 
 const sec = (ms: number | null) => (ms === null ? '' : round(ms / 1000, 3));
@@ -30,10 +32,17 @@ const QUEUE_HEADER = [
   'gpu_hours', 'lost_gpu_hours', 'share', 'entitled', 'fairness',
 ];
 
-export function replayMarkdown(title: string, r: ReplayResult): string {
+export function replayMarkdown(title: string, r: ReplayResult, load?: ReplayReportInput['load']): string {
   const lines = [
     `### ${title}`,
     '',
+    ...(load
+      ? [
+          `Offered GPU load scaled from ${round(100 * load.offeredBefore, 3)}% to ${round(100 * load.offeredAfter, 3)}% of capacity (${load.by === 'poisson' ? `Poisson arrivals, mean gap ${round(load.factor, 3)} s` : `${load.by === 'arrivals' ? 'gaps between arrivals' : 'run times'} × ${round(load.factor, 6)}`}); ` +
+            `mean GPU utilisation while gangs arrive ${r.arrivalWindow.utilisationPct.toFixed(2)}%.`,
+          '',
+        ]
+      : []),
     `Policy ${r.policy}, seed ${r.seed}; ${r.capacityGpus} GPUs; ${round(r.end / 3_600_000, 3)} h of virtual time; ` +
       `mean GPU utilisation ${r.utilisationPct.toFixed(2)}%; ${r.overall.preemptions} preemptions; Jain's index ${r.jainIndex ?? '—'}` +
       (r.notArrived > 0 ? `; ${r.notArrived} gangs due after the end left out.` : '.'),
@@ -61,7 +70,7 @@ export function writeReplayReport(dir: string, input: ReplayReportInput): string
   const { put, written } = reportWriter(dir);
   const r = input.result;
   const { gangs, timeline, ...rest } = r;
-  put('summary.json', JSON.stringify({ title: input.title, sources: input.sources, ...rest, timelineBuckets: timeline.length, gangCount: gangs.length }, null, 2) + '\n');
+  put('summary.json', JSON.stringify({ title: input.title, sources: input.sources, ...(input.load ? { load: input.load } : {}), ...rest, timelineBuckets: timeline.length, gangCount: gangs.length }, null, 2) + '\n');
   put('queues.csv', toCsv(QUEUE_HEADER, [...r.byQueue, r.overall].map(queueRow)));
   put(
     'timeline.csv',
@@ -82,6 +91,6 @@ export function writeReplayReport(dir: string, input: ReplayReportInput): string
     ),
   );
   put('utilisation.svg', utilisationSvg(r, input.title));
-  put('summary.md', replayMarkdown(input.title, r));
+  put('summary.md', replayMarkdown(input.title, r, input.load));
   return written;
 }

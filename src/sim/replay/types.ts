@@ -147,6 +147,8 @@ export interface ReplayResult {
   queues: string[];
   /** Mean GPU utilisation over the whole replay, %. */
   utilisationPct: number;
+  /** Mean GPU utilisation from the first arrival to the last, % (the window a load is offered in). */
+  arrivalWindow: { from: number; to: number; utilisationPct: number };
   overall: QueueStats;
   byQueue: QueueStats[];
   /** Jain's index over per-queue fairness ratios (1 = every queue got exactly its entitlement). */
