@@ -10,6 +10,7 @@
 //
 //   node bench/lifecycle.mjs [--nodes 5000] [--rate 200] [--latency-jobs 2000] [--jobs 10000]
 //                            [--concurrency 64] [--engines pglite,postgres] [--policy weft]
+//                            [--cpu-prof DIR]   (write a CPU profile of the server process into DIR)
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { cpus } from 'node:os';
@@ -49,14 +50,18 @@ const fmt = (v) => (typeof v === 'number' ? (v >= 100 ? v.toFixed(0) : v.toFixed
 
 async function runEngine(engine, o) {
   const { config, cleanup } = await scratchEngine(engine, o.pgUrl, 'lifecycle');
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', JSON.stringify({ ...config, nodes: o.nodes, policy: o.policy })], {
+  const prof = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
+  const child = spawn(process.execPath, [...prof, fileURLToPath(import.meta.url), '--serve', JSON.stringify({ ...config, nodes: o.nodes, policy: o.policy })], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  let cycles;
   const { url, token } = await new Promise((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d) => {
       buf += d;
-      if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]));
+      const lines = buf.split('\n');
+      if (lines.length > 1) resolve(JSON.parse(lines[0]));
+      for (const l of lines.slice(1, -1)) if (l.startsWith('{"cycles"')) cycles = JSON.parse(l).cycles;
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
@@ -68,6 +73,13 @@ async function runEngine(engine, o) {
     child.stdin.end();
     await new Promise((r) => child.on('exit', r));
     await cleanup();
+    if (cycles?.count) {
+      const per = (k) => (cycles[k] / cycles.placed).toFixed(3);
+      console.error(
+        `${engine}: ${cycles.count} cycles placed ${cycles.placed} jobs (${(cycles.placed / cycles.count).toFixed(1)} a cycle); per placed job ms: ` +
+          `cycle ${per('ms')} = demand ${per('demand')} + schedule ${per('schedule')} + commit ${per('commit')} + preempt/status ${per('preempt')}`,
+      );
+    }
   }
 }
 
@@ -218,11 +230,21 @@ async function serve() {
   }
   await Promise.all(creates);
   const server = await startServer({ store, port: 0, host: '127.0.0.1', logger: false });
-  const cp = startControlPlane({ store, policy: cfg.policy, log: (m) => process.stderr.write(`${m}\n`) });
+  // Where the scheduling loop's time goes: summed per phase over the cycles that placed something.
+  const cycles = { count: 0, placed: 0, ms: 0, demand: 0, schedule: 0, commit: 0, preempt: 0 };
+  const onCycle = (s) => {
+    if (!s.placed || !s.phases) return;
+    cycles.count++;
+    cycles.placed += s.placed;
+    cycles.ms += s.durationMs ?? 0;
+    for (const k of ['demand', 'schedule', 'commit', 'preempt']) cycles[k] += s.phases[k];
+  };
+  const cp = startControlPlane({ store, policy: cfg.policy, onCycle, log: (m) => process.stderr.write(`${m}\n`) });
   await cp.leading;
   process.stdout.write(JSON.stringify({ url: server.url, token }) + '\n');
   process.stdin.resume();
   process.stdin.on('end', async () => {
+    process.stdout.write(JSON.stringify({ cycles }) + '\n');
     await cp.stop();
     await server.close();
     await store.close();

@@ -146,30 +146,43 @@ function reasonsKey(reasons: readonly SchedulingReason[] | undefined): string {
 
 export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains: readonly Explain[], now: Date): Promise<CommitResult> {
   const out: CommitResult = { workloads: [], allocations: [], skipped: 0, bound: 0 };
-  for (const b of binds) {
-    const cur = await tx.get(keyOfWorkload(b.demand.workload));
-    if (!cur || cur.metadata.resourceVersion !== b.demand.workload.metadata.resourceVersion) {
-      out.skipped++;
-      continue;
-    }
+  // Every workload the cycle writes, read in one round trip (the writes below find them in the
+  // transaction's cache); the allocations are all created before the workloads are updated, so
+  // with batched creates (scheduling-loop.ts) they go out as one statement, and the workloads'
+  // statuses as one more: a cycle costs a few round trips, not three per job.
+  const current = await tx.getMany([...binds, ...explains].map((x) => keyOfWorkload(x.demand.workload)));
+  const fresh = (i: number, w: Resource): Resource | undefined => {
+    const cur = current[i];
+    if (cur && cur.metadata.resourceVersion === w.metadata.resourceVersion) return cur;
+    out.skipped++;
+    return undefined;
+  };
+  const bound: { b: Bind; cur: Resource; placed: Resource[] }[] = [];
+  for (const [i, b] of binds.entries()) {
+    const cur = fresh(i, b.demand.workload);
+    if (!cur) continue;
     const placed: Resource[] = [];
     for (const a of withRendezvous(b.demand.workload, b.demand.attempt, b.allocations)) placed.push(await tx.create(a));
+    bound.push({ b, cur, placed });
+  }
+  const updates: { input: Resource; opts: { resourceVersion: string } }[] = [];
+  for (const { b, cur, placed } of bound) {
     out.allocations.push(...placed);
     out.bound++;
     const status = b.adapter.statusOnBound(cur, placed, now);
     if (b.locality) status['locality'] = b.locality;
-    out.workloads.push(await tx.update({ ...cur, status }, { resourceVersion: cur.metadata.resourceVersion }));
+    updates.push({ input: { ...cur, status }, opts: { resourceVersion: cur.metadata.resourceVersion } });
   }
-  for (const e of explains) {
-    const cur = await tx.get(keyOfWorkload(e.demand.workload));
-    if (!cur || cur.metadata.resourceVersion !== e.demand.workload.metadata.resourceVersion) {
-      out.skipped++;
-      continue;
-    }
+  const events: { cur: Resource; message: string }[] = [];
+  for (const [j, e] of explains.entries()) {
+    const cur = fresh(binds.length + j, e.demand.workload);
+    if (!cur) continue;
     const scheduling = schedulingStatus(e, now);
-    const message = e.decision?.explanation ?? String(scheduling['message']);
-    out.workloads.push(await tx.update({ ...cur, status: { ...(cur.status ?? {}), scheduling } }, { resourceVersion: cur.metadata.resourceVersion }));
-    await recordEvent(tx, cur, { type: 'Warning', reason: 'FailedScheduling', message, source: 'scheduler' }, now);
+    events.push({ cur, message: e.decision?.explanation ?? String(scheduling['message']) });
+    updates.push({ input: { ...cur, status: { ...(cur.status ?? {}), scheduling } }, opts: { resourceVersion: cur.metadata.resourceVersion } });
   }
+  // Every workload status of the cycle in one statement.
+  if (updates.length > 0) out.workloads.push(...(await tx.updateMany(updates)));
+  for (const { cur, message } of events) await recordEvent(tx, cur, { type: 'Warning', reason: 'FailedScheduling', message, source: 'scheduler' }, now);
   return out;
 }

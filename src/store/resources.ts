@@ -157,6 +157,38 @@ async function readRow(ctx: WriteCtx, k: { kind: string; project: string; name: 
   return row ? { rv: row.rv, body: structuredClone(row.body) } : undefined;
 }
 
+// Many keys in one round trip: the keys go as one jsonb array, rows come back in no order.
+const GET_MANY_SQL = `SELECT r.kind, r.project, r.name, r.resource_version::text AS rv, r.body
+  FROM jsonb_to_recordset($1::jsonb) AS x(kind text, project text, name text)
+  JOIN resources r ON r.kind = x.kind AND r.project = x.project AND r.name = x.name`;
+
+async function fetchMany(sql: Sql, keys: readonly { kind: string; project: string; name: string }[]): Promise<Map<string, Row>> {
+  const rows = keys.length === 0 ? [] : await sql.query<Row & { kind: string; project: string; name: string }>(GET_MANY_SQL, [JSON.stringify(keys)], 'weft_get_many');
+  return new Map(rows.map((r) => [cacheKey(r), { rv: r.rv, body: r.body }]));
+}
+
+/** Store.getMany: one object per key, in order (undefined where none exists). */
+export async function getManyResources(sql: Sql, keys: readonly ObjectKey[]): Promise<(Resource | undefined)[]> {
+  const ks = keys.map((k) => keyOf(k.kind, k.project, k.name));
+  const found = await fetchMany(sql, ks);
+  return ks.map((k) => {
+    const row = found.get(cacheKey(k));
+    return row ? toResource(structuredClone(row.body), row.rv) : undefined;
+  });
+}
+
+/** StoreTx.getMany: reads the keys the transaction has not read yet in one query, through its cache. */
+export async function getManyInTx(ctx: WriteCtx, keys: readonly ObjectKey[]): Promise<(Resource | undefined)[]> {
+  const ks = keys.map((k) => keyOf(k.kind, k.project, k.name));
+  const missing = ks.filter((k) => !ctx.cache.has(cacheKey(k)));
+  if (missing.length > 0) {
+    // Deferred creates go out first (the tracking connection sends them), so they are seen too.
+    const found = await fetchMany(ctx.sql, missing);
+    for (const k of missing) ctx.cache.set(cacheKey(k), found.get(cacheKey(k)) ?? null);
+  }
+  return Promise.all(ks.map((k) => getInTx(ctx, k)));
+}
+
 export async function getInTx(ctx: WriteCtx, key: ObjectKey): Promise<Resource | undefined> {
   const row = await readRow(ctx, keyOf(key.kind, key.project, key.name));
   return row ? toResource(row.body, row.rv) : undefined;
@@ -295,7 +327,20 @@ async function current(ctx: WriteCtx, k: { kind: string; project: string; name: 
   return row;
 }
 
-export async function updateResource(ctx: WriteCtx, input: ResourceInput, opts: WriteOptions = {}): Promise<Resource> {
+/** An update worked out against the stored object: what to write, or nothing when it changes nothing. */
+interface PreparedUpdate {
+  k: { kind: string; project: string; name: string };
+  /** The stored version it replaces. */
+  old: string;
+  generation: number;
+  json: string;
+  labels: string;
+  next: Body;
+  /** The stored object, when the update changes nothing (no new version, no watch event). */
+  unchanged?: Resource;
+}
+
+async function prepareUpdate(ctx: WriteCtx, input: ResourceInput, opts: WriteOptions): Promise<PreparedUpdate> {
   const k = keyOf(input.kind, input.metadata?.project, input.metadata?.name);
   const cur = await current(ctx, k, opts);
   const old = cur.body;
@@ -312,8 +357,16 @@ export async function updateResource(ctx: WriteCtx, input: ResourceInput, opts: 
   const body = { apiVersion: API_VERSION, kind: k.kind, metadata, spec, ...(status !== undefined ? { status } : {}) };
   const json = JSON.stringify(body);
   const next = JSON.parse(json) as Body;
+  const out: PreparedUpdate = { k, old: cur.rv, generation: metadata.generation as number, json, labels: JSON.stringify(input.metadata.labels ?? {}), next };
   // A write that changes nothing is not a change: no new version, no watch event.
-  if (jsonEqual(next, old)) return toResource(old, cur.rv);
+  if (jsonEqual(next, old)) out.unchanged = toResource(old, cur.rv);
+  return out;
+}
+
+export async function updateResource(ctx: WriteCtx, input: ResourceInput, opts: WriteOptions = {}): Promise<Resource> {
+  const u = await prepareUpdate(ctx, input, opts);
+  if (u.unchanged) return u.unchanged;
+  const { k } = u;
   const rv = ctx.rv.peek();
   const rows = await ctx.sql.query<{ rv: string }>(
     `WITH upd AS (
@@ -322,13 +375,59 @@ export async function updateResource(ctx: WriteCtx, input: ResourceInput, opts: 
        RETURNING body)
      INSERT INTO changes (rv, type, kind, project, name, object)
      SELECT $4, 'MODIFIED', $1, $2, $3, body FROM upd RETURNING rv::text AS rv`,
-    [k.kind, k.project, k.name, rv.toString(), metadata.generation, json, JSON.stringify(input.metadata.labels ?? {}), cur.rv],
+    [k.kind, k.project, k.name, rv.toString(), u.generation, u.json, u.labels, u.old],
     'weft_update',
   );
   if (rows.length === 0) throw new ConflictError(`${describe(k)} was modified concurrently; retry`);
   ctx.rv.consume();
   forgetWritten(ctx, k);
-  return toResource(next, rv.toString());
+  return toResource(u.next, rv.toString());
+}
+
+// Many updates in one statement: rows arrive as one jsonb array, each with its new version and the
+// version it replaces; the change log gets one MODIFIED entry per row.
+const UPDATE_MANY_SQL = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS x(kind text, project text, name text, rv bigint, generation bigint, body jsonb, labels jsonb, old bigint)
+), upd AS (
+  UPDATE resources r SET resource_version = input.rv, generation = input.generation, body = input.body, labels = input.labels
+    FROM input
+   WHERE r.kind = input.kind AND r.project = input.project AND r.name = input.name AND r.resource_version = input.old
+  RETURNING r.kind, r.project, r.name, r.resource_version, r.body
+), log AS (
+  INSERT INTO changes (rv, type, kind, project, name, object)
+  SELECT resource_version, 'MODIFIED', kind, project, name, body FROM upd
+)
+SELECT count(*)::int AS n FROM upd`;
+
+/**
+ * StoreTx.updateMany: each update checked as update() checks it, then all written by one
+ * statement, versions in input order. Any check failing fails the call before anything is written;
+ * a row changed meanwhile (another process) fails it with ConflictError and aborts the transaction.
+ */
+export async function updateManyResources(ctx: WriteCtx, items: readonly { input: ResourceInput; opts?: WriteOptions }[]): Promise<Resource[]> {
+  const prepared: PreparedUpdate[] = [];
+  for (const { input, opts } of items) prepared.push(await prepareUpdate(ctx, input, opts ?? {}));
+  const seen = new Set<string>();
+  for (const u of prepared) {
+    const id = cacheKey(u.k);
+    if (seen.has(id)) throw new ConflictError(`${describe(u.k)} appears twice in one updateMany`);
+    seen.add(id);
+  }
+  const writes = prepared.filter((u) => !u.unchanged);
+  if (writes.length === 0) return prepared.map((u) => u.unchanged!);
+  const first = ctx.rv.peek();
+  const rows = writes.map((u, i) => ({ ...u.k, rv: (first + BigInt(i)).toString(), generation: u.generation, body: JSON.parse(u.json) as Body, labels: JSON.parse(u.labels) as unknown, old: u.old }));
+  const [res] = await ctx.sql.query<{ n: number }>(UPDATE_MANY_SQL, [JSON.stringify(rows)], 'weft_update_many');
+  if (Number(res!.n) !== writes.length) throw new ConflictError('an object was modified concurrently during updateMany; retry');
+  const versions = new Map<PreparedUpdate, string>();
+  writes.forEach((u, i) => {
+    ctx.rv.consume();
+    forgetWritten(ctx, u.k);
+    versions.set(u, rows[i]!.rv);
+  });
+  return prepared.map((u) => u.unchanged ?? toResource(u.next, versions.get(u)!));
 }
 
 export async function deleteResource(ctx: WriteCtx, key: ObjectKey, opts: WriteOptions = {}): Promise<Resource> {

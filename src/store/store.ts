@@ -5,7 +5,7 @@ import { ValidationError } from '../model/errors.js';
 import { insertAuditEntries, normaliseAuditEntry, SqlAuditLog } from './audit.js';
 import { mapDbError, type Driver, type Sql } from './driver.js';
 import { ChangeFeed } from './feed.js';
-import { createResource, deleteResource, getInTx, getResource, kindStamp, kindStampInTx, listResources, updateResource, type WriteCtx } from './resources.js';
+import { createResource, deleteResource, getInTx, getManyInTx, getManyResources, getResource, kindStamp, kindStampInTx, listResources, updateManyResources, updateResource, type WriteCtx } from './resources.js';
 import { sqlTokenStore } from './tokens.js';
 import type { AuditLog, Leadership, ListOptions, ListResult, ObjectKey, Store, StoreTx, TokenStore, TransactionOptions, WatchEvent, WatchOptions, WriteOptions } from './types.js';
 import { watchChanges } from './watch.js';
@@ -27,10 +27,12 @@ async function mapped<T>(p: Promise<T>): Promise<T> {
 function txOver(ctx: WriteCtx): StoreTx {
   return {
     get: (key) => getInTx(ctx, key),
+    getMany: (keys) => getManyInTx(ctx, keys),
     list: (kind, opts) => listResources(ctx.sql, kind, opts),
     stamp: (kinds) => kindStampInTx(ctx, kinds),
     create: (input) => createResource(ctx, input),
     update: (input, opts) => updateResource(ctx, input, opts),
+    updateMany: (items) => updateManyResources(ctx, items),
     delete: (key, opts) => deleteResource(ctx, key, opts),
     tokens: sqlTokenStore(ctx.sql, ctx.now),
     logs: sqlLogStore(ctx.sql, ctx.now),
@@ -104,6 +106,10 @@ export class SqlStore implements Store {
     return mapped(getResource(this.read, key));
   }
 
+  getMany(keys: readonly ObjectKey[]): Promise<(Resource | undefined)[]> {
+    return mapped(getManyResources(this.read, keys));
+  }
+
   list(kind: string, opts?: ListOptions): Promise<ListResult> {
     return mapped(listResources(this.read, kind, opts));
   }
@@ -120,12 +126,16 @@ export class SqlStore implements Store {
     return this.writer.write((ctx) => updateResource(ctx, input, opts));
   }
 
+  updateMany(items: readonly { input: ResourceInput; opts?: WriteOptions }[]): Promise<Resource[]> {
+    return this.writer.write((ctx) => updateManyResources(ctx, items));
+  }
+
   delete(key: ObjectKey, opts?: WriteOptions): Promise<Resource> {
     return this.writer.write((ctx) => deleteResource(ctx, key, opts));
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
-    return this.writer.transaction((ctx) => fn(txOver(ctx)), opts.audit);
+    return this.writer.transaction((ctx) => fn(txOver(ctx)), opts.audit, opts.batchCreates === true);
   }
 
   watch(opts: WatchOptions): AsyncIterable<WatchEvent> {

@@ -84,6 +84,8 @@ export interface StoreTx {
   /** Replica logs, written in this transaction. */
   logs: LogStore;
   get(key: ObjectKey): Promise<Resource | undefined>;
+  /** The objects at these keys, in order (undefined where none), read in one round trip. */
+  getMany(keys: readonly ObjectKey[]): Promise<(Resource | undefined)[]>;
   list(kind: string, opts?: ListOptions): Promise<ListResult>;
   /**
    * A short value that differs whenever an object of these kinds was created, changed or deleted
@@ -98,6 +100,11 @@ export interface StoreTx {
    * when spec changes. NotFoundError if missing; ConflictError if opts.resourceVersion is stale.
    */
   update(input: ResourceInput, opts?: WriteOptions): Promise<Resource>;
+  /**
+   * Several updates, each checked as update() checks it, written by one statement (one round
+   * trip) with versions in order; all or none. The same object twice is refused (ConflictError).
+   */
+  updateMany(items: readonly { input: ResourceInput; opts?: WriteOptions }[]): Promise<Resource[]>;
   delete(key: ObjectKey, opts?: WriteOptions): Promise<Resource>;
 }
 
@@ -108,6 +115,13 @@ export interface TransactionOptions {
    * entry commit together or not at all (nothing acknowledged goes unrecorded, even on a crash).
    */
   audit?: () => AuditEntryInput;
+  /**
+   * Send the transaction's creates together, in one statement, just before its next other
+   * statement (or its commit), instead of one round trip each. The creates still return at once
+   * with their versions; a name found taken then fails the whole transaction (ConflictError)
+   * rather than the create call itself.
+   */
+  batchCreates?: boolean;
 }
 
 export interface Store extends StoreTx {

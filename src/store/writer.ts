@@ -15,7 +15,8 @@
 // transaction, only for jobs that succeeded, so a write commits with its entry or not at all.
 import type { AuditEntryInput } from '../model/audit.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
-import { createMany, flushDeferred } from './bulk.js';
+import { ConflictError } from '../model/errors.js';
+import { createMany, DeferredConflict, flushDeferred } from './bulk.js';
 import { mapDbError, type Driver, type Sql } from './driver.js';
 import { RvAllocator, type DeferredCreate, type WriteCtx } from './resources.js';
 
@@ -27,6 +28,8 @@ interface Job {
   create?: ResourceInput;
   /** The audit entry of a job that succeeded, built once its work is done. */
   audit?: () => AuditEntryInput;
+  /** Its creates go out together (TransactionOptions.batchCreates), even alone in the batch. */
+  batchCreates?: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -65,8 +68,8 @@ export class SerialWriter {
   }
 
   /** Caller code that reads and writes; all of it commits (with its audit entry, if any) or none of it does. */
-  transaction<T>(op: (ctx: WriteCtx) => Promise<T>, audit?: () => AuditEntryInput): Promise<T> {
-    return this.enqueue({ run: op, ...(audit ? { audit } : {}) }) as Promise<T>;
+  transaction<T>(op: (ctx: WriteCtx) => Promise<T>, audit?: () => AuditEntryInput, batchCreates = false): Promise<T> {
+    return this.enqueue({ run: op, ...(audit ? { audit } : {}), ...(batchCreates ? { batchCreates } : {}) }) as Promise<T>;
   }
 
   /** Refuses new writes and waits for queued ones to finish. */
@@ -105,8 +108,9 @@ export class SerialWriter {
       await this.opts.driver.writeTx(async (raw, currentRv) => {
         rv = new RvAllocator(currentRv);
         // Alone, a transaction's creates go out at once, so a duplicate throws AlreadyExists
-        // into the caller's code as it would anywhere; in company they are deferred (bulk.ts).
-        const deferred = jobs.length > 1 ? [] : undefined;
+        // into the caller's code as it would anywhere — unless it asked to batch them; in
+        // company they are deferred (bulk.ts).
+        const deferred = jobs.length > 1 || jobs[0]?.batchCreates ? [] : undefined;
         const sql = tracking(raw, deferred);
         const ctx: WriteCtx = { sql, rv, now: this.opts.now, cache: new Map(), deferred };
         outcomes = [];
@@ -130,7 +134,7 @@ export class SerialWriter {
       });
     } catch (e) {
       if (jobs.length === 1) {
-        jobs[0].reject(mapDbError(e));
+        jobs[0].reject(e instanceof DeferredConflict ? new ConflictError(`the transaction's creates found a name taken: ${e.message}`) : mapDbError(e));
         return;
       }
       for (const job of jobs) await this.runBatch([job]);

@@ -316,6 +316,78 @@ export function crudTests(get: () => Ctx): void {
       expect(await store.get({ kind: 'Job', project: p, name: 'first' })).toBeUndefined();
     });
 
+    it('getMany reads many keys in order, inside and outside a transaction, and sees the transaction\'s writes', async () => {
+      const { store } = get();
+      const p = uniq('p');
+      const a = await store.create(job(p, 'a'));
+      const c = await store.create(job(p, 'c'));
+      const keys = ['c', 'missing', 'a'].map((name) => ({ kind: 'Job', project: p, name }));
+      expect(await store.getMany(keys)).toEqual([c, undefined, a]);
+      expect(await store.getMany([])).toEqual([]);
+      await store.transaction(async (tx) => {
+        const b = await tx.create(job(p, 'missing'));
+        const u = await tx.update({ ...a, spec: { replicas: 4 } });
+        expect(await tx.getMany(keys)).toEqual([c, b, u]);
+      });
+    });
+
+    it('batched creates commit with the rest, in one statement, and a taken name fails the whole transaction', async () => {
+      const { store } = get();
+      const p = uniq('p');
+      const from = await store.currentResourceVersion();
+      const out = await store.transaction(
+        async (tx) => {
+          const made = [await tx.create(job(p, 'a')), await tx.create(job(p, 'b'))];
+          // Versions are handed out at once; the update reads the batched creates.
+          expect(made.map((m) => BigInt(m.metadata.resourceVersion) - BigInt(from))).toEqual([1n, 2n]);
+          await tx.update({ ...made[1]!, spec: { replicas: 3 } });
+          return made;
+        },
+        { batchCreates: true },
+      );
+      expect(out.map((o) => o.metadata.name)).toEqual(['a', 'b']);
+      expect((await store.list('Job', { project: p })).items.map((o) => [o.metadata.name, o.spec.replicas ?? 1])).toEqual([['a', 1], ['b', 3]]);
+      const err = await store
+        .transaction(
+          async (tx) => {
+            await tx.create(job(p, 'fresh'));
+            await tx.create(job(p, 'a')); // taken: found only when the batch is sent
+          },
+          { batchCreates: true },
+        )
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConflictError);
+      expect(await store.get({ kind: 'Job', project: p, name: 'fresh' })).toBeUndefined();
+    });
+
+    it('updateMany checks each update, writes them in order with consecutive versions, and all or none', async () => {
+      const { store } = get();
+      const p = uniq('p');
+      const a = await store.create(job(p, 'a'));
+      const b = await store.create(job(p, 'b'));
+      const c = await store.create(job(p, 'c'));
+      const from = await store.currentResourceVersion();
+      const out = await store.updateMany([
+        { input: { ...b, spec: { replicas: 2 } }, opts: { resourceVersion: b.metadata.resourceVersion } },
+        { input: c }, // changes nothing: keeps its version, no event
+        { input: { ...a, status: { phase: 'Running' } } },
+      ]);
+      expect(out.map((o) => BigInt(o.metadata.resourceVersion) - BigInt(from))).toEqual([1n, BigInt(c.metadata.resourceVersion) - BigInt(from), 2n]);
+      expect(out[0]!.metadata.generation).toBe(2); // spec changed
+      expect(out[2]!.metadata.generation).toBe(1); // status only
+      expect(await store.getMany(['b', 'c', 'a'].map((name) => ({ kind: 'Job', project: p, name })))).toEqual(out);
+      const evs = await collect(store, { kind: 'Job', project: p, resourceVersion: from }, (e) => e.length >= 2);
+      expect(evs.map((e) => [e.type, e.object.metadata.name])).toEqual([['MODIFIED', 'b'], ['MODIFIED', 'a']]);
+      // A stale version anywhere fails the call and writes nothing.
+      const before = await store.currentResourceVersion();
+      await expect(
+        store.updateMany([{ input: { ...out[0]!, spec: { replicas: 9 } } }, { input: { ...a, spec: { replicas: 9 } }, opts: { resourceVersion: a.metadata.resourceVersion } }]),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(store.updateMany([{ input: { ...a, spec: { replicas: 9 } } }, { input: { ...a, spec: { replicas: 8 } } }])).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.currentResourceVersion()).toBe(before);
+      expect((await store.get({ kind: 'Job', project: p, name: 'b' }))!.spec).toEqual({ replicas: 2 });
+    });
+
     it('a conflict inside a transaction rolls it back', async () => {
       const { store } = get();
       const p = uniq('p');
