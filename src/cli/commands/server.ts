@@ -1,33 +1,15 @@
 // `weft server`: the same control plane for production, on PostgreSQL ($WEFT_DATABASE_URL or
 // --database-url). Without a database URL it falls back to the embedded store in --data-dir.
-import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { parseAuditOptions, parseNodeTimeouts, parsePort, parseRate, startControlPlane, stopOnSignal, withAuditOptions, withNodeTimeoutOptions, type AuditFlags } from '../serve.js';
-
-interface ServerOptions extends AuditFlags {
-  databaseUrl?: string;
-  dataDir: string;
-  port: string;
-  host: string;
-  logLevel: string;
-  simFailureRate: string;
-  nodeNotReadyAfter: string;
-  nodeLostAfter: string;
-}
+import { serverConfig, startServerProcess, stopOnSignal, withServerOptions } from '../serve.js';
 
 export function serverCommand(): Command {
-  return withAuditOptions(withNodeTimeoutOptions(new Command('server')))
+  return withServerOptions(new Command('server'), 'server')
     .description('run the control plane on PostgreSQL (production); Ctrl-C or SIGTERM stops it')
-    .option('--database-url <url>', 'PostgreSQL URL (default: $WEFT_DATABASE_URL)')
-    .option('--data-dir <dir>', 'embedded database directory, used only without a database URL', '.weft')
-    .option('--port <port>', 'HTTP port (0 picks a free one)', '7070')
-    .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
-    .option('--log-level <level>', 'fatal | error | warn | info | debug (JSON logs on stderr)', 'info')
-    .option('--sim-failure-rate <p>', 'probability (0-1) that a replica on a simulated node fails', '0')
-    .action(async (opts: ServerOptions) => {
-      const databaseUrl = opts.databaseUrl ?? process.env.WEFT_DATABASE_URL;
-      const dataDir = resolve(opts.dataDir);
-      const server = await startControlPlane({ databaseUrl, dataDir, port: parsePort(opts.port), host: opts.host, logLevel: opts.logLevel, simFailureRate: parseRate(opts.simFailureRate), ...parseNodeTimeouts(opts), ...parseAuditOptions(opts) });
+    .action(async (opts: Record<string, unknown>) => {
+      const config = serverConfig('server', opts);
+      const { databaseUrl, dataDir } = config;
+      const server = await startServerProcess(config);
       const out = [
         `Weft server listening on ${server.url} (${databaseUrl ? `PostgreSQL at ${redact(databaseUrl)}` : `embedded database in ${dataDir}`}).`,
       ];

@@ -150,32 +150,3 @@ export class BudgetController {
       .catch((e: unknown) => this.log(`budget ${budget.metadata.project}/${budget.metadata.name}: ${(e as Error).message}`));
   }
 }
-
-/**
- * Runs the budget controller while this process holds the metering leadership (one process
- * among replicas sharing a PostgreSQL database; always this one on the embedded engine).
- */
-export function startBudgetController(opts: BudgetControllerOptions): { stop(): Promise<void> } {
-  const stopping = new AbortController();
-  const controller = new BudgetController(opts);
-  const done = (async () => {
-    while (!stopping.signal.aborted) {
-      try {
-        const lead = await opts.store.acquireLeadership('weft-metering', stopping.signal);
-        const run = AbortSignal.any([lead.signal, stopping.signal]);
-        await controller.start(run);
-        await lead.release().catch(() => undefined);
-      } catch (e) {
-        if (stopping.signal.aborted) break;
-        opts.log?.(`budgets: ${(e as Error).message}; retrying`);
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-  })();
-  return {
-    async stop() {
-      stopping.abort();
-      await done;
-    },
-  };
-}

@@ -1,0 +1,65 @@
+// Everything in a server process that writes on its own, and so runs only while this process
+// leads (one leader among every replica on a database; the embedded engine's single process
+// always leads): the scheduling loop, the workload controllers, the providers that execute
+// replicas, node lifecycle, autoscaling, budgets, queue-wait metrics and store maintenance.
+// Followers serve the API only. Losing leadership stops all of it; the next term starts afresh.
+import type { ServerMetrics } from '../api/metrics.js';
+import { AutoscalerController, type TrafficSource } from '../control/autoscaler-controller.js';
+import type { Clock } from '../control/clock.js';
+import { startControlPlane, type ControlPlane, type Controller } from '../control/control-plane.js';
+import { BudgetController } from '../control/metering/budget-controller.js';
+import { NodeLifecycleController } from '../control/node-lifecycle.js';
+import { queueWaitController } from '../control/queue-wait.js';
+import { StoreMaintenanceController } from '../control/store-maintenance.js';
+import { createWorkloadControllers } from '../control/workloads/index.js';
+import { startSimProvider } from '../providers/sim/index.js';
+import type { Store } from '../store/types.js';
+import type { ServerConfig } from './config.js';
+
+export interface LeaderOptions {
+  store: Store;
+  clock: Clock;
+  config: Pick<ServerConfig, 'policy' | 'simFailureRate' | 'nodeNotReadyAfterMs' | 'nodeLostAfterMs'>;
+  log: (msg: string) => void;
+  /** Scheduling-cycle durations and queue waits go to these metrics. */
+  metrics: ServerMetrics;
+  /** Load seen by this process's gateway: Services with spec.autoscaling scale on it. */
+  traffic: TrafficSource;
+}
+
+/** Queues for leadership and, while leading, runs every writer; stop() ends it (and the term). */
+export function startLeaderWork(opts: LeaderOptions): ControlPlane {
+  const { store, clock, config, log, metrics } = opts;
+  const { adapters, controllers } = createWorkloadControllers({ store, clock });
+  const writers: Controller[] = [
+    // The simulated fleet's replicas run in this process, as an agent runs them on a host.
+    simProvider(store, clock, config.simFailureRate, log),
+    ...controllers,
+    queueWaitController(store, (queue, s) => metrics.queueWaitSeconds.observe({ queue }, s)),
+    new AutoscalerController({ store, clock, traffic: opts.traffic, log }),
+    new NodeLifecycleController({ store, clock, notReadyAfterMs: config.nodeNotReadyAfterMs, lostAfterMs: config.nodeLostAfterMs, log }),
+    new BudgetController({ store, clock, log }),
+    new StoreMaintenanceController({ store, log }),
+  ];
+  return startControlPlane({
+    store,
+    clock,
+    policy: config.policy,
+    log,
+    adapters,
+    controllers: writers,
+    onCycle: (s) => {
+      if (s.durationMs !== undefined) metrics.cycleSeconds.observe(s.durationMs / 1000);
+    },
+  });
+}
+
+function simProvider(store: Store, clock: Clock, failureRate: number, log: (msg: string) => void): Controller {
+  return {
+    async start(signal: AbortSignal): Promise<void> {
+      const sim = await startSimProvider({ store, clock, failureRate, log });
+      await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+      await sim.stop();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// One Weft server process, assembled from a ServerConfig: the store, the HTTP API with the
+// gateway and metrics, and the leader-only writers (leader.ts). `weft up` and `weft server` call
+// startWeftServer; so do tests that need a whole server in-process.
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { ensureBootstrapAdmin, issueToken } from '../api/auth.js';
+import { startGateway, type Gateway } from '../api/gateway/index.js';
+import { createMetrics } from '../api/metrics.js';
+import { startServer, type RunningServer } from '../api/server.js';
+import { CHECKPOINT_FILE, CheckpointPublisher, type CheckpointBook } from '../control/audit/checkpoints.js';
+import { ServerKey } from '../control/audit/server-key.js';
+import { systemClock, type Clock } from '../control/clock.js';
+import type { ControlPlane } from '../control/control-plane.js';
+import { WeftError } from '../model/errors.js';
+import { registerDemoFleet } from '../providers/sim/index.js';
+import { isSimNode } from '../providers/sim/heartbeat.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { IN_MEMORY, type ServerConfig } from './config.js';
+import { startLeaderWork } from './leader.js';
+
+export interface RunningWeft {
+  /** Base URL clients on this machine can reach (0.0.0.0 becomes 127.0.0.1). */
+  url: string;
+  /** The bootstrap admin token: only on the very first start of this store, or when asked for. */
+  bootstrapToken?: string;
+  adminUser: string;
+  /** Size of the simulated fleet, when this store has one (weft up --demo, now or before). */
+  demo?: { nodes: number; gpus: number };
+  /** Resolves once this process leads and runs the writers (a follower waits, maybe for ever). */
+  readonly leading: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The port is taken: refused before the database is opened. */
+export class PortInUseError extends WeftError {
+  constructor(port: number, host: string) {
+    super('PortInUse', 409, `port ${port} on ${host} is already in use (another \`weft up\`?); choose another with --port`);
+  }
+}
+
+export interface StartOptions {
+  /** Time for the API, admission and every controller (default: the system clock). */
+  clock?: Clock;
+}
+
+export async function startWeftServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningWeft> {
+  // Fail on a busy port before opening the database: a second `weft up` in the same directory
+  // must not touch the data of the one already running.
+  if (config.port !== 0) await assertPortFree(config.port, config.host);
+  const clock = opts.clock ?? systemClock;
+  const logger = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
+  const log = (msg: string): void => logger.info(msg);
+  // The key and checkpoints live beside the data directory, never in the database they vouch for.
+  const book = auditBook(config);
+  const store = await openStore(config.databaseUrl ? { url: config.databaseUrl, logger: log } : { dataDir: config.dataDir, logger: log });
+  let server: RunningServer | undefined;
+  let gateway: Gateway | undefined;
+  let leader: ControlPlane | undefined;
+  let checkpoints: CheckpointPublisher | undefined;
+  // The API first (no new work comes in), then the last audit checkpoint (it covers every request
+  // the server answered), then the writers, then what they read from; a part that fails to stop
+  // does not keep the others running.
+  const stop = async (): Promise<void> => {
+    const failed: unknown[] = [];
+    for (const part of [() => server?.close(), () => checkpoints?.stop(), () => leader?.stop(), () => gateway?.stop(), () => store.close()]) {
+      await Promise.resolve()
+        .then(part)
+        .catch((e: unknown) => failed.push(e));
+    }
+    if (failed.length > 0) throw failed[0];
+  };
+  try {
+    let boot = await ensureBootstrapAdmin(store);
+    if (!boot.token && config.newAdminToken) {
+      const issued = await issueToken(store, { kind: 'user', subject: boot.user, description: 'admin token issued by weft up --new-admin-token' });
+      boot = { ...boot, token: issued.token };
+    }
+    if (config.demo) await registerDemoFleet(store);
+    const demo = await simulatedFleet(store);
+    const metrics = createMetrics();
+    // Every replica routes: the gateway reads, it does not write. Its load feeds the autoscaler.
+    gateway = await startGateway(store, { log });
+    // Listen before the leader's work starts: on a large store its start-up (the controllers'
+    // initial lists, on the embedded engine's single connection) takes a while, and a restarted
+    // server must answer the API meanwhile. /readyz says 503 until it has been started.
+    let starting: string | undefined = 'the control plane is starting';
+    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, notReady: () => starting, ...(book ? { auditCheckpoints: book } : {}) });
+    if (book) {
+      checkpoints = new CheckpointPublisher({
+        store,
+        book,
+        log: { checkpoint: (c) => logger.info({ auditCheckpoint: c }, 'audit checkpoint'), error: (m) => logger.error(m) },
+        intervalMs: config.auditCheckpointMs,
+      });
+      await checkpoints.start();
+    }
+    leader = startLeaderWork({ store, clock, config, log, metrics, traffic: gateway.traffic });
+    starting = undefined;
+    logger.info('control plane started; ready');
+    const url = localUrl(server.url);
+    return { url, bootstrapToken: boot.token, adminUser: boot.user, demo, leading: leader.leading, stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(config.port, config.host);
+    throw err;
+  }
+}
+
+/** Where this server keeps its key and audit checkpoints: --audit-dir, else beside an on-disk data directory. */
+function auditBook(config: ServerConfig): CheckpointBook | undefined {
+  const dir = config.auditDir ?? (config.databaseUrl !== undefined || config.dataDir !== IN_MEMORY ? `${config.dataDir}-audit` : undefined);
+  return dir !== undefined ? { file: join(dir, CHECKPOINT_FILE), key: ServerKey.loadOrCreate(dir) } : undefined;
+}
+
+/** The simulated nodes in this store (registered now or by an earlier --demo start), for the start-up message. */
+async function simulatedFleet(store: Store): Promise<RunningWeft['demo']> {
+  const simulated = (await store.list('Node')).items.filter(isSimNode);
+  if (simulated.length === 0) return undefined;
+  return { nodes: simulated.length, gpus: simulated.reduce((n, o) => n + ((o.spec as { gpus?: unknown[] }).gpus?.length ?? 0), 0) };
+}
+
+function assertPortFree(port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, host) : err));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+function localUrl(url: string): string {
+  return url.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
+}
