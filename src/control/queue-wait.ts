@@ -2,10 +2,10 @@
 // workload kinds' watch (leader only, so replicas of an HA server do not count one placement
 // twice) and reports each new placement: status.admittedTime minus the moment the workload
 // became pending (status.pendingSince, else its creation for the first placement).
-import { GoneError } from '../model/errors.js';
 import type { Resource } from '../model/metadata.js';
 import type { Store } from '../store/types.js';
 import type { Controller } from './control-plane.js';
+import { Informer } from './informer.js';
 import { WORKLOAD_KINDS } from './workload.js';
 
 export type WaitObserver = (queue: string, seconds: number) => void;
@@ -29,35 +29,19 @@ export function placementWait(before: Resource | undefined, after: Resource): nu
 }
 
 export function queueWaitController(store: Store, observe: WaitObserver): Controller {
-  const kinds = new Set(WORKLOAD_KINDS.map((k) => k.kind));
   return {
     async start(signal: AbortSignal): Promise<void> {
-      while (!signal.aborted) {
-        const seen = new Map<string, Resource>();
-        let from: string | undefined;
-        for (const k of kinds) {
-          const { items, resourceVersion } = await store.list(k);
-          from ??= resourceVersion;
-          for (const o of items) seen.set(o.metadata.uid, o);
-        }
-        try {
-          for await (const ev of store.watch({ resourceVersion: from!, signal })) {
-            const o = ev.object;
-            if (!kinds.has(o.kind)) continue;
-            if (ev.type === 'DELETED') {
-              seen.delete(o.metadata.uid);
-              continue;
-            }
-            const before = seen.get(o.metadata.uid);
-            if (before && BigInt(before.metadata.resourceVersion) >= BigInt(o.metadata.resourceVersion)) continue;
-            seen.set(o.metadata.uid, o);
-            const wait = placementWait(before, o);
-            if (wait !== undefined) observe((o.spec as { queue?: string }).queue ?? '', wait);
-          }
-        } catch (e) {
-          if (!(e instanceof GoneError)) throw e; // compacted past us: relist and go on
-        }
-      }
+      const informer = new Informer({
+        store,
+        sources: WORKLOAD_KINDS.map((k) => ({ kind: k.kind })),
+        onEvent: (ev) => {
+          if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED') return;
+          if (ev.initial) return; // placed before this process led: counted by whoever led then
+          const wait = placementWait(ev.previous, ev.object);
+          if (wait !== undefined) observe((ev.object.spec as { queue?: string }).queue ?? '', wait);
+        },
+      });
+      await informer.run(signal);
     },
   };
 }

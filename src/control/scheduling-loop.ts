@@ -1,5 +1,5 @@
 // The scheduling loop (docs/lifecycle.md): leader-only; keeps Nodes, active Allocations and
-// pending workloads in memory from the watch, and each cycle
+// pending workloads in memory from an informer, and each cycle
 //   1. asks every workload adapter what still needs placing (only for workloads touched since
 //      the last cycle, those still pending, and — once per interval — all of them, for timers);
 //   2. counts what each fair-share queue holds (queue-state.ts), and runs the pure scheduler on
@@ -12,13 +12,13 @@
 //   5. lets gangs still unplaced preempt lower-priority running gangs, or reclaim their queue's
 //      lent quota from borrowers (preemption.ts): it asks the victims to stop; the preemptor is
 //      placed by a later cycle once they have let go. Queue statuses are written, throttled.
-import { GoneError } from '../model/errors.js';
 import type { Resource } from '../model/metadata.js';
 import type { PriorityClassSpec } from '../model/kinds/priority-class.js';
 import { schedule, seededRng, type GangDecision, type GangRequest, type Policy, type Rng } from '../scheduler/index.js';
 import type { Store, WatchEvent } from '../store/types.js';
 import type { Clock } from './clock.js';
-import { FleetView } from './fleet-view.js';
+import { allocationActive, FleetView } from './fleet-view.js';
+import { Informer } from './informer.js';
 import { ResidencyView } from './residency.js';
 import { gangRequest, maxRuntimeMs, podShape, priorityValue } from './gang.js';
 import { allocationFor, commitCycle, explanationChanged, type Bind, type CommitResult, type Explain } from './placement-commit.js';
@@ -84,7 +84,7 @@ export class SchedulingLoop {
   private cycles = 0;
   /** Per preemptor: the victims' allocations (project/name) it is waiting for to let go. */
   private readonly nominated = new Map<string, string[]>();
-  /** The watch has passed every version the initial lists were read at: no replays remain. */
+  /** The informer has delivered its lists: no replays of older versions remain. */
   private caughtUp = false;
   /** Counts changes folded in that may change what a cycle does (apply() returned true). */
   private epoch = 0;
@@ -107,21 +107,38 @@ export class SchedulingLoop {
     this.rng = seededRng(opts.seed ?? 1);
   }
 
-  /** Runs until `signal` aborts; a broken watch (410 Gone, lost connection) reloads everything. */
+  /**
+   * Runs until `signal` aborts. The informer keeps the picture current (a watch that falls
+   * behind lists again and brings only the differences); a cycle that fails starts everything
+   * afresh from the store.
+   */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const session = new AbortController();
       const stop = (): void => session.abort();
       signal.addEventListener('abort', stop, { once: true });
       try {
-        const rv = await this.load();
-        const follow = this.follow(rv, session.signal).catch((e: unknown) => {
-          if (!session.signal.aborted && !(e instanceof GoneError)) this.log(`scheduler: watch failed: ${(e as Error).message}`);
+        this.reset();
+        const informer = new Informer({
+          store: this.opts.store,
+          sources: ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Node', 'Allocation', ...this.adapters.keys()].map((kind) => ({ kind })),
+          // Finished allocations hold nothing: leaving them out keeps the cache to live work.
+          transform: (o) => (o.kind === 'Allocation' && !allocationActive(o) ? undefined : o),
+          onEvent: (ev) => {
+            if (ev.type !== 'SYNC' && this.apply({ type: ev.type, object: ev.object })) this.wake?.();
+          },
+          log: this.log,
+        });
+        const following = informer.run(session.signal).catch((e: unknown) => {
+          if (!session.signal.aborted) this.log(`scheduler: following the store failed: ${(e as Error).message}`);
           session.abort();
         });
+        await informer.synced;
+        // Replays never reach the loop past the lists: versions of what is gone need not be kept.
+        this.caughtUp = true;
         await this.cycleUntil(session.signal);
         session.abort();
-        await follow;
+        await following;
       } catch (e) {
         if (!signal.aborted) this.log(`scheduler: ${(e as Error).message}; reloading`);
         session.abort();
@@ -132,36 +149,17 @@ export class SchedulingLoop {
     }
   }
 
-  /** Lists everything the loop follows; returns the version to watch from (the oldest list's). */
-  private async load(): Promise<string> {
+  /** Forgets the picture: the next informer lists everything again. */
+  private reset(): void {
     this.workloads.clear();
     this.priorities.clear();
     this.preemptible.clear();
     this.queues.clear();
     this.fleet = new FleetView(this.log);
     this.residency = new ResidencyView();
-    const kinds = ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Node', 'Allocation', ...this.adapters.keys()];
-    let from: string | undefined;
-    for (const kind of kinds) {
-      const { items, resourceVersion } = await this.opts.store.list(kind);
-      from ??= resourceVersion;
-      for (const obj of items) this.apply({ type: 'ADDED', object: obj });
-    }
+    this.caughtUp = false;
     this.sweepAt = 0;
     this.quiet = undefined;
-    return from!;
-  }
-
-  private async follow(rv: string, signal: AbortSignal): Promise<void> {
-    this.caughtUp = false;
-    const listedTo = BigInt(await this.opts.store.currentResourceVersion());
-    for await (const ev of this.opts.store.watch({ resourceVersion: rv, signal })) {
-      if (this.apply(ev)) this.wake?.();
-      if (!this.caughtUp && BigInt(ev.object.metadata.resourceVersion) > listedTo) {
-        this.caughtUp = true;
-        this.fleet.forgetTombstones();
-      }
-    }
   }
 
   /**

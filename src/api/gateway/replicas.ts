@@ -1,14 +1,14 @@
-// Which replicas of which Service the gateway may route to. Fed by the store's watch of Services
-// and of Service Allocations; an allocation with status.endpoint that is Running and not asked to
+// Which replicas of which Service the gateway may route to. Fed by an informer on Nodes, Services,
+// Service Allocations and what residency is decided from; an allocation with status.endpoint that is Running and not asked to
 // stop is probed (HTTP GET spec.readiness.path, first after initialDelaySeconds, then every
 // periodSeconds) and is routable only after a probe succeeded, and only while its node's site is
 // within the project's data residency (followed from Projects, DataClasses and Sites). An
 // endpoint counts only when its host is the registered address of the allocation's Node: an
 // agent (or whoever holds a node's credential) cannot point a tenant's traffic anywhere else.
 // Every server replica keeps its own table, so any of them can route.
-import { GoneError } from '../../model/errors.js';
 import type { ServiceSpec } from '../../model/kinds/service.js';
 import type { Resource } from '../../model/metadata.js';
+import { Informer } from '../../control/informer.js';
 import type { Store, WatchEvent } from '../../store/types.js';
 import { ResidencyView } from '../../control/residency.js';
 
@@ -51,6 +51,13 @@ function endpointHost(endpoint: string): string | undefined {
   }
 }
 
+/** Running, not asked to stop, with an http(s) endpoint: the endpoint (whatever its host). */
+function runningEndpoint(a: Resource): string | undefined {
+  const st = a.status ?? {};
+  if (st.phase !== 'Running' || st.stopRequested || typeof st.endpoint !== 'string') return undefined;
+  return st.endpoint.replace(/\/$/, '');
+}
+
 const nodeOf = (a: Resource): string | undefined => (a.spec as { node?: string }).node;
 
 export class ReplicaTable {
@@ -74,21 +81,26 @@ export class ReplicaTable {
     private readonly log: (msg: string) => void = () => undefined,
   ) {}
 
+  /** Resolves once every Node, Service, replica and residency input has been read once. */
   async start(): Promise<void> {
-    const onResidency = (e: WatchEvent): void => {
-      if (this.residency.apply(e.type, e.object)) this.notify();
-    };
-    // Nodes first: an endpoint is judged against its Node's address.
-    const nodes = this.follow('Node', undefined, (e) => this.onNode(e));
-    await nodes.listed;
-    const ready = [
-      nodes,
-      ...['Project', 'DataClass', 'Site'].map((kind) => this.follow(kind, undefined, onResidency)),
-      this.follow('Service', undefined, (e) => this.onService(e)),
-      this.follow('Allocation', SERVICE_ALLOCATIONS, (e) => this.onAllocation(e)),
-    ];
-    await Promise.all(ready.map((r) => r.listed));
-    this.loops.push(...ready.map((r) => r.done));
+    const informer = new Informer({
+      store: this.store,
+      // Nodes first: an endpoint is judged against its Node's registered address.
+      sources: [{ kind: 'Node' }, { kind: 'Project' }, { kind: 'DataClass' }, { kind: 'Site' }, { kind: 'Service' }, { kind: 'Allocation', labelSelector: SERVICE_ALLOCATIONS }],
+      // Only replicas that could take requests are kept; one that stops being one is DELETED.
+      transform: (o) => (o.kind === 'Allocation' && !runningEndpoint(o) ? undefined : o),
+      log: (m) => this.log(`gateway: ${m}`),
+      onEvent: (ev) => {
+        if (ev.type === 'SYNC') return;
+        const e: WatchEvent = { type: ev.type, object: ev.object };
+        if (ev.object.kind === 'Node') this.onNode(e);
+        else if (ev.object.kind === 'Service') this.onService(e);
+        else if (ev.object.kind === 'Allocation') this.onAllocation(e);
+        else if (this.residency.apply(e.type, e.object)) this.notify();
+      },
+    });
+    this.loops.push(informer.run(this.abort.signal));
+    await informer.synced;
   }
 
   async stop(): Promise<void> {
@@ -140,34 +152,10 @@ export class ReplicaTable {
     for (const w of [...this.waiters]) w();
   }
 
-  /** List then watch one kind, relisting after a 410; `listed` resolves once the first list is in. */
-  private follow(kind: string, labelSelector: string | undefined, apply: (e: WatchEvent) => void): { listed: Promise<void>; done: Promise<void> } {
-    let listed!: () => void;
-    const first = new Promise<void>((r) => (listed = r));
-    const signal = this.abort.signal;
-    const done = (async () => {
-      while (!signal.aborted) {
-        try {
-          const list = await this.store.list(kind, labelSelector ? { labelSelector } : {});
-          for (const object of list.items) apply({ type: 'ADDED', object });
-          listed();
-          for await (const ev of this.store.watch({ kind, resourceVersion: list.resourceVersion, signal, ...(labelSelector ? { labelSelector } : {}) })) apply(ev);
-        } catch (err) {
-          if (signal.aborted) break;
-          if (!(err instanceof GoneError)) this.log(`gateway: watching ${kind}: ${(err as Error).message}`);
-          await new Promise((r) => setTimeout(r, 500));
-        }
-      }
-      listed();
-    })();
-    return { listed: first, done };
-  }
-
   /** Running, not asked to stop, with an http(s) endpoint on its Node's registered address. */
   private routableEndpoint(a: Resource): string | undefined {
-    const st = a.status ?? {};
-    if (st.phase !== 'Running' || st.stopRequested || typeof st.endpoint !== 'string') return undefined;
-    const endpoint = st.endpoint.replace(/\/$/, '');
+    const endpoint = runningEndpoint(a);
+    if (endpoint === undefined) return undefined;
     const host = endpointHost(endpoint);
     if (host === undefined) return undefined;
     const node = nodeOf(a);

@@ -11,6 +11,7 @@ import type { SummaryQuery } from '../../store/summary.js';
 import type { Store } from '../../store/types.js';
 import type { Resource } from '../../model/metadata.js';
 import { allocationActive } from '../../control/fleet-view.js';
+import { Informer } from '../../control/informer.js';
 import { DRAIN_ANNOTATION } from '../../model/kinds/node.js';
 import { listQuery, type Query } from '../params.js';
 import { toProblem } from '../problem.js';
@@ -83,7 +84,19 @@ async function* followSummaries(store: Store, cache: SummaryCache, q: SummaryQue
     stale = true;
     wake?.();
   };
-  void follow(store, summary.resourceVersion, signal, markStale);
+  // Follows every change after the summary it sent, keeping per object only what it counts.
+  const changes = new Informer<string>({
+    store,
+    sources: [...COUNTED_KINDS].map((kind) => ({ kind })),
+    resourceVersion: summary.resourceVersion,
+    transform: countedFacts,
+    onEvent: (ev) => {
+      // A heartbeat or a utilisation report moves no figure.
+      if (ev.type === 'SYNC' || (ev.type === 'MODIFIED' && ev.value === ev.previous)) return;
+      markStale();
+    },
+  });
+  void changes.run(signal);
   yield summary;
   while (!signal.aborted) {
     await pause(SUMMARY_INTERVAL_MS, signal);
@@ -124,33 +137,6 @@ function countedFacts(o: Resource): string | undefined {
   if (o.kind === 'Allocation') return JSON.stringify([allocationActive(o), spec.node, spec.gpus]);
   if (WORKLOAD_KIND_NAMES.includes(o.kind)) return JSON.stringify([status.phase, spec.queue]);
   return undefined;
-}
-
-/** Follows every change after `from`; calls `changed` for those that move a figure. */
-async function follow(store: RouteDeps['store'], from: string, signal: AbortSignal, changed: () => void): Promise<void> {
-  const facts = new Map<string, string>();
-  while (!signal.aborted) {
-    try {
-      for await (const ev of store.watch({ resourceVersion: from, signal })) {
-        const o = ev.object;
-        from = o.metadata.resourceVersion ?? from;
-        const now = countedFacts(o);
-        if (now === undefined) continue;
-        const key = `${o.kind}/${o.metadata.project ?? ''}/${o.metadata.name}`;
-        if (ev.type === 'DELETED') facts.delete(key);
-        else if (facts.get(key) === now) continue;
-        else facts.set(key, now);
-        changed();
-      }
-    } catch {
-      if (signal.aborted) return;
-      // Compacted past us, or the store hiccupped: anything may have changed, so recompute and
-      // follow on from now.
-      from = await store.currentResourceVersion().catch(() => from);
-      changed();
-      await pause(SUMMARY_INTERVAL_MS, signal);
-    }
-  }
 }
 
 /**

@@ -1,11 +1,11 @@
-// The loop every workload controller shares: list, then follow the watch on the workload kind and
-// on Allocations, reconciling one workload at a time in its own transaction. Nothing is kept in
+// The loop every workload controller shares: an informer on the workload kind and on
+// Allocations, reconciling one workload at a time in its own transaction. Nothing is kept in
 // memory that the store does not also hold: a due time (retry, deadline, idle, TTL) is re-derived
 // from the workload's status on every pass, so a restart loses nothing.
-import { GoneError } from '../../model/errors.js';
 import type { Resource } from '../../model/metadata.js';
 import type { Store, StoreTx } from '../../store/types.js';
 import type { Clock } from '../clock.js';
+import { Informer } from '../informer.js';
 import { allocSpec, isActive, LABEL_KIND, LABEL_WORKLOAD, ownerKey, requestStop } from './allocations.js';
 import type { WorkloadKind } from './types.js';
 
@@ -109,24 +109,17 @@ export class WorkloadController {
    */
   async start(signal: AbortSignal): Promise<void> {
     const tick = setInterval(() => this.enqueueDue(), this.opts.tickMs ?? 1000);
+    // Only keys are kept: which workload a change is about (an allocation's owner, even a
+    // deleted one, whose orphans are collected through that key).
+    const informer = new Informer<WorkloadKey>({
+      store: this.store,
+      sources: [{ kind: this.kind }, { kind: 'Allocation' }],
+      transform: (o) => (o.kind !== 'Allocation' ? keyOf(o) : allocSpec(o).workload.kind === this.kind ? ownerKey(o) : undefined),
+      onEvent: (ev) => this.enqueue(ev.value),
+      log: this.opts.log,
+    });
     try {
-      while (!signal.aborted) {
-        const rv = await this.store.currentResourceVersion();
-        for (const key of await this.allKeys()) this.enqueue(key);
-        // Both watches end together: one failing must not leave the other running.
-        const round = new AbortController();
-        const stop = (): void => round.abort();
-        signal.addEventListener('abort', stop, { once: true });
-        try {
-          await Promise.all([this.follow(this.kind, rv, round.signal), this.follow('Allocation', rv, round.signal)]);
-        } catch (e) {
-          if (!(e instanceof GoneError) || signal.aborted) throw e;
-          // Fell too far behind the change log: relist and follow again.
-        } finally {
-          round.abort();
-          signal.removeEventListener('abort', stop);
-        }
-      }
+      await informer.run(signal);
     } finally {
       clearInterval(tick);
       await this.draining;
@@ -142,18 +135,6 @@ export class WorkloadController {
       if (allocSpec(a).workload.kind === this.kind) keys.set(keyString(ownerKey(a)), ownerKey(a));
     }
     return [...keys.values()];
-  }
-
-  private async follow(kind: string, resourceVersion: string, signal: AbortSignal): Promise<void> {
-    for await (const ev of this.store.watch({ kind, resourceVersion, signal })) {
-      const o = ev.object;
-      if (kind === 'Allocation') {
-        if (allocSpec(o).workload.kind !== this.kind) continue;
-        this.enqueue(ownerKey(o));
-      } else {
-        this.enqueue(keyOf(o));
-      }
-    }
   }
 
   private enqueue(key: WorkloadKey): void {

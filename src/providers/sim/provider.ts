@@ -1,12 +1,13 @@
 // The sim provider: runs in the server process and plays the part a node agent plays on a real
 // host, for every node whose spec.provider is 'sim'. It keeps a cache of those nodes and of the
-// allocations bound to them (fed by the store's watch), moves each allocation along
+// active allocations (an informer), moves each allocation bound to them along
 // lifecycle.ts, and heartbeats the nodes so they count as live. All timing comes from the
 // injected clock and from what is stored, so a restart picks up exactly where it left off.
 import type { Resource } from '../../model/metadata.js';
-import { ConflictError, GoneError, NotFoundError } from '../../model/errors.js';
-import type { Store, WatchEvent } from '../../store/types.js';
+import { ConflictError, NotFoundError } from '../../model/errors.js';
+import type { Store } from '../../store/types.js';
 import { systemClock, type Clock } from '../../control/clock.js';
+import { Informer } from '../../control/informer.js';
 import { declaredDuration, type SimDuration } from './duration.js';
 import { isActive, nextStep } from './lifecycle.js';
 import { heartbeatNodes, isSimNode } from './heartbeat.js';
@@ -47,35 +48,42 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
   const log = opts.log ?? (() => undefined);
   const abort = new AbortController();
 
-  const simNodes = new Map<string, Resource>();
-  const allocs = new Map<string, Resource>(); // key: project/name
   // Per allocation uid: how long it runs (looked up once from its workload).
   const durations = new Map<string, SimDuration>();
-
-  const keyOf = (r: Resource): string => `${r.metadata.project ?? ''}/${r.metadata.name}`;
+  let resyncing = false;
+  // Its nodes and the active allocations; an allocation on a node that is not (or no longer) one
+  // of its nodes is left alone.
+  const cache = new Informer({
+    store,
+    sources: [{ kind: 'Node' }, { kind: 'Allocation' }],
+    transform: (o) => (o.kind === 'Node' ? (isSimNode(o) ? o : undefined) : isActive(o) ? o : undefined),
+    // Every maxSleep, one pass over everything: a clock moved by hand is noticed.
+    resyncMs: maxSleep,
+    log: (m) => log(`sim provider: ${m}`),
+    onEvent: (ev) => {
+      const o = ev.object;
+      if (ev.type === 'SYNC') {
+        if (!resyncing) {
+          resyncing = true;
+          queueMicrotask(() => {
+            resyncing = false;
+            void reconcile();
+          });
+        }
+        return;
+      }
+      if (o.kind === 'Node') {
+        if (ev.type === 'ADDED' && !ev.initial) void beat([o]); // the listed ones are beaten together below
+        return;
+      }
+      if (ev.type === 'DELETED') durations.delete(o.metadata.uid);
+      void reconcile();
+    },
+  });
   const ours = (a: Resource): boolean => {
     const provider = (a.spec as { provider?: string }).provider;
     if (provider !== undefined) return provider === 'sim';
-    return simNodes.has((a.spec as { node?: string }).node ?? '');
-  };
-
-  const onNode = (ev: WatchEvent): void => {
-    const n = ev.object;
-    if (ev.type !== 'DELETED' && isSimNode(n)) {
-      const fresh = !simNodes.has(n.metadata.name);
-      simNodes.set(n.metadata.name, n);
-      if (fresh) void beat([n]);
-    } else simNodes.delete(n.metadata.name);
-  };
-  const onAlloc = (ev: WatchEvent): void => {
-    const a = ev.object;
-    const cached = allocs.get(keyOf(a));
-    // A replayed older version (the watch starts at the older of two list versions) is stale.
-    if (cached && BigInt(cached.metadata.resourceVersion) > BigInt(a.metadata.resourceVersion)) return;
-    if (ev.type === 'DELETED' || !isActive(a)) {
-      allocs.delete(keyOf(a));
-      durations.delete(a.metadata.uid);
-    } else allocs.set(keyOf(a), a);
+    return cache.get('Node', undefined, (a.spec as { node?: string }).node ?? '') !== undefined;
   };
 
   async function durationOf(a: Resource): Promise<SimDuration> {
@@ -97,11 +105,10 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
     } catch (err) {
       if (!abort.signal.aborted) log(`sim provider logs: ${(err as Error).message}`);
     }
-  }
 
   async function pass(): Promise<number | null> {
     let wake: number | null = null;
-    for (const a of [...allocs.values()]) {
+    for (const a of [...cache.values('Allocation')]) {
       if (!ours(a)) continue;
       const duration = await durationOf(a);
       const step = nextStep(a, {
@@ -116,7 +123,7 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
       }
       try {
         const updated = await store.update({ ...a, status: step.write }, { resourceVersion: a.metadata.resourceVersion });
-        onAlloc({ type: 'MODIFIED', object: updated });
+        cache.wrote(updated);
         await writeLog(updated, step.write, duration);
         wake = clock.now().getTime(); // it may have another step right away (Stopping → Stopped)
       } catch (err) {
@@ -153,11 +160,11 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
     });
     return running;
   }
+  /** A timer for the next step due, looking again at least every maxSleep; with nothing due, the resync looks. */
   function arm(wakeAt: number | null): void {
     if (timer) clearTimeout(timer);
-    if (abort.signal.aborted) return;
-    const delay = wakeAt === null ? maxSleep : Math.min(maxSleep, Math.max(0, wakeAt - clock.now().getTime()));
-    timer = setTimeout(() => void reconcile(), delay);
+    if (abort.signal.aborted || wakeAt === null) return;
+    timer = setTimeout(() => void reconcile(), Math.min(maxSleep, Math.max(0, wakeAt - clock.now().getTime())));
     timer.unref?.();
   }
 
@@ -169,37 +176,16 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
     }
   }
 
-  // One watch over every kind (filtered here) so `seen` says how far the cache has caught up.
-  let seen = 0n;
-  const dispatch = (ev: WatchEvent): void => {
-    seen = maxRv(seen, ev.object.metadata.resourceVersion);
-    if (ev.object.kind === 'Node') onNode(ev);
-    else if (ev.object.kind === 'Allocation') {
-      onAlloc(ev);
-      void reconcile();
-    }
-  };
-  const nodeList = await store.list('Node');
-  for (const n of nodeList.items) onNode({ type: 'ADDED', object: n });
-  const allocList = await store.list('Allocation');
-  for (const a of allocList.items) onAlloc({ type: 'ADDED', object: a });
-  const from = BigInt(nodeList.resourceVersion) < BigInt(allocList.resourceVersion) ? nodeList.resourceVersion : allocList.resourceVersion;
-  seen = BigInt(from);
-  const watching = follow(store, from, dispatch, abort.signal, log);
-  await beat([...simNodes.values()]);
-  const heartbeat = setInterval(() => void beat([...simNodes.values()]), opts.heartbeatMs ?? 10_000);
+  const watching = cache.run(abort.signal);
+  await cache.synced;
+  await beat([...cache.values('Node')]);
+  const heartbeat = setInterval(() => void beat([...cache.values('Node')]), opts.heartbeatMs ?? 10_000);
   heartbeat.unref?.();
   await reconcile();
 
-  /** Waits until the cache has seen every change committed before the call (bounded). */
-  async function caughtUp(): Promise<void> {
-    const target = BigInt(await store.currentResourceVersion());
-    for (let i = 0; i < 200 && seen < target && !abort.signal.aborted; i++) await new Promise((r) => setTimeout(r, 5));
-  }
-
   return {
     reconcile: async () => {
-      await caughtUp();
+      await cache.caughtUp();
       await reconcile();
     },
     stop: async () => {
@@ -210,32 +196,4 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
       await watching.catch(() => undefined);
     },
   };
-}
-
-/** Applies every change after `rv`; relists (as MODIFIED events) if the log was compacted. */
-async function follow(store: Store, rv: string, onEvent: (ev: WatchEvent) => void, signal: AbortSignal, log: (m: string) => void): Promise<void> {
-  let from = rv;
-  while (!signal.aborted) {
-    try {
-      for await (const ev of store.watch({ resourceVersion: from, signal })) {
-        from = ev.object.metadata.resourceVersion;
-        onEvent(ev);
-      }
-      return;
-    } catch (err) {
-      if (signal.aborted) return;
-      if (!(err instanceof GoneError)) {
-        log(`sim provider watch: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 500));
-        continue;
-      }
-      from = await store.currentResourceVersion();
-      for (const kind of ['Node', 'Allocation']) for (const obj of (await store.list(kind)).items) onEvent({ type: 'MODIFIED', object: obj });
-    }
-  }
-}
-
-function maxRv(a: bigint, rv: string): bigint {
-  const b = BigInt(rv);
-  return b > a ? b : a;
 }
