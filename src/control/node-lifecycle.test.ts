@@ -3,6 +3,7 @@
 // failure); a drained node's replicas are stopped and requeued (not a failure).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Resource } from '../model/metadata.js';
+import { builtInProviders, livenessOf } from '../providers/index.js';
 import { NodeLifecycleController } from './node-lifecycle.js';
 import { allocSpec } from './workloads/allocations.js';
 import { startKit, type Kit } from './workloads/testing.js';
@@ -12,6 +13,8 @@ let ctl: NodeLifecycleController;
 
 const NOT_READY = 40_000;
 const LOST = 60_000;
+// Each node's provider says how its liveness is known (agent: heartbeats; sim: the provider).
+const liveness = livenessOf(builtInProviders());
 
 async function addNode(name: string, provider: 'agent' | 'sim' = 'agent'): Promise<Resource> {
   return kit.store.create({
@@ -53,7 +56,7 @@ async function runningJob(name: string, spec: Record<string, unknown> = {}): Pro
 
 beforeEach(async () => {
   kit = await startKit();
-  ctl = new NodeLifecycleController({ store: kit.store, clock: kit.clock, notReadyAfterMs: NOT_READY, lostAfterMs: LOST });
+  ctl = new NodeLifecycleController({ store: kit.store, clock: kit.clock, livenessOf: liveness, notReadyAfterMs: NOT_READY, lostAfterMs: LOST });
 });
 afterEach(async () => kit.close());
 
@@ -107,7 +110,7 @@ describe('node lifecycle', () => {
   it('gives every node a fresh grace when the controller starts (server restart)', async () => {
     await addNode('n1');
     kit.clock.advance(10 * NOT_READY);
-    const fresh = new NodeLifecycleController({ store: kit.store, clock: kit.clock, notReadyAfterMs: NOT_READY, lostAfterMs: LOST });
+    const fresh = new NodeLifecycleController({ store: kit.store, clock: kit.clock, livenessOf: liveness, notReadyAfterMs: NOT_READY, lostAfterMs: LOST });
     await fresh.tick();
     expect(await state('n1')).toBe('Ready');
     kit.clock.advance(NOT_READY + 1);

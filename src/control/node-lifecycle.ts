@@ -1,5 +1,6 @@
 // The node-lifecycle controller (docs/lifecycle.md, "Node states"). It owns Node.status.state of
-// agent nodes and acts for nodes that can no longer act for themselves:
+// nodes that report their own heartbeats (their provider says so: agent nodes) and acts for
+// nodes that can no longer act for themselves:
 //
 //   Ready ──no heartbeat for notReadyAfter──▶ NotReady ──lostAfter more──▶ its allocations Lost
 //     ▲                                          │ (workload controllers restart them elsewhere)
@@ -8,8 +9,9 @@
 //
 // Draining asks every active allocation on the node to stop (reason "node <name> is draining");
 // providers finish them as Stopped, which the workload controllers requeue without counting a
-// failure. Simulated nodes are heartbeaten by the sim provider (which owns their state), so only
-// drain applies to them. Time is the injected clock; each tick is one pass, idempotent.
+// failure. Nodes whose provider is their only witness (simulated ones) have their state kept by
+// that provider, so only drain applies to them. Time is the injected clock; each tick is one
+// pass, idempotent.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Resource } from '../model/metadata.js';
 import type { Store, StoreTx } from '../store/types.js';
@@ -24,9 +26,18 @@ export const DEFAULT_LOST_AFTER_MS = 60_000;
 
 export type NodeState = 'Ready' | 'NotReady' | 'Cordoned' | 'Draining' | 'Drained';
 
+/**
+ * How the control plane knows a node is alive (its provider's answer, src/providers):
+ * 'heartbeat': the node reports itself and this controller judges its silence; 'provider': its
+ * provider keeps its status while it runs.
+ */
+export type NodeLiveness = 'heartbeat' | 'provider';
+
 export interface NodeLifecycleOptions {
   store: Store;
   clock: Clock;
+  /** Asks a node's provider how its liveness is known; undefined: no provider serves it (its state is left alone). */
+  livenessOf: (node: Resource) => NodeLiveness | undefined;
   /** A heartbeat older than this makes the node NotReady (default 40 s). */
   notReadyAfterMs?: number;
   /** How long a node stays NotReady before its allocations are Lost (default 60 s). */
@@ -49,10 +60,6 @@ function time(iso: unknown): number | undefined {
   if (typeof iso !== 'string') return undefined;
   const t = Date.parse(iso);
   return Number.isNaN(t) ? undefined : t;
-}
-
-export function isAgentNode(n: Resource): boolean {
-  return (n.spec as { provider?: string }).provider === 'agent';
 }
 
 export function drainRequested(n: Resource): boolean {
@@ -88,7 +95,12 @@ export class NodeLifecycleController implements Controller {
     }
   }
 
-  /** The state an agent node should be in now, from its heartbeat and what operators asked for. */
+  /** Whether this controller judges the node by its heartbeats. */
+  private heartbeats(n: Resource): boolean {
+    return this.opts.livenessOf(n) === 'heartbeat';
+  }
+
+  /** The state a heartbeating node should be in now, from its heartbeat and what operators asked for. */
   stateOf(n: Resource, now: number, activeCount: number): NodeState {
     const beat = Math.max(time(n.status?.lastHeartbeatTime) ?? -Infinity, this.since);
     if (now - beat > this.notReadyAfterMs) return 'NotReady';
@@ -103,7 +115,7 @@ export class NodeLifecycleController implements Controller {
     const t = this.opts.clock.now().getTime();
     const nodes = (await store.list('Node')).items;
     // Allocations matter only on nodes being drained or gone silent; most passes read none.
-    const watched = nodes.filter((n) => drainRequested(n) || (isAgentNode(n) && this.stateOf(n, t, 0) === 'NotReady'));
+    const watched = nodes.filter((n) => drainRequested(n) || (this.heartbeats(n) && this.stateOf(n, t, 0) === 'NotReady'));
     const byNode = new Map<string, Resource[]>();
     if (watched.length > 0) {
       const names = watched.map((n) => n.metadata.name);
@@ -115,7 +127,7 @@ export class NodeLifecycleController implements Controller {
       const onNode = byNode.get(n.metadata.name) ?? [];
       const st = (n.status ?? {}) as NodeStatus;
       const toStop = drainRequested(n) && onNode.some((a) => !stopRequested(a));
-      const state = isAgentNode(n) ? this.stateOf(n, t, onNode.length) : undefined;
+      const state = this.heartbeats(n) ? this.stateOf(n, t, onNode.length) : undefined;
       const lostDue = state === 'NotReady' && st.state === 'NotReady' && onNode.length > 0 && t - (time(st.stateSince) ?? t) >= this.lostAfterMs;
       if (!toStop && !lostDue && (state === undefined || state === st.state)) continue;
       writes += await store.transaction((tx) => this.reconcileNode(tx, n.metadata.name));
@@ -140,7 +152,7 @@ export class NodeLifecycleController implements Controller {
         if (await requestStop(tx, a, reason, now, graceOf(owner))) writes++;
       }
     }
-    if (!isAgentNode(node)) return writes;
+    if (!this.heartbeats(node)) return writes;
 
     const st = (node.status ?? {}) as NodeStatus;
     const state = this.stateOf(node, t, active.length);

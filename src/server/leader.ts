@@ -12,7 +12,7 @@ import { NodeLifecycleController } from '../control/node-lifecycle.js';
 import { queueWaitController } from '../control/queue-wait.js';
 import { StoreMaintenanceController } from '../control/store-maintenance.js';
 import { createWorkloadControllers } from '../control/workloads/index.js';
-import { startSimProvider } from '../providers/sim/index.js';
+import { builtInProviders, livenessOf } from '../providers/index.js';
 import type { Store } from '../store/types.js';
 import type { ServerConfig } from './config.js';
 
@@ -31,13 +31,14 @@ export interface LeaderOptions {
 export function startLeaderWork(opts: LeaderOptions): ControlPlane {
   const { store, clock, config, log, metrics } = opts;
   const { adapters, controllers } = createWorkloadControllers({ store, clock });
+  const providers = builtInProviders({ simFailureRate: config.simFailureRate });
   const writers: Controller[] = [
-    // The simulated fleet's replicas run in this process, as an agent runs them on a host.
-    simProvider(store, clock, config.simFailureRate, log),
+    // What of running replicas lives in the server (the simulated fleet's, all of it).
+    ...providers.flatMap((p) => p.controller({ store, clock, log }) ?? []),
     ...controllers,
     queueWaitController(store, (queue, s) => metrics.queueWaitSeconds.observe({ queue }, s)),
     new AutoscalerController({ store, clock, traffic: opts.traffic, log }),
-    new NodeLifecycleController({ store, clock, notReadyAfterMs: config.nodeNotReadyAfterMs, lostAfterMs: config.nodeLostAfterMs, log }),
+    new NodeLifecycleController({ store, clock, livenessOf: livenessOf(providers), notReadyAfterMs: config.nodeNotReadyAfterMs, lostAfterMs: config.nodeLostAfterMs, log }),
     new BudgetController({ store, clock, log }),
     new StoreMaintenanceController({ store, log }),
   ];
@@ -52,14 +53,4 @@ export function startLeaderWork(opts: LeaderOptions): ControlPlane {
       if (s.durationMs !== undefined) metrics.cycleSeconds.observe(s.durationMs / 1000);
     },
   });
-}
-
-function simProvider(store: Store, clock: Clock, failureRate: number, log: (msg: string) => void): Controller {
-  return {
-    async start(signal: AbortSignal): Promise<void> {
-      const sim = await startSimProvider({ store, clock, failureRate, log });
-      await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-      await sim.stop();
-    },
-  };
 }

@@ -13,7 +13,7 @@ import { allocationDelta, buildSnapshot } from '../explain/snapshot.js';
 import { findOne } from '../lookup.js';
 import { formatIndices, formatWorkloadGpus } from '../output/columns.js';
 import { isActiveAllocation } from '../output/usage.js';
-import { SIM_DURATION_ANNOTATION, parseSimDuration } from '../../model/sim-duration.js';
+import { SIM_DURATION_ANNOTATION, parseSimDuration } from '../../model/sim-annotations.js';
 
 const WORKLOADS = ['Job', 'Service', 'DevEnvironment'] as const;
 

@@ -1,8 +1,9 @@
 // How long a simulated allocation "runs": the workload's `weft.dev/sim-duration` annotation,
 // else a Job's declared maxRuntimeSeconds, else a default for Jobs. Services and
-// DevEnvironments have no natural end, so they run until a controller stops them.
+// DevEnvironments have no natural end, so they run until a controller stops them. How it ends:
+// the `weft.dev/sim-exit-code` annotation, else a draw against the failure rate.
 import type { Resource } from '../../model/metadata.js';
-import { parseSimDuration, SIM_DURATION_ANNOTATION } from '../../model/sim-duration.js';
+import { parseSimDuration, parseSimExitCode, SIM_DURATION_ANNOTATION, SIM_EXIT_CODE_ANNOTATION } from '../../model/sim-annotations.js';
 
 export { SIM_DURATION_ANNOTATION, parseSimDuration };
 
@@ -43,4 +44,10 @@ export function formatSimDuration(ms: number): string {
     }
   }
   return parts.join('');
+}
+
+/** The exit code the workload declares for its simulated replicas; undefined = drawn. */
+export function declaredExitCode(workload: Resource | undefined): number | undefined {
+  const annotated = workload?.metadata.annotations?.[SIM_EXIT_CODE_ANNOTATION];
+  return annotated === undefined ? undefined : parseSimExitCode(annotated);
 }

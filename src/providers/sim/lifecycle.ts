@@ -28,8 +28,8 @@ export interface StepContext {
   durationMs: number | null;
   /** Longest a simulated replica takes to stop, whatever grace it was given. */
   stopDelayMs: number;
-  /** Drawn only when a replica finishes on its own: true = it fails. */
-  fails: () => boolean;
+  /** Asked only when a replica finishes on its own: its exit code (not 0 = it failed). */
+  exitCode: () => number;
 }
 
 /** A status to write now, or the time to look again (null = nothing will change by itself). */
@@ -72,8 +72,9 @@ export function nextStep(alloc: Resource, ctx: StepContext): Step {
   if (ctx.durationMs === null) return { wakeAt: null };
   const endAt = started + ctx.durationMs;
   if (ctx.now < endAt) return { wakeAt: endAt };
-  return ctx.fails()
-    ? { write: { ...st, phase: 'Failed', exitCode: 1, finishedAt: nowIso, message: 'exited with code 1 (simulated failure)' } }
+  const code = ctx.exitCode();
+  return code !== 0
+    ? { write: { ...st, phase: 'Failed', exitCode: code, finishedAt: nowIso, message: `exited with code ${code} (simulated failure)` } }
     : { write: { ...st, phase: 'Succeeded', exitCode: 0, finishedAt: nowIso, message: 'completed (simulated)' } };
 }
 

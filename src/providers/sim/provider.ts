@@ -8,7 +8,7 @@ import { ConflictError, NotFoundError } from '../../model/errors.js';
 import type { Store } from '../../store/types.js';
 import { systemClock, type Clock } from '../../control/clock.js';
 import { Informer } from '../../control/informer.js';
-import { declaredDuration, type SimDuration } from './duration.js';
+import { declaredDuration, declaredExitCode, type SimDuration } from './duration.js';
 import { isActive, nextStep } from './lifecycle.js';
 import { heartbeatNodes, isSimNode } from './heartbeat.js';
 import { simLogLine } from './logs.js';
@@ -31,6 +31,13 @@ export interface SimProviderOptions {
   log?: (msg: string) => void;
 }
 
+interface Plan {
+  /** How long a replica runs (null = until stopped), and why. */
+  duration: SimDuration;
+  /** Declared by the workload; undefined = drawn against the failure rate. */
+  exitCode: number | undefined;
+}
+
 export interface SimProvider {
   /** Runs one full pass over the cached allocations; resolves when a pass that began after the call is done. */
   reconcile(): Promise<void>;
@@ -48,8 +55,8 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
   const log = opts.log ?? (() => undefined);
   const abort = new AbortController();
 
-  // Per allocation uid: how long it runs (looked up once from its workload).
-  const durations = new Map<string, SimDuration>();
+  // Per allocation uid: how long it runs and how it ends (looked up once from its workload).
+  const plans = new Map<string, Plan>();
   let resyncing = false;
   // Its nodes and the active allocations; an allocation on a node that is not (or no longer) one
   // of its nodes is left alone.
@@ -76,7 +83,7 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
         if (ev.type === 'ADDED' && !ev.initial) void beat([o]); // the listed ones are beaten together below
         return;
       }
-      if (ev.type === 'DELETED') durations.delete(o.metadata.uid);
+      if (ev.type === 'DELETED') plans.delete(o.metadata.uid);
       void reconcile();
     },
   });
@@ -86,14 +93,14 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
     return cache.get('Node', undefined, (a.spec as { node?: string }).node ?? '') !== undefined;
   };
 
-  async function durationOf(a: Resource): Promise<SimDuration> {
-    const known = durations.get(a.metadata.uid);
+  async function planOf(a: Resource): Promise<Plan> {
+    const known = plans.get(a.metadata.uid);
     if (known !== undefined) return known;
     const w = (a.spec as { workload: { kind: string; name: string } }).workload;
     const workload = await store.get({ kind: w.kind, project: a.metadata.project, name: w.name });
-    const d = declaredDuration(workload, w.kind, defaultMs);
-    durations.set(a.metadata.uid, d);
-    return d;
+    const plan = { duration: declaredDuration(workload, w.kind, defaultMs), exitCode: declaredExitCode(workload) };
+    plans.set(a.metadata.uid, plan);
+    return plan;
   }
 
   /** The replica's log line for the step just taken; a lost line never holds up the lifecycle. */
@@ -105,17 +112,18 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
     } catch (err) {
       if (!abort.signal.aborted) log(`sim provider logs: ${(err as Error).message}`);
     }
+  }
 
   async function pass(): Promise<number | null> {
     let wake: number | null = null;
     for (const a of [...cache.values('Allocation')]) {
       if (!ours(a)) continue;
-      const duration = await durationOf(a);
+      const plan = await planOf(a);
       const step = nextStep(a, {
         now: clock.now().getTime(),
-        durationMs: duration.ms,
+        durationMs: plan.duration.ms,
         stopDelayMs,
-        fails: () => failureRate > 0 && rng() < failureRate,
+        exitCode: () => plan.exitCode ?? (failureRate > 0 && rng() < failureRate ? 1 : 0),
       });
       if ('wakeAt' in step) {
         if (step.wakeAt !== null && (wake === null || step.wakeAt < wake)) wake = step.wakeAt;
@@ -124,7 +132,7 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
       try {
         const updated = await store.update({ ...a, status: step.write }, { resourceVersion: a.metadata.resourceVersion });
         cache.wrote(updated);
-        await writeLog(updated, step.write, duration);
+        await writeLog(updated, step.write, plan.duration);
         wake = clock.now().getTime(); // it may have another step right away (Stopping → Stopped)
       } catch (err) {
         // Someone else wrote it first (or deleted it): the watch brings the new version.

@@ -1,5 +1,6 @@
-// The `weft.dev/sim-duration` annotation: how long a workload's replicas "run" on simulated
-// nodes. The sim provider runs them for that long; `weft explain` simulates forward with it.
+// Annotations that say how a workload's replicas behave on simulated nodes: how long they "run"
+// (`weft.dev/sim-duration`; `weft explain` simulates forward with it too) and how they end
+// (`weft.dev/sim-exit-code`).
 
 export const SIM_DURATION_ANNOTATION = 'weft.dev/sim-duration';
 
@@ -16,4 +17,14 @@ export function parseSimDuration(text: string): number | undefined {
     consumed += m[0].length;
   }
   return consumed > 0 && consumed === t.length ? Math.round(total) : undefined;
+}
+
+/** The exit code a simulated replica ends with when it finishes on its own; not 0 = Failed. */
+export const SIM_EXIT_CODE_ANNOTATION = 'weft.dev/sim-exit-code';
+
+/** An exit code 0-255; undefined when unreadable. */
+export function parseSimExitCode(text: string): number | undefined {
+  const t = text.trim();
+  if (!/^\d{1,3}$/.test(t) || Number(t) > 255) return undefined;
+  return Number(t);
 }
