@@ -2,14 +2,14 @@
 // says why it is not ready), it schedules with the policy it was configured with, and on a
 // shared PostgreSQL database only the leader writes: a follower serves the API and runs no
 // controller and no provider.
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createServer } from '../api/server.js';
 import { LEADER_NAME } from '../control/control-plane.js';
+import { until } from '../control/testing/until.js';
 import type { Resource } from '../model/metadata.js';
 import { registerDemoFleet } from '../providers/sim/index.js';
 import { openStore } from '../store/index.js';
+import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../store/testing/pg-database.js';
 import type { Store } from '../store/types.js';
 import { loadServerConfig, type ServerConfig } from './config.js';
 import { startWeftServer, type RunningWeft } from './start.js';
@@ -25,16 +25,6 @@ async function api(server: RunningWeft, method: string, path: string, body?: unk
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   return { status: res.status, body: await res.json() };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`not reached in time: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const running: RunningWeft[] = [];
@@ -109,29 +99,13 @@ describe('placement policy', () => {
   });
 });
 
-const adminUrl = process.env.WEFT_TEST_DATABASE_URL;
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-describe.skipIf(!adminUrl)('followers on PostgreSQL', () => {
-  const db = `weft_follower_${process.pid}_${randomBytes(4).toString('hex')}`;
-  afterAll(async () => {
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`));
-  });
+describe.skipIf(!TEST_DATABASE_URL)('followers on PostgreSQL', () => {
+  let db: TestDatabase | undefined;
+  afterAll(async () => db?.drop());
 
   it('serve the API but run no provider or controller until they lead', async () => {
-    await admin((c) => c.query(`CREATE DATABASE ${db}`));
-    const u = new URL(adminUrl!);
-    u.pathname = `/${db}`;
-    const url = u.toString();
+    db = await createTestDatabase('weft_follower');
+    const { url } = db;
     // Another process leads (it holds the leadership and does nothing with it).
     const holder = await openStore({ url, poolSize: 2 });
     try {

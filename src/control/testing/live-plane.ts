@@ -11,6 +11,8 @@ import { startControlPlane, type ControlPlane } from '../control-plane.js';
 import { isActive, stopRequested } from '../workloads/allocations.js';
 import { createWorkloadControllers } from '../workloads/index.js';
 
+export { until } from './until.js';
+
 export interface LivePlaneOptions {
   /** Created first; the tests' workloads live in it. */
   project: string;
@@ -84,17 +86,6 @@ export function runStandInProvider(store: Store, clock: ManualClock, signal: Abo
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
-}
-
-/** Polls `fn` until it returns a value; throws naming `what` after `ms`. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`not reached in time: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** A node with 64 cores, 512 GiB and eight H100-80GB GPUs. */

@@ -12,6 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeftClient } from '../../client/index.js';
 import type { Resource, ResourceInput } from '../../model/metadata.js';
+import { until } from '../../control/testing/until.js';
 import type { NodeLiveness } from '../provider.js';
 
 export interface ReplicaPlan {
@@ -164,15 +165,4 @@ export function runProviderContract(h: ProviderHarness): void {
 function view(a: Resource): AllocationView {
   const st = (a.status ?? {}) as { phase?: string; startedAt?: string; exitCode?: number };
   return { name: a.metadata.name, phase: st.phase, startedAt: st.startedAt, exitCode: st.exitCode, node: (a.spec as { node: string }).node };
-}
-
-/** Polls `probe` until it gives a value; fails naming `what` after `ms` of real time. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`not reached in time: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
