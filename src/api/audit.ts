@@ -7,6 +7,7 @@
 // grouped with its neighbours, so the caller never waits for it.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { kindByPlural } from '../model/registry.js';
+import type { Clock } from '../control/clock.js';
 import type { AuditEntryInput, Store, TransactionOptions } from '../store/types.js';
 import { API_PREFIX } from './routes/context.js';
 import { decodedSegments, routedPath } from './routed-path.js';
@@ -20,6 +21,10 @@ declare module 'fastify' {
     auditName?: string;
     /** Set once the request's write committed together with its audit entry. */
     auditCommitted?: boolean;
+  }
+  interface FastifyInstance {
+    /** The server's clock (ServerOptions.clock): audit entries carry its time. */
+    clock: Clock;
   }
 }
 
@@ -90,7 +95,7 @@ export function auditEntry(req: FastifyRequest, status: number, now: Date): Audi
  * onSend hook, which records the error status.
  */
 export async function auditedWrite<T>(req: FastifyRequest, status: number, write: (opts: TransactionOptions) => Promise<T>): Promise<T> {
-  const value = await write({ audit: () => auditEntry(req, status, new Date()) });
+  const value = await write({ audit: () => auditEntry(req, status, req.server.clock.now()) });
   req.auditCommitted = true;
   return value;
 }
@@ -100,12 +105,13 @@ function isApiRequest(req: FastifyRequest): boolean {
   return routedPath(req).startsWith('/api/');
 }
 
-export function registerAuditHooks(app: FastifyInstance, store: Store): void {
+export function registerAuditHooks(app: FastifyInstance, store: Store, clock: Clock): void {
+  app.decorate('clock', clock);
   app.addHook('onSend', async (req, reply, payload) => {
     // Only the control-plane API is audited: requests the inference gateway proxies to a
     // Service change nothing in Weft and would drown the log.
     if (!MUTATING.has(req.method) || !isApiRequest(req) || req.auditCommitted) return payload;
-    store.audit.append([auditEntry(req, reply.statusCode, new Date())]).catch((err: unknown) => {
+    store.audit.append([auditEntry(req, reply.statusCode, clock.now())]).catch((err: unknown) => {
       // The request already happened; a lost entry must at least be loud in the server log.
       req.log.error({ err, requestId: req.id }, 'audit: could not record a request');
     });

@@ -30,6 +30,7 @@ export interface IssuedToken {
 /** Mints a token in `store` (or in a transaction: both hold `tokens`). */
 export async function issueToken(
   store: Pick<Store, 'tokens'>,
+  /** `now`: when the token is issued, for its expiry (the API passes its clock's time). */
   opts: { kind: TokenKind; subject: string; description?: string; expiresInSeconds?: number; now?: Date },
 ): Promise<IssuedToken> {
   const token = generateToken();
@@ -46,7 +47,7 @@ export async function issueToken(
 }
 
 /** Resolves an Authorization header to a principal, or throws UnauthorizedError. */
-export async function authenticate(store: Store, header: string | undefined, now: Date = new Date(), cache?: PrincipalCache): Promise<Principal> {
+export async function authenticate(store: Store, header: string | undefined, now: Date, cache?: PrincipalCache): Promise<Principal> {
   if (!header) throw new UnauthorizedError('missing Authorization header: send "Authorization: Bearer <token>"');
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) throw new UnauthorizedError('the Authorization header must be "Bearer <token>"');

@@ -9,6 +9,7 @@ import type { Resource } from '../model/metadata.js';
 import { fleetGauges, type FleetGauges } from '../control/fleet-metrics.js';
 import { usageFor } from '../control/metering/service.js';
 import { WORKLOAD_KINDS } from '../control/workload.js';
+import { systemClock, type Clock } from '../control/clock.js';
 import type { Store } from '../store/types.js';
 import { isClusterReader } from './rbac.js';
 import { principalOf } from './routes/context.js';
@@ -159,14 +160,14 @@ function registerFleetGauges(registry: Registry, store: Store): void {
 }
 
 /** Spend of the current calendar month (UTC) per project, priced exactly as invoices are. */
-function registerSpendGauge(registry: Registry, store: Store): void {
+function registerSpendGauge(registry: Registry, store: Store, clock: Clock): void {
   new Gauge({
     name: 'weft_project_spend_month',
     help: 'Spend of the current calendar month (UTC) per project, from metered usage and the price books.',
     labelNames: ['project', 'currency'],
     registers: [registry],
     async collect() {
-      const now = new Date();
+      const now = clock.now();
       const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
       const report = await usageFor(store, { from, to: now, now, by: 'project' });
       this.reset();
@@ -175,9 +176,9 @@ function registerSpendGauge(registry: Registry, store: Store): void {
   });
 }
 
-export function registerMetricsRoute(app: FastifyInstance, store: Store, metrics: ServerMetrics): void {
+export function registerMetricsRoute(app: FastifyInstance, store: Store, metrics: ServerMetrics, clock: Clock = systemClock): void {
   registerFleetGauges(metrics.registry, store);
-  registerSpendGauge(metrics.registry, store);
+  registerSpendGauge(metrics.registry, store, clock);
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url;
     if (!route || route === '/metrics') return;

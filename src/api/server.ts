@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { MAX_REQUEST_BYTES } from '../model/limits.js';
 import type { CheckpointBook } from '../control/audit/checkpoints.js';
 import { API_VERSION } from '../model/metadata.js';
+import { systemClock, type Clock } from '../control/clock.js';
 import type { Store } from '../store/types.js';
 import { registerAuditHooks } from './audit.js';
 import { routedPath } from './routed-path.js';
@@ -49,6 +50,8 @@ export interface ServerOptions {
   notReady?: () => string | undefined;
   /** The signed audit checkpoints this server publishes; `GET /api/v1/audit/verify` compares the chain with them. */
   auditCheckpoints?: CheckpointBook;
+  /** Time for token expiry, admission, audit entries and reports (default: the system clock). */
+  clock?: Clock;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
@@ -77,6 +80,7 @@ function packageVersion(): string {
 
 export function createServer(opts: ServerOptions): FastifyInstance {
   const { store } = opts;
+  const clock = opts.clock ?? systemClock;
   const logger = opts.logger;
   const app = Fastify({
     ...(logger && typeof logger === 'object' ? { loggerInstance: logger } : { logger: logger === true }),
@@ -110,14 +114,14 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
-  registerAuditHooks(app, store);
+  registerAuditHooks(app, store, clock);
   app.addHook('onRequest', async (req) => {
     // Decided on the route the router matched (never the raw URL); an unmatched path is
     // authenticated like any other, so probing unknown paths needs a token too.
     const route = req.routeOptions.url;
     if (route !== undefined && (PUBLIC_PATHS.has(route) || isConsolePath(route))) return;
     if (route === REGISTER_PATH) return; // authenticates a join token itself (routes/nodes.ts)
-    req.principal = await authenticate(store, req.headers.authorization, new Date(), principals);
+    req.principal = await authenticate(store, req.headers.authorization, clock.now(), principals);
   });
   // A change of who is who (a revoked token, a disabled user, a node's replaced or revoked
   // credential): forget every cached principal.
@@ -149,7 +153,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   const policies = new PolicyEngine(store, { log: (msg) => app.log.warn(msg), flushIntervalMs: opts.policyFlushIntervalMs ?? 10_000 });
   policies.start();
   app.addHook('onClose', () => policies.stop());
-  const deps = { store, hub, policies };
+  const deps = { store, hub, policies, clock };
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, { ...deps, checkpoints: opts.auditCheckpoints });
   registerUsageRoutes(app, deps);
@@ -158,7 +162,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   registerNodeRoutes(app, deps);
   registerLogRoutes(app, deps);
   if (opts.gateway) registerGatewayRoutes(app, { store, gateway: opts.gateway });
-  registerMetricsRoute(app, store, opts.metrics ?? createMetrics());
+  registerMetricsRoute(app, store, opts.metrics ?? createMetrics(), clock);
   registerConsole(app);
   return app;
 }

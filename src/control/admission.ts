@@ -8,6 +8,7 @@ import type { UserSpec } from '../model/kinds/user.js';
 import type { StoreTx } from '../store/types.js';
 import { chargesOf, checkQuota, quotaModels, sumCharges, ANY_GPU, type Charges } from './quota.js';
 import { chargesQuota, isWorkloadKind, WORKLOAD_KINDS, type WorkloadSpec } from './workload.js';
+import { systemClock } from './clock.js';
 import { checkBudgets } from './metering/enforcement.js';
 import { checkQueue } from './queue-admission.js';
 import { applyIsolationFloor, checkDataClassName, checkSitesExist, isolationFloor, resolvePlacement } from './data-class-admission.js';
@@ -22,7 +23,7 @@ import type { PolicySpec } from '../model/kinds/policy.js';
 export async function admit(tx: StoreTx, def: KindDef, input: ResourceInput, old?: Resource, ctx: AdmissionContext = {}): Promise<ResourceInput> {
   ctx.policyRun = undefined;
   const run = await PolicyRun.start(tx, ctx, def, old ? 'UPDATE' : 'CREATE', input, old);
-  const out = await admitObject(tx, def, input, old);
+  const out = await admitObject(tx, def, input, old, ctx.now ?? systemClock.now());
   run?.check(out);
   ctx.policyRun = run;
   return out;
@@ -36,7 +37,7 @@ export async function admitDelete(tx: StoreTx, def: KindDef, old: Resource, ctx:
   ctx.policyRun = run;
 }
 
-async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old?: Resource): Promise<ResourceInput> {
+async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old: Resource | undefined, now: Date): Promise<ResourceInput> {
   if (def.kind === 'User') checkUser(input.spec as unknown as UserSpec);
   if (def.kind === 'Policy' || def.kind === 'ProjectPolicy') compilePolicy(def.kind, input.metadata.name, input.metadata.project, input.spec as unknown as PolicySpec);
   if (def.kind === 'Queue') await checkQueue(tx, input);
@@ -50,7 +51,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old?
   if (!project) throw new NotFoundError(`project "${projectName}" not found`);
   if (!isWorkloadKind(def)) return input;
   // An exhausted, enforcing budget refuses new work only; running and existing work continue.
-  if (!old) await checkBudgets(tx, projectName, new Date());
+  if (!old) await checkBudgets(tx, projectName, now);
 
   const projectSpec = project.spec as ProjectSpec;
   const spec = input.spec as unknown as WorkloadSpec;

@@ -40,7 +40,7 @@ export class PortInUseError extends WeftError {
 }
 
 export interface StartOptions {
-  /** Time for the API, admission and every controller (default: the system clock). */
+  /** Time for the store's timestamps, the API, admission and every controller (default: the system clock). */
   clock?: Clock;
 }
 
@@ -53,7 +53,8 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
   const log = (msg: string): void => logger.info(msg);
   // The key and checkpoints live beside the data directory, never in the database they vouch for.
   const book = auditBook(config);
-  const store = await openStore(config.databaseUrl ? { url: config.databaseUrl, logger: log } : { dataDir: config.dataDir, logger: log });
+  const now = (): Date => clock.now();
+  const store = await openStore(config.databaseUrl ? { url: config.databaseUrl, logger: log, now } : { dataDir: config.dataDir, logger: log, now });
   let server: RunningServer | undefined;
   let gateway: Gateway | undefined;
   let leader: ControlPlane | undefined;
@@ -85,13 +86,14 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
     // initial lists, on the embedded engine's single connection) takes a while, and a restarted
     // server must answer the API meanwhile. /readyz says 503 until it has been started.
     let starting: string | undefined = 'the control plane is starting';
-    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, notReady: () => starting, ...(book ? { auditCheckpoints: book } : {}) });
+    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, notReady: () => starting, ...(book ? { auditCheckpoints: book } : {}) });
     if (book) {
       checkpoints = new CheckpointPublisher({
         store,
         book,
         log: { checkpoint: (c) => logger.info({ auditCheckpoint: c }, 'audit checkpoint'), error: (m) => logger.error(m) },
         intervalMs: config.auditCheckpointMs,
+        now: () => clock.now(),
       });
       await checkpoints.start();
     }

@@ -5,6 +5,7 @@ import { startServer, type RunningServer } from '../../src/api/server.js';
 import { ensureBootstrapAdmin, issueToken } from '../../src/api/auth.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
+import type { Clock } from '../../src/control/clock.js';
 import type { RoleBinding } from '../../src/model/kinds/user.js';
 
 export interface Reply<T = unknown> {
@@ -25,13 +26,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { dataDir?: string; watchHeartbeatMs?: number; store?: Store; policyFlushIntervalMs?: number } = {}): Promise<Harness> {
-  const store = opts.store ?? (await openStore(opts.dataDir ? { dataDir: opts.dataDir } : {}));
+export async function startHarness(opts: { dataDir?: string; watchHeartbeatMs?: number; store?: Store; policyFlushIntervalMs?: number; clock?: Clock } = {}): Promise<Harness> {
+  const now = opts.clock ? { now: () => opts.clock!.now() } : {};
+  const store = opts.store ?? (await openStore(opts.dataDir ? { dataDir: opts.dataDir, ...now } : now));
   const boot = await ensureBootstrapAdmin(store);
   const adminToken = boot.token ?? (await issueToken(store, { kind: 'user', subject: 'admin' })).token;
   const server = await startServer({
     store,
     port: 0,
+    ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.watchHeartbeatMs ? { watchHeartbeatMs: opts.watchHeartbeatMs } : {}),
     ...(opts.policyFlushIntervalMs ? { policyFlushIntervalMs: opts.policyFlushIntervalMs } : {}),
   });

@@ -52,7 +52,7 @@ function adminOf(p: Principal): 'all' | string[] {
   return [...new Set(p.roles.flatMap((b) => (b.project && roleIn(p, b.project) === 'project-admin' ? [b.project] : [])))];
 }
 
-export function registerAuditRoutes(app: FastifyInstance, { store, checkpoints }: RouteDeps & { checkpoints?: CheckpointBook }): void {
+export function registerAuditRoutes(app: FastifyInstance, { store, clock, checkpoints }: RouteDeps & { checkpoints?: CheckpointBook }): void {
   app.get(`${API_PREFIX}/audit`, async (req) => {
     const p = principalOf(req);
     const q = auditQuery(req.query as Query);
@@ -76,7 +76,7 @@ export function registerAuditRoutes(app: FastifyInstance, { store, checkpoints }
     const project = nameParam(text, 'project');
     const scope = adminOf(p);
     if (scope !== 'all' && !scope.includes(project)) throw new ForbiddenError(`${p.kind} "${p.name}" may not read the residency report of project "${project}" (cluster admins and its project-admins only)`);
-    const now = new Date();
+    const now = clock.now();
     const to = timeParam(q, 'to') ?? now;
     const from = timeParam(q, 'from') ?? new Date(to.getTime() - 30 * DAY_MS);
     if (to.getTime() <= from.getTime()) throw badParam('to', 'must be after from');
@@ -88,7 +88,7 @@ export function registerAuditRoutes(app: FastifyInstance, { store, checkpoints }
     const p = principalOf(req);
     if (!isClusterAdmin(p)) throw new ForbiddenError(`${p.kind} "${p.name}" may not export the audit log (cluster admins only)`);
     const q = req.query as Query;
-    const now = new Date();
+    const now = clock.now();
     const to = timeParam(q, 'to') ?? now;
     const from = timeParam(q, 'from') ?? new Date(to.getTime() - 30 * DAY_MS);
     if (to.getTime() <= from.getTime()) throw badParam('to', 'must be after from');

@@ -1,5 +1,6 @@
-// What every route module needs: the store, the watch hub and the caller.
+// What every route module needs: the store, the watch hub, the clock and the caller.
 import type { FastifyRequest } from 'fastify';
+import type { Clock } from '../../control/clock.js';
 import type { Store } from '../../store/types.js';
 import type { PolicyEngine } from '../../control/policy/engine.js';
 import type { Principal } from '../rbac.js';
@@ -12,6 +13,8 @@ export interface RouteDeps {
   hub: WatchHub;
   /** Admission policies in force on this server. */
   policies?: PolicyEngine;
+  /** What time it is for token expiry, admission and reports (never the wall clock directly). */
+  clock: Clock;
 }
 
 declare module 'fastify' {

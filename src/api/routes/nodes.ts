@@ -54,7 +54,7 @@ async function registrant(deps: RouteDeps, req: FastifyRequest, name: string): P
     if (rec.usedAt) throw new UnauthorizedError(`this join token was already used (at ${rec.usedAt}); join tokens work once: create a new one with \`weft token create --join\``);
     return { principal: { kind: 'node', name, roles: [], tokenId: rec.id }, joinHash: hash };
   }
-  const principal = await authenticate(deps.store, req.headers.authorization);
+  const principal = await authenticate(deps.store, req.headers.authorization, deps.clock.now());
   // A registered agent may register again (restart) under its own name only.
   if (principal.kind === 'node' && principal.name === name) return { principal };
   if (isClusterAdmin(principal)) return { principal };
@@ -117,7 +117,7 @@ export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps): void 
     const body = parseBody(req.body);
     const who = await registrant(deps, req, body.name);
     req.principal = who.principal; // for the audit entry
-    const now = new Date();
+    const now = deps.clock.now();
     // A malformed request is refused before the write lock is taken.
     nodeInput(body, undefined, now);
     // Spending the join token, writing the Node, minting its credential and the audit entry
@@ -129,11 +129,11 @@ export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps): void 
         }
         const old = await tx.get({ kind: 'Node', name: body.name });
         if (old) mayRegisterAgain(who, body);
-        const input = await admit(tx, NodeKind, nodeInput(body, old, now), old);
+        const input = await admit(tx, NodeKind, nodeInput(body, old, now), old, { now });
         const written = old ? await tx.update(input, { resourceVersion: old.metadata.resourceVersion }) : await tx.create(input);
         // One live credential per node: the one issued here replaces any earlier one.
         await tx.tokens.revokeAll('node', body.name);
-        const issued = await issueToken(tx, { kind: 'node', subject: body.name, description: `node agent of ${body.name}` });
+        const issued = await issueToken(tx, { kind: 'node', subject: body.name, description: `node agent of ${body.name}`, now });
         return { node: written, token: issued.token };
       }, opts),
     );
@@ -143,7 +143,7 @@ export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps): void 
   app.post(`${API_PREFIX}/nodes/:name/drain`, async (req) => {
     const name = nameParam((req.params as Record<string, unknown>).name, 'name');
     authorize(principalOf(req), 'patch', NodeKind, { name });
-    const patch = { spec: { unschedulable: true }, metadata: { annotations: { [DRAIN_ANNOTATION]: new Date().toISOString() } } };
-    return auditedWrite(req, 200, (opts) => patchResource(store, NodeKind, patch, { name }, opts));
+    const patch = { spec: { unschedulable: true }, metadata: { annotations: { [DRAIN_ANNOTATION]: deps.clock.now().toISOString() } } };
+    return auditedWrite(req, 200, (opts) => patchResource(store, NodeKind, patch, { name }, { ...opts, now: deps.clock.now() }));
   });
 }

@@ -40,7 +40,7 @@ function parseTokenRequest(body: unknown): TokenRequest {
   };
 }
 
-export function registerTokenRoutes(app: FastifyInstance, { store }: RouteDeps): void {
+export function registerTokenRoutes(app: FastifyInstance, { store, clock }: RouteDeps): void {
   app.get(`${API_PREFIX}/whoami`, async (req) => {
     const p = principalOf(req);
     return { user: p.name, kind: p.kind, roles: p.roles };
@@ -66,6 +66,7 @@ export function registerTokenRoutes(app: FastifyInstance, { store }: RouteDeps):
           subject: r.join ? p.name : subject,
           ...(r.description !== undefined ? { description: r.description } : {}),
           ...(r.expiresInSeconds !== undefined ? { expiresInSeconds: r.expiresInSeconds } : {}),
+          now: clock.now(),
         });
         req.auditName = issued.record.id;
         return issued;

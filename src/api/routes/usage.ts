@@ -32,13 +32,13 @@ function scope(p: Principal, project: string | undefined): Pick<UsageQuery, 'pro
   return { projects: readable };
 }
 
-export function registerUsageRoutes(app: FastifyInstance, { store }: RouteDeps): void {
+export function registerUsageRoutes(app: FastifyInstance, { store, clock }: RouteDeps): void {
   app.get(`${API_PREFIX}/usage`, async (req) => {
     const q = req.query as Query;
     const p = principalOf(req);
     const projectText = queryParam(q, 'project');
     const project = projectText === undefined ? undefined : nameParam(projectText, 'project');
-    const now = new Date();
+    const now = clock.now();
     const to = time(q, 'to') ?? now;
     const from = time(q, 'from') ?? new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1));
     if (to.getTime() <= from.getTime()) throw badParam('to', 'must be after from');
@@ -55,13 +55,13 @@ export function registerUsageRoutes(app: FastifyInstance, { store }: RouteDeps):
     scope(principalOf(req), project);
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(params.month)) throw badParam('month', `"${params.month}" is not a month in YYYY-MM form`);
     if (!(await store.get({ kind: 'Project', name: project }))) throw new NotFoundError(`project "${project}" not found`);
-    return invoiceFor(store, project, params.month, new Date());
+    return invoiceFor(store, project, params.month, clock.now());
   });
 
   app.get(`${API_PREFIX}/opencost/allocation`, async (req) => {
     const q = req.query as Query;
     const p = principalOf(req);
-    const now = new Date();
+    const now = clock.now();
     const { from, to } = parseWindow(queryParam(q, 'window') ?? '1d', now.getTime());
     const aggregate = parseAggregate(queryParam(q, 'aggregate'));
     return openCostFor(store, { from, to, now, aggregate, ...scope(p, undefined) });
