@@ -1,5 +1,7 @@
 // What the CLI does without a server: clear messages, right exit codes, no stack traces.
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, sandbox, type Sandbox } from './helpers.js';
 
@@ -46,6 +48,17 @@ describe('weft without a server', () => {
     const help = await box.weft(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes:');
+  });
+
+  it('refuses bad server settings before opening anything, naming where each came from', async () => {
+    const policy = await box.weft(['up', '--policy', 'fastest', '--port', '0']);
+    expect(policy.code).toBe(2);
+    expect(policy.stderr).toMatch(/^error: --policy: unknown policy "fastest"; policies: random, spread, .*, weft\n$/);
+    writeFileSync(join(box.dir, 'server.yaml'), 'policy: best-fit\nport: many\n');
+    const file = await box.weft(['server', '--config', 'server.yaml']);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toBe(`error: port (in ${join(box.dir, 'server.yaml')}): must be 0-65535, got "many"\n`);
+    expect(existsSync(join(box.dir, '.weft'))).toBe(false);
   });
 
   it('checks manifests before contacting the server', async () => {
