@@ -70,7 +70,9 @@ export function registerBodyParsers(app: FastifyInstance): void {
     return value;
   };
   const parseJson = (req: FastifyRequest, text: string): Promise<unknown> =>
-    new Promise((resolve, reject) => json(req, text, (err, value) => (err ? reject(err) : resolve(value))));
+    new Promise((resolve, reject) => {
+      void json(req, text, (err, value) => (err ? reject(err) : resolve(value)));
+    });
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, handle(parseJson));
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, handle(async (_req, text) => {
     try {

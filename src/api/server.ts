@@ -91,7 +91,9 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     // On close, drop keep-alive sockets too: a client must not reuse a socket of a stopped server.
     forceCloseConnections: true,
     // Malformed URLs (bad percent-encoding) are rejected by the router before any hook runs.
-    frameworkErrors: (err, _req, reply) => sendProblem(reply, toProblem(err)),
+    frameworkErrors: (err, _req, reply) => {
+      sendProblem(reply, toProblem(err));
+    },
     // Request ids end up in the audit log, so they must be unique across restarts and replicas
     // (Fastify's default counter restarts at 1), and never taken from the caller.
     genReqId: () => randomUUID(),

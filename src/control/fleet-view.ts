@@ -261,8 +261,8 @@ export class FleetView {
     this.nodeIndex = new Map();
     for (const [name, e] of this.nodes) {
       const spec = e.obj.spec as unknown as NodeSpec;
-      let cpuMilli = 0;
-      let memoryBytes = 0;
+      let cpuMilli: number;
+      let memoryBytes: number;
       try {
         cpuMilli = parseCpuMilli(spec.cpu);
         memoryBytes = parseMemoryBytes(spec.memory);

@@ -42,10 +42,16 @@ export class ResidencyView {
   apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Resource): boolean {
     const name = obj.metadata.name;
     const gone = type === 'DELETED';
-    if (obj.kind === 'Project') gone ? this.projects.delete(name) : this.projects.set(name, obj.spec as ProjectSpec);
-    else if (obj.kind === 'DataClass') gone ? this.classes.delete(name) : this.classes.set(name, obj.spec as DataClassSpec);
-    else if (obj.kind === 'Site') gone ? this.sites.delete(name) : this.sites.set(name, siteOf(obj));
-    else return false;
+    if (obj.kind === 'Project') {
+      if (gone) this.projects.delete(name);
+      else this.projects.set(name, obj.spec as ProjectSpec);
+    } else if (obj.kind === 'DataClass') {
+      if (gone) this.classes.delete(name);
+      else this.classes.set(name, obj.spec as DataClassSpec);
+    } else if (obj.kind === 'Site') {
+      if (gone) this.sites.delete(name);
+      else this.sites.set(name, siteOf(obj));
+    } else return false;
     this.memo.clear();
     return true;
   }

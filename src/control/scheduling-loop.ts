@@ -224,7 +224,6 @@ export class SchedulingLoop {
   }
 
   private async cycleUntil(signal: AbortSignal): Promise<void> {
-    const interval = this.opts.intervalMs ?? 1000;
     while (!signal.aborted) {
       await this.cycle();
       if (this.touched.size > 0) {

@@ -44,7 +44,11 @@ describe('GPU catalog', () => {
         // Non-overlapping placements of one profile: greedy over the starts gives the most.
         let used = 0;
         let count = 0;
-        for (const s of p.starts) if (migFits(used, p, s)) (used |= migRunMask(s, p.width)), count++;
+        for (const s of p.starts) {
+          if (!migFits(used, p, s)) continue;
+          used |= migRunMask(s, p.width);
+          count++;
+        }
         expect(p.media ? 1 : count).toBe(p.maxInstances);
       }
     }

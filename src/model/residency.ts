@@ -20,7 +20,7 @@ export const DATA_RESIDENCY_FIELDS = {
   allowedCountries: Type.Optional(Type.Array(CountryCode, { maxItems: 250, description: 'where the data may be processed, by country' })),
   allowedSites: Type.Optional(Type.Array(Name, { maxItems: 1000, description: 'where the data may be processed, by site' })),
 };
-const DataResidencySchema = Type.Object(DATA_RESIDENCY_FIELDS);
+export const DataResidencySchema = Type.Object(DATA_RESIDENCY_FIELDS);
 export type DataResidency = Static<typeof DataResidencySchema>;
 
 /** How hard each isolation tier's tenant boundary is, weakest first. */

@@ -95,7 +95,7 @@ export class SqlAuditLog implements AuditLog {
     try {
       checked = entries.map((e) => normaliseAuditEntry(e, this.now));
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(e as Error); // normalising throws only typed errors
     }
     if (checked.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {

@@ -83,7 +83,7 @@ async function* follow(feed: ChangeFeed, sql: Sql, opts: WatchOptions): AsyncGen
       }
       for (;;) {
         if (signal.aborted || sub.closed) {
-          if (sub.error !== undefined) throw sub.error;
+          if (sub.error !== undefined) throw sub.error as Error;
           return;
         }
         if (sub.overflowed) break; // too far behind: read the gap from the table again

@@ -189,7 +189,7 @@ async function runOne(ctx: WriteCtx, sql: TrackingSql, job: Job): Promise<Outcom
   const writesBefore = sql.writes;
   try {
     const value = await job.run(ctx);
-    if (sql.failure !== undefined) throw sql.failure; // the job swallowed a database error
+    if (sql.failure !== undefined) throw sql.failure as Error; // the job swallowed a database error
     return { ok: true, value };
   } catch (e) {
     if (sql.failure !== undefined || ctx.rv.peek() !== before || sql.writes !== writesBefore) throw e;

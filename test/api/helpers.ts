@@ -110,7 +110,8 @@ export async function openSse(url: string, token: string, headers: Record<string
     if (!res.body || res.status !== 200) return;
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+      // Node's web streams are async-iterable; the DOM-less lib this compiles against does not say so.
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }));
     } catch {
       /* aborted by close() */
     }

@@ -72,7 +72,7 @@ describe('crash safety', () => {
 
     // Every job must reach a terminal phase.
     const deadline = performance.now() + 60_000;
-    let jobs: Obj[] = [];
+    let jobs: Obj[];
     for (;;) {
       jobs = (await call('GET', `/api/v1/projects/${P}/jobs`)).body.items as Obj[];
       const open = jobs.filter((j) => !['Succeeded', 'Failed'].includes(String(j.status?.phase)));

@@ -3,6 +3,8 @@
 import type { NvlinkInfo } from './types.js';
 
 export function parseTopoMatrix(text: string): NvlinkInfo {
+  // nvidia-smi may colour its matrix with ANSI escape sequences: ESC is the point here.
+  // eslint-disable-next-line no-control-regex
   const lines = text.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''));
   const header = lines.find((l) => /^\s+GPU\d+/.test(l));
   const peers: NvlinkInfo['peers'] = {};

@@ -261,7 +261,7 @@ export class ReplicaTable {
     const ac = new AbortController();
     r.probing = ac;
     const timeout = setTimeout(() => ac.abort(), Math.min(PROBE_TIMEOUT_MS, periodMs));
-    let ok = false;
+    let ok: boolean;
     try {
       const res = await fetch(r.endpoint + (path.startsWith('/') ? path : `/${path}`), { signal: ac.signal, redirect: 'manual' });
       await res.body?.cancel();

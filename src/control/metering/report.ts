@@ -1,7 +1,7 @@
 // Usage reports (GET /api/v1/usage, `weft usage`): GPU-, core- and GiB-hours and cost per key
 // (GPU model, queue, workload, site or project), optionally as a series per hour or day (UTC).
 import { ValidationError } from '../../model/errors.js';
-import { USAGE_GROUPINGS, type UsageBy, type UsageReport, type UsageRow, type UsageStep } from '../../model/metering.js';
+import { type UsageBy, type UsageReport, type UsageStep } from '../../model/metering.js';
 import { divRound, formatMicros } from './money.js';
 import { gpuEquivalent, rawCost, RAW_PER_MICRO, resourceKind, unitHours, type PricedSegment } from './pricing.js';
 

@@ -154,7 +154,7 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
     running = (async () => {
       do {
         again = false;
-        let wake: number | null = null;
+        let wake: number | null;
         try {
           wake = await pass();
         } catch (err) {

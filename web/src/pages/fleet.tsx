@@ -117,7 +117,7 @@ function NodeDetail({ session, view }: { session: Session; view: NodeView }) {
       </dl>
       {session.admin && (
         <div className="actions">
-          <button type="button" disabled={busy} onClick={() => act(() => session.client.patch('Node', view.name, { spec: { unschedulable: !cordoned } }))}>{cordoned ? 'Uncordon' : 'Cordon'}</button>
+          <button type="button" disabled={busy} onClick={() => void act(() => session.client.patch('Node', view.name, { spec: { unschedulable: !cordoned } }))}>{cordoned ? 'Uncordon' : 'Cordon'}</button>
           <button
             type="button"
             className="danger"

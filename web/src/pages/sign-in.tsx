@@ -22,7 +22,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session, token: string)
   return (
     <main className="signin" id="main">
       <h1>Sign in to Weft</h1>
-      <form onSubmit={submit}>
+      <form onSubmit={(e) => void submit(e)}>
         <label htmlFor="token">API token</label>
         <input
           id="token"

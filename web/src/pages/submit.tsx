@@ -128,7 +128,7 @@ export function Submit({ session }: { session: Session }) {
         <button type="button" role="tab" aria-selected={mode === 'form'} onClick={() => switchTo('form')}>Form</button>
         <button type="button" role="tab" aria-selected={mode === 'yaml'} onClick={() => switchTo('yaml')}>YAML</button>
       </div>
-      <form onSubmit={submit} noValidate className="submit-form">
+      <form onSubmit={(e) => void submit(e)} noValidate className="submit-form">
         {mode === 'form' ? (
           <div className="form-grid">
             <Field id="kind" label="Kind" errors={undefined}>

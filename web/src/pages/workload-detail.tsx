@@ -201,7 +201,7 @@ function Actions({ session, w }: { session: Session; w: Resource }) {
   return (
     <div className="actions">
       {suspendable && (
-        <button type="button" disabled={busy} onClick={() => act(() => session.client.patch(w.kind, w.metadata.name, { spec: { suspend: !suspended } }, scope))}>
+        <button type="button" disabled={busy} onClick={() => void act(() => session.client.patch(w.kind, w.metadata.name, { spec: { suspend: !suspended } }, scope))}>
           {suspended ? 'Resume' : 'Suspend'}
         </button>
       )}
