@@ -27,7 +27,7 @@ import type { NodeDelta, Snapshot } from './snapshot.js';
 import { Backfill, type BackfillConfig } from './backfill.js';
 import { explainUnplaced } from './explain.js';
 import { chooseDomain, domainFreeGpus, domainName, domainOf } from './topology.js';
-import type { GangDecision, GangRequest, Locality, ReplicaPlacement, ScheduleResult, SchedulingReason, UnplacedReplica } from './types.js';
+import type { GangDecision, GangRequest, Locality, ReplicaPlacement, ScheduleResult, UnplacedReplica } from './types.js';
 import { Workspace } from './workspace.js';
 import type { QueueUsage } from './fairshare/accounting.js';
 import { admitToQueue, chargePlaced } from './fairshare/admission.js';

@@ -40,8 +40,7 @@ export interface PodMix {
   gpuRequest: number;
 }
 
-const POOLS = ['cpu', 'share', 'single', 'multi'] as const;
-type Pool = (typeof POOLS)[number];
+type Pool = 'cpu' | 'share' | 'single' | 'multi';
 
 function poolOf(row: CsvRow): Pool {
   const num = Number(row['num_gpu']);

@@ -7,7 +7,7 @@ import { patchStatus, PROJECT, startGatewayHarness, startReplica, until, writeRe
 
 let h: GatewayHarness;
 const replicas: FakeReplica[] = [];
-const replica = async (name: string, opts: { delayMs?: number; ready?: boolean; hold?: boolean } = {}) => {
+const replica = async (name: string, opts: { delayMs?: number; ready?: boolean; hold?: boolean; host?: string } = {}) => {
   const r = await startReplica(name, opts);
   replicas.push(r);
   return r;
