@@ -11,9 +11,11 @@ import type { Resource } from '../model/metadata.js';
 import { parseFakeGpus } from './discovery/fake-gpus.js';
 import { cgroupsV2Available, CGROUP_ROOT, discoverNvidiaGpus, hostCpuCores, hostMemoryBytes, sampleGpuUtilization } from './discovery/os.js';
 import type { HostInventory } from './discovery/types.js';
-import { ProcessDriver } from './driver/process-driver.js';
+import { DriverSet } from './drivers/driver-set.js';
+import type { Driver } from './drivers/driver.js';
+import { ProcessDriver } from './drivers/process/process-driver.js';
 import { startHeartbeat } from './heartbeat.js';
-import { reconcileOnce, type ReconcileContext } from './reconcile.js';
+import { adoptReplicas, reconcileOnce, type ReconcileContext } from './reconcile.js';
 import { connect } from './register.js';
 import { StateDir } from './state.js';
 
@@ -56,6 +58,11 @@ export async function discoverInventory(nodeName: string, fakeGpus?: string): Pr
   return { fake: false, ...base, gpus: real?.gpus ?? [], ...(real?.nvlink ? { nvlink: real.nvlink } : {}) };
 }
 
+/** Every driver this agent has; DriverSet.probe finds which of them this host can run. */
+function hostDrivers(state: StateDir, cgroups: boolean): Driver[] {
+  return [new ProcessDriver(state, cgroups ? join(CGROUP_ROOT, 'weft') : undefined)];
+}
+
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const log = opts.log ?? ((m: string) => console.error(`[agent] ${m}`));
   const name = opts.name ?? hostname().split('.')[0]!.toLowerCase();
@@ -65,11 +72,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const inventory = await discoverInventory(name, opts.fakeGpus);
   const cgroups = cgroupsV2Available() ? 'v2' : 'unavailable';
   if (cgroups === 'unavailable') log('cgroups v2 is not available (or not delegated): replicas run without CPU and memory limits');
+  const drivers = await DriverSet.probe(hostDrivers(state, cgroups === 'v2'));
+  for (const [driver, cap] of Object.entries(drivers.capabilities)) if (!cap.available) log(`the ${driver} driver cannot run here: ${cap.reason}`);
   const abort = new AbortController();
   const status = {
     address,
     inventory,
     cgroups,
+    drivers: drivers.capabilities,
     agent: { version: AGENT_VERSION, pid: process.pid, startedAt: new Date().toISOString() },
     lastHeartbeatTime: new Date().toISOString(),
   };
@@ -77,12 +87,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   log(registered ? `registered node ${name}` : `reconnected as node ${name}`);
   if (registered) await patchNodeStatus(client, name, status).catch(() => undefined);
 
-  const driver = new ProcessDriver(state, cgroups === 'v2' ? join(CGROUP_ROOT, 'weft') : undefined);
   const addresses = new Map<string, string>();
   const ctx: ReconcileContext = {
     client,
     state,
-    driver,
+    drivers,
     node: name,
     address,
     maxLogBytes: opts.maxLogBytes ?? 8 * 1024 * 1024,
@@ -114,6 +123,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
   });
 
+  await adoptReplicas(ctx);
   const allocations = new Map<string, Resource>();
   let synced = false;
   let running: Promise<void> | undefined;

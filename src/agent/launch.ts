@@ -1,12 +1,10 @@
-// Turns an Allocation into what the supervisor runs: argv, environment (GPUs, identity,
-// rendezvous), working directory and, for Services, a free host port passed as PORT.
-import { mkdirSync } from 'node:fs';
+// Turns an Allocation into a ReplicaLaunch for the driver that runs its task: argv, environment
+// (identity, rendezvous), the GPU devices it holds and, for Services, a free host port as PORT.
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
 import type { Resource } from '../model/metadata.js';
-import { replicaEnv, visibleDevices } from './driver/env.js';
-import type { LaunchSpec } from './driver/supervisor.js';
+import type { Driver, ReplicaLaunch } from './drivers/driver.js';
+import { replicaEnv, visibleDevices } from './drivers/env.js';
 import type { ReconcileContext } from './reconcile.js';
 
 export interface TaskSpec {
@@ -26,9 +24,6 @@ export interface RendezvousSpec {
 
 /** Spec fields the agent protocol adds to Allocation (task, rendezvous) on top of the schema's. */
 type AgentAllocationSpec = AllocationSpec & { task?: TaskSpec; rendezvous?: RendezvousSpec };
-
-/** Variables passed through from the agent's own environment; nothing else leaks (no tokens). */
-const PASSTHROUGH = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'LOGNAME', 'SHELL'];
 
 /** A deterministic port in 29500–30499 from the gang's uid and attempt (matches the server's choice). */
 export function defaultMasterPort(workloadUid: string, attempt: number): number {
@@ -52,13 +47,11 @@ export async function prepareLaunch(
   ctx: ReconcileContext,
   alloc: Resource,
   all: Map<string, Resource>,
-): Promise<{ spec: Omit<LaunchSpec, 'cgroup'>; port?: number } | { error: string }> {
+): Promise<{ driver: Driver; launch: ReplicaLaunch; port?: number } | { error: string }> {
   const spec = alloc.spec as unknown as AgentAllocationSpec;
   const task = spec.task ?? {};
-  const argv = [...(task.command ?? []), ...(task.args ?? [])];
-  if (argv.length === 0) {
-    return { error: task.image ? `the process driver cannot run image "${task.image}" without a command` : 'spec.task.command: nothing to run (the workload has no command)' };
-  }
+  const chosen = ctx.drivers.choose(task);
+  if ('error' in chosen) return chosen;
   const rv = spec.rendezvous;
   const masterNode = rv?.masterNode ?? ctx.node;
   const masterAddr = masterNode === ctx.node ? ctx.address : await ctx.nodeAddress(masterNode);
@@ -71,10 +64,7 @@ export async function prepareLaunch(
   const localRank = Math.max(0, peersHere.indexOf(spec.replica));
   const wantsPort = spec.workload.kind === 'Service' || task.port !== undefined;
   const port = wantsPort ? await freePort() : undefined;
-  const base: Record<string, string | undefined> = {};
-  for (const k of PASSTHROUGH) base[k] = process.env[k];
   const env = replicaEnv({
-    base,
     workloadEnv: task.env ?? [],
     id: {
       project: alloc.metadata.project ?? '',
@@ -85,7 +75,6 @@ export async function prepareLaunch(
       allocation: alloc.metadata.name,
       node: ctx.node,
     },
-    devices: visibleDevices(spec.gpus, (g: AllocatedGpu) => ctx.migUuid?.(g)),
     rendezvous: {
       worldSize: rv?.worldSize ?? 1,
       masterAddr,
@@ -94,7 +83,14 @@ export async function prepareLaunch(
     },
     ...(port !== undefined ? { port } : {}),
   });
-  const cwd = join(ctx.state.replicaDir(alloc.metadata.uid!), 'work');
-  mkdirSync(cwd, { recursive: true });
-  return { spec: { command: argv, env, cwd, maxLogBytes: ctx.maxLogBytes }, ...(port !== undefined ? { port } : {}) };
+  const launch: ReplicaLaunch = {
+    uid: alloc.metadata.uid!,
+    command: [...(task.command ?? []), ...(task.args ?? [])],
+    ...(task.image ? { image: task.image } : {}),
+    env,
+    devices: visibleDevices(spec.gpus, (g: AllocatedGpu) => ctx.migUuid?.(g)),
+    limits: { cpuMilli: spec.cpuMilli, memoryBytes: spec.memoryBytes },
+    maxLogBytes: ctx.maxLogBytes,
+  };
+  return { driver: chosen.driver, launch, ...(port !== undefined ? { port } : {}) };
 }

@@ -1,11 +1,11 @@
-// Ships a replica's output files to the server in seq-numbered chunks. Offsets and the next seq
-// live in ship.json and advance only after the server took a chunk, so a crash or an outage
-// resends at most one chunk, which the server ignores (it keeps each seq once). Memory stays
-// bounded: one chunk per stream at a time.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+// Ships a replica's output, read from its driver, to the server in seq-numbered chunks. Offsets
+// and the next seq live in ship.json and advance only after the server took a chunk, so a crash
+// or an outage resends at most one chunk, which the server ignores (it keeps each seq once).
+// Memory stays bounded: one chunk per stream at a time.
 import { join } from 'node:path';
 import { sendLogChunks, type LogChunk } from '../client/agent-api.js';
 import type { WeftClient } from '../client/client.js';
+import type { Driver } from './drivers/driver.js';
 import { readJson, writeJsonAtomic, type ReplicaRecord, type StateDir } from './state.js';
 
 const CHUNK_BYTES = 64 * 1024;
@@ -14,25 +14,6 @@ const STREAMS = ['stdout', 'stderr'] as const;
 interface ShipState {
   offsets: { stdout: number; stderr: number };
   seq: number;
-}
-
-function readFrom(path: string, offset: number, max: number): Buffer {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    return Buffer.alloc(0);
-  }
-  const len = Math.min(max, size - offset);
-  if (len <= 0) return Buffer.alloc(0);
-  const buf = Buffer.alloc(len);
-  const fd = openSync(path, 'r');
-  try {
-    const n = readSync(fd, buf, 0, len, offset);
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Drops a UTF-8 sequence cut off at the end, so a chunk never splits a character. */
@@ -50,15 +31,15 @@ export function wholeCharacters(buf: Buffer): Buffer {
  * Sends what is new in the replica's output. Until the replica has exited only whole lines go
  * (a half-written line waits for its end); `final` sends the rest. Returns true when caught up.
  */
-export async function shipLogs(client: WeftClient, state: StateDir, rec: ReplicaRecord, final: boolean): Promise<boolean> {
-  const dir = state.replicaDir(rec.uid);
-  const shipPath = join(dir, 'ship.json');
+export async function shipLogs(client: WeftClient, state: StateDir, rec: ReplicaRecord, driver: Driver | undefined, final: boolean): Promise<boolean> {
+  if (!driver) return true; // nothing ran, or this agent cannot read what did: nothing to send
+  const shipPath = join(state.replicaDir(rec.uid), 'ship.json');
   const ship = readJson<ShipState>(shipPath) ?? { offsets: { stdout: 0, stderr: 0 }, seq: 0 };
   for (let round = 0; round < 16; round++) {
     const chunks: LogChunk[] = [];
     const next = { ...ship.offsets };
     for (const stream of STREAMS) {
-      let buf = readFrom(join(dir, `${stream}.log`), ship.offsets[stream], CHUNK_BYTES);
+      let buf = await driver.readLog(rec.uid, stream, ship.offsets[stream], CHUNK_BYTES);
       if (!final && buf.length < CHUNK_BYTES) {
         const nl = buf.lastIndexOf(0x0a);
         buf = nl < 0 ? Buffer.alloc(0) : buf.subarray(0, nl + 1);

@@ -8,11 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WeftClient } from '../client/client.js';
 import type { Resource } from '../model/metadata.js';
-import { ProcessDriver } from './driver/process-driver.js';
-import { LOST_MESSAGE, reconcileOnce, type ReconcileContext } from './reconcile.js';
+import { DriverSet } from './drivers/driver-set.js';
+import { ProcessDriver } from './drivers/process/process-driver.js';
+import { LOST_MESSAGE, adoptReplicas, reconcileOnce, type ReconcileContext } from './reconcile.js';
 import { StateDir } from './state.js';
 
-const SUPERVISOR = resolve(fileURLToPath(new URL('../../dist/agent/driver/supervisor.js', import.meta.url)));
+const SUPERVISOR = resolve(fileURLToPath(new URL('../../dist/agent/drivers/process/supervisor.js', import.meta.url)));
 
 interface Fake {
   server: Server;
@@ -95,13 +96,14 @@ describe('agent reconcile loop', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function setup(): void {
+  /** A fresh state dir and context; `cgroups` gives replicas a cgroup root inside it. */
+  async function setup(opts: { cgroups?: boolean } = {}): Promise<void> {
     dir = mkdtempSync(join(tmpdir(), 'weft-agent-test-'));
     const state = new StateDir(dir);
     ctx = {
       client: new WeftClient({ server: fake.url, token: 'weft_test', timeoutMs: 2000 }),
       state,
-      driver: new ProcessDriver(state, undefined, SUPERVISOR),
+      drivers: await DriverSet.probe([new ProcessDriver(state, opts.cgroups ? join(dir, 'cgroup-root') : undefined, SUPERVISOR)]),
       node: 'n1',
       address: '127.0.0.1',
       maxLogBytes: 1 << 20,
@@ -125,7 +127,7 @@ describe('agent reconcile loop', () => {
   }
 
   it('starts a Bound replica once, ships its output in seq order and reports Succeeded', async () => {
-    setup();
+    await setup();
     const marker = join(dir, 'marker');
     put(alloc('ok', node(`require('fs').appendFileSync(${JSON.stringify(marker)}, 'x'); console.log('hello', process.env.CUDA_VISIBLE_DEVICES, process.env.RANK); console.error('warn');`)));
     await until(() => last('ok')?.phase === 'Succeeded');
@@ -140,21 +142,21 @@ describe('agent reconcile loop', () => {
   });
 
   it('reports a non-zero exit as Failed with the exit code', async () => {
-    setup();
+    await setup();
     put(alloc('bad', node('process.exit(7)')));
     await until(() => last('bad')?.phase === 'Failed');
     expect(last('bad')).toMatchObject({ phase: 'Failed', exitCode: 7, message: 'exited with code 7' });
   });
 
   it('fails a replica with nothing to run, naming the field', async () => {
-    setup();
+    await setup();
     put(alloc('empty', []));
     await until(() => last('empty')?.phase === 'Failed');
     expect(String(last('empty')?.message)).toMatch(/spec\.task\.command/);
   });
 
   it('stops on stopRequested: SIGTERM first, Preempted when the reason says so', async () => {
-    setup();
+    await setup();
     put(alloc('pre', node(`process.on('SIGTERM', () => { console.log('got TERM'); process.exit(0); }); setInterval(() => {}, 1000);`)));
     await until(() => last('pre')?.phase === 'Running');
     await new Promise((r) => setTimeout(r, 300)); // let the script install its handler
@@ -166,7 +168,7 @@ describe('agent reconcile loop', () => {
   });
 
   it('kills a replica that ignores SIGTERM once the grace is over; final phase Stopped', async () => {
-    setup();
+    await setup();
     put(alloc('stubborn', node(`process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);`)));
     await until(() => last('stubborn')?.phase === 'Running');
     await new Promise((r) => setTimeout(r, 300));
@@ -176,7 +178,7 @@ describe('agent reconcile loop', () => {
   });
 
   it('reports a replica whose processes vanished without an exit record as lost, and never restarts it', async () => {
-    setup();
+    await setup();
     put(alloc('gone', node('setInterval(() => {}, 1000)')));
     await until(() => last('gone')?.phase === 'Running');
     await new Promise((r) => setTimeout(r, 300));
@@ -189,7 +191,7 @@ describe('agent reconcile loop', () => {
   });
 
   it('gives a Service replica a free port as PORT and reports its endpoint', async () => {
-    setup();
+    await setup();
     const svc = alloc('svc', node(`require('http').createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');`));
     (svc.spec as { workload: { kind: string } }).workload.kind = 'Service';
     put(svc);
@@ -203,9 +205,8 @@ describe('agent reconcile loop', () => {
   });
 
   it('puts a replica in its own cgroup with cpu.max and memory.max from the allocation', async () => {
-    setup();
+    await setup({ cgroups: true });
     const cgroups = join(dir, 'cgroup-root');
-    ctx = { ...ctx, driver: new ProcessDriver(ctx.state, cgroups, SUPERVISOR) };
     put(alloc('limited', node('console.log(1)')));
     await until(() => last('limited')?.phase === 'Succeeded');
     const cg = join(cgroups, 'uid-limited');
@@ -216,7 +217,7 @@ describe('agent reconcile loop', () => {
   });
 
   it('keeps going through an outage and writes the final status on reconnect', async () => {
-    setup();
+    await setup();
     const marker = join(dir, 'marker');
     put(alloc('out', node(`require('fs').appendFileSync(${JSON.stringify(marker)}, 'x'); setTimeout(() => console.log('finished'), 500);`)));
     await until(() => last('out')?.phase === 'Running');
@@ -229,4 +230,41 @@ describe('agent reconcile loop', () => {
     expect(fake.chunks.get('out')!.map((c) => c.data).join('')).toBe('finished\n');
     expect(readFileSync(marker, 'utf8')).toBe('x');
   });
+
+  it('fails an image-only replica when this agent has no container driver, saying so', async () => {
+    await setup();
+    const img = alloc('img', []);
+    (img.spec as { task: { image?: string } }).task.image = 'ghcr.io/acme/train:1';
+    put(img);
+    await until(() => last('img')?.phase === 'Failed');
+    expect(last('img')?.message).toBe('could not start: the process driver cannot run image "ghcr.io/acme/train:1" without a command');
+  });
+
+  it('at agent start re-adopts replicas with a record and stops one whose record is gone', async () => {
+    await setup();
+    const logs: string[] = [];
+    ctx = { ...ctx, log: (m) => void logs.push(m) };
+    put(alloc('kept', node('setInterval(() => {}, 1000)')));
+    put(alloc('orphan', node('setInterval(() => {}, 1000)')));
+    await until(() => last('kept')?.phase === 'Running' && last('orphan')?.phase === 'Running');
+    const sup = JSON.parse(readFileSync(join(ctx.state.replicaDir('uid-orphan'), 'supervisor.json'), 'utf8')) as { childPid: number };
+    rmSync(join(ctx.state.replicaDir('uid-orphan'), 'record.json'));
+    await adoptReplicas(ctx);
+    expect(logs).toContain('re-adopted 1 replica(s) from the state directory');
+    await until(() => !isRunning(sup.childPid) && last('orphan')?.phase === 'Failed');
+    expect(last('orphan')?.message).toBe(LOST_MESSAGE);
+    const kept = await ctx.drivers.get('process')!.inspect('uid-kept');
+    expect(kept.state).toBe('running');
+    put(alloc('kept', [], { phase: 'Running', stopRequested: { reason: 'done', at: new Date().toISOString(), graceSeconds: 1 } }));
+    await until(() => last('kept')?.phase === 'Stopped');
+  });
 });
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -3,23 +3,23 @@
 //
 //   server says Bound, no record          → claim a record, start the replica
 //   record, replica running               → report Running (once), ship new output
-//   stopRequested on the server           → SIGTERM, grace, SIGKILL (via the supervisor)
+//   stopRequested on the server           → the driver stops it: SIGTERM, grace, kill
 //   record, replica exited                → ship the rest of the output, report the final phase
-//   record, supervisor gone, no exit file → report Failed "lost: …" (never restart it)
+//   record, driver lost it (no exit)      → report Failed "lost: …" (never restart it)
 //   server says terminal or deleted       → stop a replica still running, report nothing
 //
 // Status writes that fail (server unreachable) are retried on the next pass, because a record
 // only remembers a phase once the server has accepted it.
-import { join } from 'node:path';
 import { patchAllocationStatus } from '../client/agent-api.js';
 import type { WeftClient } from '../client/client.js';
 import { WeftApiError } from '../client/errors.js';
 import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
 import type { Resource } from '../model/metadata.js';
-import type { ProcessDriver } from './driver/process-driver.js';
+import type { Driver, ReplicaState } from './drivers/driver.js';
+import type { DriverSet } from './drivers/driver-set.js';
 import { shipLogs } from './logs.js';
 import { prepareLaunch } from './launch.js';
-import { writeJsonAtomic, type ReplicaRecord, type StateDir } from './state.js';
+import type { ReplicaRecord, StateDir } from './state.js';
 
 const ACTIVE = new Set(['Bound', 'Running', 'Stopping']);
 const DEFAULT_GRACE_S = 30;
@@ -34,7 +34,7 @@ interface StopRequest {
 export interface ReconcileContext {
   client: WeftClient;
   state: StateDir;
-  driver: ProcessDriver;
+  drivers: DriverSet;
   node: string;
   address: string;
   maxLogBytes: number;
@@ -48,6 +48,8 @@ export interface ReconcileContext {
 const phaseOf = (a: Resource): string => (a.status?.phase as string | undefined) ?? 'Bound';
 const stopOf = (a: Resource): StopRequest | undefined => a.status?.stopRequested as StopRequest | undefined;
 const specOf = (a: Resource): AllocationSpec => a.spec as unknown as AllocationSpec;
+/** Records written before drivers had names are the process driver's. */
+const driverOf = (ctx: ReconcileContext, rec: ReplicaRecord): Driver | undefined => ctx.drivers.get(rec.driver ?? 'process');
 
 /** `allocations` is the server's view (by uid); `synced` says whether it is complete yet. */
 export async function reconcileOnce(ctx: ReconcileContext, allocations: Map<string, Resource>, synced: boolean): Promise<void> {
@@ -60,7 +62,10 @@ export async function reconcileOnce(ctx: ReconcileContext, allocations: Map<stri
   for (const rec of ctx.state.records()) {
     if (rec.done) {
       // Finished and reported; once the server has forgotten the allocation, so can the node.
-      if (synced && !allocations.has(rec.uid)) ctx.state.remove(rec.uid);
+      if (synced && !allocations.has(rec.uid)) {
+        await driverOf(ctx, rec)?.remove(rec.uid);
+        ctx.state.remove(rec.uid);
+      }
       continue;
     }
     const alloc = allocations.get(rec.uid);
@@ -116,15 +121,21 @@ async function startOrSettle(ctx: ReconcileContext, alloc: Resource, all: Map<st
     if (!ctx.state.records().some((r) => r.uid === rec.uid)) await writeStatus(ctx, target, { phase: 'Failed', finishedAt: now, message: LOST_MESSAGE });
     return;
   }
-  const launch = await prepareLaunch(ctx, alloc, all);
-  if ('error' in launch) {
-    // Recorded as an exit that never ran, so the next pass reports it like any other ending.
-    writeJsonAtomic(join(ctx.state.replicaDir(rec.uid), 'exit.json'), { code: null, signal: null, finishedAt: now, error: launch.error });
+  const prepared = await prepareLaunch(ctx, alloc, all);
+  if ('error' in prepared) {
+    // Recorded as a start that never happened, so the next pass reports it like any other ending.
+    ctx.state.saveRecord({ ...rec, startError: prepared.error });
     return;
   }
-  if (launch.port !== undefined) rec.port = launch.port;
-  ctx.driver.start(rec, launch.spec, { cpuMilli: spec.cpuMilli, memoryBytes: spec.memoryBytes });
-  // Running is reported once the supervisor says the process is up (next pass), with its pid.
+  // The record names the driver before anything starts, so a restarted agent asks the right one.
+  ctx.state.saveRecord({ ...rec, driver: prepared.driver.name, ...(prepared.port !== undefined ? { port: prepared.port } : {}) });
+  try {
+    await prepared.driver.start(prepared.launch);
+  } catch (err) {
+    ctx.state.saveRecord({ ...rec, driver: prepared.driver.name, startError: (err as Error).message });
+    return;
+  }
+  // Running is reported once the driver says the replica is up (next pass).
   ctx.log(`started ${target.project}/${target.allocation} (replica ${spec.replica}, attempt ${spec.attempt})`);
 }
 
@@ -136,8 +147,17 @@ async function reportRunning(ctx: ReconcileContext, rec: ReplicaRecord, startedA
   ctx.state.saveRecord({ ...rec, reportedPhase: 'Running' });
 }
 
+/** What became of a replica; one whose driver this agent lacks (or cannot run) is lost to it. */
+async function inspect(ctx: ReconcileContext, rec: ReplicaRecord): Promise<ReplicaState> {
+  if (rec.startError) return { state: 'exited', exit: { code: null, signal: null, finishedAt: rec.createdAt, error: rec.startError } };
+  const driver = driverOf(ctx, rec);
+  if (!driver) ctx.log(`${rec.project}/${rec.allocation}: the ${rec.driver ?? 'process'} driver that ran it is not available`);
+  return driver ? driver.inspect(rec.uid) : { state: 'lost' };
+}
+
 async function advance(ctx: ReconcileContext, rec: ReplicaRecord, alloc: Resource | undefined): Promise<void> {
-  const st = ctx.driver.inspect(rec);
+  const st = await inspect(ctx, rec);
+  const driver = driverOf(ctx, rec);
   const serverActive = alloc !== undefined && ACTIVE.has(phaseOf(alloc));
   if (!serverActive) {
     // The server gave up on it (node marked lost, allocation deleted): it must not keep running.
@@ -145,12 +165,12 @@ async function advance(ctx: ReconcileContext, rec: ReplicaRecord, alloc: Resourc
     if (st.state === 'running') {
       if (!rec.stopRequestedAt) {
         ctx.log(`stopping ${rec.project}/${rec.allocation}: the server no longer expects it here`);
-        ctx.driver.stop(rec, 5_000, 'allocation no longer active');
+        await driver?.stop(rec.uid, 5_000);
         ctx.state.saveRecord({ ...rec, stopRequestedAt: new Date().toISOString(), stopReason: 'allocation no longer active' });
-      } else if (Date.now() - Date.parse(rec.stopRequestedAt) > 15_000) ctx.driver.kill(rec);
+      } else if (Date.now() - Date.parse(rec.stopRequestedAt) > 15_000) await driver?.kill(rec.uid);
       return;
     }
-    await shipLogs(ctx.client, ctx.state, rec, true).catch(() => false);
+    await shipLogs(ctx.client, ctx.state, rec, driver, true).catch(() => false);
     ctx.state.saveRecord({ ...rec, done: true });
     return;
   }
@@ -158,7 +178,7 @@ async function advance(ctx: ReconcileContext, rec: ReplicaRecord, alloc: Resourc
   // A supervisor still starting has not said it is up; the stop waits for the next pass.
   if (stop && !rec.stopRequestedAt && st.state === 'running') {
     const grace = (stop.graceSeconds ?? DEFAULT_GRACE_S) * 1000;
-    ctx.driver.stop(rec, grace, stop.reason ?? 'stop requested');
+    await driver?.stop(rec.uid, grace);
     rec.stopRequestedAt = new Date().toISOString();
     rec.stopReason = stop.reason ?? 'stop requested';
     ctx.state.saveRecord(rec);
@@ -168,17 +188,17 @@ async function advance(ctx: ReconcileContext, rec: ReplicaRecord, alloc: Resourc
   }
   if (rec.stopRequestedAt && st.state === 'running') {
     const grace = (stop?.graceSeconds ?? DEFAULT_GRACE_S) * 1000;
-    if (Date.now() - Date.parse(rec.stopRequestedAt) > grace + 5_000) ctx.driver.kill(rec);
+    if (Date.now() - Date.parse(rec.stopRequestedAt) > grace + 5_000) await driver?.kill(rec.uid);
   }
   if (st.state === 'running') {
     if (rec.reportedPhase !== 'Running' && rec.reportedPhase !== 'Stopping' && phaseOf(alloc) === 'Bound') {
       await reportRunning(ctx, rec, st.startedAt ?? rec.createdAt, st.pid);
     }
-    await shipLogs(ctx.client, ctx.state, rec, false).catch(() => false);
+    await shipLogs(ctx.client, ctx.state, rec, driver, false).catch(() => false);
     return;
   }
   if (st.state === 'starting') return;
-  if (!(await shipLogs(ctx.client, ctx.state, rec, true).catch(logsUnavailable))) return;
+  if (!(await shipLogs(ctx.client, ctx.state, rec, driver, true).catch(logsUnavailable))) return;
   const finishedAt = st.state === 'exited' ? st.exit.finishedAt : new Date().toISOString();
   const reason = stop?.reason ?? rec.stopReason;
   let patch: Record<string, unknown>;
@@ -199,4 +219,26 @@ async function advance(ctx: ReconcileContext, rec: ReplicaRecord, alloc: Resourc
 function logsUnavailable(err: unknown): boolean {
   if (err instanceof WeftApiError && (err.status === 404 || err.status === 405)) return true;
   throw err;
+}
+
+/**
+ * At agent start: every replica a driver still holds is either re-adopted (it has a record, and
+ * the reconcile passes carry on with it) or an orphan whose record is gone: it is reported lost,
+ * the server reschedules it elsewhere, so it must not keep running here.
+ */
+export async function adoptReplicas(ctx: ReconcileContext): Promise<void> {
+  const records = new Set(ctx.state.records().map((r) => r.uid));
+  let adopted = 0;
+  for (const driver of ctx.drivers.available()) {
+    for (const uid of await driver.list()) {
+      if (records.has(uid)) {
+        adopted++;
+        continue;
+      }
+      // Its folder stays: it is what keeps the allocation from ever being started here again.
+      ctx.log(`stopping replica ${uid} (${driver.name}): this node has no record of it`);
+      await driver.kill(uid);
+    }
+  }
+  if (adopted > 0) ctx.log(`re-adopted ${adopted} replica(s) from the state directory`);
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { replicaEnv, visibleDevices } from './driver/env.js';
+import { deviceEnv, replicaEnv, visibleDevices } from './drivers/env.js';
 import { cgroupsV2Available } from './discovery/os.js';
 import { wholeCharacters } from './logs.js';
 import { StateDir, type ReplicaRecord } from './state.js';
@@ -47,19 +47,14 @@ describe('replica environment', () => {
   const id = { project: 'p', workloadKind: 'Job', workload: 'w', replica: 1, attempt: 2, allocation: 'w-a2-r1', node: 'n1' };
   const rendezvous = { worldSize: 4, masterAddr: '10.0.0.5', masterPort: 29600, localRank: 1 };
 
-  it('sets GPUs, identity and torchrun rendezvous, over whatever the workload says', () => {
+  it('sets identity and torchrun rendezvous, over whatever the workload says', () => {
     const env = replicaEnv({
-      base: { PATH: '/usr/bin' },
-      workloadEnv: [{ name: 'CUDA_VISIBLE_DEVICES', value: '0,1,2,3' }, { name: 'LR', value: '0.1' }],
+      workloadEnv: [{ name: 'RANK', value: '9' }, { name: 'LR', value: '0.1' }],
       id,
-      devices: 'GPU-a,GPU-b',
       rendezvous,
     });
     expect(env).toMatchObject({
-      PATH: '/usr/bin',
       LR: '0.1',
-      CUDA_VISIBLE_DEVICES: 'GPU-a,GPU-b',
-      NVIDIA_VISIBLE_DEVICES: 'GPU-a,GPU-b',
       WEFT_PROJECT: 'p',
       WEFT_WORKLOAD_KIND: 'Job',
       WEFT_WORKLOAD: 'w',
@@ -76,10 +71,9 @@ describe('replica environment', () => {
     expect(env.PORT).toBeUndefined();
   });
 
-  it('hides every GPU from a replica that holds none', () => {
-    const env = replicaEnv({ base: {}, workloadEnv: [], id, devices: '', rendezvous });
-    expect(env.CUDA_VISIBLE_DEVICES).toBe('');
-    expect(env.NVIDIA_VISIBLE_DEVICES).toBe('void');
+  it('names the GPUs it holds, and hides every GPU from a replica that holds none', () => {
+    expect(deviceEnv(['GPU-a', 'GPU-b'])).toEqual({ CUDA_VISIBLE_DEVICES: 'GPU-a,GPU-b', NVIDIA_VISIBLE_DEVICES: 'GPU-a,GPU-b' });
+    expect(deviceEnv([])).toEqual({ CUDA_VISIBLE_DEVICES: '', NVIDIA_VISIBLE_DEVICES: 'void' });
   });
 
   it('names MIG slices by their MIG device UUID', () => {
@@ -87,7 +81,7 @@ describe('replica environment', () => {
       { index: 0, uuid: 'GPU-0', model: 'A100-80GB', milli: 428, mig: { profile: '3g.40gb', start: 0, size: 4 } },
       { index: 1, uuid: 'GPU-1', model: 'A100-80GB', milli: 1000 },
     ];
-    expect(visibleDevices(gpus, (g) => (g.mig ? 'MIG-abc' : undefined))).toBe('MIG-abc,GPU-1');
+    expect(visibleDevices(gpus, (g) => (g.mig ? 'MIG-abc' : undefined))).toEqual(['MIG-abc', 'GPU-1']);
   });
 });
 

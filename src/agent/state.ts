@@ -3,15 +3,13 @@
 //
 //   <state>/node.json                 {name, server, token}  (mode 0600)
 //   <state>/replicas/<alloc uid>/
-//     record.json    what the agent started and what it has reported (written by the agent)
-//     launch.json    command, env, cgroup for the supervisor (written before it starts)
-//     supervisor.json  {pid, startTime, childPid, childStartTime} (written by the supervisor)
-//     stdout.log, stderr.log  the replica's output, bounded (written by the supervisor)
-//     exit.json      {code, signal, finishedAt} (written by the supervisor when the child ends)
-//     stop.json      {graceMs, reason} (written by the agent before it signals a stop)
-//     ship.json      log-shipping offsets and next seq (written by the agent)
+//     record.json    what the agent started, with which driver, and what it has reported
+//     ship.json      log-shipping offsets and next seq
+//     …              the driver's own files (drivers/process: launch.json, supervisor.json,
+//                    stdout.log, stderr.log, exit.json, …)
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DriverName } from './drivers/driver.js';
 
 export interface NodeCredential {
   name: string;
@@ -27,9 +25,10 @@ export interface ReplicaRecord {
   replica: number;
   attempt: number;
   createdAt: string;
-  /** The supervisor, identified by pid and start time so a reused pid is not mistaken for it. */
-  supervisorPid?: number;
-  supervisorStartTime?: string;
+  /** The driver that runs it (records written before drivers had names are the process driver's). */
+  driver?: DriverName;
+  /** Why it could not be started (nothing to run, no driver for it): reported as Failed. */
+  startError?: string;
   /** Host port given to a Service replica as PORT. */
   port?: number;
   /** When the agent asked the replica to stop, and why. */
@@ -39,22 +38,6 @@ export interface ReplicaRecord {
   reportedPhase?: string;
   /** Set once the final phase is on the server and logs are shipped: the folder may go. */
   done?: boolean;
-}
-
-export interface SupervisorInfo {
-  pid: number;
-  startTime: string;
-  childPid?: number;
-  childStartTime?: string;
-  startedAt?: string;
-}
-
-export interface ExitInfo {
-  code: number | null;
-  signal: string | null;
-  finishedAt: string;
-  /** Why the child never ran (spawn failure), if so. */
-  error?: string;
 }
 
 /** Writes JSON atomically: a reader sees the old file or the new one, never half of one. */
@@ -113,9 +96,13 @@ export class StateDir {
     writeJsonAtomic(join(this.replicaDir(r.uid), 'record.json'), r);
   }
 
+  replicaUids(): string[] {
+    return readdirSync(join(this.root, 'replicas'));
+  }
+
   records(): ReplicaRecord[] {
     const out: ReplicaRecord[] = [];
-    for (const uid of readdirSync(join(this.root, 'replicas'))) {
+    for (const uid of this.replicaUids()) {
       const r = readJson<ReplicaRecord>(join(this.replicaDir(uid), 'record.json'));
       if (r) out.push(r);
     }
@@ -124,14 +111,6 @@ export class StateDir {
 
   has(uid: string): boolean {
     return existsSync(this.replicaDir(uid));
-  }
-
-  supervisor(uid: string): SupervisorInfo | undefined {
-    return readJson<SupervisorInfo>(join(this.replicaDir(uid), 'supervisor.json'));
-  }
-
-  exit(uid: string): ExitInfo | undefined {
-    return readJson<ExitInfo>(join(this.replicaDir(uid), 'exit.json'));
   }
 
   remove(uid: string): void {

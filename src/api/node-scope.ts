@@ -38,7 +38,7 @@ const SERVER_OWNED: Record<string, readonly string[]> = {
 };
 
 /** What a node agent reports about its own Node (docs/api.md, "Nodes and agents"). */
-const AGENT_NODE_FIELDS: ReadonlySet<string> = new Set(['lastHeartbeatTime', 'agent', 'inventory', 'cgroups', 'gpuUtilization']);
+const AGENT_NODE_FIELDS: ReadonlySet<string> = new Set(['lastHeartbeatTime', 'agent', 'inventory', 'cgroups', 'drivers', 'gpuUtilization']);
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 

@@ -72,6 +72,8 @@ describe('node agents running real processes', () => {
     const node = await admin.get('Node', 'a1');
     expect(node.spec).toMatchObject({ provider: 'agent', gpus: expect.arrayContaining([expect.objectContaining({ index: 7, model: 'H100-80GB' })]) });
     expect(node.status).toMatchObject({ address: '127.0.0.1', cgroups: expect.stringMatching(/^(v2|unavailable)$/), inventory: { fake: true } });
+    // Which drivers this host can run: the process driver always, with nothing to excuse.
+    expect(node.status!.drivers).toEqual({ process: { available: true, version: process.version } });
     expect((node.status!.inventory as { gpus: unknown[] }).gpus).toHaveLength(8);
   });
 

@@ -1,6 +1,6 @@
-// The environment a replica starts with: the workload's own variables, then Weft's identity
-// variables, the GPUs it was given and torchrun-compatible rendezvous. Weft's names win over the
-// workload's so a replica cannot be told it holds GPUs it does not.
+// The environment a replica starts with, whatever driver runs it: the workload's own variables,
+// then Weft's identity variables and torchrun-compatible rendezvous, then the GPUs it was given.
+// Weft's names win over the workload's so a replica cannot be told it holds GPUs it does not.
 import type { AllocatedGpu } from '../../model/kinds/allocation.js';
 
 export interface ReplicaIdentity {
@@ -21,21 +21,25 @@ export interface Rendezvous {
   localRank: number;
 }
 
-/** GPU or MIG UUIDs, comma-separated; indices when the inventory has no UUIDs. */
-export function visibleDevices(gpus: AllocatedGpu[], migUuids: (g: AllocatedGpu) => string | undefined): string {
-  return gpus.map((g) => (g.mig ? migUuids(g) : undefined) ?? g.uuid ?? String(g.index)).join(',');
+/** GPU or MIG UUIDs; indices when the inventory has no UUIDs. */
+export function visibleDevices(gpus: AllocatedGpu[], migUuids: (g: AllocatedGpu) => string | undefined): string[] {
+  return gpus.map((g) => (g.mig ? migUuids(g) : undefined) ?? g.uuid ?? String(g.index));
+}
+
+/** CUDA's and the NVIDIA container toolkit's names for "only these devices". */
+export function deviceEnv(devices: string[]): Record<string, string> {
+  const list = devices.join(',');
+  // An empty list must hide every GPU, not expose them all, so "" (and "void") is passed explicitly.
+  return { CUDA_VISIBLE_DEVICES: list, NVIDIA_VISIBLE_DEVICES: list === '' ? 'void' : list };
 }
 
 export function replicaEnv(opts: {
-  base: Record<string, string | undefined>;
   workloadEnv: { name: string; value: string }[];
   id: ReplicaIdentity;
-  devices: string;
   rendezvous: Rendezvous;
   port?: number;
 }): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.base)) if (v !== undefined) env[k] = v;
   for (const e of opts.workloadEnv) env[e.name] = e.value;
   const { id, rendezvous: rv } = opts;
   Object.assign(env, {
@@ -46,9 +50,6 @@ export function replicaEnv(opts: {
     WEFT_ATTEMPT: String(id.attempt),
     WEFT_ALLOCATION: id.allocation,
     WEFT_NODE: id.node,
-    // An empty list must hide every GPU, not expose them all, so "" is passed explicitly.
-    CUDA_VISIBLE_DEVICES: opts.devices,
-    NVIDIA_VISIBLE_DEVICES: opts.devices === '' ? 'void' : opts.devices,
     MASTER_ADDR: rv.masterAddr,
     MASTER_PORT: String(rv.masterPort),
     WORLD_SIZE: String(rv.worldSize),

@@ -9,8 +9,18 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { readJson, writeJsonAtomic } from '../../state.js';
+import type { ExitInfo } from '../driver.js';
 import { processStartTime, signalGroup } from './proc.js';
-import { readJson, writeJsonAtomic, type ExitInfo, type SupervisorInfo } from '../state.js';
+
+/** What supervisor.json says: the supervisor and the replica, each by pid and start time. */
+export interface SupervisorInfo {
+  pid: number;
+  startTime: string;
+  childPid?: number;
+  childStartTime?: string;
+  startedAt?: string;
+}
 
 export interface LaunchSpec {
   command: string[];
