@@ -118,3 +118,37 @@ describe('console layering', () => {
     });
   }
 });
+
+// The console is shipped to every browser: nothing it loads may pull the schema library, which
+// the model's plain modules (kind-names, allocation-rules, annotations, gpu-catalog) exist to avoid.
+describe('console bundle', () => {
+  /** Imports that stay in the built code (`import type` and `export type` are erased). */
+  function valueImports(file: string): string[] {
+    const text = readFileSync(file, 'utf8');
+    const out: string[] = [];
+    for (const m of text.matchAll(/(?:import|export)\s+(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push((m[1] ?? m[2])!);
+    return out;
+  }
+
+  it('never reaches @sinclair/typebox through what it imports from src/', () => {
+    const webSrc = join(root, 'web', 'src');
+    const start = readdirSync(webSrc, { recursive: true }).map((f) => join(webSrc, String(f))).filter((p) => /\.tsx?$/.test(p) && !/\.test\.tsx?$/.test(p));
+    const seen = new Set<string>();
+    const queue = [...start];
+    const chains = new Map<string, string>(start.map((f) => [f, relative(root, f)]));
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const spec of valueImports(file)) {
+        expect(spec, `${chains.get(file)} imports the schema library`).not.toMatch(/^@sinclair\/typebox/);
+        if (!spec.startsWith('.')) continue;
+        const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+        const next = statSync(target, { throwIfNoEntry: false }) ? target : target.replace(/\.ts$/, '.tsx');
+        if (!chains.has(next)) chains.set(next, `${chains.get(file)} → ${relative(root, next)}`);
+        queue.push(next);
+      }
+    }
+    expect([...seen].some((f) => f.includes(`${join('src', 'client')}`))).toBe(true);
+  });
+});

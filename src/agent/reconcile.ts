@@ -13,6 +13,7 @@
 import { patchAllocationStatus } from '../client/agent-api.js';
 import type { WeftClient } from '../client/client.js';
 import { WeftApiError } from '../client/errors.js';
+import { allocationPhase, isActiveAllocation } from '../model/allocation-rules.js';
 import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
 import type { Resource } from '../model/metadata.js';
 import type { Driver, ReplicaState } from './drivers/driver.js';
@@ -21,7 +22,6 @@ import { shipLogs } from './logs.js';
 import { prepareLaunch } from './launch.js';
 import type { ReplicaRecord, StateDir } from './state.js';
 
-const ACTIVE = new Set(['Bound', 'Running', 'Stopping']);
 const DEFAULT_GRACE_S = 30;
 export const LOST_MESSAGE = 'lost: process disappeared while the agent was down';
 
@@ -45,7 +45,7 @@ export interface ReconcileContext {
   migUuid?: (gpu: AllocatedGpu) => string | undefined;
 }
 
-const phaseOf = (a: Resource): string => (a.status?.phase as string | undefined) ?? 'Bound';
+const phaseOf = allocationPhase;
 const stopOf = (a: Resource): StopRequest | undefined => a.status?.stopRequested as StopRequest | undefined;
 const specOf = (a: Resource): AllocationSpec => a.spec as unknown as AllocationSpec;
 /** Records written before drivers had names are the process driver's. */
@@ -56,7 +56,7 @@ export async function reconcileOnce(ctx: ReconcileContext, allocations: Map<stri
   const records = new Map(ctx.state.records().map((r) => [r.uid, r]));
   for (const alloc of allocations.values()) {
     const uid = alloc.metadata.uid;
-    if (!uid || records.has(uid) || specOf(alloc).node !== ctx.node || !ACTIVE.has(phaseOf(alloc))) continue;
+    if (!uid || records.has(uid) || specOf(alloc).node !== ctx.node || !isActiveAllocation(alloc)) continue;
     await guard(ctx, alloc.metadata.name, () => startOrSettle(ctx, alloc, allocations));
   }
   for (const rec of ctx.state.records()) {
@@ -158,7 +158,7 @@ async function inspect(ctx: ReconcileContext, rec: ReplicaRecord): Promise<Repli
 async function advance(ctx: ReconcileContext, rec: ReplicaRecord, alloc: Resource | undefined): Promise<void> {
   const st = await inspect(ctx, rec);
   const driver = driverOf(ctx, rec);
-  const serverActive = alloc !== undefined && ACTIVE.has(phaseOf(alloc));
+  const serverActive = alloc !== undefined && isActiveAllocation(alloc);
   if (!serverActive) {
     // The server gave up on it (node marked lost, allocation deleted): it must not keep running.
     if (st.state === 'starting') return; // signal it once it is up

@@ -1,5 +1,6 @@
 // OpenAPI entries for the node-agent routes (routes/nodes.ts, routes/logs.ts); merged into the
 // document by openapi.ts.
+import { workloadKinds } from '../model/kind-names.js';
 type Json = Record<string, unknown>;
 
 const problem: Json = { $ref: '#/components/responses/Problem' };
@@ -76,8 +77,6 @@ export function agentPaths(): Record<string, Json> {
         responses: { 204: { description: 'stored' }, ...errors(400, 401, 403, 404, 422) },
       },
     },
-    '/api/v1/projects/{project}/jobs/{name}/logs': logsRead('Job'),
-    '/api/v1/projects/{project}/services/{name}/logs': logsRead('Service'),
-    '/api/v1/projects/{project}/devenvironments/{name}/logs': logsRead('DevEnvironment'),
+    ...Object.fromEntries(workloadKinds().map((k) => [`/api/v1/projects/{project}/${k.plural}/{name}/logs`, logsRead(k.kind)])),
   };
 }

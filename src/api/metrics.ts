@@ -8,7 +8,7 @@ import { ForbiddenError } from '../model/errors.js';
 import type { Resource } from '../model/metadata.js';
 import { fleetGauges, type FleetGauges } from '../control/fleet-metrics.js';
 import { usageFor } from '../control/metering/service.js';
-import { WORKLOAD_KINDS } from '../control/workload.js';
+import { WORKLOAD_KIND_DEFS } from '../control/workload.js';
 import { systemClock, type Clock } from '../control/clock.js';
 import type { Store } from '../store/types.js';
 import { isClusterReader } from './rbac.js';
@@ -82,7 +82,7 @@ function registerFleetGauges(registry: Registry, store: Store): void {
       const [nodes, allocs, ...workloads] = await Promise.all([
         listAll(store, 'Node'),
         listAll(store, 'Allocation'),
-        ...WORKLOAD_KINDS.map((k) => listAll(store, k.kind)),
+        ...WORKLOAD_KIND_DEFS.map((k) => listAll(store, k.kind)),
       ]);
       return { g: fleetGauges(nodes, allocs, workloads.flat()), nodes, allocs };
     })();

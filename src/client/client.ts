@@ -1,7 +1,7 @@
 // Typed HTTP client for the Weft API. The CLI, the node agent, the MCP server and the console
 // all talk to the control plane through this class and nothing else.
 import type { AuditEntry, AuditVerifyResult, ResidencyReport } from '../model/audit.js';
-import type { KindDef } from '../model/kind.js';
+import type { KindNames } from '../model/kind-names.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
 import { LAST_APPLIED_ANNOTATION, applyIntent, applyPatch, type Json } from './apply.js';
 import { MAX_REQUEST_BYTES, tooLargeMessage } from '../model/limits.js';
@@ -356,11 +356,11 @@ function normalizeWhoAmI(raw: unknown): WhoAmI {
   return { ...r, user: typeof u === 'string' ? u : String(r.name ?? ''), roles: Array.isArray(r.roles) ? (r.roles as WhoAmI['roles']) : [] };
 }
 
-function scopeOf(def: KindDef, obj: ResourceInput, opts: ItemOptions): ItemOptions {
+function scopeOf(def: KindNames, obj: ResourceInput, opts: ItemOptions): ItemOptions {
   return def.scope === 'project' ? { project: obj.metadata.project ?? opts.project } : {};
 }
 
-function withProject(def: KindDef, obj: ResourceInput, opts: ItemOptions): ResourceInput {
+function withProject(def: KindNames, obj: ResourceInput, opts: ItemOptions): ResourceInput {
   if (def.scope !== 'project' || obj.metadata.project || !opts.project) return obj;
   return { ...obj, metadata: { ...obj.metadata, project: opts.project } };
 }

@@ -1,11 +1,11 @@
 // Reading replica logs (docs/api.md, "Logs"): one request for what is stored, or a stream that
 // follows the replica until it ends.
+import { kindNames, type WorkloadKind } from '../model/kind-names.js';
 import { WeftApiError } from './errors.js';
 import type { WeftClient } from './client.js';
 
-export type LogWorkloadKind = 'Job' | 'Service' | 'DevEnvironment';
-
-const PLURAL: Record<LogWorkloadKind, string> = { Job: 'jobs', Service: 'services', DevEnvironment: 'devenvironments' };
+/** Every workload kind has logs. */
+export type LogWorkloadKind = WorkloadKind;
 
 export interface LogQuery {
   kind: LogWorkloadKind;
@@ -19,7 +19,7 @@ export interface LogQuery {
 }
 
 function logsPath(q: LogQuery): string {
-  return `/api/v1/projects/${encodeURIComponent(q.project)}/${PLURAL[q.kind]}/${encodeURIComponent(q.name)}/logs`;
+  return `/api/v1/projects/${encodeURIComponent(q.project)}/${kindNames(q.kind).plural}/${encodeURIComponent(q.name)}/logs`;
 }
 
 function query(q: LogQuery, follow: boolean): Record<string, string | undefined> {

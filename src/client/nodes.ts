@@ -3,8 +3,8 @@
 // request time; uncordon also withdraws a drain request.
 import type { Resource } from '../model/metadata.js';
 import type { WeftClient } from './client.js';
-import { DRAIN_ANNOTATION } from '../model/kinds/node.js';
-
+import { isActiveAllocation } from '../model/allocation-rules.js';
+import { DRAIN_ANNOTATION } from '../model/annotations.js';
 
 const nodePath = (name: string): string => `/api/v1/nodes/${encodeURIComponent(name)}`;
 
@@ -26,6 +26,5 @@ export function drainNode(client: WeftClient, name: string): Promise<Resource> {
 /** Active allocations still bound to the node (what a drain is waiting for). */
 export async function activeAllocationsOn(client: WeftClient, name: string): Promise<Resource[]> {
   const list = await client.list('Allocation', { labelSelector: `weft.dev/node=${name}` });
-  const terminal = new Set(['Succeeded', 'Failed', 'Lost', 'Preempted', 'Stopped']);
-  return list.items.filter((a) => !terminal.has(String(a.status?.phase ?? 'Bound')));
+  return list.items.filter(isActiveAllocation);
 }

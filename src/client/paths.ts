@@ -1,12 +1,11 @@
 // URL paths of the generic resource API, derived from the kind registry.
-import { resolveKind } from '../model/registry.js';
-import type { KindDef } from '../model/kind.js';
+import { resolveKindNames, type KindNames } from '../model/kind-names.js';
 
 export const API_PREFIX = '/api/v1';
 
 /** Resolves what a user typed ("job", "jobs", "Job") or throws a readable error. */
-export function kindOf(name: string): KindDef {
-  const def = resolveKind(name);
+export function kindOf(name: string): KindNames {
+  const def = resolveKindNames(name);
   if (!def) throw new UnknownKindError(name);
   return def;
 }
@@ -27,7 +26,7 @@ export interface Scope {
  * Collection or item path. Project-scoped kinds without a project use the cross-project list,
  * which only supports reads.
  */
-export function resourcePath(def: KindDef, scope: Scope, name?: string): string {
+export function resourcePath(def: KindNames, scope: Scope, name?: string): string {
   const seg = name === undefined ? '' : `/${encodeURIComponent(name)}`;
   if (def.scope === 'project' && scope.project) {
     return `${API_PREFIX}/projects/${encodeURIComponent(scope.project)}/${def.plural}${seg}`;

@@ -7,7 +7,7 @@ import type { ProjectSpec } from '../model/kinds/project.js';
 import type { UserSpec } from '../model/kinds/user.js';
 import type { StoreTx } from '../store/types.js';
 import { chargesOf, checkQuota, quotaModels, sumCharges, ANY_GPU, type Charges } from './quota.js';
-import { chargesQuota, isWorkloadKind, WORKLOAD_KINDS, type WorkloadSpec } from './workload.js';
+import { chargesQuota, isWorkloadKind, WORKLOAD_KIND_DEFS, type WorkloadSpec } from './workload.js';
 import { systemClock } from './clock.js';
 import { checkBudgets } from './metering/enforcement.js';
 import { checkQueue } from './queue-admission.js';
@@ -145,7 +145,7 @@ function checkUser(spec: UserSpec): void {
 /** Sum of the charges of every unfinished workload in the project, except `skip` (being replaced). */
 async function chargesInProject(tx: StoreTx, project: string, quota: NonNullable<ProjectSpec['quota']>, skip: { kind: string; name: string }): Promise<Charges> {
   const total: Charges = new Map();
-  for (const def of WORKLOAD_KINDS) {
+  for (const def of WORKLOAD_KIND_DEFS) {
     const { items } = await tx.list(def.kind, { project });
     for (const obj of items) {
       if (def.kind === skip.kind && obj.metadata.name === skip.name) continue;

@@ -2,11 +2,12 @@
 // queue depth, per-project GPUs) computed from what is stored: Nodes, Allocations and pending
 // workloads. Pure: the API's /metrics asks for it on each scrape, so every server replica
 // reports the same numbers without a leader.
+import { GPU_MILLI, isActiveAllocation } from '../model/allocation-rules.js';
 import type { AllocationSpec } from '../model/kinds/allocation.js';
 import type { NodeSpec } from '../model/kinds/node.js';
 import type { Resource } from '../model/metadata.js';
 import { FragmentationMeasure, typicalPods, type PodShape } from '../scheduler/index.js';
-import { FleetView, allocationActive } from './fleet-view.js';
+import { FleetView } from './fleet-view.js';
 
 export interface GpuCounts {
   model: string;
@@ -54,7 +55,7 @@ export function fleetGauges(nodes: readonly Resource[], allocations: readonly Re
     }
   }
 
-  const active = allocations.filter(allocationActive);
+  const active = allocations.filter(isActiveAllocation);
   const byTier = new Map<string, { tier: string; model: string; site: string; gpus: number }>();
   const byProject = new Map<string, { project: string; model: string; gpus: number }>();
   for (const a of active) {
@@ -113,13 +114,9 @@ export function fleetGauges(nodes: readonly Resource[], allocations: readonly Re
   };
 }
 
-/**
- * GPU units an allocated GPU entry holds: its milli-GPUs. For a MIG instance that is its compute
- * slices out of 7 (set at placement), so a 7g instance is one GPU, as metering counts it; the
- * memory-slice width (8 for 7g) would count it as more than the GPU.
- */
+/** GPUs an allocated GPU entry holds: its weight (model/allocation-rules.ts), set at placement. */
 function heldGpus(g: AllocationSpec['gpus'][number]): number {
-  return g.milli / 1000;
+  return g.milli / GPU_MILLI;
 }
 
 function round(x: number): number {

@@ -5,6 +5,7 @@
 // Each allocation carries its tenant (project), isolation tier and the project's GPU-sharing flag
 // into the snapshot; the exact delta assumed is remembered, so releasing it undoes exactly that
 // even if the project's flag changed meanwhile (a flag change rebuilds the snapshot anyway).
+import { isActiveAllocation } from '../model/allocation-rules.js';
 import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
 import type { NodeSpec } from '../model/kinds/node.js';
 import type { Resource } from '../model/metadata.js';
@@ -13,14 +14,8 @@ import type { ProjectSpec } from '../model/kinds/project.js';
 import { GPU_MILLI, Snapshot, type BackfillRunning, type NodeDelta, type NodeInput } from '../scheduler/index.js';
 import { NO_SHAPE, SHAPE_MANY, SHAPE_MIG, SHAPE_SHARE } from '../scheduler/snapshot.js';
 
-const TERMINAL = new Set(['Succeeded', 'Failed', 'Lost', 'Preempted', 'Stopped']);
 const UNSCHEDULABLE_STATES = new Set(['NotReady', 'Cordoned', 'Draining']);
 
-/** Active = holds resources; an allocation with no phase yet is Bound (the ledger's rule too). */
-export function allocationActive(a: Resource): boolean {
-  const p = a.status?.phase;
-  return !(typeof p === 'string' && TERMINAL.has(p));
-}
 
 export function nodeSchedulable(n: Resource): boolean {
   const spec = n.spec as unknown as NodeSpec;
@@ -180,7 +175,7 @@ export class FleetView {
     const key = keyOf(obj);
     const old = this.active.get(key);
     if (old) this.remove(key, old);
-    if (type !== 'DELETED' && allocationActive(obj)) this.add(key, obj);
+    if (type !== 'DELETED' && isActiveAllocation(obj)) this.add(key, obj);
     return true;
   }
 
@@ -234,12 +229,15 @@ export class FleetView {
     const gpus: number[] = [];
     let milli = 0;
     let migMask = 0;
+    let migMilli = 0;
     for (const g of spec.gpus as AllocatedGpu[]) {
       const pos = entry.gpus.findIndex((x) => x.index === g.index);
       if (pos < 0) return undefined;
       gpus.push(snap.gpuStart[n]! + pos);
-      if (g.mig) migMask = ((1 << g.mig.size) - 1) << g.mig.start;
-      else milli = g.milli;
+      if (g.mig) {
+        migMask = ((1 << g.mig.size) - 1) << g.mig.start;
+        migMilli = g.milli; // the weight placement wrote
+      } else milli = g.milli;
     }
     const shapeClass =
       gpus.length === 0 ? NO_SHAPE : migMask !== 0 ? SHAPE_MIG : milli < GPU_MILLI ? SHAPE_SHARE : gpus.length <= 8 ? gpus.length : SHAPE_MANY;
@@ -249,6 +247,7 @@ export class FleetView {
       gpus,
       milliPerGpu: migMask !== 0 ? 0 : milli,
       migMask,
+      ...(migMask !== 0 ? { migMilli } : {}),
       shapeClass,
       tenant: snap.tenantId(project ?? ''),
       exclusive: spec.isolation === 'exclusive-node',

@@ -19,7 +19,7 @@ import type { Clock } from './clock.js';
 import type { Controller } from './control-plane.js';
 import { recordEvent } from './events.js';
 import { allocSpec, graceOf, isActive, requestStop, stopRequested } from './workloads/allocations.js';
-import { DRAIN_ANNOTATION } from '../model/kinds/node.js';
+import { DRAIN_ANNOTATION } from '../model/annotations.js';
 
 export const DEFAULT_NOT_READY_AFTER_MS = 40_000;
 export const DEFAULT_LOST_AFTER_MS = 60_000;

@@ -3,6 +3,7 @@
 // the workload's resourceVersion: if it changed since the loop read it, that workload is skipped
 // this cycle (never half-written). The GPU ledger (store migration 002) refuses any allocation
 // that would double-book, whatever this code computed.
+import { migMilli } from '../model/allocation-rules.js';
 import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
 import { migProfileOn, migProfileShape } from '../model/gpu-catalog.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
@@ -41,7 +42,7 @@ function allocatedGpus(fleet: FleetView, p: ReplicaPlacement, d: PlacementDemand
       const geom = migProfileOn(hw.model, g.profile) ?? migProfileShape(g.profile);
       const size = geom?.width ?? 1;
       out.mig = { profile: g.profile, start: p.migStart ?? 0, size };
-      out.milli = Math.max(1, Math.min(1000, Math.round(((geom?.computeSlices ?? 1) * 1000) / 7)));
+      out.milli = migMilli(g.profile); // its GPU weight, which every reader of allocations sums
     }
     return out;
   });

@@ -6,7 +6,7 @@ import type { Resource } from '../model/metadata.js';
 import type { Store } from '../store/types.js';
 import type { Controller } from './control-plane.js';
 import { Informer } from './informer.js';
-import { WORKLOAD_KINDS } from './workload.js';
+import { WORKLOAD_KIND_DEFS } from './workload.js';
 
 export type WaitObserver = (queue: string, seconds: number) => void;
 
@@ -33,7 +33,7 @@ export function queueWaitController(store: Store, observe: WaitObserver): Contro
     async start(signal: AbortSignal): Promise<void> {
       const informer = new Informer({
         store,
-        sources: WORKLOAD_KINDS.map((k) => ({ kind: k.kind })),
+        sources: WORKLOAD_KIND_DEFS.map((k) => ({ kind: k.kind })),
         onEvent: (ev) => {
           if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED') return;
           if (ev.initial) return; // placed before this process led: counted by whoever led then

@@ -17,7 +17,8 @@ import type { PriorityClassSpec } from '../model/kinds/priority-class.js';
 import { schedule, seededRng, type GangDecision, type GangRequest, type Policy, type Rng } from '../scheduler/index.js';
 import type { Store, WatchEvent } from '../store/types.js';
 import type { Clock } from './clock.js';
-import { allocationActive, FleetView } from './fleet-view.js';
+import { FleetView } from './fleet-view.js';
+import { isActiveAllocation } from '../model/allocation-rules.js';
 import { Informer } from './informer.js';
 import { ResidencyView } from './residency.js';
 import { gangRequest, maxRuntimeMs, podShape, priorityValue } from './gang.js';
@@ -123,7 +124,7 @@ export class SchedulingLoop {
           store: this.opts.store,
           sources: ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Node', 'Allocation', ...this.adapters.keys()].map((kind) => ({ kind })),
           // Finished allocations hold nothing: leaving them out keeps the cache to live work.
-          transform: (o) => (o.kind === 'Allocation' && !allocationActive(o) ? undefined : o),
+          transform: (o) => (o.kind === 'Allocation' && !isActiveAllocation(o) ? undefined : o),
           onEvent: (ev) => {
             if (ev.type !== 'SYNC' && this.apply({ type: ev.type, object: ev.object })) this.wake?.();
           },

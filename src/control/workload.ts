@@ -1,10 +1,11 @@
-// What admission, quota and RBAC need to know about workload kinds (Job, Service,
-// DevEnvironment, and whatever comes next). A kind is a workload when its spec carries per-replica `resources`,
-// so new workload kinds are covered without touching this file.
+// What admission, quota and RBAC need to know about workload kinds (the registry in
+// model/kind-names.ts: Job, Service, DevEnvironment, and whatever comes next).
 import type { KindDef } from '../model/kind.js';
 import type { Resource } from '../model/metadata.js';
 import type { Isolation } from '../model/common.js';
 import type { GpuRequest, ReplicaResources } from '../model/workload.js';
+import { GPU_MILLI, requestMilli } from '../model/allocation-rules.js';
+import { isWorkloadKind as isWorkloadKindName } from '../model/kind-names.js';
 import { KINDS } from '../model/registry.js';
 
 /** The fields every workload spec shares (see model/workload.ts). */
@@ -20,12 +21,11 @@ export interface WorkloadSpec {
   suspend?: boolean;
 }
 
-export function isWorkloadKind(def: KindDef): boolean {
-  const props = (def.spec as { properties?: Record<string, unknown> }).properties;
-  return def.scope === 'project' && props !== undefined && 'resources' in props;
+export function isWorkloadKind(def: Pick<KindDef, 'kind'>): boolean {
+  return isWorkloadKindName(def.kind);
 }
 
-export const WORKLOAD_KINDS: readonly KindDef[] = KINDS.filter(isWorkloadKind);
+export const WORKLOAD_KIND_DEFS: readonly KindDef[] = KINDS.filter(isWorkloadKind);
 
 /**
  * Replicas a workload may hold at once, as quota counts them: a Job's replicas, a Service's
@@ -47,14 +47,7 @@ export function chargesQuota(obj: Pick<Resource, 'spec' | 'status'>): boolean {
   return spec.suspend !== true && !(typeof phase === 'string' && FINISHED_PHASES.has(phase));
 }
 
-/** MIG-capable GPUs have 7 compute slices; a "3g.40gb" instance is 3/7 of a GPU. */
-const MIG_COMPUTE_SLICES = 7;
-
-/** Whole-GPU equivalents one replica asks for. */
+/** Whole-GPU equivalents one replica asks for (model/allocation-rules.ts: a 3g MIG instance is 0.428). */
 export function gpuEquivalents(gpu: GpuRequest | undefined): number {
-  if (!gpu) return 0;
-  if ('count' in gpu) return gpu.count;
-  if ('share' in gpu) return gpu.share;
-  const g = /^(\d+)g\./.exec(gpu.mig);
-  return g ? Number(g[1]) / MIG_COMPUTE_SLICES : 1;
+  return requestMilli(gpu) / GPU_MILLI;
 }

@@ -1,17 +1,11 @@
-// What the generic store, API, CLI and OpenAPI need to know about a kind.
+// What the generic store, API, CLI and OpenAPI need to know about a kind: its names
+// (kind-names.ts, plain data) and its schemas.
 import type { TSchema } from '@sinclair/typebox';
+import type { KindNames } from './kind-names.js';
 
-export type Scope = 'cluster' | 'project';
+export type { Scope } from './kind-names.js';
 
-export interface KindDef {
-  kind: string;
-  /** URL segment and CLI name, e.g. "jobs". */
-  plural: string;
-  /** Other names the CLI accepts, e.g. "job", "jb". */
-  aliases: string[];
-  scope: Scope;
+export interface KindDef extends KindNames {
   spec: TSchema;
   status: TSchema;
-  /** Short description for the OpenAPI document and `weft get` help. */
-  description: string;
 }

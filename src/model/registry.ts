@@ -1,5 +1,6 @@
 // The kinds Weft knows. Everything generic (store, API routes, OpenAPI, CLI) is driven by this list.
 import type { KindDef } from './kind.js';
+import { resolveKindNames } from './kind-names.js';
 import { AllocationKind } from './kinds/allocation.js';
 import { DevEnvironmentKind } from './kinds/dev-environment.js';
 import { EventKind } from './kinds/event.js';
@@ -32,8 +33,6 @@ export const KINDS: readonly KindDef[] = [
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));
-const byName = new Map<string, KindDef>();
-for (const k of KINDS) for (const n of [k.kind.toLowerCase(), k.plural, ...k.aliases]) byName.set(n, k);
 
 export function kindDef(kind: string): KindDef | undefined {
   return byKind.get(kind);
@@ -41,11 +40,12 @@ export function kindDef(kind: string): KindDef | undefined {
 
 /** Resolves what a user types ("jobs", "job", "Job", "pc") to a kind. */
 export function resolveKind(name: string): KindDef | undefined {
-  return byKind.get(name) ?? byName.get(name.toLowerCase());
+  const names = resolveKindNames(name);
+  return names && byKind.get(names.kind);
 }
 
 export function kindByPlural(plural: string): KindDef | undefined {
-  const k = byName.get(plural);
+  const k = resolveKind(plural);
   return k && k.plural === plural ? k : undefined;
 }
 

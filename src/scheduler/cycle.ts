@@ -14,6 +14,7 @@
 // Decisions stay assumed on the snapshot; a caller that wants a pure what-if marks the snapshot
 // first and rolls back afterwards.
 
+import { migMilli } from '../model/allocation-rules.js';
 import { DEFAULT_FILTERS, type Filter } from './filters/index.js';
 import { findMigSlot } from './mig.js';
 import { nodeClassesOf } from './node-classes.js';
@@ -276,6 +277,7 @@ function chooseGpus(snap: Snapshot, n: number, req: ReplicaShape, policy: Policy
     gpus,
     milliPerGpu: req.milliPerGpu,
     migMask,
+    ...(req.migProfile !== null ? { migMilli: migMilli(req.migProfile) } : {}),
     shapeClass: req.shapeClass,
     tenant: req.tenant,
     exclusive: req.exclusive,

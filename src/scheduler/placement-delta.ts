@@ -3,6 +3,7 @@
 // ends or is preempted. It starts from compileReplica, the very shape the cycle placed, so every
 // rule that changes a request on the way in holds here too (a share under `dedicated` isolation
 // takes one whole GPU; a MIG profile on a model the catalog lacks uses the generic geometry).
+import { migMilli } from '../model/allocation-rules.js';
 import { migRunMask } from '../model/gpu-catalog.js';
 import { compileReplica, GPU_MIG, type ReplicaShape } from './request.js';
 import type { NodeDelta, Snapshot } from './snapshot.js';
@@ -25,6 +26,7 @@ export function placementDelta(snap: Snapshot, gang: GangRequest, p: ReplicaPlac
     gpus: p.gpus.map((i) => start + i),
     milliPerGpu: shape.milliPerGpu,
     migMask,
+    ...(shape.migProfile !== null ? { migMilli: migMilli(shape.migProfile) } : {}),
     shapeClass: shape.shapeClass,
     // Tenant marks exactly as the cycle sets them, so a release clears them.
     tenant: shape.tenant,

@@ -53,6 +53,12 @@ export interface NodeDelta {
   milliPerGpu: number;
   /** For MIG: bitmask of memory slices taken on gpus[0]. */
   migMask: number;
+  /**
+   * For MIG: the instance's GPU weight in milli-GPU (model/allocation-rules.ts: its compute
+   * slices of 7), what quotas and fair share charge. Set on every MIG delta; the memory slices
+   * in migMask cannot tell a 3g from a 4g.
+   */
+  migMilli?: number;
   shapeClass: number;
   /** Tenant id (Snapshot.tenantId) of the replica; absent = not tracked for isolation. */
   tenant?: number;

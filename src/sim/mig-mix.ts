@@ -7,6 +7,7 @@
 // (Without departures both rules simply fill the fleet to the brim; `departures: false` shows
 // that.) Same stream, same fleet, only the rule differs, so a seed reproduces both numbers.
 
+import { migMilli } from '../model/allocation-rules.js';
 import { findMigSlotInFleet, type MigRule } from '../scheduler/mig.js';
 import { compileReplica, type ReplicaShape } from '../scheduler/request.js';
 import { seededRng, type Rng } from '../scheduler/rng.js';
@@ -112,7 +113,7 @@ export function admittedBeforeRejection(nodes: readonly NodeInput[], stream: rea
     }
     const slot = findMigSlotInFleet(snap, req, rule);
     if (slot.gpu < 0) return i;
-    const delta: NodeDelta = { cpuMilli: 0, memoryBytes: 0, gpus: [slot.gpu], milliPerGpu: 0, migMask: slot.mask, shapeClass: SHAPE_MIG };
+    const delta: NodeDelta = { cpuMilli: 0, memoryBytes: 0, gpus: [slot.gpu], milliPerGpu: 0, migMask: slot.mask, migMilli: migMilli(profile), shapeClass: SHAPE_MIG };
     snap.assume(slot.node, delta);
     if (Number.isFinite(lifetime)) {
       const at = i + lifetime;

@@ -1,10 +1,10 @@
-// The fleet summary in one statement: GPUs by model and site from the Nodes' hardware and the GPU
-// ledger (migration 002, which the database keeps exact for every active allocation), Nodes by
-// state, workloads counted by kind, project, phase and queue, and the GPUs they hold. One
+// The fleet summary in one statement: GPUs by model and site from the Nodes' hardware and the
+// active allocations on them, Nodes by state, workloads counted by kind, project, phase and
+// queue, and the GPUs they hold. Every GPU figure is the allocations' `milli`, the GPU weight
+// placement wrote (model/allocation-rules.ts: a MIG instance its compute slices of 7). One
 // statement means one snapshot, so the figures and the resourceVersion they carry agree with each
 // other; grouping in SQL keeps the answer a few kilobytes whatever the size of the fleet.
-import { MIG_SLOTS } from '../model/gpu-catalog.js';
-import { DRAIN_ANNOTATION } from '../model/kinds/node.js';
+import { DRAIN_ANNOTATION } from '../model/annotations.js';
 import type { FleetSummary } from '../model/summary.js';
 import type { Sql } from './driver.js';
 
@@ -15,18 +15,24 @@ export interface SummaryQuery {
   projects?: readonly string[];
 }
 
-/** Milli-GPUs one MIG memory slice stands for. */
-const MILLI_PER_MIG_SLICE = 1000 / MIG_SLOTS;
-
 const SUMMARY_SQL = `
-WITH per_gpu AS (
+WITH held_gpu AS (
+  -- Every GPU entry of every active allocation: what it holds, on which node's GPU.
+  SELECT a.project, a.node, (g->>'index')::int AS gpu_index, coalesce(g->>'model', '') AS model,
+         coalesce((g->>'milli')::int, 1000) AS milli
+    FROM (SELECT project, body->'spec'->>'node' AS node, body->'spec'->'gpus' AS gpus FROM resources
+           WHERE kind = 'Allocation' AND weft_allocation_active(body)) a
+    CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(a.gpus) = 'array' THEN a.gpus ELSE '[]'::jsonb END) g
+), used_gpu AS (
+  SELECT node, gpu_index, sum(milli) AS milli FROM held_gpu GROUP BY 1, 2
+), per_gpu AS (
   SELECT coalesce(n.body->'spec'->>'site', '') AS site,
          coalesce(g->>'model', '') AS model,
-         LEAST(1000, coalesce(u.milli_used, 0) + coalesce(u.mig_slices, 0) * ${MILLI_PER_MIG_SLICE}) AS used
+         LEAST(1000, coalesce(u.milli, 0)) AS used
     FROM resources n
     CROSS JOIN LATERAL jsonb_array_elements(
       CASE WHEN jsonb_typeof(n.body->'spec'->'gpus') = 'array' THEN n.body->'spec'->'gpus' ELSE '[]'::jsonb END) g
-    LEFT JOIN gpu_usage u ON u.node = n.name AND u.gpu_index = (g->>'index')::int
+    LEFT JOIN used_gpu u ON u.node = n.name AND u.gpu_index = (g->>'index')::int
    WHERE n.kind = 'Node' AND n.project = ''
 ), gpus AS (
   SELECT site, model, count(*)::int AS total, coalesce(sum(used), 0)::int AS used_milli,
@@ -41,13 +47,9 @@ WITH per_gpu AS (
     FROM resources WHERE kind = 'Node' AND project = ''
    GROUP BY 1, 2, 3
 ), held AS (
-  -- GPUs held by active allocations, by project and model. A MIG instance counts its milli-GPUs
-  -- (compute slices of 7), as fair-share quotas and metering do.
-  SELECT a.project, coalesce(g->>'model', '') AS model, coalesce(sum((g->>'milli')::int), 0)::int AS milli
-    FROM (SELECT project, body->'spec'->'gpus' AS gpus FROM resources
-           WHERE kind = 'Allocation' AND weft_allocation_active(body)
-             AND ($2::jsonb IS NULL OR project IN (SELECT jsonb_array_elements_text($2::jsonb)))) a
-    CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(a.gpus) = 'array' THEN a.gpus ELSE '[]'::jsonb END) g
+  -- GPUs held by active allocations, by project and model.
+  SELECT project, model, sum(milli)::int AS milli FROM held_gpu
+   WHERE $2::jsonb IS NULL OR project IN (SELECT jsonb_array_elements_text($2::jsonb))
    GROUP BY 1, 2
 ), workloads AS (
   SELECT kind, project, coalesce(body->'status'->>'phase', 'Pending') AS phase,

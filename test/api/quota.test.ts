@@ -89,7 +89,8 @@ describe('quota', () => {
     await mustCreate(h, '/api/v1/projects/q6/jobs', gpuJob('m1', 2, { mig: '3g.40gb' }));
     const mig = await h.call('POST', '/api/v1/projects/q6/jobs', { body: gpuJob('m2', 1, { mig: '2g.20gb' }) });
     expect(mig.status).toBe(403);
-    expect(mig.body.detail).toContain('requested 0.286, in use 0.857, quota 1 (over by 0.143)');
+    // Weights of 3g and 2g instances (docs/api.md, "GPU weight"): 2 × 0.428 + 0.285.
+    expect(mig.body.detail).toContain('requested 0.285, in use 0.856, quota 1 (over by 0.141)');
   });
 
   it('keeps model-less requests to the quota\'s models and refuses models without quota', async () => {

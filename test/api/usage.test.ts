@@ -86,7 +86,7 @@ describe('usage and invoices over HTTP', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ from: '2026-10-01T00:00:00.000Z', to: '2026-11-01T00:00:00.000Z', by: 'model', currency: 'EUR' });
     expect(r.body.rows).toEqual([
-      { key: 'A100-80GB 1g.10gb', gpuHours: 0.714286, cpuCoreHours: 0, memoryGiBHours: 0, cost: '2.00' },
+      { key: 'A100-80GB 1g.10gb', gpuHours: 0.71, cpuCoreHours: 0, memoryGiBHours: 0, cost: '2.00' },
       { key: 'H100-80GB', gpuHours: 18, cpuCoreHours: 16, memoryGiBHours: 32, cost: '33.12' },
     ]);
     const byProject = await h.call('GET', `/api/v1/usage?${OCT}&by=project`);
@@ -165,7 +165,7 @@ describe('usage and invoices over HTTP', () => {
       pvCost: 0,
       networkCost: 0,
     });
-    expect(v.gpuHours).toBeCloseTo(18 + 5 / 7, 6);
+    expect(v.gpuHours).toBeCloseTo(18 + 5 * 0.142, 6); // a 1g instance weighs 0.142 of a GPU
     expect(v.totalCost).toBeCloseTo(35.12, 9);
     const byPod = await h.call('GET', '/api/v1/opencost/allocation?window=2026-10-01T00:00:00Z,2026-11-01T00:00:00Z&aggregate=namespace,pod');
     expect(Object.keys(byPod.body.data[0])).toContain('vision/train-0');

@@ -1,9 +1,9 @@
 // Derived views of the fleet: which GPU holds what. Pure functions over the watched Nodes and
 // Allocations, so every page computes them the same way.
+import { GPU_MILLI, isActiveAllocation } from '../../src/model/allocation-rules.js';
+import { DRAIN_ANNOTATION } from '../../src/model/annotations.js';
 import type { Resource } from '../../src/model/metadata.js';
 import { num, obj, spec, status, str } from './format.js';
-
-const ACTIVE_PHASES = new Set(['Bound', 'Running', 'Stopping']);
 
 export interface GpuUse {
   allocation: string;
@@ -18,7 +18,7 @@ export interface GpuCell {
   model: string;
   migEnabled: boolean;
   uses: GpuUse[];
-  /** Thousandths in use (MIG slices count as their share of 8 memory slices). */
+  /** Thousandths in use: the allocations' GPU weight (a MIG instance its compute slices of 7). */
   milli: number;
 }
 
@@ -32,15 +32,10 @@ export interface NodeView {
   allocations: Resource[];
 }
 
-function isActiveAllocation(a: Resource): boolean {
-  const phase = str(status(a).phase);
-  return phase === undefined || ACTIVE_PHASES.has(phase);
-}
-
 /** Ready / NotReady from the lifecycle controller; Cordoned and Draining from the spec. */
 export function nodeState(n: Resource): string {
   const st = str(status(n).state) ?? 'Unknown';
-  if (n.metadata.annotations?.['weft.dev/drain-requested'] && st !== 'NotReady') return 'Draining';
+  if (n.metadata.annotations?.[DRAIN_ANNOTATION] && st !== 'NotReady') return 'Draining';
   if (spec(n).unschedulable === true && st === 'Ready') return 'Cordoned';
   return st;
 }
@@ -69,9 +64,9 @@ export function nodeViews(nodes: Resource[], allocations: Resource[]): NodeView[
           const cell = gpus.find((c) => c.index === num(o.index));
           if (!cell) continue;
           const mig = o.mig ? (o.mig as GpuUse['mig']) : undefined;
-          const milli = mig ? Math.round((mig.size / 8) * 1000) : num(o.milli);
+          const milli = num(o.milli);
           cell.uses.push({ allocation: a.metadata.name, project: a.metadata.project ?? '', workload, milli, mig });
-          cell.milli = Math.min(1000, cell.milli + milli);
+          cell.milli = Math.min(GPU_MILLI, cell.milli + milli);
         }
       }
       return {

@@ -1,4 +1,5 @@
 // Small display helpers shared by the pages.
+import { resolveKindNames, workloadKinds, type WorkloadKind } from '../../src/model/kind-names.js';
 import type { Resource } from '../../src/model/metadata.js';
 import { replicasText } from '../../src/model/replicas.js';
 
@@ -52,16 +53,12 @@ export function replicasShown(r: Resource, range = false): string {
   return typeof want.min === 'number' && typeof want.max === 'number' ? `${text} ready (min ${want.min}, max ${want.max})` : `${text} ready`;
 }
 
-/** Workload kinds the console lists, with their URL plurals. */
-export const WORKLOAD_KINDS = [
-  { kind: 'Job', plural: 'jobs' },
-  { kind: 'Service', plural: 'services' },
-  { kind: 'DevEnvironment', plural: 'devenvironments' },
-] as const;
-export type WorkloadKind = (typeof WORKLOAD_KINDS)[number]['kind'];
+/** Workload kinds the console lists, with their URL plurals (the model's registry). */
+export const WORKLOAD_KINDS = workloadKinds();
+export type { WorkloadKind };
 
 export function pluralOf(kind: string): string {
-  return WORKLOAD_KINDS.find((k) => k.kind === kind)?.plural ?? `${kind.toLowerCase()}s`;
+  return resolveKindNames(kind)?.plural ?? `${kind.toLowerCase()}s`;
 }
 
 const PENDING = new Set(['Pending', 'Queued', 'Admitted']);

@@ -10,7 +10,7 @@ import { BadRequestError, ForbiddenError, NotFoundError, ValidationError } from 
 import type { KindDef } from '../../model/kind.js';
 import { AllocationKind, TERMINAL_ALLOCATION_PHASES } from '../../model/kinds/allocation.js';
 import type { Resource } from '../../model/metadata.js';
-import { kindByPlural } from '../../model/registry.js';
+import { WORKLOAD_KIND_DEFS } from '../../control/workload.js';
 import { isPlainObject } from '../../control/merge-patch.js';
 import type { LogChunk, LogChunkInput } from '../../store/types.js';
 import { nameParam, type Query } from '../params.js';
@@ -20,7 +20,6 @@ import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
 
 export const MAX_CHUNKS_PER_REQUEST = 1000;
 const FOLLOW_POLL_MS = 300;
-const WORKLOAD_PLURALS = ['jobs', 'services', 'devenvironments'] as const;
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_ALLOCATION_PHASES);
 
 type Params = Record<string, unknown>;
@@ -112,10 +111,8 @@ export function registerLogRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return reply.code(204).send();
   });
 
-  for (const plural of WORKLOAD_PLURALS) {
-    const def = kindByPlural(plural);
-    if (!def) continue;
-    app.get(`${API_PREFIX}/projects/:project/${plural}/:name/logs`, (req, reply) => readLogs(deps, def, req, reply));
+  for (const def of WORKLOAD_KIND_DEFS) {
+    app.get(`${API_PREFIX}/projects/:project/${def.plural}/:name/logs`, (req, reply) => readLogs(deps, def, req, reply));
   }
 }
 

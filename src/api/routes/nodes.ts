@@ -20,7 +20,7 @@ import { nameParam } from '../params.js';
 import { registeredStatus } from '../node-scope.js';
 import { authorize, isClusterAdmin, type Principal } from '../rbac.js';
 import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
-import { DRAIN_ANNOTATION } from '../../model/kinds/node.js';
+import { DRAIN_ANNOTATION } from '../../model/annotations.js';
 
 export const REGISTER_PATH = `${API_PREFIX}/nodes/register`;
 

@@ -6,13 +6,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError } from '../../model/errors.js';
 import type { FleetSummary } from '../../model/summary.js';
-import { WORKLOAD_KINDS } from '../../control/workload.js';
+import { isWorkloadKind, WORKLOAD_KIND_NAMES } from '../../model/kind-names.js';
 import type { SummaryQuery } from '../../store/summary.js';
 import type { Store } from '../../store/types.js';
 import type { Resource } from '../../model/metadata.js';
-import { allocationActive } from '../../control/fleet-view.js';
+import { isActiveAllocation } from '../../model/allocation-rules.js';
 import { Informer } from '../../control/informer.js';
-import { DRAIN_ANNOTATION } from '../../model/kinds/node.js';
+import { DRAIN_ANNOTATION } from '../../model/annotations.js';
 import { listQuery, type Query } from '../params.js';
 import { toProblem } from '../problem.js';
 import { openEventStream } from '../watch.js';
@@ -22,7 +22,6 @@ import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
 /** The least time between two streamed summaries: a busy fleet changes many times a second. */
 export const SUMMARY_INTERVAL_MS = 1000;
 
-const WORKLOAD_KIND_NAMES = WORKLOAD_KINDS.map((k) => k.kind);
 /** Kinds whose changes move a figure in the summary. */
 const COUNTED_KINDS: ReadonlySet<string> = new Set(['Node', 'Allocation', ...WORKLOAD_KIND_NAMES]);
 
@@ -134,8 +133,8 @@ function countedFacts(o: Resource): string | undefined {
   const spec = o.spec as Record<string, unknown>;
   const status = (o.status ?? {}) as Record<string, unknown>;
   if (o.kind === 'Node') return JSON.stringify([spec.site, spec.gpus, spec.unschedulable, status.state, o.metadata.annotations?.[DRAIN_ANNOTATION] !== undefined]);
-  if (o.kind === 'Allocation') return JSON.stringify([allocationActive(o), spec.node, spec.gpus]);
-  if (WORKLOAD_KIND_NAMES.includes(o.kind)) return JSON.stringify([status.phase, spec.queue]);
+  if (o.kind === 'Allocation') return JSON.stringify([isActiveAllocation(o), spec.node, spec.gpus]);
+  if (isWorkloadKind(o.kind)) return JSON.stringify([status.phase, spec.queue]);
   return undefined;
 }
 

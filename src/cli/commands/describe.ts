@@ -8,7 +8,8 @@ import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../conne
 import { formatAge } from '../duration.js';
 import { findOne } from '../lookup.js';
 import { renderTable } from '../output/table.js';
-import { SHOWN_APART, WORKLOAD_KINDS, allocationsOf, renderWorkloadDetails } from '../output/workload-details.js';
+import { isWorkloadKind } from '../../model/kind-names.js';
+import { SHOWN_APART, allocationsOf, renderWorkloadDetails } from '../output/workload-details.js';
 
 export function describeCommand(): Command {
   const cmd = new Command('describe')
@@ -20,8 +21,8 @@ export function describeCommand(): Command {
     const { client, context } = connect(self);
     const project = def.scope === 'project' ? projectOf(opts, context) : undefined;
     const r = await findOne(client, def.kind, name, project);
-    const allocs = WORKLOAD_KINDS.has(r.kind) ? await allocationsOf(client, r) : [];
-    const details = WORKLOAD_KINDS.has(r.kind) ? renderWorkloadDetails(r, allocs) : [];
+    const allocs = isWorkloadKind(r.kind) ? await allocationsOf(client, r) : [];
+    const details = isWorkloadKind(r.kind) ? renderWorkloadDetails(r, allocs) : [];
     // A workload's story includes what happened to its replicas.
     const related = new Set([`${r.kind}/${r.metadata.name}`, ...allocs.map((a) => `Allocation/${a.metadata.name}`)]);
     console.log(renderDescription(r, await eventsFor(client, r, related), details));
@@ -46,7 +47,7 @@ function renderDescription(r: Resource, events: Resource[], details: string[]): 
   if (m.deletionTimestamp) lines.push(['Deleting since', m.deletionTimestamp]);
   const out = lines.map(([k, v]) => `${`${k}:`.padEnd(14)}${v}`);
   // What the workload sections show as tables (conditions, placement) is not repeated as YAML.
-  const status = WORKLOAD_KINDS.has(r.kind) && r.status ? Object.fromEntries(Object.entries(r.status).filter(([k]) => !SHOWN_APART.has(k))) : r.status;
+  const status = isWorkloadKind(r.kind) && r.status ? Object.fromEntries(Object.entries(r.status).filter(([k]) => !SHOWN_APART.has(k))) : r.status;
   out.push(section('Spec', r.spec), section('Status', status), ...details);
   out.push(
     events.length === 0

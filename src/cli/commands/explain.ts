@@ -12,10 +12,10 @@ import { simulateForward, type Holding, type QueuedGang } from '../explain/forwa
 import { allocationDelta, buildSnapshot } from '../explain/snapshot.js';
 import { findOne } from '../lookup.js';
 import { formatIndices, formatWorkloadGpus } from '../output/columns.js';
-import { isActiveAllocation } from '../output/usage.js';
+import { isActiveAllocation } from '../../model/allocation-rules.js';
+import { isWorkloadKind, WORKLOAD_KIND_NAMES, workloadKindWords } from '../../model/kind-names.js';
 import { SIM_DURATION_ANNOTATION, parseSimDuration } from '../../model/sim-annotations.js';
 
-const WORKLOADS = ['Job', 'Service', 'DevEnvironment'] as const;
 
 interface ExplainOptions extends ScopeOptions {
   kind: string;
@@ -26,11 +26,11 @@ export function explainCommand(): Command {
   const cmd = new Command('explain')
     .description('when and where would this workload start if submitted now? (simulated on the live fleet)')
     .argument('<name>', 'workload name')
-    .option('-k, --kind <kind>', 'job, service or devenvironment', 'job')
+    .option('-k, --kind <kind>', workloadKindWords(), 'job')
     .option('--policy <name>', 'placement policy to simulate', 'weft');
   addScopeOptions(cmd).action(async (name: string, opts: ExplainOptions, self: Command) => {
     const def = kindOf(opts.kind);
-    if (!(WORKLOADS as readonly string[]).includes(def.kind)) throw new CliError(`explain takes a job, service or devenvironment, not ${def.plural}`, 2);
+    if (!isWorkloadKind(def.kind)) throw new CliError(`explain takes a ${workloadKindWords()}, not ${def.plural}`, 2);
     const { client, context } = connect(self);
     const target = await findOne(client, def.kind, name, projectOf(opts, context));
     console.log(await explain(client, target, opts.policy, Date.now()));
@@ -47,7 +47,7 @@ async function explain(client: WeftClient, target: Resource, policy: string, now
     all('Site').catch(() => []),
     all('Project').catch(() => []),
     all('DataClass').catch(() => []),
-    ...WORKLOADS.map((k) => all(k)),
+    ...WORKLOAD_KIND_NAMES.map((k) => all(k)),
   ]);
   const workloads = new Map<string, Resource>(workloadLists.flat().map((w) => [keyOf(w.kind, w.metadata.project, w.metadata.name), w]));
   const ctx = gangContext(priorityClasses, sites, projects, dataClasses);

@@ -1,12 +1,13 @@
 // `weft get KIND [NAME]`: tables per kind, or yaml/json/name; `-w` keeps watching.
 import { Command } from 'commander';
 import { kindOf, type WeftClient } from '../../client/index.js';
-import type { KindDef } from '../../model/kind.js';
+import type { KindNames } from '../../model/kind-names.js';
 import type { Resource } from '../../model/metadata.js';
 import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../connect.js';
 import { CliError } from '../errors.js';
 import { assertProjectExists, findOne } from '../lookup.js';
-import { WORKLOAD_KINDS, withPlacement } from '../output/workload-details.js';
+import { isWorkloadKind } from '../../model/kind-names.js';
+import { withPlacement } from '../output/workload-details.js';
 import { formatDocument, formatTable, formatTableRow, parseFormat, refOf, sortResources, type OutputFormat } from '../output/print.js';
 
 interface GetOptions extends ScopeOptions {
@@ -35,7 +36,7 @@ export function getCommand(): Command {
     }
     const list = await client.list(def.kind, { project, labelSelector: opts.selector, autoPaginate: true });
     let items = sortResources(list.items);
-    if (WORKLOAD_KINDS.has(def.kind) && (format === 'table' || format === 'wide') && items.some((w) => !Array.isArray(w.status?.placement))) {
+    if (isWorkloadKind(def.kind) && (format === 'table' || format === 'wide') && items.some((w) => !Array.isArray(w.status?.placement))) {
       // Best effort: a caller who may not list allocations just sees no nodes.
       const allocs = await client.list('Allocation', { project, autoPaginate: true }).then((l) => l.items, () => []);
       items = withPlacement(items, allocs);
@@ -54,7 +55,7 @@ export function getCommand(): Command {
 }
 
 /** Prints; returns the table's column widths so watch rows line up with it. */
-function printItems(def: KindDef, items: Resource[], format: OutputFormat, single: boolean, multiProject: boolean): number[] {
+function printItems(def: KindNames, items: Resource[], format: OutputFormat, single: boolean, multiProject: boolean): number[] {
   if (format === 'json' || format === 'yaml') {
     console.log(formatDocument(single ? items[0]! : items, format));
     return [];
@@ -71,7 +72,7 @@ function printItems(def: KindDef, items: Resource[], format: OutputFormat, singl
 
 async function watch(
   client: WeftClient,
-  def: KindDef,
+  def: KindNames,
   project: string | undefined,
   labelSelector: string | undefined,
   resourceVersion: string,

@@ -1,7 +1,8 @@
 // `weft logs JOB [--replica N] [--previous] [-f]`: what a replica wrote to stdout and stderr, as
 // its node agent shipped it. -f keeps printing until the replica ends (or Ctrl-C).
 import { Command } from 'commander';
-import { followLogs, kindOf, readLogsOf, type LogQuery, type LogWorkloadKind, type WeftClient } from '../../client/index.js';
+import { followLogs, readLogsOf, type LogQuery, type WeftClient } from '../../client/index.js';
+import { workloadKind, workloadKindWords } from '../../model/kind-names.js';
 import { connect, projectOf, type ScopeOptions } from '../connect.js';
 import { CliError } from '../errors.js';
 import { findOne } from '../lookup.js';
@@ -15,8 +16,6 @@ interface LogsOptions extends ScopeOptions {
   tail?: string;
 }
 
-const LOG_KINDS: ReadonlySet<string> = new Set(['Job', 'Service', 'DevEnvironment']);
-
 function count(value: string | undefined, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   if (!/^[0-9]+$/.test(value) || Number(value) < min) throw new CliError(`${flag} must be an integer ≥ ${min}, got "${value}"`, 2);
@@ -27,7 +26,7 @@ export function logsCommand(): Command {
   return new Command('logs')
     .description('print a replica\'s logs (stdout and stderr); -f follows until it ends')
     .argument('<name>', 'workload name')
-    .option('-k, --kind <kind>', 'job, service or devenv', 'job')
+    .option('-k, --kind <kind>', workloadKindWords(), 'job')
     .option('-r, --replica <n>', 'replica index', '0')
     .option('--attempt <n>', 'a given attempt (default: the newest)')
     .option('--previous', 'the attempt before the newest (after a restart)')
@@ -35,12 +34,12 @@ export function logsCommand(): Command {
     .option('-f, --follow', 'keep printing new output until the replica ends')
     .option('-p, --project <name>', 'project (default: the context\'s, or wherever the name is unique)')
     .action(async (name: string, opts: LogsOptions, self: Command) => {
-      const def = kindOf(opts.kind);
-      if (!LOG_KINDS.has(def.kind)) throw new CliError(`logs exist for jobs, services and devenvs, not ${def.plural}`, 2);
+      const def = workloadKind(opts.kind);
+      if (!def) throw new CliError(`--kind: logs exist for workloads (${workloadKindWords()}), not "${opts.kind}"`, 2);
       if (opts.previous && opts.attempt !== undefined) throw new CliError('--previous and --attempt cannot be combined', 2);
       const { client, context } = connect(self);
       const found = await findOne(client, def.kind, name, projectOf(opts, context));
-      const q: LogQuery = { kind: def.kind as LogWorkloadKind, project: found.metadata.project ?? '', name };
+      const q: LogQuery = { kind: def.kind, project: found.metadata.project ?? '', name };
       const replica = count(opts.replica, '--replica', 0);
       const attempt = count(opts.attempt, '--attempt', 0);
       const tail = count(opts.tail, '--tail', 1);

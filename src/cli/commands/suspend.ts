@@ -1,7 +1,7 @@
 // `weft suspend JOB` / `weft resume JOB`: flip spec.suspend with a merge patch; the workload
 // controller stops the replicas (Suspended) or queues the workload again (Pending).
 import { Command } from 'commander';
-import { kindOf } from '../../client/index.js';
+import { WORKLOAD_KINDS, workloadKind, workloadKindWords } from '../../model/kind-names.js';
 import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../connect.js';
 import { CliError } from '../errors.js';
 import { findOne } from '../lookup.js';
@@ -18,14 +18,16 @@ export function resumeCommand(): Command {
   return toggle('resume', false, 'queue a suspended workload again');
 }
 
+const SUSPENDABLE = workloadKindWords(WORKLOAD_KINDS.filter((k) => k.suspendable));
+
 function toggle(verb: 'suspend' | 'resume', suspend: boolean, description: string): Command {
   const cmd = new Command(verb)
     .description(description)
     .argument('<name>', 'workload name')
-    .option('-k, --kind <kind>', 'job or devenvironment', 'job');
+    .option('-k, --kind <kind>', SUSPENDABLE, 'job');
   addScopeOptions(cmd).action(async (name: string, opts: SuspendOptions, self: Command) => {
-    const def = kindOf(opts.kind);
-    if (def.kind !== 'Job' && def.kind !== 'DevEnvironment') throw new CliError(`only jobs and dev environments can be suspended, not ${def.plural}`, 2);
+    const def = workloadKind(opts.kind);
+    if (!def?.suspendable) throw new CliError(`--kind: only a ${SUSPENDABLE} can be suspended, not "${opts.kind}"`, 2);
     const { client, context } = connect(self);
     const found = await findOne(client, def.kind, name, projectOf(opts, context));
     const already = (found.spec as { suspend?: boolean }).suspend === true;

@@ -70,6 +70,7 @@ export function allocationDelta(live: LiveSnapshot, a: Resource): { node: number
       gpus: gpus.map((g) => live.snap.gpuStart[node]! + (pos.get(g.index) ?? g.index)),
       milliPerGpu: mig ? 0 : (first?.milli ?? 0),
       migMask: mig ? ((1 << mig.size) - 1) << mig.start : 0,
+      ...(mig ? { migMilli: first?.milli ?? 0 } : {}),
       shapeClass: shapeOf(gpus.length, mig ? 0 : (first?.milli ?? 0), !!mig),
     },
   };

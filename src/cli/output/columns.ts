@@ -1,6 +1,6 @@
 // What `weft get` shows for each kind. Columns marked wide appear only with `-o wide`.
 // Kinds without an entry get NAME (PROJECT) AGE.
-import type { KindDef } from '../../model/kind.js';
+import type { KindNames } from '../../model/kind-names.js';
 import type { Resource } from '../../model/metadata.js';
 import { desiredReplicas, replicasText } from '../../model/replicas.js';
 import { formatAge } from '../duration.js';
@@ -163,7 +163,7 @@ const COLUMNS: Record<string, Column[]> = {
 };
 
 /** Columns for a kind; `multiProject` when the rows may come from several projects. */
-export function columnsFor(def: KindDef, wide: boolean, multiProject = true): Column[] {
+export function columnsFor(def: KindNames, wide: boolean, multiProject = true): Column[] {
   const cols = COLUMNS[def.kind] ?? (def.scope === 'project' ? [name, project, age] : [name, age]);
   return cols.filter((c) => (wide || !c.wide) && (multiProject || !c.multiProject));
 }

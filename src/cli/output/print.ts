@@ -1,6 +1,6 @@
 // Renders resources in the formats `weft get -o` offers.
 import { stringify } from 'yaml';
-import type { KindDef } from '../../model/kind.js';
+import type { KindNames } from '../../model/kind-names.js';
 import type { Resource } from '../../model/metadata.js';
 import { CliError } from '../errors.js';
 import { columnsFor } from './columns.js';
@@ -26,14 +26,14 @@ export function formatDocument(value: Resource | Resource[], format: 'yaml' | 'j
 }
 
 /** Table rows for a kind; also returns the widths so later watch rows line up. */
-export function formatTable(def: KindDef, items: Resource[], wide: boolean, multiProject = true, now = Date.now()): { text: string; widths: number[] } {
+export function formatTable(def: KindNames, items: Resource[], wide: boolean, multiProject = true, now = Date.now()): { text: string; widths: number[] } {
   const cols = columnsFor(def, wide, multiProject);
   const headers = cols.map((c) => c.header);
   const rows = items.map((r) => cols.map((c) => c.value(r, now)));
   return { text: renderTable(headers, rows), widths: columnWidths(headers, rows) };
 }
 
-export function formatTableRow(def: KindDef, r: Resource, wide: boolean, widths: number[], multiProject = true, now = Date.now()): string {
+export function formatTableRow(def: KindNames, r: Resource, wide: boolean, widths: number[], multiProject = true, now = Date.now()): string {
   return renderRow(
     columnsFor(def, wide, multiProject).map((c) => c.value(r, now)),
     widths,

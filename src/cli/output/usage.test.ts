@@ -1,4 +1,5 @@
-// `weft top` arithmetic: active allocations only; whole, shared and MIG GPUs in GPU equivalents.
+// `weft top` arithmetic: active allocations only; whole, shared and MIG GPUs in GPU equivalents
+// (each allocated GPU's milli, as placement writes it: a 3g MIG instance weighs 428).
 import { describe, expect, it } from 'vitest';
 import type { Resource } from '../../model/metadata.js';
 import { formatAmount, nodeUsage, projectUsage } from './usage.js';
@@ -15,7 +16,7 @@ describe('top', () => {
   const allocs = [
     alloc('whole', 'a', [0, 1].map((index) => ({ index, model: 'H100-80GB', milli: 1000 }))),
     alloc('share', 'a', [{ index: 2, model: 'H100-80GB', milli: 250 }]),
-    alloc('mig', 'b', [{ index: 3, model: 'H100-80GB', milli: 1000, mig: { profile: '3g.40gb', start: 0, size: 4 } }]),
+    alloc('mig', 'b', [{ index: 3, model: 'H100-80GB', milli: 428, mig: { profile: '3g.40gb', start: 0, size: 4 } }]),
     alloc('done', 'b', [{ index: 4, model: 'H100-80GB', milli: 1000 }], 'Succeeded'),
   ];
 
@@ -30,7 +31,7 @@ describe('top', () => {
     expect(projectUsage([project], allocs)).toEqual([
       { project: 'a', model: 'A100-80GB', allocated: 0, quota: 8, workloads: 0 },
       { project: 'a', model: 'H100-80GB', allocated: 2.25, quota: 16, workloads: 2 },
-      { project: 'b', model: 'H100-80GB', allocated: 3 / 7, workloads: 1 },
+      { project: 'b', model: 'H100-80GB', allocated: 0.428, workloads: 1 },
     ]);
   });
 });

@@ -1,33 +1,21 @@
 // What the fleet holds, summed from active Allocations: per node (GPUs, CPU, memory) and per
 // project and GPU model (against the project's quota). Pure, so `weft top` is easy to test.
+import { allocationMilli, GPU_MILLI, isActiveAllocation } from '../../model/allocation-rules.js';
 import type { Resource } from '../../model/metadata.js';
 import { parseCpuMilli, parseMemoryBytes } from '../../model/quantity.js';
 
-const ACTIVE = new Set(['Bound', 'Running', 'Stopping']);
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-
-export function isActiveAllocation(a: Resource): boolean {
-  const p = obj(a.status).phase;
-  return ACTIVE.has(typeof p === 'string' ? p : 'Bound');
-}
 
 interface AllocGpu {
   index: number;
   model: string;
+  /** The GPU weight placement wrote (model/allocation-rules.ts): a MIG 3g is 428. */
   milli: number;
-  mig?: { profile?: string; size: number };
 }
 
 function gpusOf(a: Resource): AllocGpu[] {
   return Array.isArray(a.spec.gpus) ? (a.spec.gpus as AllocGpu[]) : [];
-}
-
-/** GPUs held, in whole-GPU equivalents; a MIG instance counts its compute slices: 3g = 3/7. */
-export function gpuEquivalent(g: AllocGpu): number {
-  if (!g.mig) return g.milli / 1000;
-  const compute = /^(\d+)g\./.exec(g.mig.profile ?? '');
-  return compute ? Number(compute[1]) / 7 : g.mig.size / 8;
 }
 
 export interface NodeUsage {
@@ -60,7 +48,7 @@ export function nodeUsage(nodes: Resource[], allocs: Resource[]): NodeUsage[] {
       name: n.metadata.name,
       site: spec.site ?? '',
       model: models.join(',') || '-',
-      gpusUsed: sum(held.flatMap(gpusOf).map(gpuEquivalent)),
+      gpusUsed: sum(held.map((a) => allocationMilli(a.spec))) / GPU_MILLI,
       gpusTotal: spec.gpus?.length ?? 0,
       cpuUsedMilli: sum(held.map((a) => Number(a.spec.cpuMilli ?? 0))),
       cpuTotalMilli: safe(() => parseCpuMilli(spec.cpu ?? '0')),
@@ -75,6 +63,7 @@ export function nodeUsage(nodes: Resource[], allocs: Resource[]): NodeUsage[] {
 export interface ProjectUsage {
   project: string;
   model: string;
+  /** GPUs (milli-GPU / 1000). */
   allocated: number;
   quota?: number;
   workloads: number;
@@ -99,19 +88,20 @@ export function projectUsage(projects: Resource[], allocs: Resource[]): ProjectU
     const project = a.metadata.project ?? '';
     for (const g of gpusOf(a)) {
       const r = row(project, g.model);
-      r.allocated += gpuEquivalent(g);
+      r.allocated += g.milli;
       const key = `${project}\u0000${g.model}`;
       const w = obj(a.spec.workload);
       workloads.set(key, (workloads.get(key) ?? new Set()).add(`${String(w.kind)}/${String(w.name)}`));
     }
   }
   for (const [key, set] of workloads) rows.get(key)!.workloads = set.size;
+  for (const r of rows.values()) r.allocated /= GPU_MILLI; // summed in milli, so nothing drifts
   return [...rows.values()].sort((a, b) => a.project.localeCompare(b.project) || a.model.localeCompare(b.model));
 }
 
-/** 8 → "8", 2.25 → "2.25", 3/7 → "0.43". */
+/** 8 → "8", 2.25 → "2.25", 0.428 → "0.43", 0.999 → "1". */
 export function formatAmount(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/0+$/, '');
+  return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/\.?0+$/, '');
 }
 
 export function percent(used: number, total: number): string {

@@ -1,12 +1,12 @@
 // The parts of `weft describe` that only workloads have: where their replicas are (the
 // Allocations of each attempt), their conditions, and why they are still pending.
 import type { WeftClient } from '../../client/index.js';
+import { isActiveAllocation } from '../../model/allocation-rules.js';
 import type { Resource } from '../../model/metadata.js';
 import { formatAge } from '../duration.js';
 import { formatAllocatedGpus } from './columns.js';
 import { renderTable } from './table.js';
 
-export const WORKLOAD_KINDS = new Set(['Job', 'Service', 'DevEnvironment']);
 /** Status fields these sections show in their own form (tables, the locality line), so describe leaves them out of its Status YAML. */
 export const SHOWN_APART: ReadonlySet<string> = new Set(['conditions', 'placement', 'locality']);
 
@@ -96,8 +96,7 @@ function indent(t: string): string {
 export function withPlacement(items: Resource[], allocs: Resource[]): Resource[] {
   const byUid = new Map<string, { replica: number; node: string }[]>();
   for (const a of allocs) {
-    const phase = obj(a.status).phase ?? 'Bound';
-    if (phase !== 'Bound' && phase !== 'Running' && phase !== 'Stopping') continue;
+    if (!isActiveAllocation(a)) continue;
     const uid = text(obj(a.spec.workload).uid);
     byUid.set(uid, [...(byUid.get(uid) ?? []), { replica: Number(a.spec.replica ?? 0), node: text(a.spec.node) }]);
   }

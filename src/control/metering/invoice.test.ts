@@ -87,14 +87,14 @@ describe('invoices on hand-computed scenarios', () => {
       ['share:L4', 1, '0.80', '0.80'],
     ]);
     expect(inv.total).toBe('2.00');
-    // GPU-hours count a 1g MIG instance as 1/7 of a GPU.
+    // GPU-hours count a 1g MIG instance by its weight, 1 of 7 compute slices rounded down: 0.142.
     const report = usageReport(priceIntervals([iv({ resourceClass: 'mig:A100-80GB:1g.10gb', model: 'A100-80GB', profile: '1g.10gb', quantity: 7000, endMs: T + H })], compilePrices([])), {
       from: new Date(T),
       to: new Date(T + H),
       by: 'model',
       currency: 'EUR',
     });
-    expect(report.rows).toEqual([{ key: 'A100-80GB 1g.10gb', gpuHours: 1, cpuCoreHours: 0, memoryGiBHours: 0, cost: '0.00' }]);
+    expect(report.rows).toEqual([{ key: 'A100-80GB 1g.10gb', gpuHours: 0.994, cpuCoreHours: 0, memoryGiBHours: 0, cost: '0.00' }]);
   });
 
   it('a price change mid-period bills each side at its own price', () => {

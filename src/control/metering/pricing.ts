@@ -6,7 +6,7 @@
 // bytes) × milliseconds × price (micro-units per hour) × (10000 − discount in basis points). Raw
 // amounts add without loss, so splitting a period anywhere never changes its total; rounding to
 // micro-units happens once per invoice line.
-import { migProfileOn, migProfileShape } from '../../model/gpu-catalog.js';
+import { GPU_MILLI, migMilli } from '../../model/allocation-rules.js';
 import type { PriceBookSpec, PricedResource } from '../../model/kinds/price-book.js';
 import type { UsageInterval } from '../../store/usage.js';
 import { parseMicros } from './money.js';
@@ -155,14 +155,14 @@ export function priceIntervals(intervals: readonly UsageInterval[], prices: Pric
   return out;
 }
 
-/** Whole-GPU equivalents held: a whole GPU 1, a share its fraction, a MIG instance its compute slices / 7. */
-export function gpuEquivalent(iv: Pick<UsageInterval, 'resourceClass' | 'model' | 'profile' | 'quantity'>): number {
+/**
+ * Whole-GPU equivalents held: a whole GPU 1, a share its fraction, a MIG instance its GPU weight
+ * (model/allocation-rules.ts: compute slices of 7, 0.428 for a 3g).
+ */
+export function gpuEquivalent(iv: Pick<UsageInterval, 'resourceClass' | 'profile' | 'quantity'>): number {
   const kind = resourceKind(iv.resourceClass);
-  if (kind === 'gpu' || kind === 'share') return iv.quantity / 1000;
-  if (kind === 'mig') {
-    const g = (migProfileOn(iv.model, iv.profile) ?? migProfileShape(iv.profile))?.computeSlices ?? 1;
-    return (iv.quantity / 1000) * (g / 7);
-  }
+  if (kind === 'gpu' || kind === 'share') return iv.quantity / GPU_MILLI;
+  if (kind === 'mig') return (iv.quantity / GPU_MILLI) * (migMilli(iv.profile) / GPU_MILLI);
   return 0;
 }
 

@@ -10,7 +10,7 @@ import type { ProjectSpec } from '../../model/kinds/project.js';
 import { validateResource } from '../../model/validate.js';
 import type { StoreTx } from '../../store/types.js';
 import { recordEvent } from '../events.js';
-import { chargedReplicas, chargesQuota, gpuEquivalents, isWorkloadKind, WORKLOAD_KINDS, type WorkloadSpec } from '../workload.js';
+import { chargedReplicas, chargesQuota, gpuEquivalents, isWorkloadKind, WORKLOAD_KIND_DEFS, type WorkloadSpec } from '../workload.js';
 import type { CompiledPolicy } from './compile.js';
 import type { PolicyEngine } from './engine.js';
 import { Bindings, mutate, MutationFailed, selects, validate, violationText, type PolicyRequest, type PolicyUser, type Violation } from './evaluate.js';
@@ -67,7 +67,7 @@ function userOf(r: Requester | undefined, project: string | undefined): PolicyUs
 /** GPUs the user's unfinished workloads in the project ask for, except the one being written. */
 async function userGpus(tx: StoreTx, user: string, project: string, skip: { kind: string; name: string }): Promise<number> {
   let total = 0;
-  for (const def of WORKLOAD_KINDS) {
+  for (const def of WORKLOAD_KIND_DEFS) {
     for (const w of (await tx.list(def.kind, { project })).items) {
       if (w.metadata.annotations?.[CREATED_BY] !== user || (w.kind === skip.kind && w.metadata.name === skip.name)) continue;
       if (chargesQuota(w)) total += requestedGpus(def, w.spec);

@@ -1,6 +1,7 @@
 // Reading and steering a workload's Allocations (docs/lifecycle.md). Controllers never change an
 // allocation's phase — the provider does; they only ask for a stop through status.stopRequested.
-import { ACTIVE_ALLOCATION_PHASES, type AllocationPhase, type AllocationSpec } from '../../model/kinds/allocation.js';
+import { allocationPhase, isActiveAllocation } from '../../model/allocation-rules.js';
+import type { AllocationPhase, AllocationSpec } from '../../model/kinds/allocation.js';
 import type { Resource } from '../../model/metadata.js';
 import type { StoreTx } from '../../store/types.js';
 import type { WorkloadKind } from './types.js';
@@ -29,15 +30,10 @@ export function allocSpec(a: Resource): AllocationSpec {
 
 /** A freshly created allocation has no status yet: it is Bound. */
 export function phaseOf(a: Resource): AllocationPhase {
-  const p = a.status?.phase;
-  return typeof p === 'string' ? (p as AllocationPhase) : 'Bound';
+  return allocationPhase(a) as AllocationPhase;
 }
 
-const ACTIVE: ReadonlySet<string> = new Set(ACTIVE_ALLOCATION_PHASES);
-
-export function isActive(a: Resource): boolean {
-  return ACTIVE.has(phaseOf(a));
-}
+export const isActive = isActiveAllocation;
 
 export function stopRequested(a: Resource): StopRequest | undefined {
   const s = a.status?.stopRequested;

@@ -6,25 +6,29 @@ import { devenvAdapter } from './devenv-adapter.js';
 import { reconcileDevEnvironment } from './devenv-controller.js';
 import { jobAdapter } from './job-adapter.js';
 import { reconcileJob } from './job-controller.js';
-import { WorkloadController, type ControllerOptions } from './reconciler.js';
+import { WorkloadController, type ControllerOptions, type ReconcileFn } from './reconciler.js';
 import { serviceAdapter } from './service-adapter.js';
 import { reconcileService } from './service-controller.js';
-import type { WorkloadAdapter } from './types.js';
+import type { WorkloadAdapter, WorkloadKind } from './types.js';
+import { WORKLOAD_KIND_NAMES } from '../../model/kind-names.js';
 
 export interface WorkloadControllers {
   adapters: WorkloadAdapter[];
   controllers: WorkloadController[];
 }
 
+/** Every workload kind of the registry (model/kind-names.ts) has both, or this does not compile. */
+const BY_KIND: Record<WorkloadKind, { adapter: WorkloadAdapter; reconcile: ReconcileFn }> = {
+  Job: { adapter: jobAdapter, reconcile: reconcileJob },
+  Service: { adapter: serviceAdapter, reconcile: reconcileService },
+  DevEnvironment: { adapter: devenvAdapter, reconcile: reconcileDevEnvironment },
+};
+
 export function createWorkloadControllers(opts: { store: Store; clock: Clock } & ControllerOptions): WorkloadControllers {
   const { store, clock, ...rest } = opts;
   return {
-    adapters: [jobAdapter, serviceAdapter, devenvAdapter],
-    controllers: [
-      new WorkloadController('Job', store, clock, reconcileJob, rest),
-      new WorkloadController('Service', store, clock, reconcileService, rest),
-      new WorkloadController('DevEnvironment', store, clock, reconcileDevEnvironment, rest),
-    ],
+    adapters: WORKLOAD_KIND_NAMES.map((k) => BY_KIND[k].adapter),
+    controllers: WORKLOAD_KIND_NAMES.map((k) => new WorkloadController(k, store, clock, BY_KIND[k].reconcile, rest)),
   };
 }
 

@@ -4,7 +4,9 @@
 import type { Resource } from '../../model/metadata.js';
 import type { ReplicaResources, TopologyRequest } from '../../scheduler/types.js';
 
-export type WorkloadKind = 'Job' | 'Service' | 'DevEnvironment';
+import type { WorkloadKind } from '../../model/kind-names.js';
+
+export type { WorkloadKind };
 
 /** What one workload still needs placed now, as one gang. */
 export interface PlacementDemand {

@@ -3,6 +3,7 @@ import { GpuModelName, Isolation, MAX_REPLICAS, Name, OpenStatus } from '../comm
 import { MAX_CPU_CORES, MAX_MEMORY_BYTES } from '../quantity.js';
 import { EnvVar } from '../workload.js';
 import type { KindDef } from '../kind.js';
+import { kindNames, WORKLOAD_KIND_NAMES } from '../kind-names.js';
 
 /** One GPU (or part of one) held by an allocation. */
 export const AllocatedGpu = Type.Object(
@@ -54,7 +55,7 @@ export const AllocationSpec = Type.Object(
   {
     workload: Type.Object(
       {
-        kind: Type.Union([Type.Literal('Job'), Type.Literal('Service'), Type.Literal('DevEnvironment')]),
+        kind: Type.Union(WORKLOAD_KIND_NAMES.map((k) => Type.Literal(k))),
         name: Name,
         uid: Type.String(),
       },
@@ -77,18 +78,6 @@ export const AllocationSpec = Type.Object(
 );
 export type AllocationSpec = Static<typeof AllocationSpec>;
 
-/** Phases in which an allocation still holds its node's resources. */
-export const ACTIVE_ALLOCATION_PHASES = ['Bound', 'Running', 'Stopping'] as const;
-/** Terminal phases: the resources are released. */
-export const TERMINAL_ALLOCATION_PHASES = ['Succeeded', 'Failed', 'Lost', 'Preempted', 'Stopped'] as const;
-export type AllocationPhase = (typeof ACTIVE_ALLOCATION_PHASES)[number] | (typeof TERMINAL_ALLOCATION_PHASES)[number];
+export { ACTIVE_ALLOCATION_PHASES, TERMINAL_ALLOCATION_PHASES, type AllocationPhase } from '../allocation-rules.js';
 
-export const AllocationKind: KindDef = {
-  kind: 'Allocation',
-  plural: 'allocations',
-  aliases: ['allocation', 'alloc'],
-  scope: 'project',
-  spec: AllocationSpec,
-  status: OpenStatus,
-  description: 'One replica of a workload bound to a node and to specific GPUs, MIG slices, CPU and memory. Written by the scheduler.',
-};
+export const AllocationKind: KindDef = { ...kindNames('Allocation'), spec: AllocationSpec, status: OpenStatus };

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 import { Decimal } from './price-book.js';
 
 export const BUDGET_PERIODS = ['day', 'week', 'month'] as const;
@@ -41,12 +42,4 @@ export interface BudgetStatus {
   webhook?: { lastStatus: string; lastAttempt: string };
 }
 
-export const BudgetKind: KindDef = {
-  kind: 'Budget',
-  plural: 'budgets',
-  aliases: ['budget'],
-  scope: 'project',
-  spec: BudgetSpec,
-  status: OpenStatus,
-  description: 'A GPU-hour or money limit per period for a project, with alert thresholds, a webhook and optional enforcement.',
-};
+export const BudgetKind: KindDef = { ...kindNames('Budget'), spec: BudgetSpec, status: OpenStatus };

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Isolation, OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 import { DATA_RESIDENCY_FIELDS } from '../residency.js';
 
 export const DataClassSpec = Type.Object(
@@ -15,13 +16,4 @@ export const DataClassSpec = Type.Object(
 );
 export type DataClassSpec = Static<typeof DataClassSpec>;
 
-export const DataClassKind: KindDef = {
-  kind: 'DataClass',
-  plural: 'dataclasses',
-  aliases: ['dataclass', 'dc'],
-  scope: 'cluster',
-  spec: DataClassSpec,
-  status: OpenStatus,
-  description:
-    'A class of data (public, internal, restricted are built in; define more, or configure those): the isolation tier and the countries and sites its work needs.',
-};
+export const DataClassKind: KindDef = { ...kindNames('DataClass'), spec: DataClassSpec, status: OpenStatus };

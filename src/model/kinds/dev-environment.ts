@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_DURATION_SECONDS, OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 import { WorkloadFields } from '../workload.js';
 
 export const DevEnvironmentSpec = Type.Object(
@@ -14,12 +15,4 @@ export const DevEnvironmentSpec = Type.Object(
 );
 export type DevEnvironmentSpec = Static<typeof DevEnvironmentSpec>;
 
-export const DevEnvironmentKind: KindDef = {
-  kind: 'DevEnvironment',
-  plural: 'devenvironments',
-  aliases: ['devenvironment', 'devenv', 'dev'],
-  scope: 'project',
-  spec: DevEnvironmentSpec,
-  status: OpenStatus,
-  description: 'An interactive environment (notebook, IDE): one replica whose GPUs are released after an idle timeout.',
-};
+export const DevEnvironmentKind: KindDef = { ...kindNames('DevEnvironment'), spec: DevEnvironmentSpec, status: OpenStatus };

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 
 export const EventSpec = Type.Object(
   {
@@ -23,12 +24,4 @@ export type EventSpec = Static<typeof EventSpec>;
 /** Events about cluster-scoped objects (nodes, sites) are recorded in this project. */
 export const SYSTEM_PROJECT = 'weft-system';
 
-export const EventKind: KindDef = {
-  kind: 'Event',
-  plural: 'events',
-  aliases: ['event', 'ev'],
-  scope: 'project',
-  spec: EventSpec,
-  status: OpenStatus,
-  description: 'Something that happened to an object, for humans reading `weft describe`.',
-};
+export const EventKind: KindDef = { ...kindNames('Event'), spec: EventSpec, status: OpenStatus };

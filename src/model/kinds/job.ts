@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_DURATION_SECONDS, MAX_REPLICAS, OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 import { WorkloadFields } from '../workload.js';
 
 export const JobSpec = Type.Object(
@@ -28,12 +29,4 @@ export const JobSpec = Type.Object(
 );
 export type JobSpec = Static<typeof JobSpec>;
 
-export const JobKind: KindDef = {
-  kind: 'Job',
-  plural: 'jobs',
-  aliases: ['job'],
-  scope: 'project',
-  spec: JobSpec,
-  status: OpenStatus,
-  description: 'A batch or training workload: a gang of replicas that runs to completion.',
-};
+export const JobKind: KindDef = { ...kindNames('Job'), spec: JobSpec, status: OpenStatus };

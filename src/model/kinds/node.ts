@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CpuQuantity, GpuModelName, MemoryQuantity, Name, OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 
 export const NodeGpu = Type.Object(
   {
@@ -38,15 +39,6 @@ export const NodeSpec = Type.Object(
 );
 export type NodeSpec = Static<typeof NodeSpec>;
 
-/** Set (to the time asked) by `weft drain`; the node-lifecycle controller then moves the work off. */
-export const DRAIN_ANNOTATION = 'weft.dev/drain-requested';
+export { DRAIN_ANNOTATION } from '../annotations.js';
 
-export const NodeKind: KindDef = {
-  kind: 'Node',
-  plural: 'nodes',
-  aliases: ['node', 'no'],
-  scope: 'cluster',
-  spec: NodeSpec,
-  status: OpenStatus,
-  description: 'A host: site, rack, NVLink domain, CPU, memory and GPUs; its state is in status.',
-};
+export const NodeKind: KindDef = { ...kindNames('Node'), spec: NodeSpec, status: OpenStatus };

@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Name, OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 
 export const POLICY_KINDS = ['Policy', 'ProjectPolicy'] as const;
 export const POLICY_ACTIONS = ['Deny', 'Warn', 'Audit'] as const;
@@ -94,22 +95,6 @@ export interface PolicyStatus {
   lastViolations?: PolicyViolation[];
 }
 
-export const PolicyKind: KindDef = {
-  kind: 'Policy',
-  plural: 'policies',
-  aliases: ['policy', 'pol'],
-  scope: 'cluster',
-  spec: PolicySpec,
-  status: OpenStatus,
-  description: 'An admission policy: CEL validations and mutations over the objects of the kinds it matches, in every project it selects.',
-};
+export const PolicyKind: KindDef = { ...kindNames('Policy'), spec: PolicySpec, status: OpenStatus };
 
-export const ProjectPolicyKind: KindDef = {
-  kind: 'ProjectPolicy',
-  plural: 'projectpolicies',
-  aliases: ['projectpolicy', 'ppol'],
-  scope: 'project',
-  spec: PolicySpec,
-  status: OpenStatus,
-  description: "An admission policy inside one project, written by the project's admins.",
-};
+export const ProjectPolicyKind: KindDef = { ...kindNames('ProjectPolicy'), spec: PolicySpec, status: OpenStatus };

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { GpuModelName, Isolation, Name, OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 
 /** A money amount as a decimal string ("2.50") with at most 6 decimals; sums stay exact. */
 export const DECIMAL_PATTERN = '^[0-9]{1,12}(\\.[0-9]{1,6})?$';
@@ -42,12 +43,4 @@ export const PriceBookSpec = Type.Object(
 );
 export type PriceBookSpec = Static<typeof PriceBookSpec>;
 
-export const PriceBookKind: KindDef = {
-  kind: 'PriceBook',
-  plural: 'pricebooks',
-  aliases: ['pricebook', 'prices'],
-  scope: 'cluster',
-  spec: PriceBookSpec,
-  status: OpenStatus,
-  description: 'Prices per GPU-hour by model, MIG profile, isolation tier and site, with effective dates and a preemptible discount.',
-};
+export const PriceBookKind: KindDef = { ...kindNames('PriceBook'), spec: PriceBookSpec, status: OpenStatus };

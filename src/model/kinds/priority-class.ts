@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 
 export const PriorityClassSpec = Type.Object(
   {
@@ -13,12 +14,4 @@ export const PriorityClassSpec = Type.Object(
 );
 export type PriorityClassSpec = Static<typeof PriorityClassSpec>;
 
-export const PriorityClassKind: KindDef = {
-  kind: 'PriorityClass',
-  plural: 'priorityclasses',
-  aliases: ['priorityclass', 'pc'],
-  scope: 'cluster',
-  spec: PriorityClassSpec,
-  status: OpenStatus,
-  description: 'A named priority value; higher preempts lower.',
-};
+export const PriorityClassKind: KindDef = { ...kindNames('PriorityClass'), spec: PriorityClassSpec, status: OpenStatus };

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Isolation, Name, OpenStatus, ResourceAmounts } from '../common.js';
 import type { KindDef } from '../kind.js';
 import { DATA_RESIDENCY_FIELDS } from '../residency.js';
+import { kindNames } from '../kind-names.js';
 
 export const ProjectSpec = Type.Object(
   {
@@ -19,12 +20,4 @@ export const ProjectSpec = Type.Object(
 );
 export type ProjectSpec = Static<typeof ProjectSpec>;
 
-export const ProjectKind: KindDef = {
-  kind: 'Project',
-  plural: 'projects',
-  aliases: ['project', 'proj'],
-  scope: 'cluster',
-  spec: ProjectSpec,
-  status: OpenStatus,
-  description: 'A tenant: quota, allowed sites, defaults. Project-scoped resources live inside one.',
-};
+export const ProjectKind: KindDef = { ...kindNames('Project'), spec: ProjectSpec, status: OpenStatus };

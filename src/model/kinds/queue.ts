@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Name, OpenStatus, ResourceAmounts } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 
 export const QueueSpec = Type.Object(
   {
@@ -15,12 +16,4 @@ export const QueueSpec = Type.Object(
 );
 export type QueueSpec = Static<typeof QueueSpec>;
 
-export const QueueKind: KindDef = {
-  kind: 'Queue',
-  plural: 'queues',
-  aliases: ['queue', 'q'],
-  scope: 'cluster',
-  spec: QueueSpec,
-  status: OpenStatus,
-  description: 'A node of the hierarchical fair-share tree: nominal quota, borrowing and lending limits, weight.',
-};
+export const QueueKind: KindDef = { ...kindNames('Queue'), spec: QueueSpec, status: OpenStatus };

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_REPLICAS, OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 import { WorkloadFields } from '../workload.js';
 
 /**
@@ -66,12 +67,4 @@ export const ServiceSpec = Type.Object(
 );
 export type ServiceSpec = Static<typeof ServiceSpec>;
 
-export const ServiceKind: KindDef = {
-  kind: 'Service',
-  plural: 'services',
-  aliases: ['service', 'svc'],
-  scope: 'project',
-  spec: ServiceSpec,
-  status: OpenStatus,
-  description: 'An inference endpoint: between min and max replicas, readiness, rolling updates.',
-};
+export const ServiceKind: KindDef = { ...kindNames('Service'), spec: ServiceSpec, status: OpenStatus };

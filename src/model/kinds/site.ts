@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 
 export const SiteSpec = Type.Object(
   {
@@ -14,12 +15,4 @@ export const SiteSpec = Type.Object(
 );
 export type SiteSpec = Static<typeof SiteSpec>;
 
-export const SiteKind: KindDef = {
-  kind: 'Site',
-  plural: 'sites',
-  aliases: ['site'],
-  scope: 'cluster',
-  spec: SiteSpec,
-  status: OpenStatus,
-  description: 'A data centre or region; carries the country and jurisdiction used by sovereignty policy.',
-};
+export const SiteKind: KindDef = { ...kindNames('Site'), spec: SiteSpec, status: OpenStatus };

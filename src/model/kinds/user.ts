@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Name, OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
 
 export const Role = Type.Union([Type.Literal('admin'), Type.Literal('project-admin'), Type.Literal('member'), Type.Literal('viewer')]);
 export type Role = Static<typeof Role>;
@@ -35,12 +36,4 @@ export const UserSpec = Type.Object(
 );
 export type UserSpec = Static<typeof UserSpec>;
 
-export const UserKind: KindDef = {
-  kind: 'User',
-  plural: 'users',
-  aliases: ['user'],
-  scope: 'cluster',
-  spec: UserSpec,
-  status: OpenStatus,
-  description: 'A person or service account and the roles bound to it per project.',
-};
+export const UserKind: KindDef = { ...kindNames('User'), spec: UserSpec, status: OpenStatus };

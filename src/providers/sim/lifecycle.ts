@@ -4,6 +4,7 @@
 //
 //   Bound ──▶ Running ──(duration)──▶ Succeeded | Failed
 //   any active + stopRequested ──▶ Stopping ──(min(grace, stopDelay))──▶ Stopped | Preempted
+import { allocationPhase, isActiveAllocation } from '../../model/allocation-rules.js';
 import type { Resource } from '../../model/metadata.js';
 
 export interface StopRequest {
@@ -35,22 +36,14 @@ export interface StepContext {
 /** A status to write now, or the time to look again (null = nothing will change by itself). */
 export type Step = { write: AllocationStatus } | { wakeAt: number | null };
 
-const ACTIVE = new Set(['Bound', 'Running', 'Stopping']);
-
-export function isActive(alloc: Resource): boolean {
-  return ACTIVE.has(phaseOf(alloc));
-}
-
-export function phaseOf(alloc: Resource): string {
-  const p = (alloc.status as AllocationStatus | undefined)?.phase;
-  return typeof p === 'string' ? p : 'Bound';
-}
+export const isActive = isActiveAllocation;
+export const phaseOf = allocationPhase;
 
 export function nextStep(alloc: Resource, ctx: StepContext): Step {
   const st = (alloc.status ?? {}) as AllocationStatus;
   const phase = phaseOf(alloc);
   const nowIso = new Date(ctx.now).toISOString();
-  if (!ACTIVE.has(phase)) return { wakeAt: null };
+  if (!isActiveAllocation(alloc)) return { wakeAt: null };
 
   const stop = st.stopRequested;
   if (stop) {

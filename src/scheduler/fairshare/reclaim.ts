@@ -9,12 +9,11 @@ import type { QueueUsage } from './accounting.js';
 import { replicaCharge } from './admission.js';
 import { addInto, CPU_KEY, isGpuKey, MEMORY_KEY, resourceName, type ResourceVector } from './resources.js';
 
-/** Milli-GPU a replica holds; a MIG slice counts as its share of the GPU's 7 compute slices. */
+/** Milli-GPU a replica holds: its GPU weight (model/allocation-rules.ts), a MIG instance by compute slices. */
 export function heldMilli(d: NodeDelta): number {
   if (d.migMask !== 0) {
-    let bits = 0;
-    for (let m = d.migMask; m !== 0; m &= m - 1) bits++;
-    return Math.round((bits * GPU_MILLI) / 7);
+    if (d.migMilli === undefined) throw new Error('a MIG NodeDelta without migMilli: build it with placementDelta or the cycle');
+    return d.migMilli;
   }
   return d.gpus.length * d.milliPerGpu;
 }

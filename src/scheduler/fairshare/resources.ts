@@ -2,6 +2,7 @@
 // line up: "gpu/<model>" and "gpu/*" in milli-GPU, "cpu" in milli-cores, "memory" in bytes.
 // Integers throughout, so sums and comparisons are exact.
 import type { ResourceAmounts } from '../../model/common.js';
+import { migMilli } from '../../model/allocation-rules.js';
 import { parseCpuMilli, parseMemoryBytes } from '../../model/quantity.js';
 import { GPU_MILLI } from '../snapshot.js';
 import type { ReplicaResources } from '../types.js';
@@ -25,15 +26,12 @@ export function amountsToVector(amounts: ResourceAmounts | undefined, field: str
   return out;
 }
 
-/** Milli-GPU one replica takes: whole GPUs, a time-slice, or a MIG instance's share of the 7 compute slices. */
+/** Milli-GPU one replica takes: whole GPUs, a time-slice, or a MIG instance's weight (model/allocation-rules.ts). */
 export function replicaGpuMilli(res: ReplicaResources): number {
   const g = res.gpu;
   if (g.kind === 'whole') return g.count * GPU_MILLI;
   if (g.kind === 'share') return g.milli;
-  if (g.kind === 'mig') {
-    const m = /^(\d+)g\./.exec(g.profile);
-    return Math.round(((m ? Number(m[1]) : 1) * GPU_MILLI) / 7);
-  }
+  if (g.kind === 'mig') return migMilli(g.profile);
   return 0;
 }
 

@@ -44,7 +44,7 @@ describe('placementDelta', () => {
       }
     }
     expect(state(snap)).toBe(empty);
-    // 2 × 2 whole + 3 × 0.3 shares + 2 × (4 of 8 memory slices).
-    expect(gpus).toBeCloseTo(4 + 0.9 + 1, 9);
+    // 2 × 2 whole + 3 × 0.3 shares + 2 × a 3g instance's weight (3 of 7 compute slices).
+    expect(gpus).toBeCloseTo(4 + 0.9 + 2 * 0.428, 9);
   });
 });

@@ -1,7 +1,9 @@
 // Contract: the GPU ledger refuses double booking whatever writes the Allocation — these tests go
 // straight to the store, with no scheduler and no API in the way.
 import { describe, expect, it } from 'vitest';
+import { ACTIVE_ALLOCATION_PHASES, isActiveAllocation, migMilli, TERMINAL_ALLOCATION_PHASES } from '../../model/allocation-rules.js';
 import { ConflictError } from '../../model/errors.js';
+import { driverOf } from '../store.js';
 import type { ResourceInput } from '../../model/metadata.js';
 import type { Store } from '../types.js';
 import { uniq, type Ctx } from './harness.js';
@@ -41,11 +43,19 @@ async function refused(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   expect((e as Error).message).toMatch(pattern);
 }
 
-const mig = (start: number, size: number): Gpu => ({ index: 0, milli: Math.round((size * 1000) / 7), mig: { profile: `${size}g.10gb`, start, size } });
+const mig = (start: number, size: number): Gpu => ({ index: 0, milli: migMilli(`${size}g.10gb`), mig: { profile: `${size}g.10gb`, start, size } });
 
 export function ledgerTests(get: () => Ctx): void {
   describe('GPU ledger (no double booking, whatever the writer)', () => {
     const setup = (): { store: Store; p: string; n: string } => ({ store: get().store, p: uniq('p'), n: uniq('node') });
+
+    it("holds an allocation's GPUs exactly while the model calls it active", async () => {
+      const read = driverOf(get().store)!.read;
+      for (const status of [undefined, ...[...ACTIVE_ALLOCATION_PHASES, ...TERMINAL_ALLOCATION_PHASES].map((phase) => ({ phase }))]) {
+        const [row] = await read.query<{ active: boolean }>('SELECT weft_allocation_active($1::jsonb) AS active', [JSON.stringify(status ? { status } : {})]);
+        expect(row!.active, JSON.stringify(status)).toBe(isActiveAllocation(status ? { status } : {}));
+      }
+    });
 
     it('refuses a whole GPU held twice, also in another project and in one transaction', async () => {
       const { store, p, n } = setup();

@@ -1,14 +1,15 @@
-// Contract: the fleet summary counts GPUs from Nodes and the GPU ledger (whole GPUs, shares, MIG
-// slices; terminal allocations release), Nodes by state, and workloads by kind, project, phase
+// Contract: the fleet summary counts GPUs from Nodes and their active allocations' GPU weight
+// (whole GPUs, shares, MIG instances by compute slices; terminal allocations release), Nodes by state, and workloads by kind, project, phase
 // and queue, narrowed to the projects asked for. The store is shared with other contract tests,
 // so every figure checked here is under a site or project no other test uses.
 import { describe, expect, it } from 'vitest';
 import type { ResourceInput } from '../../model/metadata.js';
 import type { FleetSummary } from '../../model/summary.js';
+import { WORKLOAD_KIND_NAMES } from '../../model/kind-names.js';
 import { uniq, type Ctx } from './harness.js';
 import { alloc } from './ledger.js';
 
-const KINDS = ['Job', 'Service', 'DevEnvironment'];
+const KINDS = WORKLOAD_KIND_NAMES;
 
 function node(name: string, site: string, models: string[], extra: { unschedulable?: boolean; state?: string; draining?: boolean } = {}): ResourceInput {
   return {
@@ -30,7 +31,7 @@ const nodeCount = (s: FleetSummary, state: string, cordoned = false, draining = 
 
 export function summaryTests(get: () => Ctx): void {
   describe('fleet summary', () => {
-    it('counts GPUs by model and site from the ledger: whole, shared, MIG and released', async () => {
+    it('counts GPUs by model and site: whole, shared, MIG and released', async () => {
       const { store } = get();
       const site = uniq('site');
       const p = uniq('p');
@@ -40,13 +41,13 @@ export function summaryTests(get: () => Ctx): void {
       await store.create(node(b, site, ['H100-80GB', 'H100-80GB', 'L4']));
       await store.create(alloc(p, 'whole', a, [{ index: 0 }, { index: 1 }]));
       await store.create(alloc(p, 'share', a, [{ index: 2, milli: 250 }]));
-      // A 3g slice is 4 of the 8 memory slices: half the GPU.
-      await store.create(alloc(p, 'mig', b, [{ index: 0, milli: 0, mig: { profile: '3g.40gb', start: 0, size: 4 } }]));
+      // A 3g instance weighs its 3 of 7 compute slices (model/allocation-rules.ts), not 4 of 8 memory slices.
+      await store.create(alloc(p, 'mig', b, [{ index: 0, milli: 428, mig: { profile: '3g.40gb', start: 0, size: 4 } }]));
       await store.create(alloc(p, 'done', b, [{ index: 1 }], 'Succeeded'));
 
       const s = await store.summary({ workloadKinds: KINDS });
       expect(gpusAt(s, site)).toEqual([
-        { model: 'H100-80GB', site, total: 6, allocated: 2.75, fragmented: 1.25, free: 2 },
+        { model: 'H100-80GB', site, total: 6, allocated: 2.678, fragmented: 1.322, free: 2 },
         { model: 'L4', site, total: 1, allocated: 0, fragmented: 0, free: 1 },
       ]);
       expect(BigInt(s.resourceVersion)).toBe(BigInt(await store.currentResourceVersion()));
@@ -54,7 +55,7 @@ export function summaryTests(get: () => Ctx): void {
       // Ending an allocation gives its GPUs back.
       const whole = await store.get({ kind: 'Allocation', project: p, name: 'whole' });
       await store.update({ ...whole!, status: { phase: 'Failed' } });
-      expect(gpusAt(await store.summary({ workloadKinds: KINDS }), site)[0]).toMatchObject({ allocated: 0.75, free: 4 });
+      expect(gpusAt(await store.summary({ workloadKinds: KINDS }), site)[0]).toMatchObject({ allocated: 0.678, free: 4 });
     });
 
     it('counts the GPUs each project holds, a MIG instance by its compute share', async () => {
@@ -69,12 +70,12 @@ export function summaryTests(get: () => Ctx): void {
       await store.create(forJob(alloc(p, 'train-0', n, [{ index: 0 }, { index: 1 }]), 'train'));
       await store.create(forJob(alloc(p, 'train-1', n, [{ index: 2, milli: 250 }]), 'train'));
       // A MIG instance counts its compute share (3 of 7 slices), as quotas do.
-      await store.create(forJob(alloc(p, 'adhoc-0', n, [{ index: 3, milli: 429, mig: { profile: '3g.40gb', start: 0, size: 4 } }]), 'adhoc'));
+      await store.create(forJob(alloc(p, 'adhoc-0', n, [{ index: 3, milli: 428, mig: { profile: '3g.40gb', start: 0, size: 4 } }]), 'adhoc'));
       await store.create(forJob(alloc(p, 'old-0', n, [{ index: 4 }], 'Succeeded'), 'train'));
       await store.create(forJob(alloc(other, 'x-0', n, [{ index: 5 }]), 'x'));
 
       const s = await store.summary({ workloadKinds: KINDS, projects: [p] });
-      expect(s.held).toEqual([{ project: p, model: 'H100-80GB', gpus: 2.679 }]);
+      expect(s.held).toEqual([{ project: p, model: 'H100-80GB', gpus: 2.678 }]);
       const all = await store.summary({ workloadKinds: KINDS });
       expect(all.held.filter((h) => h.project === other)).toEqual([{ project: other, model: 'H100-80GB', gpus: 1 }]);
     });

@@ -4,16 +4,17 @@
 import { useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { parseAllDocuments, stringify, type Document } from 'yaml';
 import { WeftApiError } from '../../../src/client/index.js';
+import type { WorkloadKind } from '../../../src/model/kind-names.js';
 import type { ResourceInput } from '../../../src/model/metadata.js';
 import { GPU_CATALOG } from '../../../src/model/gpu-catalog.js';
 import { ErrorBox } from '../components/common.js';
-import { errorText } from '../format.js';
+import { errorText, WORKLOAD_KINDS } from '../format.js';
 import { useLive } from '../live.js';
 import { navigate } from '../router.js';
 import { canWrite, type Session } from '../session.js';
 
 interface Form {
-  kind: 'Job' | 'Service' | 'DevEnvironment';
+  kind: WorkloadKind;
   project: string;
   name: string;
   replicas: string;
@@ -133,7 +134,7 @@ export function Submit({ session }: { session: Session }) {
           <div className="form-grid">
             <Field id="kind" label="Kind" errors={undefined}>
               <select id="kind" value={form.kind} onChange={set('kind')}>
-                <option>Job</option><option>Service</option><option>DevEnvironment</option>
+                {WORKLOAD_KINDS.map((k) => <option key={k.kind}>{k.kind}</option>)}
               </select>
             </Field>
             <Field id="project" label="Project" errors={formIssues.project}>

@@ -1,6 +1,7 @@
 // One workload: phase timeline, why it is pending, its allocations, events, live logs and the
 // actions the user's role allows.
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { workloadKind } from '../../../src/model/kind-names.js';
 import type { Resource } from '../../../src/model/metadata.js';
 import { ErrorBox, Loading, Phase } from '../components/common.js';
 import { Logs } from '../components/logs.js';
@@ -184,7 +185,7 @@ function Actions({ session, w }: { session: Session; w: Resource }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const scope = { project: w.metadata.project };
-  const suspendable = w.kind === 'Job' || w.kind === 'DevEnvironment';
+  const suspendable = workloadKind(w.kind)?.suspendable === true;
   const suspended = spec(w).suspend === true;
   const act = async (fn: () => Promise<unknown>, after?: () => void): Promise<void> => {
     setBusy(true);

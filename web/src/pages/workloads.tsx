@@ -20,9 +20,8 @@ export function Workloads({ session }: { session: Session }) {
   const newest = useNewest(c, !warm);
   // The whole collections wait for the first page: the server answers one query at a time.
   const full = warm || newest.ready;
-  const jobs = useLive(c, 'jobs', {}, full);
-  const services = useLive(c, 'services', {}, full);
-  const devenvs = useLive(c, 'devenvironments', {}, full);
+  // One live list per workload kind; the registry is a constant, so the hooks run in the same order every render.
+  const lists = WORKLOAD_KINDS.map((k) => useLive(c, k.plural, {}, full));
   const { summary } = useSummary(c);
   const [kind, setKind] = useState('');
   const [project, setProject] = useState('');
@@ -30,10 +29,10 @@ export function Workloads({ session }: { session: Session }) {
   const [text, setText] = useState('');
   const [shown, setShown] = useState(PAGE);
 
-  const complete = jobs.ready && services.ready && devenvs.ready;
+  const complete = lists.every((l) => l.ready);
   const all = useMemo(
-    () => (complete ? [...jobs.items, ...services.items, ...devenvs.items] : newest.items),
-    [complete, jobs.items, services.items, devenvs.items, newest.items],
+    () => (complete ? lists.flatMap((l) => l.items) : newest.items),
+    [complete, newest.items, ...lists.map((l) => l.items)], // each kind's items
   );
   const counted = summary?.workloads;
   const projects = useMemo(() => [...new Set([...all.map((w) => w.metadata.project ?? ''), ...(counted ?? []).map((w) => w.project)])].sort(), [all, counted]);
@@ -48,7 +47,7 @@ export function Workloads({ session }: { session: Session }) {
   // Until everything is loaded the total comes from the summary (it cannot search by text).
   const total = complete ? rows.length : text.trim() || !counted ? undefined : countOf(counted, kind, project, phase);
   const mayCreate = session.admin || [...session.projects.keys()].some((p) => canWrite(session, p));
-  const error = newest.error ?? jobs.error ?? services.error ?? devenvs.error;
+  const error = newest.error ?? lists.find((l) => l.error)?.error;
 
   return (
     <section aria-labelledby="workloads-title">
