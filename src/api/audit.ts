@@ -58,7 +58,14 @@ export function auditTarget(method: string, segments: readonly string[], body: u
     segs = segs.slice(2);
   }
   const plural = field(segs[0]);
-  t.kind = plural === 'tokens' ? 'Token' : (kindByPlural(plural)?.kind ?? plural);
+  if (plural === 'explain' && segs.length === 1) {
+    // A what-if about a manifest (routes/what-if.ts) stores nothing: it is recorded as asked, of its kind.
+    t.verb = 'explain';
+    const doc = typeof body === 'object' && body !== null ? (body as { kind?: unknown; metadata?: { project?: unknown } }) : {};
+    if (typeof doc.kind === 'string') t.kind = field(doc.kind);
+    if (typeof doc.metadata?.project === 'string') t.project = field(doc.metadata.project);
+    segs = [];
+  } else t.kind = plural === 'tokens' ? 'Token' : (kindByPlural(plural)?.kind ?? plural);
   t.name = field(segs[1]);
   if (segs[2] === 'status') t.verb = 'status';
   if (!t.name && method === 'POST' && typeof body === 'object' && body !== null) {

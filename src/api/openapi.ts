@@ -4,6 +4,7 @@ import type { KindDef } from '../model/kind.js';
 import { KINDS } from '../model/registry.js';
 import { resourceSchema } from '../model/validate.js';
 import { agentPaths } from './agent-openapi.js';
+import { WHAT_IF_SCHEMA, whatIfPaths } from './what-if-openapi.js';
 
 type Json = Record<string, unknown>;
 
@@ -268,7 +269,8 @@ export function buildOpenApi(version: string): Json {
     },
     WhoAmI: { type: 'object', properties: { user: { type: 'string' }, kind: { enum: ['user', 'node'] }, roles: { type: 'array', items: { type: 'object' } } } },
   };
-  let paths: Record<string, Json> = { ...servicePaths(), ...agentPaths() };
+  schemas['WhatIf'] = WHAT_IF_SCHEMA;
+  let paths: Record<string, Json> = { ...servicePaths(), ...agentPaths(), ...whatIfPaths() };
   for (const def of KINDS) {
     schemas[def.kind] = cleanSchema(def);
     schemas[`${def.kind}List`] = {

@@ -25,6 +25,7 @@ import { registerResourceRoutes } from './routes/resources.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerNodeRoutes, REGISTER_PATH } from './routes/nodes.js';
 import { registerLogRoutes } from './routes/logs.js';
+import { registerWhatIfRoutes } from './routes/what-if.js';
 import { registerGatewayRoutes, type Gateway } from './gateway/index.js';
 import type { WatchHub } from './watch.js';
 import { PolicyEngine } from '../control/policy/engine.js';
@@ -46,6 +47,8 @@ export interface ServerOptions {
   metrics?: ServerMetrics;
   /** The inference gateway of this process (`/{project}/{service}/…` and the metric push); none = not served. */
   gateway?: Gateway;
+  /** The scheduling loop's placement policy, which the what-if (`weft explain`) uses too (default weft). */
+  policy?: string;
   /** While the process is still starting (the control plane), why it is not ready; /readyz then answers 503. */
   notReady?: () => string | undefined;
   /** The signed audit checkpoints this server publishes; `GET /api/v1/audit/verify` compares the chain with them. */
@@ -163,6 +166,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   registerResourceRoutes(app, deps);
   registerNodeRoutes(app, deps);
   registerLogRoutes(app, deps);
+  registerWhatIfRoutes(app, { ...deps, ...(opts.policy ? { policy: opts.policy } : {}) });
   if (opts.gateway) registerGatewayRoutes(app, { store, gateway: opts.gateway });
   registerMetricsRoute(app, store, opts.metrics ?? createMetrics(), clock);
   registerConsole(app);

@@ -1,5 +1,6 @@
 export { WeftClient } from './client.js';
 export { cordonNode, uncordonNode, drainNode, activeAllocationsOn } from './nodes.js';
+export { explainWorkload, explainManifest, type WhatIfAnswer, type WhatIfPlacement, type WorkloadRefs } from './explain.js';
 export { readLogs, readLogsOf, followLogs, type LogQuery, type LogWorkloadKind } from './logs.js';
 export { pushServiceMetric, servicePath } from './services.js';
 export { getSummary, watchSummary, type FleetSummary, type SummaryGpus, type SummaryNodes, type SummaryWorkloads, type SummaryHeld, type SummaryWatchOptions } from './summary.js';

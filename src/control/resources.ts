@@ -85,6 +85,17 @@ export async function createResource(store: Store, def: KindDef, body: unknown, 
   return counted(ctx, () => store.transaction(async (tx) => writeAdmitted(tx, ctx, tx.create(await admit(tx, def, input, undefined, ctx))), ctx));
 }
 
+
+/**
+ * What a create would store, after defaults, validation and admission (policies, quota, budgets,
+ * references) as `ctx.requester` — without storing it or counting the policies' decisions.
+ */
+export async function admitOnly(store: Store, def: KindDef, body: unknown, target: Target, ctx: AdmissionContext = {}): Promise<ResourceInput> {
+  const input = prepare(def, body, { project: target.project });
+  stampCreator(input, ctx.requester?.name);
+  return store.transaction((tx) => admit(tx, def, input, undefined, ctx));
+}
+
 export async function replaceResource(store: Store, def: KindDef, body: unknown, target: Target & { name: string }, ctx: WriteContext = {}): Promise<Resource> {
   const input = prepare(def, body, target);
   const expected = input.metadata.resourceVersion;

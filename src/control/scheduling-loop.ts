@@ -13,18 +13,16 @@
 //      lent quota from borrowers (preemption.ts): it asks the victims to stop; the preemptor is
 //      placed by a later cycle once they have let go. Queue statuses are written, throttled.
 import type { Resource } from '../model/metadata.js';
-import type { PriorityClassSpec } from '../model/kinds/priority-class.js';
 import { schedule, seededRng, type GangDecision, type GangRequest, type Policy, type Rng } from '../scheduler/index.js';
 import type { Store, WatchEvent } from '../store/types.js';
 import type { Clock } from './clock.js';
-import { FleetView } from './fleet-view.js';
 import { isActiveAllocation } from '../model/allocation-rules.js';
 import { Informer } from './informer.js';
-import { ResidencyView } from './residency.js';
-import { gangRequest, maxRuntimeMs, podShape, priorityValue } from './gang.js';
+import { podShape } from './gang.js';
 import { allocationFor, commitCycle, explanationChanged, type Bind, type CommitResult, type Explain } from './placement-commit.js';
 import { PolicySource } from './policy-source.js';
-import { QueueState, type QueueCount } from './queue-state.js';
+import type { QueueCount } from './queue-state.js';
+import { SchedulingPicture } from './scheduling-picture.js';
 import { commitPreemptions, planPreemptions, type Nomination } from './preemption.js';
 import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
 
@@ -62,19 +60,10 @@ const keyOf = (o: Resource): string => `${o.kind}/${o.metadata.project ?? ''}/${
 const FULL_SWEEP_MS = 30_000;
 
 export class SchedulingLoop {
-  private fleet: FleetView;
-  /** Where each project's work may run (Projects, DataClasses, Sites). */
-  private residency = new ResidencyView();
-  private readonly workloads = new Map<string, Resource>();
-  private readonly priorities = new Map<string, number>();
-  private globalDefault = 0;
-  /** Classes whose workloads may be preempted (spec.preemptible: true), and the global default's name. */
-  private readonly preemptible = new Set<string>();
-  private globalDefaultName: string | undefined;
+  /** The fleet, workloads, priority classes, queues and residency the cycles decide from. */
+  private readonly picture: SchedulingPicture;
   private readonly adapters: Map<string, WorkloadAdapter>;
   private readonly policy: PolicySource;
-  /** Fair-share queues (Queue resources → tree; usage recounted each cycle). */
-  private readonly queues: QueueState;
   private readonly rng: Rng;
   private readonly log: (msg: string) => void;
   /** Workloads to look at next cycle (touched, or still pending). */
@@ -101,10 +90,9 @@ export class SchedulingLoop {
 
   constructor(private readonly opts: SchedulingLoopOptions) {
     this.log = opts.log ?? (() => undefined);
-    this.fleet = new FleetView(this.log);
     this.adapters = new Map(opts.adapters.map((a) => [a.kind, a]));
+    this.picture = new SchedulingPicture(new Set(this.adapters.keys()), this.log);
     this.policy = new PolicySource(opts.policy ?? 'weft');
-    this.queues = new QueueState(this.log);
     this.rng = seededRng(opts.seed ?? 1);
   }
 
@@ -122,7 +110,7 @@ export class SchedulingLoop {
         this.reset();
         const informer = new Informer({
           store: this.opts.store,
-          sources: ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Node', 'Allocation', ...this.adapters.keys()].map((kind) => ({ kind })),
+          sources: this.picture.kinds().map((kind) => ({ kind })),
           // Finished allocations hold nothing: leaving them out keeps the cache to live work.
           transform: (o) => (o.kind === 'Allocation' && !isActiveAllocation(o) ? undefined : o),
           onEvent: (ev) => {
@@ -152,12 +140,7 @@ export class SchedulingLoop {
 
   /** Forgets the picture: the next informer lists everything again. */
   private reset(): void {
-    this.workloads.clear();
-    this.priorities.clear();
-    this.preemptible.clear();
-    this.queues.clear();
-    this.fleet = new FleetView(this.log);
-    this.residency = new ResidencyView();
+    this.picture.reset();
     this.caughtUp = false;
     this.sweepAt = 0;
     this.quiet = undefined;
@@ -171,7 +154,7 @@ export class SchedulingLoop {
   private apply(ev: WatchEvent): boolean {
     const o = ev.object;
     const workload = this.adapters.has(o.kind);
-    const before = workload ? this.workloads.get(keyOf(o))?.metadata.generation : undefined;
+    const before = workload ? this.picture.workloads.get(keyOf(o))?.metadata.generation : undefined;
     const changed = this.fold(ev);
     const statusOnly = workload && ev.type === 'MODIFIED' && before !== undefined && before === o.metadata.generation;
     if (changed && !statusOnly) this.epoch++;
@@ -179,49 +162,9 @@ export class SchedulingLoop {
   }
 
   private fold(ev: WatchEvent): boolean {
-    const o = ev.object;
-    switch (o.kind) {
-      case 'Project': {
-        // GPU-sharing flags (shared isolation tier) and data residency
-        const residency = this.residency.apply(ev.type, o);
-        return this.fleet.applyProject(ev.type, o) || residency;
-      }
-      case 'Site':
-      case 'DataClass':
-        return this.residency.apply(ev.type, o);
-      case 'Node':
-        return this.fleet.applyNode(ev.type, o);
-      case 'Allocation': {
-        if (!this.fleet.applyAllocation(ev.type, o)) return false;
-        const w = o.spec as { workload?: { kind: string; name: string } };
-        if (w.workload) this.touched.add(`${w.workload.kind}/${o.metadata.project ?? ''}/${w.workload.name}`);
-        return true;
-      }
-      case 'Queue':
-        return this.queues.apply(ev.type, o);
-      case 'PriorityClass': {
-        const spec = o.spec as unknown as PriorityClassSpec;
-        if (ev.type === 'DELETED') this.priorities.delete(o.metadata.name);
-        else this.priorities.set(o.metadata.name, spec.value);
-        if (ev.type !== 'DELETED' && spec.preemptible === true) this.preemptible.add(o.metadata.name);
-        else this.preemptible.delete(o.metadata.name);
-        if (spec.globalDefault) {
-          this.globalDefault = ev.type === 'DELETED' ? 0 : spec.value;
-          this.globalDefaultName = ev.type === 'DELETED' ? undefined : o.metadata.name;
-        }
-        return true;
-      }
-      default: {
-        if (!this.adapters.has(o.kind)) return false;
-        const k = keyOf(o);
-        const old = this.workloads.get(k);
-        if (old && BigInt(old.metadata.resourceVersion) >= BigInt(o.metadata.resourceVersion)) return false;
-        if (ev.type === 'DELETED') this.workloads.delete(k);
-        else this.workloads.set(k, o);
-        this.touched.add(k);
-        return true;
-      }
-    }
+    const { changed, touched } = this.picture.fold(ev);
+    if (touched) this.touched.add(touched);
+    return changed;
   }
 
   private async cycleUntil(signal: AbortSignal): Promise<void> {
@@ -254,17 +197,16 @@ export class SchedulingLoop {
     const sweep = performance.now() >= this.sweepAt;
     if (sweep) {
       this.sweepAt = performance.now() + (this.opts.intervalMs ?? 1000);
-      if (this.caughtUp) this.fleet.forgetTombstones();
+      if (this.caughtUp) this.picture.fleet.forgetTombstones();
     }
-    const keys = sweep ? [...this.workloads.keys()] : [...new Set([...this.touched, ...this.pending])];
+    const keys = sweep ? [...this.picture.workloads.keys()] : [...new Set([...this.touched, ...this.pending])];
     this.touched = new Set();
     const demands: { d: PlacementDemand; adapter: WorkloadAdapter }[] = [];
     for (const k of keys) {
-      const w = this.workloads.get(k);
+      const w = this.picture.workloads.get(k);
       const adapter = w && this.adapters.get(w.kind);
-      const d = adapter?.demand(w!, this.fleet.activeFor(w!.metadata.uid), now);
+      const d = adapter && this.picture.demandOf(w!, adapter, now);
       if (!d || !adapter) continue;
-      d.priority = this.priorityOf(w!, d.priority);
       demands.push({ d, adapter });
     }
     this.pending = new Set(demands.map(({ d }) => keyOf(d.workload)));
@@ -281,7 +223,7 @@ export class SchedulingLoop {
     }
     if (demands.length === 0) {
       // Nothing to place, but finished work changes what queues hold: recount when a write is due.
-      if (this.queues.statusDue(this.opts.queueStatusIntervalMs ?? 3000)) await this.writeQueueStatus(this.queues.count(this.fleet, this.workloads, now.getTime()), []);
+      if (this.picture.queues.statusDue(this.opts.queueStatusIntervalMs ?? 3000)) await this.writeQueueStatus(this.picture.count(now), []);
       stats.durationMs = performance.now() - startedAt;
       this.onCycle?.(stats);
       return stats;
@@ -289,17 +231,14 @@ export class SchedulingLoop {
     const scheduleFrom = performance.now();
     for (const { d } of demands) this.policy.observe(podShape(d.resources), d.replicas.length);
     this.policy.current();
-    const snap = this.fleet.snapshot();
+    const snap = this.picture.fleet.snapshot();
     this.policy.calibrate(snap); // weft's replay of the learned mix, a slice per cycle
     const policy = this.policy.current()!;
     // Fair share: what each queue holds now; the scheduler charges what it admits on top.
-    const counted = this.queues.count(this.fleet, this.workloads, now.getTime());
-    const gangs = demands.map(({ d }, i) => {
-      const project = d.workload.metadata.project;
-      return gangRequest(String(i), d, { allowSharing: this.fleet.allowsSharing(project), residency: this.residency.residency(project ?? '') });
-    });
+    const counted = this.picture.count(now);
+    const gangs = demands.map(({ d }, i) => this.picture.gangOf(String(i), d));
     // Backfill: running work ends at start + declared max runtime (unknown = never).
-    const backfill = { running: this.fleet.runningForBackfill((w) => maxRuntimeMs(this.workloads.get(`${w.kind}/${w.project}/${w.name}`) ?? {})) };
+    const backfill = this.picture.backfill();
     const mark = snap.mark();
     let decisions: GangDecision[];
     try {
@@ -313,7 +252,7 @@ export class SchedulingLoop {
     const explains: Explain[] = [];
     for (const dec of decisions) {
       const { d, adapter } = demands[Number(dec.gangId)]!;
-      if (dec.placed) binds.push({ demand: d, adapter, allocations: dec.placements.map((p) => allocationFor(this.fleet, d, p)), locality: dec.locality });
+      if (dec.placed) binds.push({ demand: d, adapter, allocations: dec.placements.map((p) => allocationFor(this.picture.fleet, d, p)), locality: dec.locality });
       else {
         stats.unplaced++;
         const e: Explain = { demand: d, unplaced: dec.unplaced, decision: dec };
@@ -338,33 +277,23 @@ export class SchedulingLoop {
     return stats;
   }
 
-  /** Priority of a workload: its class, else the global default, else what its adapter said. */
-  private priorityOf(w: Resource, fallback = 0): number {
-    const spec = w.spec as { priorityClass?: string };
-    return spec.priorityClass !== undefined || this.globalDefault !== 0 ? priorityValue(spec.priorityClass, this.priorities, this.globalDefault) : fallback;
-  }
-
   /** Step 5: nominate victims for unplaced gangs and ask them to stop, all in one transaction. */
   /** Returns how many preemptors were given victims. */
   private async preempt(unplaced: { demand: PlacementDemand; gang: GangRequest }[], policy: Policy, now: Date, counted?: QueueCount): Promise<number> {
     const waiting = (k: string): boolean => {
       const victims = this.nominated.get(k);
       if (!victims) return false;
-      if (victims.some((v) => this.fleet.isActive(...(v.split('/') as [string, string])))) return true;
+      if (victims.some((v) => this.picture.fleet.isActive(...(v.split('/') as [string, string])))) return true;
       this.nominated.delete(k);
       return false;
     };
     let noms: Nomination[];
     try {
       noms = planPreemptions({
-        fleet: this.fleet,
-        workloads: this.workloads,
-        priorityOf: (w) => this.priorityOf(w),
-        // Only work whose priority class says so may be evicted (a class without the flag is not).
-        preemptible: (w) => {
-          const cls = (w.spec as { priorityClass?: string }).priorityClass ?? this.globalDefaultName;
-          return cls !== undefined && this.preemptible.has(cls);
-        },
+        fleet: this.picture.fleet,
+        workloads: this.picture.workloads,
+        priorityOf: (w) => this.picture.priorityOf(w),
+        preemptible: (w) => this.picture.preemptible(w),
         unplaced,
         waiting,
         config: { policy, explain: false },
@@ -395,11 +324,11 @@ export class SchedulingLoop {
   /** Queue statuses (usage, borrowed, lent, pending and admitted gangs), throttled inside QueueState. */
   private async writeQueueStatus(counted: QueueCount | undefined, unplaced: readonly { demand: PlacementDemand }[]): Promise<void> {
     const interval = this.opts.queueStatusIntervalMs ?? 3000;
-    if (!counted || !this.queues.statusDue(interval)) return;
+    if (!counted || !this.picture.queues.statusDue(interval)) return;
     const pending = new Map<string, number>();
     for (const { demand } of unplaced) if (demand.queue !== undefined) pending.set(demand.queue, (pending.get(demand.queue) ?? 0) + 1);
     try {
-      await this.opts.store.transaction((tx) => this.queues.writeStatus(tx, counted, pending, interval));
+      await this.opts.store.transaction((tx) => this.picture.queues.writeStatus(tx, counted, pending, interval));
     } catch (e) {
       this.log(`scheduler: queue status not written: ${(e as Error).message}`);
     }

@@ -401,6 +401,10 @@ describe('service endpoints', () => {
       expect(h.server.app.hasRoute({ method: 'GET', url: path.replace('{project}', ':project').replace('{month}', ':month') }), path).toBe(true);
     }
     expect(r.body.components.schemas.FleetSummary.required).toContain('gpus');
+    expect(r.body.paths['/api/v1/explain'].post).toBeDefined();
+    expect(h.server.app.hasRoute({ method: 'POST', url: '/api/v1/explain' })).toBe(true);
+    expect(r.body.paths['/api/v1/projects/{project}/jobs/{name}/explain'].get).toBeDefined();
+    expect(h.server.app.hasRoute({ method: 'GET', url: '/api/v1/projects/:project/jobs/:name/explain' })).toBe(true);
     expect(JSON.stringify(r.body)).not.toMatch(/"\$id"/);
   });
 });

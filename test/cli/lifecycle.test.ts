@@ -139,5 +139,11 @@ describe('workloads on the simulated demo fleet', () => {
     expect(res.stdout).toMatch(/^It would start in about [45]m \d+s \(at .*\), on:$/m);
     expect(res.stdout).toMatch(/^\s+replica 0 → fra1-h100-\d+ GPUs 0-7$/m);
     expect(res.stdout).toContain('Waiting for: job/filler to finish.');
+    // The same question about a manifest, before it is submitted: nothing is created.
+    const manifest = await box.weft(['explain', '-f', '-'], { input: job('not-yet', '1m') });
+    expect(manifest.code, manifest.stderr).toBe(0);
+    expect(manifest.stdout).toMatch(/^job\/not-yet in project vision: 1 replica\(s\), 8 GPUs\.$/m);
+    expect(manifest.stdout).toMatch(/^It would start in about \d+m \d+s \(at .*\), on:$/m);
+    expect((await box.weft(['get', 'job', 'not-yet', '-p', 'vision'])).code).not.toBe(0);
   });
 });

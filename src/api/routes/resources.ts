@@ -43,13 +43,13 @@ function check(req: FastifyRequest, verb: Verb, def: KindDef, t: Target): void {
 }
 
 /** Admission's view of the request: the policies in force and who asks. */
-function admission(deps: RouteDeps, req: FastifyRequest): AdmissionContext {
+export function admission(deps: RouteDeps, req: FastifyRequest): AdmissionContext {
   const p = principalOf(req);
   return { ...(deps.policies ? { policies: deps.policies } : {}), requester: { kind: p.kind, name: p.name, roles: p.roles }, now: deps.clock.now() };
 }
 
 /** Warn policies' messages, as RFC 9111 Warning headers (code 299, as Kubernetes sends them). */
-function sendWarnings(reply: FastifyReply, ctx: AdmissionContext): void {
+export function sendWarnings(reply: FastifyReply, ctx: AdmissionContext): void {
   const warnings = ctx.policyRun?.warnings() ?? [];
   if (warnings.length > 0) reply.header('warning', warnings.map((w) => `299 - ${JSON.stringify(w.replace(/[\r\n]+/g, ' '))}`));
 }

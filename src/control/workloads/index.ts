@@ -24,6 +24,9 @@ const BY_KIND: Record<WorkloadKind, { adapter: WorkloadAdapter; reconcile: Recon
   DevEnvironment: { adapter: devenvAdapter, reconcile: reconcileDevEnvironment },
 };
 
+/** The scheduling adapter of every workload kind, by kind. */
+export const WORKLOAD_ADAPTERS: ReadonlyMap<string, WorkloadAdapter> = new Map(WORKLOAD_KIND_NAMES.map((k) => [k, BY_KIND[k].adapter]));
+
 export function createWorkloadControllers(opts: { store: Store; clock: Clock } & ControllerOptions): WorkloadControllers {
   const { store, clock, ...rest } = opts;
   return {

@@ -3,7 +3,6 @@
 // gang admitted may preempt borrowers in other queues of its tree whatever their priority:
 // lending is only ever a loan of idle quota.
 import type { NodeDelta, Snapshot } from '../snapshot.js';
-import { GPU_MILLI } from '../snapshot.js';
 import type { GangRequest } from '../types.js';
 import type { QueueUsage } from './accounting.js';
 import { replicaCharge } from './admission.js';

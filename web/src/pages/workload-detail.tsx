@@ -1,6 +1,6 @@
 // One workload: phase timeline, why it is pending, its allocations, events, live logs and the
 // actions the user's role allows.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { workloadKind } from '../../../src/model/kind-names.js';
 import type { Resource } from '../../../src/model/metadata.js';
 import { ErrorBox, Loading, Phase } from '../components/common.js';
