@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { WeftClient } from '../../client/index.js';
 import { configPath, loadConfig, saveConfig, upsertContext } from '../config.js';
+import { weftCommand } from '../invocation.js';
 import { serverConfig, startServerProcess, stopOnSignal, withServerOptions } from '../serve.js';
 
 export const LOCAL_CONTEXT = 'local';
@@ -14,6 +15,7 @@ export function upCommand(): Command {
     .action(async (opts: Record<string, unknown>) => {
       const config = serverConfig('up', opts);
       const server = await startServerProcess(config);
+      const weft = weftCommand();
       const out = [
         `Weft is up (embedded database in ${config.dataDir}).`,
         `  Console:  ${server.url}/`,
@@ -43,22 +45,22 @@ export function upCommand(): Command {
           out.push(
             ok
               ? `Using the existing admin credential saved as context "${LOCAL_CONTEXT}" in ${configPath()}.`
-              : `The credential saved as context "${LOCAL_CONTEXT}" in ${configPath()} is not valid for this data directory; restart with \`weft up --new-admin-token\` to replace it.`,
+              : `The credential saved as context "${LOCAL_CONTEXT}" in ${configPath()} is not valid for this data directory; restart with \`${weft} up --new-admin-token\` to replace it.`,
           );
         } else {
           out.push(
             `This data directory was initialised before; its admin token was printed on that first start.`,
-            `Log in with it (weft login ${server.url} --token …), or restart with \`weft up --new-admin-token\`.`,
+            `Log in with it (${weft} login ${server.url} --token …), or restart with \`${weft} up --new-admin-token\`.`,
           );
         }
       }
       if (server.demo) {
         out.push('', `Simulated fleet: ${server.demo.nodes} nodes, ${server.demo.gpus} GPUs (label weft.dev/simulated=true); jobs on it "run" without GPUs.`);
-        out.push(`Next: weft apply -f examples/tour/   then   weft get jobs -A -w`);
+        out.push(`Next: ${weft} apply -f examples/tour/   then   ${weft} get jobs -A -w`);
       } else {
-        out.push('', `No GPUs here? Restart with \`weft up --demo\` (or \`npm start -- --demo\`) for a simulated fleet to run the tour on.`);
+        out.push('', `No GPUs here? Restart with \`${weft} up --demo\` (or \`npm start -- --demo\`) for a simulated fleet to run the tour on.`);
       }
-      out.push('', `Try: weft get nodes        (in another terminal; Ctrl-C here stops Weft)`);
+      out.push('', `Try: ${weft} get nodes        (in another terminal; Ctrl-C here stops Weft)`);
       console.log(out.join('\n'));
       await stopOnSignal(server);
     });
