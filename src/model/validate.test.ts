@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from './errors.js';
-import { validateResource } from './validate.js';
+import { Type } from '@sinclair/typebox';
+import { rangeOf, validateResource } from './validate.js';
 
 const job = (spec: Record<string, unknown>, metadata: Record<string, unknown> = { name: 'train', project: 'vision' }) => ({
   apiVersion: 'weft/v1',
@@ -89,6 +90,9 @@ describe('numbers out of range', () => {
   });
 
   it('says what a lower bound alone allows', () => {
-    expect(issues(job({ replicas: 1, resources: {}, gang: { minAvailable: 0 } }))).toEqual(['spec.gang.minAvailable: must be an integer of at least 1 (got 0)']);
+    // Every quantity of a stored kind now has an upper bound too; the wording for one without is kept.
+    expect(rangeOf(Type.Integer({ minimum: 1 }))).toBe('an integer of at least 1');
+    expect(rangeOf(Type.Number({ exclusiveMinimum: 0 }))).toBe('a number greater than 0');
+    expect(issues(job({ replicas: 1, resources: {}, gang: { minAvailable: 0 } }))).toEqual(['spec.gang.minAvailable: must be an integer from 1 to 10000 (got 0)']);
   });
 });

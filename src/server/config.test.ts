@@ -43,6 +43,7 @@ describe('server configuration', () => {
       simFailureRate: 0,
       nodeNotReadyAfterMs: 40_000,
       nodeLostAfterMs: 60_000,
+      auditCheckpointMs: 60_000,
     });
     // `weft up` is interactive: it logs only warnings unless asked.
     expect(load({ command: 'up' }).logLevel).toBe('warn');
