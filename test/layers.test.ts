@@ -33,15 +33,7 @@ const assembled = ['store', 'control', 'providers', 'api'];
  * Known imports against the rules, each with what should remove it. Nothing else may join them:
  * a new one fails like any other.
  */
-const knownExceptions: Record<string, RegExp> = {
-  // `weft policy test` evaluates policies offline with the server's CEL code; asking the server
-  // (a dry-run endpoint) or moving the pure evaluation to model would remove it.
-  'cli/commands/policy.ts': /^\.\.\/\.\.\/control\/policy\/(compile|evaluate|offline)\.js$/,
-  // `weft explain` rebuilds the scheduler's input in the CLI; the what-if endpoint removes it.
-  'cli/commands/explain.ts': /^\.\.\/\.\.\/control\/residency\.js$/,
-  // `weft audit export` checks the hash chain offline; the chain's hash rule belongs in model.
-  'cli/commands/audit.ts': /^\.\.\/\.\.\/control\/audit-export\.js$/,
-};
+const knownExceptions: Record<string, RegExp> = {};
 
 /** Node built-ins the pure layers must never touch (I/O, clocks, processes). */
 const impureModules = /^(node:)?(fs|fs\/promises|net|http|https|child_process|worker_threads|dgram|os|process)$/;

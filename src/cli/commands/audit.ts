@@ -5,7 +5,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
-import { verifyExport } from '../../control/audit-export.js';
+import { verifyExport } from '../../server/offline.js';
 import type { AuditEntry, AuditVerifyResult, ResidencyReport } from '../../client/index.js';
 import { connect } from '../connect.js';
 import { parseDurationSeconds } from '../duration.js';

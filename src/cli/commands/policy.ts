@@ -4,9 +4,7 @@
 // every other object is tested. Exit status 1 when an object is denied (or invalid), as a CI
 // check wants; 0 when all pass.
 import { Command } from 'commander';
-import { compilePolicy, type CompiledPolicy } from '../../control/policy/compile.js';
-import type { PolicyUser } from '../../control/policy/evaluate.js';
-import { testObject, type OfflineOutcome } from '../../control/policy/offline.js';
+import { compilePolicy, testObject, type CompiledPolicy, type OfflineOutcome, type PolicyUser } from '../../server/offline.js';
 import { ValidationError } from '../../model/errors.js';
 import type { Resource, ResourceInput } from '../../model/metadata.js';
 import { POLICY_OPERATIONS, type PolicyOperation, type PolicySpec } from '../../model/kinds/policy.js';
