@@ -3,7 +3,7 @@
 // anything else is a bug and is logged and reported as a 500 without internals.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { WeftError, type FieldIssue } from '../model/errors.js';
+import { StoreUnavailableError, WeftError, type FieldIssue } from '../model/errors.js';
 import { MAX_REQUEST_BYTES, tooLargeMessage } from '../model/limits.js';
 import { kindByPlural } from '../model/registry.js';
 
@@ -49,7 +49,10 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     const p = toProblem(err);
     // Say what the limit is: "Request body is too large" alone leaves the caller guessing.
     if (p.code === 'PayloadTooLarge') p.detail = tooLargeMessage(req.routeOptions.bodyLimit ?? MAX_REQUEST_BYTES);
-    if (p.status >= 500) req.log.error({ err }, 'request failed');
+    // An unreachable or full database is an operating condition, logged once per request without
+    // a stack; any other 5xx is a bug.
+    if (err instanceof StoreUnavailableError) req.log.warn({ code: p.code }, p.detail);
+    else if (p.status >= 500) req.log.error({ err }, 'request failed');
     else req.log.debug({ err: p.detail }, 'request rejected');
     return sendProblem(reply, p);
   });

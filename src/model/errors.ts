@@ -92,3 +92,14 @@ export class PolicyDeniedError extends WeftError {
     super('PolicyDenied', 403, message, issues);
   }
 }
+
+/**
+ * The database cannot be reached (restarting, network loss) or cannot take more data (disk full).
+ * A write refused this way may still have committed if the connection broke during its COMMIT:
+ * read the object back before retrying.
+ */
+export class StoreUnavailableError extends WeftError {
+  constructor(message: string, status: 503 | 507 = 503) {
+    super(status === 507 ? 'InsufficientStorage' : 'Unavailable', status, message);
+  }
+}

@@ -1,7 +1,7 @@
 // The thin seam between the store's logic and the two database engines. Everything above this
 // file speaks plain SQL through `Sql`; the drivers only differ in how they hold connections, take
 // the store-wide write lock and learn about commits made by other processes.
-import { ConflictError, ValidationError } from '../model/errors.js';
+import { ConflictError, StoreUnavailableError, ValidationError } from '../model/errors.js';
 import type { Leadership } from './types.js';
 
 export interface Sql {
@@ -64,6 +64,8 @@ export function isDbError(e: unknown): e is DbErrorLike {
  * too large for an index) into 4xx errors; everything else is a genuine fault and passes through.
  */
 export function mapDbError(e: unknown): unknown {
+  const unavailable = unavailableError(e);
+  if (unavailable) return unavailable;
   if (!isDbError(e)) return e;
   // The GPU ledger (migration 002): its trigger explains a double booking (WL409) or a malformed
   // holding (WL422); its constraints are the backstop should the trigger ever miss one.
@@ -76,4 +78,29 @@ export function mapDbError(e: unknown): unknown {
   if (e.code.startsWith('22')) return new ValidationError(`invalid value: ${e.message}`);
   if (e.code === '54000') return new ValidationError(`value too large: ${e.message}`);
   return e;
+}
+
+/** Node's errors for a connection that could not be made or broke. */
+const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** What the pg driver says when its connection ends under a query or a checkout times out. */
+const LOST_CONNECTION = /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect|Connection terminated unexpectedly)/;
+
+/**
+ * A database that is restarting, unreachable or out of disk is not a bug in the request: it is a
+ * 503 (507 for a full disk) the caller may retry, and /readyz says so meanwhile.
+ */
+export function unavailableError(e: unknown): StoreUnavailableError | undefined {
+  if (e instanceof StoreUnavailableError) return e;
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { code, message } = e as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : String(e);
+  if (isDbError(e)) {
+    // 53100 disk_full, 53200 out_of_memory
+    if (e.code === '53100') return new StoreUnavailableError(`the database is out of disk space: ${text}`, 507);
+    // Class 08: connection exception; 57P01-57P03: the server is shutting down, crashed or starting.
+    if (e.code.startsWith('08') || /^57P0[1-3]$/.test(e.code) || e.code === '53300') return new StoreUnavailableError(`the database is unavailable: ${text}`);
+    return undefined;
+  }
+  if ((typeof code === 'string' && NET_CODES.has(code)) || LOST_CONNECTION.test(text)) return new StoreUnavailableError(`the database is unreachable: ${text}`);
+  return undefined;
 }

@@ -27,12 +27,21 @@ export interface PgOptions {
 }
 
 export async function openPostgres(opts: PgOptions): Promise<Driver> {
-  const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, application_name: 'weft' });
+  // A checkout waits at most this long for a connection: while the database is unreachable,
+  // requests fail with 503 instead of hanging.
+  const connectionTimeoutMillis = 5000;
+  const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, application_name: 'weft', connectionTimeoutMillis });
   // Writes are serialised in this process anyway, so they get one connection of their own: the
   // write path never queues behind reads for a pooled connection while it holds the lock.
-  const writePool = new pg.Pool({ connectionString: opts.url, max: 1, application_name: 'weft-write' });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  for (const p of [pool, writePool]) p.on('error', (err) => opts.logger(`store: idle PostgreSQL connection failed: ${err.message}`));
+  const writePool = new pg.Pool({ connectionString: opts.url, max: 1, application_name: 'weft-write', connectionTimeoutMillis });
+  for (const p of [pool, writePool]) {
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    p.on('error', (err) => opts.logger(`store: idle PostgreSQL connection failed: ${err.message}`));
+    // Nor may a checked-out one (a PostgreSQL restart ends every session): pg emits 'error' on
+    // the client as well as failing its query, and an 'error' nobody listens to ends the process.
+    // The query's own failure reaches the caller; the broken client is discarded on release.
+    p.on('connect', (client) => client.on('error', () => undefined));
+  }
   await pool.query('SELECT 1'); // fail fast on a bad URL or credentials
 
   let listener: pg.Client | undefined;

@@ -10,14 +10,15 @@
 //   - neighbouring plain creates share one INSERT statement (bulk.ts);
 //   - a job that throws after writing, or hits a database error (which aborts the transaction),
 //     rolls the batch back; then every job of the batch runs again alone, in order, so only the
-//     culprit fails. That re-run is why Store.transaction documents that fn may run twice.
+//     culprit fails. That re-run is why Store.transaction documents that fn may run twice;
+//   - a lost database connection fails the whole batch at once (503), without a re-run.
 // A transaction may carry its audit entry: it is appended to the chain in the same database
 // transaction, only for jobs that succeeded, so a write commits with its entry or not at all.
 import type { AuditEntryInput } from '../model/audit.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
 import { ConflictError } from '../model/errors.js';
 import { createMany, DeferredConflict, flushDeferred } from './bulk.js';
-import { mapDbError, type Driver, type Sql } from './driver.js';
+import { mapDbError, unavailableError, type Driver, type Sql } from './driver.js';
 import { RvAllocator, type DeferredCreate, type WriteCtx } from './resources.js';
 
 type Op = (ctx: WriteCtx) => Promise<unknown>;
@@ -133,6 +134,13 @@ export class SerialWriter {
         return { value: undefined, lastRv: rv.last() };
       });
     } catch (e) {
+      const lost = unavailableError(e);
+      if (lost) {
+        // A lost connection is not any one job's fault, and the batch may even have committed
+        // (the connection broke during COMMIT): running the jobs again could apply them twice.
+        for (const job of jobs) job.reject(lost);
+        return;
+      }
       if (jobs.length === 1) {
         jobs[0].reject(e instanceof DeferredConflict ? new ConflictError(`the transaction's creates found a name taken: ${e.message}`) : mapDbError(e));
         return;
