@@ -15,6 +15,7 @@ import { applyIsolationFloor, checkDataClassName, checkSitesExist, isolationFloo
 import { compilePolicy } from './policy/compile.js';
 import { PolicyRun, type AdmissionContext } from './policy/admission.js';
 import type { PolicySpec } from '../model/kinds/policy.js';
+import { containerSpecIssues, type ContainerSpec } from '../model/container.js';
 
 /**
  * Returns the object to store (defaults filled in) or throws a typed error naming the field.
@@ -60,6 +61,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old:
   applyWorkloadDefaults(def.kind, spec, projectSpec);
   applyIsolationFloor(spec, await isolationFloor(tx, projectSpec), explicitIsolation);
   checkReplicas(def.kind, spec);
+  throwIssues(containerSpecIssues(input.spec as ContainerSpec));
   await checkReferences(tx, spec, oldSpec, projectName);
   await checkSitesExist(tx, 'spec.placement.sites', spec.placement?.sites, oldSpec?.placement?.sites);
   await resolvePlacement(tx, spec, projectName, projectSpec);
@@ -129,6 +131,10 @@ async function checkReferences(tx: StoreTx, spec: WorkloadSpec, old: WorkloadSpe
   if (spec.priorityClass !== undefined && spec.priorityClass !== old?.priorityClass && !(await tx.get({ kind: 'PriorityClass', name: spec.priorityClass }))) {
     issues.push({ field: 'spec.priorityClass', message: `priority class "${spec.priorityClass}" does not exist` });
   }
+  throwIssues(issues);
+}
+
+function throwIssues(issues: FieldIssue[]): void {
   if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
 }
 
@@ -139,7 +145,7 @@ function checkUser(spec: UserSpec): void {
       issues.push({ field: `spec.roles.${i}.project`, message: `is required for role ${b.role}` });
     }
   });
-  if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+  throwIssues(issues);
 }
 
 /** Sum of the charges of every unfinished workload in the project, except `skip` (being replaced). */

@@ -20,6 +20,11 @@ describe('agent task fields', () => {
     expect(taskFor(workload('Job', {}))).toBeUndefined();
   });
 
+  it("copies a container's fields with the image, /dev/shm's size in bytes", () => {
+    const spec = { image: 'train:v1', imagePullPolicy: 'Always', workingDir: '/workspace', ports: [{ containerPort: 8000 }], shmSize: '2Gi' };
+    expect(taskFor(workload('Job', spec))).toEqual({ image: 'train:v1', imagePullPolicy: 'Always', workingDir: '/workspace', ports: [{ containerPort: 8000 }], shmSizeBytes: 2 * 1024 ** 3 });
+  });
+
   it('gives every replica of a Job gang the same rendezvous, mastered by the lowest replica', () => {
     const out = withRendezvous(workload('Job', {}), 3, [alloc(2, 'n-c'), alloc(0, 'n-a'), alloc(1, 'n-b')]);
     const rdv = out.map((a) => (a.spec as { rendezvous?: unknown }).rendezvous);

@@ -3,6 +3,8 @@
 // workload at placement time, and for multi-replica Jobs a torchrun-style rendezvous.
 import type { AllocationRendezvous, AllocationSpec, AllocationTask } from '../model/kinds/allocation.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
+import type { ContainerPort, ImagePullPolicy } from '../model/container.js';
+import { parseMemoryBytes } from '../model/quantity.js';
 
 export const MASTER_PORT_BASE = 29500;
 export const MASTER_PORT_RANGE = 1000;
@@ -21,6 +23,10 @@ export function taskFor(workload: Resource): AllocationTask | undefined {
     args?: string[];
     env?: { name: string; value: string }[];
     image?: string;
+    imagePullPolicy?: ImagePullPolicy;
+    workingDir?: string;
+    ports?: ContainerPort[];
+    shmSize?: string | number;
     port?: number;
     readiness?: { path?: string };
   };
@@ -28,7 +34,13 @@ export function taskFor(workload: Resource): AllocationTask | undefined {
   if (s.command !== undefined) task.command = [...s.command];
   if (s.args !== undefined) task.args = [...s.args];
   if (s.env !== undefined) task.env = s.env.map((e) => ({ name: e.name, value: e.value }));
-  if (s.image !== undefined) task.image = s.image;
+  if (s.image !== undefined) {
+    task.image = s.image;
+    if (s.imagePullPolicy !== undefined) task.imagePullPolicy = s.imagePullPolicy;
+    if (s.workingDir !== undefined) task.workingDir = s.workingDir;
+    if (s.ports !== undefined) task.ports = s.ports.map((p) => ({ ...p }));
+    if (s.shmSize !== undefined) task.shmSizeBytes = parseMemoryBytes(s.shmSize, 'spec.shmSize');
+  }
   if (workload.kind === 'Service') {
     if (s.port !== undefined) task.port = s.port;
     if (s.readiness?.path !== undefined) task.readinessPath = s.readiness.path;

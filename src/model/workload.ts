@@ -1,6 +1,7 @@
 // The scheduling request every workload reduces to: a gang of identical replicas.
 import { Type, type Static } from '@sinclair/typebox';
 import { CpuQuantity, GpuModelName, Isolation, MAX_REPLICAS, MemoryQuantity, Name } from './common.js';
+import { ContainerFields } from './container.js';
 
 /** Exactly one of count (whole GPUs), share (fraction of one GPU) or mig (a MIG profile). */
 export const GpuRequest = Type.Union(
@@ -70,7 +71,8 @@ export const WorkloadFields = {
   priorityClass: Type.Optional(Name),
   queue: Type.Optional(Name),
   placement: Type.Optional(Placement),
-  image: Type.Optional(Type.String({ maxLength: 1024 })),
+  /** Run from an OCI image (container.ts) instead of a host command. */
+  ...ContainerFields,
   command: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 256 })),
   args: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 1024 })),
   env: Type.Optional(Type.Array(EnvVar, { maxItems: 1024 })),

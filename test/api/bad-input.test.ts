@@ -89,6 +89,12 @@ const CASES: Case[] = [
   { name: '__proto__ key', raw: '{"kind":"Job","metadata":{"name":"x"},"spec":{"resources":{}},"__proto__":{"admin":true}}', status: 400 },
   { name: 'deep nesting', body: { ...named('x'), spec: { resources: {}, deep } }, status: 400 },
   { name: 'bad label key', body: { ...named('x'), metadata: { name: 'x', labels: { 'bad key!': 'v' } } }, status: 422 },
+  // Containers: the image reference and the fields that only a container has.
+  { name: 'image reference with upper case and spaces', body: withSpec({ image: 'Team/My Image:v1' }), status: 422, field: 'spec.image', detail: /image reference/ },
+  { name: 'unknown imagePullPolicy', body: withSpec({ image: 'train:v1', imagePullPolicy: 'Sometimes' }), status: 422, field: 'spec.imagePullPolicy', detail: /IfNotPresent/ },
+  { name: 'relative workingDir', body: withSpec({ image: 'train:v1', workingDir: 'workspace' }), status: 422, field: 'spec.workingDir', detail: /absolute path/ },
+  { name: 'shmSize without an image', body: withSpec({ command: ['true'], shmSize: '1Gi' }), status: 422, field: 'spec.shmSize', detail: /only to a container/ },
+  { name: 'a port listed twice', body: withSpec({ image: 'train:v1', ports: [{ containerPort: 8000 }, { containerPort: 8000, protocol: 'TCP' }] }), status: 422, field: 'spec.ports.1.containerPort' },
   { name: 'gang larger than replicas', body: withSpec({ replicas: 1, gang: { minAvailable: 2 } }), status: 422, field: 'spec.gang.minAvailable' },
   { name: 'injection in the URL name', method: 'GET', path: `${JOBS}/${encodeURIComponent("' OR 1=1 --")}`, status: 400, field: 'name' },
   { name: 'NUL in the URL name', method: 'GET', path: `${JOBS}/a%00b`, status: 400, field: 'name' },

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { GpuModelName, Isolation, MAX_REPLICAS, Name, OpenStatus } from '../common.js';
 import { MAX_CPU_CORES, MAX_MEMORY_BYTES } from '../quantity.js';
 import { EnvVar } from '../workload.js';
+import { TaskContainerFields } from '../container.js';
 import type { KindDef } from '../kind.js';
 import { kindNames, WORKLOAD_KIND_NAMES } from '../kind-names.js';
 
@@ -31,7 +32,7 @@ export const AllocationTask = Type.Object(
     command: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 256 })),
     args: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 1024 })),
     env: Type.Optional(Type.Array(EnvVar, { maxItems: 1024 })),
-    image: Type.Optional(Type.String({ maxLength: 1024 })),
+    ...TaskContainerFields,
     /** The port a Service replica listens on (the agent passes its own choice as PORT). */
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     readinessPath: Type.Optional(Type.String({ maxLength: 1024 })),
