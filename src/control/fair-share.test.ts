@@ -29,14 +29,14 @@ const job = (name: string, q: string): ResourceInput => ({
 /** Queues org → team-a, team-b (8 H100 each; `teamA` adds to team-a's spec), two 8-GPU nodes, one priority class. */
 const twoTeams =
   (teamA: Record<string, unknown> = {}) =>
-  async (s: Store): Promise<void> => {
+    async (s: Store): Promise<void> => {
     // Not preemptible: only a reclaim may stop this work.
-    await s.create({ apiVersion: 'weft/v1', kind: 'PriorityClass', metadata: { name: 'standard' }, spec: { value: 100 } });
-    await s.create(queue('org', {}));
-    await s.create(queue('team-a', { parent: 'org', nominalQuota: { gpu: { 'H100-80GB': 8 } }, ...teamA }));
-    await s.create(queue('team-b', { parent: 'org', nominalQuota: { gpu: { 'H100-80GB': 8 } } }));
-    for (const n of ['n1', 'n2']) await s.create(node(n));
-  };
+      await s.create({ apiVersion: 'weft/v1', kind: 'PriorityClass', metadata: { name: 'standard' }, spec: { value: 100 } });
+      await s.create(queue('org', {}));
+      await s.create(queue('team-a', { parent: 'org', nominalQuota: { gpu: { 'H100-80GB': 8 } }, ...teamA }));
+      await s.create(queue('team-b', { parent: 'org', nominalQuota: { gpu: { 'H100-80GB': 8 } } }));
+      for (const n of ['n1', 'n2']) await s.create(node(n));
+    };
 const get = async (name: string): Promise<Resource | undefined> => store.get({ kind: 'Job', project: P, name });
 const allocs = async (name: string): Promise<Resource[]> => (await store.list('Allocation', { project: P, labelSelector: `weft.dev/workload=${name}` })).items;
 const queueStatus = async (name: string): Promise<Record<string, unknown>> => (await store.get({ kind: 'Queue', name }))?.status ?? {};

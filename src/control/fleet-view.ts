@@ -16,7 +16,6 @@ import { NO_SHAPE, SHAPE_MANY, SHAPE_MIG, SHAPE_SHARE } from '../scheduler/snaps
 
 const UNSCHEDULABLE_STATES = new Set(['NotReady', 'Cordoned', 'Draining']);
 
-
 export function nodeSchedulable(n: Resource): boolean {
   const spec = n.spec as unknown as NodeSpec;
   const state = n.status?.state;

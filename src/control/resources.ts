@@ -85,7 +85,6 @@ export async function createResource(store: Store, def: KindDef, body: unknown, 
   return counted(ctx, () => store.transaction(async (tx) => writeAdmitted(tx, ctx, tx.create(await admit(tx, def, input, undefined, ctx))), ctx));
 }
 
-
 /**
  * What a create would store, after defaults, validation and admission (policies, quota, budgets,
  * references) as `ctx.requester` — without storing it or counting the policies' decisions.

@@ -177,4 +177,3 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: { store: Store
     scope.all<{ Params: GatewayParams }>('/:project/:service/*', handler);
   });
 }
-

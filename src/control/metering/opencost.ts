@@ -144,4 +144,3 @@ export function openCostAllocation(segments: readonly PricedSegment[], opts: { f
   }
   return { code: 200, data: [data] };
 }
-

@@ -69,7 +69,7 @@ export function auditTests(get: () => Ctx): void {
       const { store } = get();
       const [e] = await store.audit.append([entry(uniq('p'), 'x')]);
       const d = driver(store);
-      for (const stmt of ["UPDATE audit_log SET status = 200 WHERE id = $1::bigint", 'DELETE FROM audit_log WHERE id = $1::bigint']) {
+      for (const stmt of ['UPDATE audit_log SET status = 200 WHERE id = $1::bigint', 'DELETE FROM audit_log WHERE id = $1::bigint']) {
         await expect(d.writeTx(async (sql) => ({ value: await sql.query(stmt, [e!.id]) }))).rejects.toThrow(/append-only/);
       }
       await expect(d.writeTx(async (sql) => ({ value: await sql.exec('TRUNCATE audit_log') }))).rejects.toThrow(/append-only/);

@@ -93,7 +93,7 @@ export function ledgerTests(get: () => Ctx): void {
       await refused(store.create(alloc(p, 'w', n, [{ index: 0 }])), /MIG slices of the GPU are held/);
       await refused(store.create(alloc(p, 's', n, [{ index: 0, milli: 100 }])), /MIG slices of the GPU are held/);
       await store.create(alloc(p, 'whole', n, [{ index: 1 }]));
-      await refused(store.create(alloc(p, "m5", n, [{ ...mig(0, 1), index: 1 }])), /held whole or shared/);
+      await refused(store.create(alloc(p, 'm5', n, [{ ...mig(0, 1), index: 1 }])), /held whole or shared/);
       await store.create(alloc(p, 'm6', n, [mig(6, 1)])); // slice 6 is still free
     });
 

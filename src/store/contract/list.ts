@@ -276,7 +276,7 @@ export function listTests(get: () => Ctx): void {
         }
       });
 
-      it("refuses a token issued for the other order, naming continue", async () => {
+      it('refuses a token issued for the other order, naming continue', async () => {
         const { store } = get();
         const byName = await store.list('Job', { projects: [pa, pb], limit: 2 });
         const newest = await store.list('Job', { projects: [pa, pb], order: 'newest', limit: 2 });

@@ -122,4 +122,3 @@ if (child.pid !== undefined) {
     startedAt: new Date().toISOString(),
   } satisfies SupervisorInfo);
 }
-
