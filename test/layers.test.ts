@@ -18,7 +18,8 @@ const allowed: Record<string, string[]> = {
   control: ['store', 'scheduler', 'sim', 'model'],
   providers: ['control', 'store', 'scheduler', 'sim', 'model', 'client'],
   api: ['control', 'providers', 'store', 'scheduler', 'sim', 'model'],
-  server: ['api', 'providers', 'control', 'store', 'scheduler', 'sim', 'model'],
+  // The MCP server's HTTP transport is mounted by api and handed to it here (api may not import mcp).
+  server: ['api', 'providers', 'control', 'store', 'scheduler', 'sim', 'model', 'mcp'],
   client: ['model'],
   agent: ['client', 'model'],
   mcp: ['client', 'model'],

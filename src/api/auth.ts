@@ -46,12 +46,17 @@ export async function issueToken(
   return { record, token };
 }
 
-/** Resolves an Authorization header to a principal, or throws UnauthorizedError. */
-export async function authenticate(store: Store, header: string | undefined, now: Date, cache?: PrincipalCache): Promise<Principal> {
+/** The token of an `Authorization: Bearer <token>` header, or UnauthorizedError. */
+export function bearerToken(header: string | undefined): string {
   if (!header) throw new UnauthorizedError('missing Authorization header: send "Authorization: Bearer <token>"');
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) throw new UnauthorizedError('the Authorization header must be "Bearer <token>"');
-  const token = m[1]!;
+  return m[1]!;
+}
+
+/** Resolves an Authorization header to a principal, or throws UnauthorizedError. */
+export async function authenticate(store: Store, header: string | undefined, now: Date, cache?: PrincipalCache): Promise<Principal> {
+  const token = bearerToken(header);
   // Malformed tokens are rejected without a database round trip.
   if (!TOKEN_RE.test(token)) throw new UnauthorizedError('invalid token');
   const hash = hashToken(token);

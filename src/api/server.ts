@@ -26,6 +26,7 @@ import { registerTokenRoutes } from './routes/tokens.js';
 import { registerNodeRoutes, REGISTER_PATH } from './routes/nodes.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { registerWhatIfRoutes } from './routes/what-if.js';
+import { registerMcpRoutes, type McpHandler } from './routes/mcp.js';
 import { registerGatewayRoutes, type Gateway } from './gateway/index.js';
 import type { WatchHub } from './watch.js';
 import { PolicyEngine } from '../control/policy/engine.js';
@@ -55,6 +56,8 @@ export interface ServerOptions {
   auditCheckpoints?: CheckpointBook;
   /** Time for token expiry, admission, audit entries and reports (default: the system clock). */
   clock?: Clock;
+  /** The MCP server, served at /mcp with the caller's token (assembled by src/server); none = not served. */
+  mcp?: McpHandler;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
@@ -167,6 +170,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   registerNodeRoutes(app, deps);
   registerLogRoutes(app, deps);
   registerWhatIfRoutes(app, { ...deps, ...(opts.policy ? { policy: opts.policy } : {}) });
+  if (opts.mcp) registerMcpRoutes(app, opts.mcp, version);
   if (opts.gateway) registerGatewayRoutes(app, { store, gateway: opts.gateway });
   registerMetricsRoute(app, store, opts.metrics ?? createMetrics(), clock);
   registerConsole(app);

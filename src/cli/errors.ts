@@ -1,6 +1,7 @@
 // How the CLI reports failures. Expected errors (bad input, API refusals, unreachable server)
 // print one readable message, naming fields where the server named them, and never a stack.
 import { MissingProjectError, UnknownKindError, WeftApiError, WeftConnectionError } from '../client/index.js';
+import { ManifestError } from '../client/manifests.js';
 import { WeftError } from '../model/errors.js';
 import { unknownKindMessage } from '../model/registry.js';
 
@@ -24,7 +25,7 @@ export function describeError(err: unknown): string[] {
   if (err instanceof UnknownKindError) {
     return [unknownKindMessage(err.kind, 'plural')];
   }
-  if (err instanceof CliError || err instanceof WeftConnectionError || err instanceof MissingProjectError) return [err.message];
+  if (err instanceof CliError || err instanceof ManifestError || err instanceof WeftConnectionError || err instanceof MissingProjectError) return [err.message];
   // Typed errors from the layers `weft up` runs in-process (a data directory in use, bad options).
   if (err instanceof WeftError) return [err.message];
   if (err instanceof Error) {

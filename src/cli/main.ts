@@ -19,6 +19,7 @@ import { resumeCommand, suspendCommand } from './commands/suspend.js';
 import { explainCommand } from './commands/explain.js';
 import { upCommand } from './commands/up.js';
 import { agentCommand } from './commands/agent.js';
+import { mcpCommand } from './commands/mcp.js';
 import { versionCommand } from './commands/version.js';
 import { logsCommand } from './commands/logs.js';
 import { cordonCommand, drainCommand, uncordonCommand } from './commands/nodes.js';
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
     invoiceCommand(),
     versionCommand(),
     agentCommand(),
+    mcpCommand(),
     simCommand(),
   ]) {
     program.addCommand(cmd);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliError } from './errors.js';
+import { ManifestError } from '../client/manifests.js';
 import { parseManifests, sortForApply } from './manifests.js';
 import { parseDurationSeconds } from './duration.js';
 
@@ -29,12 +29,12 @@ items:
   it('says what is wrong in the YAML without a dangling colon, and quotes the line', () => {
     const text = 'apiVersion: weft/v1\nkind: Job\nmetadata:\n  name: x\n project: nlp\n';
     expect(() => parseManifests(text, '<stdin>')).toThrow(
-      new CliError('<stdin>:5:1: not valid YAML or JSON: All mapping items must start at the same column\n    name: x\n   project: nlp\n  ^'),
+      new ManifestError('<stdin>:5:1: not valid YAML or JSON: All mapping items must start at the same column\n    name: x\n   project: nlp\n  ^'),
     );
   });
 
   it('names a missing kind or name', () => {
-    expect(() => parseManifests('metadata: { name: a }', 'f.yaml')).toThrow(new CliError('f.yaml: kind: is required'));
+    expect(() => parseManifests('metadata: { name: a }', 'f.yaml')).toThrow(new ManifestError('f.yaml: kind: is required'));
     expect(() => parseManifests('kind: Job\nmetadata: {}', 'f.yaml')).toThrow(/metadata\.name: is required/);
     expect(() => parseManifests('kind: Gizmo\nmetadata: { name: a }', 'f.yaml')).toThrow(/unknown kind "Gizmo"; known kinds: Allocation, Budget, (\w+, )*DevEnvironment, Event, Job,/);
     expect(() => parseManifests('kind: Jb\nmetadata: { name: a }', 'f.yaml')).toThrow(/^f\.yaml: kind: unknown kind "Jb"; did you mean "Job"\?; known kinds: /);

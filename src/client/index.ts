@@ -26,3 +26,4 @@ export { kindOf, resourcePath, UnknownKindError, MissingProjectError } from './p
 export { LAST_APPLIED_ANNOTATION, threeWayPatch, deepEqual } from './apply.js';
 export type { WatchEvent, WatchEventType, SyncEvent, WatchMessage, WatchOptions } from './watch.js';
 export { openStream, STREAM_PATH, type StreamWatchSpec, type StreamFrame } from './stream.js';
+export { allocationsOf, eventsAbout, eventTime } from './related.js';

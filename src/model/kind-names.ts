@@ -42,6 +42,9 @@ export const KIND_NAMES: readonly KindNames[] = [
   },
 ];
 
+/** Events about cluster-scoped objects (nodes, sites) are recorded in this project. */
+export const SYSTEM_PROJECT = 'weft-system';
+
 const byKind = new Map(KIND_NAMES.map((k) => [k.kind, k]));
 const byName = new Map<string, KindNames>();
 for (const k of KIND_NAMES) for (const n of [k.kind.toLowerCase(), k.plural, ...k.aliases]) byName.set(n, k);

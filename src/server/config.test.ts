@@ -44,7 +44,9 @@ describe('server configuration', () => {
       nodeNotReadyAfterMs: 40_000,
       nodeLostAfterMs: 60_000,
       auditCheckpointMs: 60_000,
+      mcpReadOnly: false,
     });
+    expect(load({ env: { WEFT_MCP_READ_ONLY: 'yes' } }).mcpReadOnly).toBe(true);
     // `weft up` is interactive: it logs only warnings unless asked.
     expect(load({ command: 'up' }).logLevel).toBe('warn');
   });

@@ -42,6 +42,8 @@ export interface ServerConfig {
   auditDir?: string;
   /** How often the audit chain's head is checkpointed when it grew. */
   auditCheckpointMs: number;
+  /** The MCP endpoint (/mcp) offers only tools that change nothing. */
+  mcpReadOnly: boolean;
 }
 
 /** A setting refused: `source` names the flag, variable or file key it came from. */
@@ -215,6 +217,14 @@ export const SETTINGS: readonly AnySetting[] = [
     help: "how often the audit chain's head is checkpointed when it grew (e.g. 60s, 500ms)",
     parse: positiveDurationMs,
   },
+  {
+    key: 'mcpReadOnly',
+    flag: '--mcp-read-only',
+    env: 'WEFT_MCP_READ_ONLY',
+    inFile: true,
+    help: 'the MCP endpoint (/mcp) offers only tools that change nothing (what a token may do is unchanged elsewhere)',
+    parse: bool,
+  },
 ];
 
 function nonEmpty(s: string): string {
@@ -242,6 +252,7 @@ const DEFAULTS: Omit<ServerConfig, 'databaseUrl' | 'dataDir' | 'auditDir'> & { d
   nodeNotReadyAfterMs: 40_000,
   nodeLostAfterMs: 60_000,
   auditCheckpointMs: 60_000,
+  mcpReadOnly: false,
 };
 
 /** The value a command uses when no source sets it (for help texts). */

@@ -13,6 +13,7 @@ import { ServerKey } from '../control/audit/server-key.js';
 import { systemClock, type Clock } from '../control/clock.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import { WeftError } from '../model/errors.js';
+import { mcpHttpHandler } from '../mcp/http.js';
 import { isSimNode, registerDemoFleet } from '../providers/sim/index.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -86,7 +87,7 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
     // initial lists, on the embedded engine's single connection) takes a while, and a restarted
     // server must answer the API meanwhile. /readyz says 503 until it has been started.
     let starting: string | undefined = 'the control plane is starting';
-    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, notReady: () => starting, ...(book ? { auditCheckpoints: book } : {}) });
+    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, mcp: mcpHttpHandler({ readOnly: config.mcpReadOnly }), notReady: () => starting, ...(book ? { auditCheckpoints: book } : {}) });
     if (book) {
       checkpoints = new CheckpointPublisher({
         store,

@@ -1,15 +1,14 @@
 // `weft describe KIND NAME`: one object for a human — metadata, spec, status and its events.
 import { Command } from 'commander';
 import { Document, isScalar, isSeq, visit } from 'yaml';
-import { LAST_APPLIED_ANNOTATION, kindOf, type WeftClient } from '../../client/index.js';
+import { LAST_APPLIED_ANNOTATION, allocationsOf, eventsAbout, kindOf } from '../../client/index.js';
 import type { Resource } from '../../model/metadata.js';
-import { SYSTEM_PROJECT } from '../../model/kinds/event.js';
 import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../connect.js';
 import { formatAge } from '../duration.js';
 import { findOne } from '../lookup.js';
 import { renderTable } from '../output/table.js';
 import { isWorkloadKind } from '../../model/kind-names.js';
-import { SHOWN_APART, allocationsOf, renderWorkloadDetails } from '../output/workload-details.js';
+import { SHOWN_APART, renderWorkloadDetails } from '../output/workload-details.js';
 
 export function describeCommand(): Command {
   const cmd = new Command('describe')
@@ -24,8 +23,8 @@ export function describeCommand(): Command {
     const allocs = isWorkloadKind(r.kind) ? await allocationsOf(client, r) : [];
     const details = isWorkloadKind(r.kind) ? renderWorkloadDetails(r, allocs) : [];
     // A workload's story includes what happened to its replicas.
-    const related = new Set([`${r.kind}/${r.metadata.name}`, ...allocs.map((a) => `Allocation/${a.metadata.name}`)]);
-    console.log(renderDescription(r, await eventsFor(client, r, related), details));
+    const related = new Set(allocs.map((a) => `Allocation/${a.metadata.name}`));
+    console.log(renderDescription(r, await eventsAbout(client, r, related), details));
   });
   return cmd;
 }
@@ -99,26 +98,4 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
-}
-
-/** Events about this object, newest last. Best effort: a caller who may not read events sees none. */
-async function eventsFor(client: WeftClient, r: Resource, related: Set<string>): Promise<Resource[]> {
-  if (r.kind === 'Event') return [];
-  const project = r.metadata.project ?? SYSTEM_PROJECT;
-  try {
-    const { items } = await client.list('Event', { project, autoPaginate: true });
-    return items
-      .filter((e) => {
-        const o = (e.spec as { involvedObject?: { kind?: string; name?: string } }).involvedObject;
-        return related.has(`${o?.kind ?? ''}/${o?.name ?? ''}`);
-      })
-      .sort((a, b) => stamp(a).localeCompare(stamp(b)))
-      .slice(-20);
-  } catch {
-    return [];
-  }
-}
-
-function stamp(e: Resource): string {
-  return (e.spec as { lastTimestamp?: string }).lastTimestamp ?? e.metadata.creationTimestamp;
 }

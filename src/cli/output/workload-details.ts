@@ -1,6 +1,5 @@
 // The parts of `weft describe` that only workloads have: where their replicas are (the
 // Allocations of each attempt), their conditions, and why they are still pending.
-import type { WeftClient } from '../../client/index.js';
 import { isActiveAllocation } from '../../model/allocation-rules.js';
 import type { Resource } from '../../model/metadata.js';
 import { formatAge } from '../duration.js';
@@ -13,21 +12,6 @@ export const SHOWN_APART: ReadonlySet<string> = new Set(['conditions', 'placemen
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const text = (v: unknown, fallback = ''): string => (v === undefined || v === null || v === '' ? fallback : String(v));
-
-/** Allocations of this workload (every attempt), oldest attempt first. Best effort. */
-export async function allocationsOf(client: WeftClient, w: Resource): Promise<Resource[]> {
-  try {
-    const { items } = await client.list('Allocation', { project: w.metadata.project, labelSelector: `weft.dev/workload=${w.metadata.name}`, autoPaginate: true });
-    return items
-      .filter((a) => {
-        const ref = obj(a.spec.workload);
-        return ref.kind === w.kind && ref.name === w.metadata.name && (ref.uid === undefined || ref.uid === w.metadata.uid);
-      })
-      .sort((a, b) => Number(a.spec.attempt ?? 0) - Number(b.spec.attempt ?? 0) || Number(a.spec.replica ?? 0) - Number(b.spec.replica ?? 0));
-  } catch {
-    return [];
-  }
-}
 
 export function renderWorkloadDetails(w: Resource, allocs: Resource[]): string[] {
   const out: string[] = [];

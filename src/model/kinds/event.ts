@@ -21,7 +21,6 @@ export const EventSpec = Type.Object(
 );
 export type EventSpec = Static<typeof EventSpec>;
 
-/** Events about cluster-scoped objects (nodes, sites) are recorded in this project. */
-export const SYSTEM_PROJECT = 'weft-system';
+export { SYSTEM_PROJECT } from '../kind-names.js';
 
 export const EventKind: KindDef = { ...kindNames('Event'), spec: EventSpec, status: OpenStatus };
