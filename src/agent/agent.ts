@@ -14,6 +14,7 @@ import type { HostInventory } from './discovery/types.js';
 import { DriverSet } from './drivers/driver-set.js';
 import type { Driver } from './drivers/driver.js';
 import { ProcessDriver } from './drivers/process/process-driver.js';
+import { ContainerDriver } from './drivers/container/container-driver.js';
 import { startHeartbeat } from './heartbeat.js';
 import { adoptReplicas, reconcileOnce, type ReconcileContext } from './reconcile.js';
 import { connect } from './register.js';
@@ -37,6 +38,8 @@ export interface AgentOptions {
   /** How often the agent looks at its replicas even when the server says nothing. */
   reconcileMs?: number;
   maxLogBytes?: number;
+  /** Podman's API socket (e.g. /run/podman/podman.sock); default: drivers/container/podman.ts. */
+  podmanSocket?: string;
   log?: (msg: string) => void;
 }
 
@@ -59,8 +62,11 @@ export async function discoverInventory(nodeName: string, fakeGpus?: string): Pr
 }
 
 /** Every driver this agent has; DriverSet.probe finds which of them this host can run. */
-function hostDrivers(state: StateDir, cgroups: boolean): Driver[] {
-  return [new ProcessDriver(state, cgroups ? join(CGROUP_ROOT, 'weft') : undefined)];
+function hostDrivers(state: StateDir, cgroups: boolean, node: string, podmanSocket?: string): Driver[] {
+  return [
+    new ProcessDriver(state, cgroups ? join(CGROUP_ROOT, 'weft') : undefined),
+    new ContainerDriver(state, { owner: node, stateDir: state.root, ...(podmanSocket ? { socket: podmanSocket } : {}) }),
+  ];
 }
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
@@ -72,7 +78,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const inventory = await discoverInventory(name, opts.fakeGpus);
   const cgroups = cgroupsV2Available() ? 'v2' : 'unavailable';
   if (cgroups === 'unavailable') log('cgroups v2 is not available (or not delegated): replicas run without CPU and memory limits');
-  const drivers = await DriverSet.probe(hostDrivers(state, cgroups === 'v2'));
+  const drivers = await DriverSet.probe(hostDrivers(state, cgroups === 'v2', name, opts.podmanSocket));
   for (const [driver, cap] of Object.entries(drivers.capabilities)) if (!cap.available) log(`the ${driver} driver cannot run here: ${cap.reason}`);
   const abort = new AbortController();
   const status = {

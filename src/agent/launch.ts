@@ -3,7 +3,7 @@
 import { createServer } from 'node:net';
 import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
 import type { Resource } from '../model/metadata.js';
-import type { Driver, ReplicaLaunch } from './drivers/driver.js';
+import type { ContainerLaunch, Driver, ReplicaLaunch } from './drivers/driver.js';
 import { replicaEnv, visibleDevices } from './drivers/env.js';
 import type { ReconcileContext } from './reconcile.js';
 
@@ -12,6 +12,9 @@ export interface TaskSpec {
   args?: string[];
   env?: { name: string; value: string }[];
   image?: string;
+  imagePullPolicy?: 'IfNotPresent' | 'Always' | 'Never';
+  workingDir?: string;
+  shmSizeBytes?: number;
   port?: number;
   readinessPath?: string;
 }
@@ -91,6 +94,18 @@ export async function prepareLaunch(
     devices: visibleDevices(spec.gpus, (g: AllocatedGpu) => ctx.migUuid?.(g)),
     limits: { cpuMilli: spec.cpuMilli, memoryBytes: spec.memoryBytes },
     maxLogBytes: ctx.maxLogBytes,
+    ...(task.image ? { container: containerLaunch(task) } : {}),
   };
   return { driver: chosen.driver, launch, ...(port !== undefined ? { port } : {}) };
+}
+
+/** The container's own settings; `command` and `args` stay apart (ENTRYPOINT and CMD). */
+function containerLaunch(task: TaskSpec): ContainerLaunch {
+  return {
+    ...(task.command ? { entrypoint: task.command } : {}),
+    ...(task.args ? { args: task.args } : {}),
+    ...(task.imagePullPolicy ? { pullPolicy: task.imagePullPolicy } : {}),
+    ...(task.workingDir ? { workingDir: task.workingDir } : {}),
+    ...(task.shmSizeBytes ? { shmSizeBytes: task.shmSizeBytes } : {}),
+  };
 }

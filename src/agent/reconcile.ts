@@ -197,14 +197,23 @@ async function advance(ctx: ReconcileContext, rec: ReplicaRecord, alloc: Resourc
     await shipLogs(ctx.client, ctx.state, rec, driver, false).catch(() => false);
     return;
   }
-  if (st.state === 'starting') return;
+  if (st.state === 'starting') {
+    // What it waits for ("Pulling image 42%"), written when it changes.
+    if (st.message && st.message !== rec.startingMessage && phaseOf(alloc) === 'Bound') {
+      await writeStatus(ctx, rec, { message: st.message });
+      ctx.state.saveRecord({ ...rec, startingMessage: st.message });
+    }
+    return;
+  }
   if (!(await shipLogs(ctx.client, ctx.state, rec, driver, true).catch(logsUnavailable))) return;
   const finishedAt = st.state === 'exited' ? st.exit.finishedAt : new Date().toISOString();
   const reason = stop?.reason ?? rec.stopReason;
   let patch: Record<string, unknown>;
   if (st.state === 'lost') patch = { phase: 'Failed', finishedAt, message: LOST_MESSAGE };
+  else if (st.exit.error && st.exit.reason) patch = { phase: 'Failed', finishedAt, reason: st.exit.reason, message: st.exit.error };
   else if (st.exit.error) patch = { phase: 'Failed', finishedAt, message: `could not start: ${st.exit.error}` };
   else if (rec.stopRequestedAt || stop) patch = { phase: endPhase(reason), finishedAt, exitCode: st.exit.code, message: reason ? `stopped: ${reason}` : 'stopped' };
+  else if (st.exit.reason === 'OOMKilled') patch = { phase: 'Failed', finishedAt, exitCode: st.exit.code ?? 137, reason: 'OOMKilled', message: `OOMKilled: it went over its memory limit (exit code ${st.exit.code ?? 137})` };
   else if (st.exit.code === 0) patch = { phase: 'Succeeded', finishedAt, exitCode: 0, message: 'exited with code 0' };
   else {
     const how = st.exit.signal ? `killed by ${st.exit.signal}` : `exited with code ${st.exit.code}`;
@@ -238,6 +247,7 @@ export async function adoptReplicas(ctx: ReconcileContext): Promise<void> {
       // Its folder stays: it is what keeps the allocation from ever being started here again.
       ctx.log(`stopping replica ${uid} (${driver.name}): this node has no record of it`);
       await driver.kill(uid);
+      await driver.remove(uid).catch(() => undefined);
     }
   }
   if (adopted > 0) ctx.log(`re-adopted ${adopted} replica(s) from the state directory`);

@@ -34,6 +34,8 @@ export interface ReplicaRecord {
   /** When the agent asked the replica to stop, and why. */
   stopRequestedAt?: string;
   stopReason?: string;
+  /** The last "starting" message the server acknowledged (e.g. "Pulling image 42%"). */
+  startingMessage?: string;
   /** The last phase the server acknowledged, so nothing is written twice. */
   reportedPhase?: string;
   /** Set once the final phase is on the server and logs are shipped: the folder may go. */

@@ -16,6 +16,8 @@ export interface DriverCapability {
   reason?: string;
   /** The engine's version, when it has one worth reporting. */
   version?: string;
+  /** What an operator should know although the driver works (limits it had to work around). */
+  notes?: string[];
 }
 
 export interface ReplicaLaunch {
@@ -35,6 +37,21 @@ export interface ReplicaLaunch {
   limits: { cpuMilli: number; memoryBytes: number };
   /** Bytes of output kept per stream; beyond it one marker line and nothing more. */
   maxLogBytes: number;
+  /** What only a container has (the container driver reads it; others ignore it). */
+  container?: ContainerLaunch;
+}
+
+/** A container replica's own settings, from the Allocation's task. */
+export interface ContainerLaunch {
+  /** Replaces the image's ENTRYPOINT (the workload's `command`). */
+  entrypoint?: string[];
+  /** Replaces the image's CMD (the workload's `args`). */
+  args?: string[];
+  pullPolicy?: 'IfNotPresent' | 'Always' | 'Never';
+  workingDir?: string;
+  shmSizeBytes?: number;
+  /** Credentials for the registries the image may come from (from imagePullSecrets). */
+  registryAuth?: { username: string; password: string; serveraddress: string }[];
 }
 
 export interface ExitInfo {
@@ -44,10 +61,13 @@ export interface ExitInfo {
   finishedAt: string;
   /** Why it never ran (no such program, no such image), if so. */
   error?: string;
+  /** A short machine-readable cause, when the driver knows one: ImagePullFailed, OOMKilled. */
+  reason?: string;
 }
 
 export type ReplicaState =
-  | { state: 'starting' }
+  /** Not up yet; `message` says what it waits for ("Pulling image 42%"). */
+  | { state: 'starting'; message?: string }
   | { state: 'running'; pid?: number; startedAt?: string }
   | { state: 'exited'; exit: ExitInfo }
   /** Gone without an exit status (its supervisor or engine lost it): never restarted. */

@@ -15,6 +15,7 @@ interface AgentCliOptions {
   address?: string;
   heartbeatInterval: string;
   maxLogBytes: string;
+  podmanSocket?: string;
 }
 
 function parseMs(text: string, option: string): number {
@@ -38,6 +39,7 @@ export function agentCommand(): Command {
     .option('--fake-gpus <spec>', 'declare GPUs this host does not have, e.g. 8xH100-80GB (for tests; marked fake)')
     .option('--address <host>', 'address other replicas reach this host on', '127.0.0.1')
     .option('--heartbeat-interval <dur>', 'how often to report to the server', '10s')
+    .option('--podman-socket <path>', "Podman's API socket for container replicas (env: WEFT_PODMAN_SOCKET; default /run/podman/podman.sock when it answers, else the agent runs podman's service itself)")
     .option('--max-log-bytes <n>', 'output kept per replica and stream; beyond it a marker and nothing more', String(8 * 1024 * 1024))
     .action(async (opts: AgentCliOptions) => {
       const server = opts.server ?? process.env.WEFT_SERVER;
@@ -54,6 +56,7 @@ export function agentCommand(): Command {
         address: opts.address,
         heartbeatMs: parseMs(opts.heartbeatInterval, '--heartbeat-interval'),
         maxLogBytes,
+        podmanSocket: opts.podmanSocket ?? process.env.WEFT_PODMAN_SOCKET,
       });
       console.log(`Weft agent running as node ${agent.name} (state in ${agent.stateDir}); Ctrl-C stops the agent, replicas keep running.`);
       await new Promise<void>((done) => {

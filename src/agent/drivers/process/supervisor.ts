@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { readJson, writeJsonAtomic } from '../../state.js';
 import type { ExitInfo } from '../driver.js';
 import { processStartTime, signalGroup } from './proc.js';
+import { boundedPart } from '../files.js';
 
 /** What supervisor.json says: the supervisor and the replica, each by pid and start time. */
 export interface SupervisorInfo {
@@ -72,14 +73,10 @@ function bounded(stream: Readable | null, file: string, max: number): WriteStrea
   let cut = false;
   stream?.on('data', (buf: Buffer) => {
     if (cut) return; // keep draining so the replica never blocks on a full pipe
-    if (written + buf.length > max) {
-      out.write(buf.subarray(0, Math.max(0, max - written)));
-      out.write(`\n[weft: output truncated after ${max} bytes]\n`);
-      cut = true;
-      return;
-    }
+    const part = boundedPart(written, buf, max);
+    out.write(part.out);
     written += buf.length;
-    out.write(buf);
+    cut = part.cut;
   });
   return out;
 }
