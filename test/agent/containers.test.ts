@@ -71,8 +71,11 @@ describe.skipIf(missing !== undefined)(`containers on node agents${missing ? ` (
   afterAll(async () => {
     for (const a of agents.values()) await killHard(a.child);
     if (podman) {
-      const left = await podman.docker.listContainers({ all: true, filters: { label: NODES.map((n) => `weft.dev/owner=${n}`) } }).catch(() => []);
-      for (const c of left) await podman.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      for (const node of NODES) {
+        // One filter per node: several label filters must all match.
+        const left = await podman.docker.listContainers({ all: true, filters: { label: [`weft.dev/owner=${node}`] } }).catch(() => []);
+        for (const c of left) await podman.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      }
     }
     await podman?.docker.getImage('localhost/hello-busybox:1').remove().catch(() => undefined);
     for (const a of agents.values()) stopPodmanServices(a.stateDir);
