@@ -30,6 +30,8 @@ import { registerMcpRoutes, type McpHandler } from './routes/mcp.js';
 import { registerGatewayRoutes, type Gateway } from './gateway/index.js';
 import type { WatchHub } from './watch.js';
 import { PolicyEngine } from '../control/policy/engine.js';
+import type { RouteDeps } from './routes/context.js';
+import type { QueuePositions } from '../control/queue-positions.js';
 
 export const DEFAULT_BODY_LIMIT = MAX_REQUEST_BYTES;
 
@@ -58,6 +60,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** The MCP server, served at /mcp with the caller's token (assembled by src/server); none = not served. */
   mcp?: McpHandler;
+  /** Queue positions of waiting workloads, left by this process's scheduling loop while it leads. */
+  positions?: QueuePositions;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
@@ -161,7 +165,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   const policies = new PolicyEngine(store, { log: (msg) => app.log.warn(msg), flushIntervalMs: opts.policyFlushIntervalMs ?? 10_000 });
   policies.start();
   app.addHook('onClose', () => policies.stop());
-  const deps = { store, hub, policies, clock };
+  const positions = opts.positions;
+  const deps: RouteDeps = { store, hub, policies, clock, present: positions ? (o) => positions.present(o) : (o) => o };
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, { ...deps, checkpoints: opts.auditCheckpoints });
   registerUsageRoutes(app, deps);

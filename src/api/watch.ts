@@ -19,6 +19,8 @@ export interface WatchRequest {
   /** Resume after this version; absent = send the current objects first. */
   resourceVersion?: string;
   accept: (obj: Resource) => boolean;
+  /** How an object is shown (live fields put in); the identity when absent. */
+  present?: (obj: Resource) => Resource;
 }
 
 export interface WatchHub {
@@ -48,6 +50,7 @@ export async function serveWatch(store: Store, hub: WatchHub, req: FastifyReques
   // watch narrowed to one object must never stream another, whichever layer forgot.
   const name = w.name;
   const accept = name === undefined ? w.accept : (o: Resource): boolean => o.metadata.name === name && w.accept(o);
+  const present = w.present ?? ((o: Resource): Resource => o);
   let initial: Resource[] = [];
   let from = w.resourceVersion;
   if (from === undefined) {
@@ -82,13 +85,13 @@ export async function serveWatch(store: Store, hub: WatchHub, req: FastifyReques
     // Only the last initial object carries an id: a client cut off mid-snapshot has no id and
     // simply starts over, one that saw it all resumes from the snapshot's version.
     for (let i = 0; i < initial.length; i++) {
-      await write(frame({ type: 'ADDED', object: initial[i] }, i === initial.length - 1 ? from : undefined));
+      await write(frame({ type: 'ADDED', object: present(initial[i]!) }, i === initial.length - 1 ? from : undefined));
     }
     while (!signal.aborted) {
       const r: IteratorResult<WatchEvent> = await Promise.race([next ?? it.next(), aborted]);
       next = undefined;
       if (r.done) break;
-      if (accept(r.value.object)) await write(frame(r.value, r.value.object.metadata.resourceVersion));
+      if (accept(r.value.object)) await write(frame({ type: r.value.type, object: present(r.value.object) }, r.value.object.metadata.resourceVersion));
     }
   } catch (err) {
     if (!signal.aborted) {

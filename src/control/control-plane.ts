@@ -5,6 +5,7 @@
 import type { Store } from '../store/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { PolicySource } from './policy-source.js';
+import type { QueuePositions } from './queue-positions.js';
 import { SchedulingLoop, type CycleStats } from './scheduling-loop.js';
 import { jobAdapter } from './workloads/job-adapter.js';
 import type { WorkloadAdapter } from './workloads/types.js';
@@ -24,6 +25,8 @@ export interface ControlPlaneOptions {
   /** Workload adapters (default: Jobs). */
   adapters?: readonly WorkloadAdapter[];
   controllers?: readonly Controller[];
+  /** Where the scheduling loop leaves each cycle's queue positions for the API to serve. */
+  positions?: QueuePositions;
   log?: (msg: string) => void;
   onCycle?: (s: CycleStats) => void;
 }
@@ -57,6 +60,7 @@ export function startControlPlane(opts: ControlPlaneOptions): ControlPlane {
       adapters: opts.adapters ?? [jobAdapter],
       policy: opts.policy,
       intervalMs: opts.cycleIntervalMs,
+      positions: opts.positions,
       log,
     });
     loop.onCycle = opts.onCycle;

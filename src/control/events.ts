@@ -1,7 +1,8 @@
 // Events: what happened to an object, for humans reading `weft describe`. Written inside the
 // caller's transaction, so an event exists exactly when what it describes committed. The same
-// (object, reason, message) again bumps count and lastTimestamp on one Event instead of adding
-// another, as Kubernetes aggregates repeated events.
+// (object, type, reason, source) again bumps count and lastTimestamp on one Event and takes the newest
+// message, instead of adding another: a reason that keeps recurring with other words (a waiting
+// workload's "why pending") is one Event, not one per wording. Events expire (event-expiry.ts).
 import { createHash } from 'node:crypto';
 import { SYSTEM_PROJECT } from '../model/kinds/event.js';
 import type { Resource } from '../model/metadata.js';
@@ -18,9 +19,9 @@ export interface EventInput {
 export const LABEL_INVOLVED_KIND = 'weft.dev/involved-kind';
 export const LABEL_INVOLVED_NAME = 'weft.dev/involved-name';
 
-/** One name per (object, reason, message): a DNS label of at most 63 characters. */
-export function eventName(obj: Resource, e: Pick<EventInput, 'reason' | 'message'>): string {
-  const h = createHash('sha256').update(`${obj.metadata.uid}|${e.reason}|${e.message}`).digest('hex').slice(0, 10);
+/** One name per (object, type, reason, source): a DNS label of at most 63 characters. */
+export function eventName(obj: Resource, e: Pick<EventInput, 'type' | 'reason' | 'source'>): string {
+  const h = createHash('sha256').update(`${obj.metadata.uid}|${e.type}|${e.reason}|${e.source}`).digest('hex').slice(0, 10);
   const base = obj.metadata.name.slice(0, 50).replace(/-+$/, '');
   return `${base}-${h}`;
 }
@@ -34,7 +35,7 @@ export async function recordEvent(tx: StoreTx, obj: Resource, e: EventInput, now
   const old = await tx.get({ kind: 'Event', project, name });
   if (old) {
     const spec = old.spec as { count?: number };
-    return tx.update({ ...old, spec: { ...old.spec, count: (spec.count ?? 1) + 1, lastTimestamp: at } }, { resourceVersion: old.metadata.resourceVersion });
+    return tx.update({ ...old, spec: { ...old.spec, message, count: (spec.count ?? 1) + 1, lastTimestamp: at } }, { resourceVersion: old.metadata.resourceVersion });
   }
   return tx.create({
     apiVersion: 'weft/v1',

@@ -152,6 +152,7 @@ export class FleetView {
     }
   }
 
+  /** Folds a Node change in; true when it may change what a cycle decides. */
   applyNode(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Resource): boolean {
     if (!this.fresh('Node', obj)) return false;
     const name = obj.metadata.name;
@@ -164,9 +165,15 @@ export class FleetView {
     const shape = JSON.stringify([spec.cpu, spec.memory, gpus, spec.site ?? '', spec.rack ?? '', spec.nvlinkDomain ?? '']);
     const old = this.nodes.get(name);
     this.nodes.set(name, { obj, gpus, shape });
-    if (!old || old.shape !== shape) this.snap = undefined;
-    else if (this.snap) this.snap.setSchedulable(this.nodeIndex.get(name)!, nodeSchedulable(obj));
-    return true;
+    if (!old || old.shape !== shape) {
+      this.snap = undefined;
+      return true;
+    }
+    const schedulable = nodeSchedulable(obj);
+    if (this.snap) this.snap.setSchedulable(this.nodeIndex.get(name)!, schedulable);
+    // A heartbeat (status only, still schedulable) changes nothing a cycle decides on: it must
+    // not wake a full cycle over the whole queue every time one of a thousand nodes reports.
+    return schedulable !== nodeSchedulable(old.obj) || JSON.stringify(obj.spec) !== JSON.stringify(old.obj.spec);
   }
 
   applyAllocation(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Resource): boolean {

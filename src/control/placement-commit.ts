@@ -7,7 +7,7 @@ import { migMilli } from '../model/allocation-rules.js';
 import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
 import { migProfileOn, migProfileShape } from '../model/gpu-catalog.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
-import type { GangDecision, ReplicaPlacement, SchedulingReason, UnplacedReplica } from '../scheduler/index.js';
+import { explanationText, type GangDecision, type ReplicaPlacement, type SchedulingReason, type UnplacedReplica } from '../scheduler/index.js';
 import type { StoreTx } from '../store/types.js';
 import { recordEvent } from './events.js';
 import { taskFor, withRendezvous } from './agent-task.js';
@@ -95,20 +95,34 @@ export interface Explain {
   demand: PlacementDemand;
   unplaced: UnplacedReplica[];
   /** The scheduler's sentence, structured reasons, locality and reservation for the gang. */
-  decision?: Pick<GangDecision, 'explanation' | 'reasons' | 'locality' | 'reservation'>;
+  decision?: Pick<GangDecision, 'explanation' | 'needs' | 'reasons' | 'locality' | 'reservation'>;
 }
 
-/** status.scheduling of a pending workload: "why pending" (docs/lifecycle.md). */
+/**
+ * status.scheduling of a pending workload: "why pending" (docs/lifecycle.md). The queue position
+ * is left out: it moves with every placement ahead, and storing it rewrote every waiting workload
+ * (and added an Event) each time the queue moved. Readers get the live position put back in
+ * (queue-positions.ts); `needs` keeps the sentence's first part so it can be rebuilt.
+ */
 export function schedulingStatus(e: Explain, now: Date): Record<string, unknown> {
   const { message, reasons } = pendingReasons(e.unplaced);
   const out: Record<string, unknown> = { message, reasons };
   const d = e.decision;
-  if (d?.explanation) out['explanation'] = d.explanation;
-  if (d?.reasons && d.reasons.length > 0) out['details'] = d.reasons;
+  const details = storedReasons(d?.reasons);
+  if (d?.needs !== undefined) {
+    out['needs'] = d.needs;
+    out['explanation'] = explanationText(d.needs, details);
+  } else if (d?.explanation) out['explanation'] = d.explanation;
+  if (details.length > 0) out['details'] = details;
   if (d?.locality) out['locality'] = d.locality;
   if (d?.reservation) out['reservation'] = { at: new Date(d.reservation.at).toISOString(), nodes: d.reservation.nodes };
   out['lastCycle'] = now.toISOString();
   return out;
+}
+
+/** The reasons worth storing: all but the queue position. */
+function storedReasons(reasons: readonly SchedulingReason[] | undefined): SchedulingReason[] {
+  return (reasons ?? []).filter((r) => r.code !== 'QueuePosition');
 }
 
 export interface CommitResult {
@@ -131,18 +145,44 @@ export function pendingReasons(unplaced: readonly UnplacedReplica[]): { message:
   return { message, reasons };
 }
 
-/** Whether writing "why pending" would change what the workload already says. */
+/**
+ * Whether "why pending" changed materially since it was written: another set of reasons, not
+ * other counts. Node counts, quota figures and the queue position move with every placement
+ * anywhere in the fleet; rewriting each waiting workload (and an Event) for them made a long
+ * queue a write storm.
+ */
 export function explanationChanged(d: Explain): boolean {
-  const cur = d.demand.workload.status?.scheduling as { message?: string; details?: SchedulingReason[] } | undefined;
-  return cur?.message !== pendingReasons(d.unplaced).message || reasonsKey(cur?.details) !== reasonsKey(d.decision?.reasons);
+  const cur = d.demand.workload.status?.scheduling as { needs?: unknown; details?: SchedulingReason[] } | undefined;
+  // Written by an older version (with the queue position inside): rewrite once.
+  if (typeof cur?.needs !== 'string') return true;
+  return reasonsKey(cur.details) !== reasonsKey(d.decision?.reasons);
 }
 
-/**
- * What of the reasons is news: their messages, except that backfill's word ("due in 25m") counts
- * by its target time only — its countdown alone must not rewrite the status every cycle.
- */
+/** What of the reasons is material: their codes, and what each code is about. */
 function reasonsKey(reasons: readonly SchedulingReason[] | undefined): string {
-  return (reasons ?? []).map((r) => (r.code === 'Reservation' || r.code === 'Reserved' ? `${r.code}@${String(r.data?.['at'])}` : r.message)).join('\n');
+  return storedReasons(reasons).map(reasonKey).join('\n');
+}
+
+function reasonKey(r: SchedulingReason): string {
+  const data = r.data ?? {};
+  switch (r.code) {
+    case 'Nodes': {
+      // Which filters rejected nodes, not how many nodes each rejected.
+      const rejected = (data['rejected'] ?? {}) as Record<string, number>;
+      return `Nodes:${Object.keys(rejected).filter((k) => (rejected[k] ?? 0) > 0).sort().join(',')}`;
+    }
+    case 'TopologyDomain':
+      return `TopologyDomain:${String(data['within'])}`;
+    case 'QueueQuota':
+      return `QueueQuota:${String(data['queue'])}:${String(data['resource'])}`;
+    // Backfill's word counts by its target time only: its countdown alone is no news.
+    case 'Reservation':
+      return `Reservation@${String(data['at'])}`;
+    case 'Reserved':
+      return `Reserved:${String(data['gangId'])}@${String(data['at'])}`;
+    default:
+      return r.code;
+  }
 }
 
 export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains: readonly Explain[], now: Date): Promise<CommitResult> {
@@ -179,7 +219,7 @@ export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains:
     const cur = fresh(binds.length + j, e.demand.workload);
     if (!cur) continue;
     const scheduling = schedulingStatus(e, now);
-    events.push({ cur, message: e.decision?.explanation ?? String(scheduling['message']) });
+    events.push({ cur, message: String(scheduling['explanation'] ?? scheduling['message']) });
     updates.push({ input: { ...cur, status: { ...(cur.status ?? {}), scheduling } }, opts: { resourceVersion: cur.metadata.resourceVersion } });
   }
   // Every workload status of the cycle in one statement.

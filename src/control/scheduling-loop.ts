@@ -21,6 +21,7 @@ import { Informer } from './informer.js';
 import { podShape } from './gang.js';
 import { allocationFor, commitCycle, explanationChanged, type Bind, type CommitResult, type Explain } from './placement-commit.js';
 import { PolicySource } from './policy-source.js';
+import { positionsOf, type QueuePositions } from './queue-positions.js';
 import type { QueueCount } from './queue-state.js';
 import { SchedulingPicture } from './scheduling-picture.js';
 import { commitPreemptions, planPreemptions, type Nomination } from './preemption.js';
@@ -37,6 +38,8 @@ export interface SchedulingLoopOptions {
   seed?: number;
   /** Shortest wall-clock gap between writes of Queue statuses (default 3000 ms). */
   queueStatusIntervalMs?: number;
+  /** Receives each cycle's queue positions (served live on read, never stored). */
+  positions?: QueuePositions;
   log?: (msg: string) => void;
 }
 
@@ -134,6 +137,8 @@ export class SchedulingLoop {
         await new Promise((r) => setTimeout(r, 500));
       } finally {
         signal.removeEventListener('abort', stop);
+        // Whatever this process knew of the queue is stale once it stops scheduling.
+        this.opts.positions?.clear();
       }
     }
   }
@@ -222,6 +227,7 @@ export class SchedulingLoop {
       return stats;
     }
     if (demands.length === 0) {
+      this.opts.positions?.clear();
       // Nothing to place, but finished work changes what queues hold: recount when a write is due.
       if (this.picture.queues.statusDue(this.opts.queueStatusIntervalMs ?? 3000)) await this.writeQueueStatus(this.picture.count(now), []);
       stats.durationMs = performance.now() - startedAt;
@@ -267,6 +273,7 @@ export class SchedulingLoop {
     stats.placed = result.bound;
     stats.skipped = result.skipped;
     const unplaced = decisions.filter((dec) => !dec.placed).map((dec) => ({ demand: demands[Number(dec.gangId)]!.d, gang: gangs[Number(dec.gangId)]! }));
+    this.opts.positions?.replace(positionsOf(decisions, (gangId) => demands[Number(gangId)]!.d.workload));
     const nominated = unplaced.length > 0 ? await this.preempt(unplaced, policy, now, counted) : 0;
     await this.writeQueueStatus(counted, unplaced);
     // A cycle that bound, explained and preempted nothing is not repeated while nothing moves.

@@ -4,8 +4,11 @@
 // restart had to step over all of it. Periodically the log is compacted to its newest entries
 // (a watch that has fallen further behind gets 410 and lists again, as watches must anyway) and
 // the store is vacuumed (the embedded engine has no autovacuum; on PostgreSQL it is a no-op).
+// Events past their TTL are deleted first, so the same pass reclaims their space.
 import type { Store } from '../store/types.js';
+import { systemClock, type Clock } from './clock.js';
 import type { Controller } from './control-plane.js';
+import { DEFAULT_EVENT_TTL_MS, expireEvents } from './event-expiry.js';
 
 /** Change-log entries kept: minutes of heavy activity, enough for any live watch to keep up. */
 export const DEFAULT_KEEP_CHANGES = 20_000;
@@ -18,6 +21,10 @@ export interface StoreMaintenanceOptions {
   intervalMs?: number;
   /** Delay before the first pass (default: one interval), so it does not compete with start-up. */
   firstPassAfterMs?: number;
+  /** Events last seen longer ago than this are deleted (default 1 h). */
+  eventTtlMs?: number;
+  /** Judges the Events' age (their times come from the same clock). */
+  clock?: Clock;
   log?: (msg: string) => void;
 }
 
@@ -47,8 +54,10 @@ export class StoreMaintenanceController implements Controller {
     }
   }
 
-  /** One pass: compact the change log to its newest entries, then vacuum. */
+  /** One pass: expire old Events, compact the change log to its newest entries, then vacuum. */
   async runOnce(): Promise<void> {
+    const expired = await expireEvents(this.opts.store, (this.opts.clock ?? systemClock).now(), this.opts.eventTtlMs ?? DEFAULT_EVENT_TTL_MS);
+    if (expired > 0) this.log(`store maintenance: ${expired} events older than the event TTL deleted`);
     await this.opts.store.compact(this.keep);
     await this.opts.store.vacuum();
   }

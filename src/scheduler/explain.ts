@@ -94,10 +94,8 @@ export function explainDecision(gang: GangRequest, d: GangDecision, ctx: Explain
       data: { sites: [...sites], rule: gang.residency.rule, nodes: outside },
     });
   }
-  if (ctx.ahead > 0) {
-    const q = gang.queue ? ` in queue ${gang.queue}` : '';
-    reasons.push({ code: 'QueuePosition', message: `${ctx.ahead} gang${ctx.ahead === 1 ? '' : 's'} ahead${q}`, data: { ahead: ctx.ahead, queue: gang.queue } });
-  }
+  const position = queuePositionReason(ctx.ahead, gang.queue);
+  if (position) reasons.push(position);
   if (ctx.heldBy && nodes && (nodes.data?.['rejected'] as Record<string, number>)['Reserved']) {
     reasons.push({
       code: 'Reserved',
@@ -113,13 +111,35 @@ export function explainDecision(gang: GangRequest, d: GangDecision, ctx: Explain
       data: { at: d.reservation.at, nodes: d.reservation.nodes },
     });
   }
-  const rank = (code: string): number => {
-    const i = ORDER.indexOf(code);
-    return i < 0 ? ORDER.length : i;
-  };
   reasons.sort((a, b) => rank(a.code) - rank(b.code));
   d.reasons = reasons;
-  d.explanation = [needsText(gang), ...reasons.map((r) => r.message)].join('; ');
+  d.needs = needsText(gang);
+  d.explanation = explanationText(d.needs, reasons);
+}
+
+function rank(code: string): number {
+  const i = ORDER.indexOf(code);
+  return i < 0 ? ORDER.length : i;
+}
+
+/** The one sentence: what the gang needs, then each reason's message in order. */
+export function explanationText(needs: string, reasons: readonly SchedulingReason[]): string {
+  return [needs, ...reasons.map((r) => r.message)].join('; ');
+}
+
+/** The queue-position reason for `ahead` gangs waiting before this one (none when 0). */
+export function queuePositionReason(ahead: number, queue: string | undefined): SchedulingReason | undefined {
+  if (ahead <= 0) return undefined;
+  const q = queue ? ` in queue ${queue}` : '';
+  return { code: 'QueuePosition', message: `${ahead} gang${ahead === 1 ? '' : 's'} ahead${q}`, data: { ahead, queue } };
+}
+
+/** `reasons` with `extra` put in its place in the order (replacing one of the same code). */
+export function withReason(reasons: readonly SchedulingReason[], extra: SchedulingReason): SchedulingReason[] {
+  const out = reasons.filter((r) => r.code !== extra.code);
+  const at = out.findIndex((r) => rank(r.code) > rank(extra.code));
+  out.splice(at < 0 ? out.length : at, 0, extra);
+  return out;
 }
 
 /**

@@ -16,4 +16,4 @@ export { judgeStranding, strandingVerdict, StrandingTrial, STRANDING_MARGIN, typ
 export { findVictims, lostGpuTime, type RunningGang, type RunningReplica, type PreemptionPlan, type PreemptionOptions } from './preemption.js';
 export * from './fairshare/index.js';
 export { Backfill, type BackfillConfig, type BackfillRunning, type HeldReservation } from './backfill.js';
-export { explainDecision, explainUnplaced, needsText, formatIn, type ExplainContext } from './explain.js';
+export { explainDecision, explainUnplaced, explanationText, needsText, formatIn, queuePositionReason, withReason, type ExplainContext } from './explain.js';

@@ -108,6 +108,8 @@ export interface GangDecision {
   unplaced: UnplacedReplica[];
   /** One short human sentence saying why an unplaced gang waits (see explain.ts). */
   explanation?: string;
+  /** The sentence's first part, what the gang asks for ("needs 2 replicas of 8×H100-80GB"). */
+  needs?: string;
   /** The structured reasons behind `explanation`, most important first. */
   reasons?: SchedulingReason[];
   /** The topology domain asked for and whether the placement achieved it. */

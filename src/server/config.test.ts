@@ -45,6 +45,7 @@ describe('server configuration', () => {
       nodeLostAfterMs: 60_000,
       auditCheckpointMs: 60_000,
       mcpReadOnly: false,
+      eventTtlMs: 3_600_000,
     });
     expect(load({ env: { WEFT_MCP_READ_ONLY: 'yes' } }).mcpReadOnly).toBe(true);
     // `weft up` is interactive: it logs only warnings unless asked.

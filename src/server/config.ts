@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_EVENT_TTL_MS } from '../control/event-expiry.js';
 import { WeftError } from '../model/errors.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../scheduler/index.js';
 import { parseDurationMs } from '../sim/replay/duration.js';
@@ -44,6 +45,8 @@ export interface ServerConfig {
   auditCheckpointMs: number;
   /** The MCP endpoint (/mcp) offers only tools that change nothing. */
   mcpReadOnly: boolean;
+  /** Events last seen longer ago than this are deleted by store maintenance. */
+  eventTtlMs: number;
 }
 
 /** A setting refused: `source` names the flag, variable or file key it came from. */
@@ -225,6 +228,15 @@ export const SETTINGS: readonly AnySetting[] = [
     help: 'the MCP endpoint (/mcp) offers only tools that change nothing (what a token may do is unchanged elsewhere)',
     parse: bool,
   },
+  {
+    key: 'eventTtlMs',
+    flag: '--event-ttl',
+    arg: '<dur>',
+    env: 'WEFT_EVENT_TTL',
+    inFile: true,
+    help: 'Events last seen longer ago than this are deleted (e.g. 1h, 30m, 7d)',
+    parse: positiveDurationMs,
+  },
 ];
 
 function nonEmpty(s: string): string {
@@ -253,6 +265,7 @@ const DEFAULTS: Omit<ServerConfig, 'databaseUrl' | 'dataDir' | 'auditDir'> & { d
   nodeLostAfterMs: 60_000,
   auditCheckpointMs: 60_000,
   mcpReadOnly: false,
+  eventTtlMs: DEFAULT_EVENT_TTL_MS,
 };
 
 /** The value a command uses when no source sets it (for help texts). */
@@ -261,6 +274,7 @@ export function defaultOf(command: ServerCommand, key: keyof ServerConfig): RawV
   if (key === 'nodeNotReadyAfterMs') return '40s';
   if (key === 'nodeLostAfterMs') return '60s';
   if (key === 'auditCheckpointMs') return '60s';
+  if (key === 'eventTtlMs') return '1h';
   return (DEFAULTS as Partial<Record<keyof ServerConfig, RawValue>>)[key];
 }
 

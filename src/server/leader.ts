@@ -9,6 +9,7 @@ import type { Clock } from '../control/clock.js';
 import { startControlPlane, type ControlPlane, type Controller } from '../control/control-plane.js';
 import { BudgetController } from '../control/metering/budget-controller.js';
 import { NodeLifecycleController } from '../control/node-lifecycle.js';
+import type { QueuePositions } from '../control/queue-positions.js';
 import { queueWaitController } from '../control/queue-wait.js';
 import { StoreMaintenanceController } from '../control/store-maintenance.js';
 import { createWorkloadControllers } from '../control/workloads/index.js';
@@ -19,12 +20,14 @@ import type { ServerConfig } from './config.js';
 export interface LeaderOptions {
   store: Store;
   clock: Clock;
-  config: Pick<ServerConfig, 'policy' | 'simFailureRate' | 'nodeNotReadyAfterMs' | 'nodeLostAfterMs'>;
+  config: Pick<ServerConfig, 'policy' | 'simFailureRate' | 'nodeNotReadyAfterMs' | 'nodeLostAfterMs' | 'eventTtlMs'>;
   log: (msg: string) => void;
   /** Scheduling-cycle durations and queue waits go to these metrics. */
   metrics: ServerMetrics;
   /** Load seen by this process's gateway: Services with spec.autoscaling scale on it. */
   traffic: TrafficSource;
+  /** Where the scheduling loop leaves each cycle's queue positions for the API to serve. */
+  positions?: QueuePositions;
 }
 
 /** Queues for leadership and, while leading, runs every writer; stop() ends it (and the term). */
@@ -40,7 +43,7 @@ export function startLeaderWork(opts: LeaderOptions): ControlPlane {
     new AutoscalerController({ store, clock, traffic: opts.traffic, log }),
     new NodeLifecycleController({ store, clock, livenessOf: livenessOf(providers), notReadyAfterMs: config.nodeNotReadyAfterMs, lostAfterMs: config.nodeLostAfterMs, log }),
     new BudgetController({ store, clock, log }),
-    new StoreMaintenanceController({ store, log }),
+    new StoreMaintenanceController({ store, clock, eventTtlMs: config.eventTtlMs, log }),
   ];
   return startControlPlane({
     store,
@@ -48,6 +51,7 @@ export function startLeaderWork(opts: LeaderOptions): ControlPlane {
     policy: config.policy,
     log,
     adapters,
+    positions: opts.positions,
     controllers: writers,
     onCycle: (s) => {
       if (s.durationMs !== undefined) metrics.cycleSeconds.observe(s.durationMs / 1000);

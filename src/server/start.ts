@@ -12,6 +12,7 @@ import { CHECKPOINT_FILE, CheckpointPublisher, type CheckpointBook } from '../co
 import { ServerKey } from '../control/audit/server-key.js';
 import { systemClock, type Clock } from '../control/clock.js';
 import type { ControlPlane } from '../control/control-plane.js';
+import { QueuePositions } from '../control/queue-positions.js';
 import { WeftError } from '../model/errors.js';
 import { mcpHttpHandler } from '../mcp/http.js';
 import { isSimNode, registerDemoFleet } from '../providers/sim/index.js';
@@ -87,7 +88,9 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
     // initial lists, on the embedded engine's single connection) takes a while, and a restarted
     // server must answer the API meanwhile. /readyz says 503 until it has been started.
     let starting: string | undefined = 'the control plane is starting';
-    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, mcp: mcpHttpHandler({ readOnly: config.mcpReadOnly }), notReady: () => starting, ...(book ? { auditCheckpoints: book } : {}) });
+    // The scheduling loop leaves queue positions here; the API serves them with waiting workloads.
+    const positions = new QueuePositions();
+    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, positions, mcp: mcpHttpHandler({ readOnly: config.mcpReadOnly }), notReady: () => starting, ...(book ? { auditCheckpoints: book } : {}) });
     if (book) {
       checkpoints = new CheckpointPublisher({
         store,
@@ -98,7 +101,7 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
       });
       await checkpoints.start();
     }
-    leader = startLeaderWork({ store, clock, config, log, metrics, traffic: gateway.traffic });
+    leader = startLeaderWork({ store, clock, config, log, metrics, traffic: gateway.traffic, positions });
     starting = undefined;
     logger.info('control plane started; ready');
     const url = localUrl(server.url);

@@ -6,6 +6,7 @@ import { ensureBootstrapAdmin, issueToken } from '../../src/api/auth.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import type { Clock } from '../../src/control/clock.js';
+import type { QueuePositions } from '../../src/control/queue-positions.js';
 import type { RoleBinding } from '../../src/model/kinds/user.js';
 
 export interface Reply<T = unknown> {
@@ -26,7 +27,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { dataDir?: string; watchHeartbeatMs?: number; store?: Store; policyFlushIntervalMs?: number; clock?: Clock } = {}): Promise<Harness> {
+export async function startHarness(opts: { dataDir?: string; watchHeartbeatMs?: number; store?: Store; policyFlushIntervalMs?: number; clock?: Clock; positions?: QueuePositions } = {}): Promise<Harness> {
   const now = opts.clock ? { now: () => opts.clock!.now() } : {};
   const store = opts.store ?? (await openStore(opts.dataDir ? { dataDir: opts.dataDir, ...now } : now));
   const boot = await ensureBootstrapAdmin(store);
@@ -37,6 +38,7 @@ export async function startHarness(opts: { dataDir?: string; watchHeartbeatMs?: 
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.watchHeartbeatMs ? { watchHeartbeatMs: opts.watchHeartbeatMs } : {}),
     ...(opts.policyFlushIntervalMs ? { policyFlushIntervalMs: opts.policyFlushIntervalMs } : {}),
+    ...(opts.positions ? { positions: opts.positions } : {}),
   });
   const url = server.url;
   const call: Harness['call'] = async (method, path, o = {}) => {

@@ -1,6 +1,7 @@
 // What every route module needs: the store, the watch hub, the clock and the caller.
 import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../../control/clock.js';
+import type { Resource } from '../../model/metadata.js';
 import type { Store } from '../../store/types.js';
 import type { PolicyEngine } from '../../control/policy/engine.js';
 import type { Principal } from '../rbac.js';
@@ -15,6 +16,8 @@ export interface RouteDeps {
   policies?: PolicyEngine;
   /** What time it is for token expiry, admission and reports (never the wall clock directly). */
   clock: Clock;
+  /** How a stored object is shown to readers (a waiting workload gets its live queue position). */
+  present: (obj: Resource) => Resource;
 }
 
 declare module 'fastify' {

@@ -129,6 +129,7 @@ export async function serveCollection(deps: RouteDeps, def: KindDef, req: Fastif
       ...opts,
       ...(q.resourceVersion !== undefined ? { resourceVersion: q.resourceVersion } : lastEventId(req)),
       accept,
+      present: deps.present,
     });
   }
 
@@ -136,7 +137,7 @@ export async function serveCollection(deps: RouteDeps, def: KindDef, req: Fastif
     apiVersion: API_VERSION,
     kind: `${def.kind}List`,
     metadata: cont !== undefined ? { resourceVersion, continue: cont } : { resourceVersion },
-    items,
+    items: items.map(deps.present),
   });
   if (opts.projects !== undefined && opts.projects.length === 0) {
     return body([], await deps.store.currentResourceVersion());

@@ -78,7 +78,7 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void
   app.get(item, async (req) => {
     const t = (await scopeForNode(store, principalOf(req), def, itemTarget(def, req))).target;
     check(req, 'get', def, t);
-    return getResource(store, def, t);
+    return deps.present(await getResource(store, def, t));
   });
 
   app.put(item, async (req, reply) => {

@@ -130,7 +130,7 @@ async function serveStream(deps: RouteDeps, summaries: SummaryFeed, req: Fastify
 async function relayWatch(deps: RouteDeps, p: Principal, w: StreamWatch, signal: AbortSignal, send: (frame: object) => Promise<void>): Promise<void> {
   const { opts, accept } = collectionScope(p, 'watch', w.def, w.project, { labelSelector: w.labelSelector, name: w.name });
   for await (const ev of scopedChanges(deps.store, { kind: w.def.kind, ...opts, resourceVersion: w.resourceVersion, accept }, signal)) {
-    await send({ watch: w.id, type: ev.type, object: ev.object });
+    await send({ watch: w.id, type: ev.type, object: deps.present(ev.object) });
   }
 }
 
