@@ -10,21 +10,12 @@ import { ManualClock } from './clock.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { QueuePositions } from './queue-positions.js';
 import type { CycleStats } from './scheduling-loop.js';
+import { until } from './testing/live-plane.js';
 
 const P = 'team';
 const WAITING = 30;
 
 const job = (name: string): ResourceInput => ({ apiVersion: 'weft/v1', kind: 'Job', metadata: { name, project: P }, spec: { replicas: 1, resources: { gpu: { count: 1 } } } });
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`${what}: not reached in time`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Every change committed after `from`, up to the store's version now. */
 async function changesSince(store: Store, from: string): Promise<WatchEvent[]> {
