@@ -27,25 +27,28 @@ const record = (reason: string, message: string, type: 'Normal' | 'Warning' = 'W
 const events = async (): Promise<Record<string, unknown>[]> => (await store.list('Event', { project: 'p' })).items.map((e) => e.spec);
 
 describe('events', () => {
-  it('one Event per object, type, reason and source: a recurrence counts and keeps the newest words', async () => {
-    const first = await record('FailedScheduling', 'needs 1×GPU; 3 gangs ahead');
+  it('the same event again counts on one Event; FailedScheduling is one Event whatever its words', async () => {
+    await record('Preempting', 'preempting x', 'Normal');
+    await record('Preempting', 'preempting x', 'Normal');
+    await record('Preempting', 'preempting y', 'Normal');
+    const first = await store.transaction((tx) => recordEvent(tx, job, { type: 'Warning', reason: 'FailedScheduling', message: 'needs 1×GPU; 3 gangs ahead', source: 'test', aggregate: 'reason' }, clock.now()));
     clock.advance(5_000);
-    await record('FailedScheduling', 'needs 1×GPU; 2 gangs ahead');
-    clock.advance(5_000);
-    await record('FailedScheduling', 'needs 1×GPU; quota used up');
-    await record('Preempting', 'preempting x');
-    await store.transaction((tx) => recordEvent(tx, job, { type: 'Warning', reason: 'FailedScheduling', message: 'from elsewhere', source: 'other' }, clock.now()));
+    await store.transaction((tx) => recordEvent(tx, job, { type: 'Warning', reason: 'FailedScheduling', message: 'needs 1×GPU; quota used up', source: 'test', aggregate: 'reason' }, clock.now()));
     const all = await events();
-    expect(all).toHaveLength(3);
-    const failed = all.find((e) => e['reason'] === 'FailedScheduling' && e['source'] === 'test')!;
-    expect(failed).toMatchObject({ count: 3, message: 'needs 1×GPU; quota used up', firstTimestamp: (first.spec as { firstTimestamp: string }).firstTimestamp, lastTimestamp: clock.now().toISOString() });
+    expect(all.filter((e) => e['reason'] === 'Preempting').map((e) => [e['message'], e['count']]).sort()).toEqual([
+      ['preempting x', 2],
+      ['preempting y', 1],
+    ]);
+    const failed = all.filter((e) => e['reason'] === 'FailedScheduling');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ count: 2, message: 'needs 1×GPU; quota used up', firstTimestamp: (first.spec as { firstTimestamp: string }).firstTimestamp, lastTimestamp: clock.now().toISOString() });
   });
 
   it('expire once last seen longer ago than the TTL; a recurrence keeps one alive', async () => {
     await record('FailedScheduling', 'waiting');
     await record('Preempting', 'preempting x', 'Normal');
     clock.advance(50 * 60_000);
-    await record('FailedScheduling', 'still waiting');
+    await record('FailedScheduling', 'waiting');
     clock.advance(20 * 60_000); // Preempting last seen 70 min ago, FailedScheduling 20 min ago
     expect(await expireEvents(store, clock.now(), 60 * 60_000)).toBe(1);
     expect((await events()).map((e) => e['reason'])).toEqual(['FailedScheduling']);

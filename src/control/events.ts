@@ -14,14 +14,20 @@ export interface EventInput {
   message: string;
   /** Who reports it: "scheduler", "job-controller", … */
   source: string;
+  /**
+   * What makes a recurrence the same Event: the exact message (default), or the reason alone, for
+   * reasons reported again and again in other words; the Event then shows the newest message.
+   */
+  aggregate?: 'message' | 'reason';
 }
 
 export const LABEL_INVOLVED_KIND = 'weft.dev/involved-kind';
 export const LABEL_INVOLVED_NAME = 'weft.dev/involved-name';
 
-/** One name per (object, type, reason, source): a DNS label of at most 63 characters. */
-export function eventName(obj: Resource, e: Pick<EventInput, 'type' | 'reason' | 'source'>): string {
-  const h = createHash('sha256').update(`${obj.metadata.uid}|${e.type}|${e.reason}|${e.source}`).digest('hex').slice(0, 10);
+/** One name per aggregated Event: a DNS label of at most 63 characters. */
+export function eventName(obj: Resource, e: Pick<EventInput, 'type' | 'reason' | 'source' | 'message' | 'aggregate'>): string {
+  const what = e.aggregate === 'reason' ? '' : `|${e.message}`;
+  const h = createHash('sha256').update(`${obj.metadata.uid}|${e.type}|${e.reason}|${e.source}${what}`).digest('hex').slice(0, 10);
   const base = obj.metadata.name.slice(0, 50).replace(/-+$/, '');
   return `${base}-${h}`;
 }

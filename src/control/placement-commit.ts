@@ -224,6 +224,6 @@ export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains:
   }
   // Every workload status of the cycle in one statement.
   if (updates.length > 0) out.workloads.push(...(await tx.updateMany(updates)));
-  for (const { cur, message } of events) await recordEvent(tx, cur, { type: 'Warning', reason: 'FailedScheduling', message, source: 'scheduler' }, now);
+  for (const { cur, message } of events) await recordEvent(tx, cur, { type: 'Warning', reason: 'FailedScheduling', message, source: 'scheduler', aggregate: 'reason' }, now);
   return out;
 }
