@@ -5,6 +5,8 @@ import type { Store } from '../store/types.js';
 import { ManualClock } from './clock.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import type { CycleStats } from './scheduling-loop.js';
+import { jobAdapter } from './workloads/job-adapter.js';
+import type { WorkloadAdapter } from './workloads/types.js';
 
 const P = 'team';
 
@@ -140,5 +142,39 @@ describe('scheduling loop', () => {
     const slices = gpus.filter((g) => g.mig).map((g) => g.mig!.start);
     expect(new Set(slices).size).toBe(slices.length);
     expect(items).toHaveLength(4 + slices.length);
+  });
+});
+
+describe('scheduling loop sweeps', () => {
+  it('skip workloads that are settled: a store of finished Jobs costs nothing per sweep', async () => {
+    const store = await openStore();
+    let cp: ControlPlane | undefined;
+    try {
+      await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: P }, spec: {} });
+      for (let i = 0; i < 40; i++) {
+        const j = await store.create(job(`done-${i}`, { resources: { gpu: { count: 1 } } }));
+        await store.update({ ...j, status: { phase: 'Succeeded' } });
+      }
+      const asked = new Map<string, number>();
+      const counting: WorkloadAdapter = {
+        ...jobAdapter,
+        demand: (w, active, now) => {
+          asked.set(w.metadata.name, (asked.get(w.metadata.name) ?? 0) + 1);
+          return jobAdapter.demand(w, active, now);
+        },
+      };
+      const cycles: CycleStats[] = [];
+      cp = startControlPlane({ store, clock: new ManualClock(), cycleIntervalMs: 20, adapters: [counting], onCycle: (c) => cycles.push(c) });
+      await until(async () => (cycles.length >= 15 ? true : undefined), 20_000);
+      // Once, when the loop first read them; never again in the sweeps since.
+      expect(Math.max(...[...asked.entries()].filter(([n]) => n.startsWith('done-')).map(([, n]) => n))).toBeLessThanOrEqual(1);
+      // A settled Job that is written again is looked at again.
+      const again = (await store.get({ kind: 'Job', project: P, name: 'done-0' }))!;
+      await store.update({ ...again, status: { phase: 'Pending' } });
+      await until(async () => ((asked.get('done-0') ?? 0) >= 2 ? true : undefined), 20_000);
+    } finally {
+      await cp?.stop();
+      await store.close();
+    }
   });
 });

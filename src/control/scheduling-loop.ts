@@ -71,6 +71,8 @@ export class SchedulingLoop {
   private readonly log: (msg: string) => void;
   /** Workloads to look at next cycle (touched, or still pending). */
   private touched = new Set<string>();
+  /** Workloads their adapter calls settled: sweeps skip them (a write touches them again). */
+  private readonly settled = new Set<string>();
   private pending = new Set<string>();
   private sweepAt = 0;
   private wake: (() => void) | undefined;
@@ -146,6 +148,7 @@ export class SchedulingLoop {
   /** Forgets the picture: the next informer lists everything again. */
   private reset(): void {
     this.picture.reset();
+    this.settled.clear();
     this.caughtUp = false;
     this.sweepAt = 0;
     this.quiet = undefined;
@@ -169,6 +172,11 @@ export class SchedulingLoop {
   private fold(ev: WatchEvent): boolean {
     const { changed, touched } = this.picture.fold(ev);
     if (touched) this.touched.add(touched);
+    const adapter = this.adapters.get(ev.object.kind);
+    if (adapter && touched) {
+      if (ev.type !== 'DELETED' && adapter.settled?.(ev.object)) this.settled.add(touched);
+      else this.settled.delete(touched);
+    }
     return changed;
   }
 
@@ -204,7 +212,7 @@ export class SchedulingLoop {
       this.sweepAt = performance.now() + (this.opts.intervalMs ?? 1000);
       if (this.caughtUp) this.picture.fleet.forgetTombstones();
     }
-    const keys = sweep ? [...this.picture.workloads.keys()] : [...new Set([...this.touched, ...this.pending])];
+    const keys = sweep ? [...this.picture.workloads.keys()].filter((k) => !this.settled.has(k) || this.touched.has(k)) : [...new Set([...this.touched, ...this.pending])];
     this.touched = new Set();
     const demands: { d: PlacementDemand; adapter: WorkloadAdapter }[] = [];
     for (const k of keys) {

@@ -42,6 +42,13 @@ export const jobAdapter: WorkloadAdapter = {
     };
   },
 
+  // Only a Pending Job asks for anything, and only its backoff makes time matter; every other
+  // transition (Pending again after a failure, resume, deletion) is a write the loop sees.
+  settled(job: Resource): boolean {
+    const phase = job.status?.phase;
+    return (phase !== undefined && phase !== 'Pending') || (job.spec as unknown as JobSpec).suspend === true || job.metadata.deletionTimestamp !== undefined;
+  },
+
   statusOnBound(job: Resource, placed: readonly Resource[], now: Date): Record<string, unknown> {
     const { scheduling: _pending, ...status } = job.status ?? {};
     const attempt = placed.length > 0 ? (placed[0]!.spec as { attempt: number }).attempt : attemptOf(job.status);

@@ -35,6 +35,12 @@ export interface WorkloadAdapter {
    * fully placed).
    */
   demand(workload: Resource, active: readonly Resource[], now: Date): PlacementDemand | null;
+  /**
+   * True when the workload can ask for nothing until it is written again (finished, suspended,
+   * placed), whatever the time: the loop's periodic sweeps skip it. A store of 90,000 finished
+   * Jobs otherwise cost a pass over all of them every second.
+   */
+  settled?(workload: Resource): boolean;
   /** The workload's status after the loop bound `placed` (written in the same transaction). */
   statusOnBound(workload: Resource, placed: readonly Resource[], now: Date): Record<string, unknown>;
 }
