@@ -2,6 +2,7 @@
 // PostgreSQL database; the embedded engine has one process), then run the scheduling loop and the
 // controllers until leadership is lost or the process stops. Losing leadership stops everything
 // it started; the process then queues for leadership again.
+import { setMaxListeners } from 'node:events';
 import type { Store } from '../store/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { PolicySource } from './policy-source.js';
@@ -51,6 +52,9 @@ export function startControlPlane(opts: ControlPlaneOptions): ControlPlane {
     log('control plane: leading');
     becameLeader();
     const run = new AbortController();
+    // Every controller (and each informer inside one) listens on this signal: one per writer is
+    // expected, not a leak.
+    setMaxListeners(100, run.signal);
     const stop = (): void => run.abort();
     leadership.signal.addEventListener('abort', stop, { once: true });
     stopping.signal.addEventListener('abort', stop, { once: true });

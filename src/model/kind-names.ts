@@ -40,6 +40,7 @@ export const KIND_NAMES: readonly KindNames[] = [
     scope: 'cluster',
     description: 'A class of data (public, internal, restricted are built in; define more, or configure those): the isolation tier and the countries and sites its work needs.',
   },
+  { kind: 'Cluster', plural: 'clusters', aliases: ['cluster'], scope: 'cluster', description: 'An existing execution engine (Slurm) whose nodes join the fleet: its endpoint, credentials and the partitions Weft may use.' },
 ];
 
 /** Events about cluster-scoped objects (nodes, sites) are recorded in this project. */

@@ -16,6 +16,7 @@ import { BudgetKind } from './kinds/budget.js';
 import { PriceBookKind } from './kinds/price-book.js';
 import { PolicyKind, ProjectPolicyKind } from './kinds/policy.js';
 import { DataClassKind } from './kinds/data-class.js';
+import { ClusterKind } from './kinds/cluster.js';
 import { closestName } from './suggest.js';
 
 export const KINDS: readonly KindDef[] = [
@@ -30,6 +31,7 @@ export const KINDS: readonly KindDef[] = [
   PolicyKind,
   ProjectPolicyKind,
   DataClassKind,
+  ClusterKind,
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

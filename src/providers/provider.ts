@@ -1,8 +1,8 @@
 // What a provider is: the answer to "where and how do the replicas placed on a node run, and how
 // do we know that node is alive?". A Node names its provider in spec.provider; every provider
 // passes the contract suite in ./contract (what the control plane may rely on, whatever runs the
-// replicas). Today: `agent` (Weft's node agent on the host), `sim` (the simulated demo fleet);
-// next `slurm` (an existing cluster's nodes).
+// replicas): `agent` (Weft's node agent on the host), `sim` (the simulated demo fleet), `slurm`
+// (an existing cluster's nodes).
 import type { Clock } from '../control/clock.js';
 import type { Controller } from '../control/control-plane.js';
 import type { NodeLiveness } from '../control/node-lifecycle.js';

@@ -36,6 +36,7 @@ const SAMPLES: Record<string, { spec: Record<string, unknown>; change: Record<st
   Policy: { spec: { match: { kinds: ['PriceBook'] }, validations: [{ expression: 'true' }] }, change: { action: 'Warn' } },
   ProjectPolicy: { spec: { match: { kinds: ['Budget'] }, validations: [{ expression: 'true' }] }, change: { action: 'Audit' } },
   DataClass: { spec: { minIsolation: 'dedicated' }, change: { allowedCountries: ['DE'] } },
+  Cluster: { spec: { provider: 'slurm', endpoint: 'http://127.0.0.1:6820', auth: { type: 'jwt', user: 'weft', tokenFile: '/etc/weft/slurm.jwt' } }, change: { partitions: ['gpu'] } },
 };
 
 const P = 'crud';

@@ -113,6 +113,15 @@ const COLUMNS: Record<string, Column[]> = {
     { header: 'DESCRIPTION', value: (r) => str(spec(r).description, ''), wide: true },
     age,
   ],
+  Cluster: [
+    name,
+    { header: 'PROVIDER', value: (r) => str(spec(r).provider) },
+    { header: 'ENDPOINT', value: (r) => str(spec(r).endpoint) },
+    { header: 'REACHABLE', value: (r) => str((Array.isArray(status(r).conditions) ? (status(r).conditions as Obj[]) : []).find((c) => c.type === 'Reachable')?.status, 'Unknown') },
+    { header: 'NODES', value: (r) => str(status(r).nodes, '0') },
+    { header: 'SITE', value: (r) => str(spec(r).site), wide: true },
+    age,
+  ],
   Site: [
     name,
     { header: 'REGION', value: (r) => str(spec(r).region) },

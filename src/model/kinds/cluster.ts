@@ -1,0 +1,48 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Name, OpenStatus } from '../common.js';
+import type { KindDef } from '../kind.js';
+import { kindNames } from '../kind-names.js';
+
+/** A Slurm name (partition, account): what Slurm accepts, kept to characters safe in a job request. */
+export const SlurmName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$', maxLength: 64 });
+
+/**
+ * How Weft authenticates to slurmrestd. `jwt`: the production path, over TCP; the token (from
+ * `scontrol token` or the site's JWT issuer) is read from a file on the server's host on every
+ * request, so it can be rotated without touching the Cluster. `local`: slurmrestd's
+ * rest_auth/local on a UNIX socket, which authenticates the connecting process's uid (the Weft
+ * server must then run as the user slurmrestd runs as).
+ */
+export const ClusterAuth = Type.Union([
+  Type.Object(
+    {
+      type: Type.Literal('jwt'),
+      /** The Slurm user the token was issued to (X-SLURM-USER-NAME); Weft's jobs run as this user. */
+      user: Type.String({ pattern: '^[a-z_][a-z0-9_.-]*$', maxLength: 32 }),
+      /** Absolute path of a file holding the token, readable by the Weft server. */
+      tokenFile: Type.String({ pattern: '^/', maxLength: 1024 }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ type: Type.Literal('local') }, { additionalProperties: false }),
+]);
+export type ClusterAuth = Static<typeof ClusterAuth>;
+
+export const ClusterSpec = Type.Object(
+  {
+    provider: Type.Literal('slurm'),
+    /** slurmrestd: http://host:port (JWT) or unix:/path/to/socket (local). */
+    endpoint: Type.String({ pattern: '^(https?://[^\\s]+|unix:/[^\\s]+)$', maxLength: 1024 }),
+    auth: ClusterAuth,
+    /** Partitions Weft may use; their nodes become Weft Nodes. Absent = every partition. */
+    partitions: Type.Optional(Type.Array(SlurmName, { minItems: 1, maxItems: 64 })),
+    /** The Site of the cluster's nodes. */
+    site: Type.Optional(Name),
+    /** Seconds between looks at slurmrestd (default 2). */
+    pollSeconds: Type.Optional(Type.Number({ minimum: 0.2, maximum: 300 })),
+  },
+  { additionalProperties: false },
+);
+export type ClusterSpec = Static<typeof ClusterSpec>;
+
+export const ClusterKind: KindDef = { ...kindNames('Cluster'), spec: ClusterSpec, status: OpenStatus };
