@@ -117,13 +117,25 @@ function gang(policyName, nodes) {
   return { policy: policyName, nodes, gangMs: times[2] };
 }
 
-function heapPer10k(policyName) {
-  gc();
+/**
+ * Full collections, with a pause after each: V8 releases dead ArrayBuffers' memory in a sweep that
+ * can finish after gc() returns, so memoryUsage() read at once may still count the buffers of
+ * garbage (for weft, one run in three here: the empty fleet copies of its one-time replay).
+ */
+async function settledGc() {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function heapPer10k(policyName) {
+  await settledGc();
   const before = process.memoryUsage();
   const snap = new Snapshot(h100Fleet(10_000));
   const config = { policy: createPolicy(policyName, { typicalPods }) };
   for (const [i, resources] of Object.values(kinds).entries()) schedule(snap, [{ id: `h${i}`, replicas: 1, resources }], config, 0, seededRng(1));
-  gc();
+  await settledGc();
   const after = process.memoryUsage();
   const mb = (x) => Math.round((x / 2 ** 20) * 10) / 10;
   const heap = after.heapUsed - before.heapUsed;
@@ -139,7 +151,7 @@ console.log('| policy | JS heap per 10k nodes (MiB) | typed arrays per 10k nodes
 // Measured once, first, while nothing else is allocated: later measurements would be skewed by
 // the garbage of earlier runs.
 for (const p of policies.slice(0, 1)) {
-  const r = heapPer10k(p);
+  const r = await heapPer10k(p);
   results.heap.push(r);
   console.log(`| ${p} | ${r.heapMiB} | ${r.arrayBuffersMiB} | ${r.totalMiB} |`);
 }
