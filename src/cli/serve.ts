@@ -55,5 +55,11 @@ export function stopOnSignal(server: RunningWeft): Promise<void> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    void server.fatal.then((err) => {
+      // Nothing can be stored or flushed any more: say why and stop at once, rather than serve
+      // errors about missing files for ever.
+      console.error(`weft: ${err.message}; stopping`);
+      process.exit(1);
+    });
   });
 }

@@ -31,6 +31,8 @@ export interface RunningWeft {
   demo?: { nodes: number; gpus: number };
   /** Resolves once this process leads and runs the writers (a follower waits, maybe for ever). */
   readonly leading: Promise<void>;
+  /** Settles if the store can no longer work at all (the embedded data directory is gone). */
+  readonly fatal: Promise<Error>;
   stop(): Promise<void>;
 }
 
@@ -56,7 +58,9 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
   // The key and checkpoints live beside the data directory, never in the database they vouch for.
   const book = auditBook(config);
   const now = (): Date => clock.now();
-  const store = await openStore(config.databaseUrl ? { url: config.databaseUrl, logger: log, now } : { dataDir: config.dataDir, logger: log, now });
+  let onFatal!: (err: Error) => void;
+  const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
+  const store = await openStore(config.databaseUrl ? { url: config.databaseUrl, logger: log, now } : { dataDir: config.dataDir, logger: log, now, onFatal });
   let server: RunningServer | undefined;
   let gateway: Gateway | undefined;
   let leader: ControlPlane | undefined;
@@ -105,7 +109,7 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
     starting = undefined;
     logger.info('control plane started; ready');
     const url = localUrl(server.url);
-    return { url, bootstrapToken: boot.token, adminUser: boot.user, demo, leading: leader.leading, stop };
+    return { url, bootstrapToken: boot.token, adminUser: boot.user, demo, leading: leader.leading, fatal, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(config.port, config.host);

@@ -33,4 +33,33 @@ describe('embedded data directory lock', () => {
     const store = await openStore({ dataDir: dir });
     await store.close();
   });
+
+  it('reports once, with the reason, when the directory disappears under the running store', async () => {
+    const dir = await tempDir();
+    const lost: Error[] = [];
+    const store = await openStore({ dataDir: dir, onFatal: (e) => lost.push(e) });
+    try {
+      await rm(dir, { recursive: true, force: true });
+      const deadline = Date.now() + 10_000;
+      while (lost.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 1500)); // and only once
+      expect(lost.map((e) => e.message)).toEqual([`data directory ${dir} has disappeared (its database files are gone)`]);
+    } finally {
+      await store.close().catch(() => undefined);
+    }
+  });
+
+  it('reports a lock file taken over by another process', async () => {
+    const dir = await tempDir();
+    const lost: Error[] = [];
+    const store = await openStore({ dataDir: dir, onFatal: (e) => lost.push(e) });
+    try {
+      await writeFile(join(dir, 'weft.pid'), '1');
+      const deadline = Date.now() + 10_000;
+      while (lost.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(lost[0]?.message).toBe(`data directory ${dir} is now locked by another process (pid 1)`);
+    } finally {
+      await store.close();
+    }
+  });
 });

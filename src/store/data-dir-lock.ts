@@ -2,6 +2,7 @@
 // writing the same files corrupt them; so the first opener writes its pid to weft.pid and later
 // openers refuse while that process is alive. A file left by a process that died (kill -9, power
 // loss) is stale and taken over.
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WeftError } from '../model/errors.js';
@@ -19,6 +20,13 @@ function alive(pid: number): boolean {
   } catch (e) {
     // EPERM: the process exists but belongs to someone else.
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The embedded database's directory is gone or no longer this process's: nothing can be stored. */
+export class DataDirLostError extends WeftError {
+  constructor(message: string) {
+    super('DataDirLost', 503, message);
   }
 }
 
@@ -45,4 +53,20 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
     }
   }
   throw new DataDirInUseError(dir, NaN);
+}
+
+/**
+ * Why this process can no longer trust the directory it locked, or undefined while all is well:
+ * the directory (or its database) was removed, or another process took the lock file over.
+ */
+export function dataDirLost(dir: string): string | undefined {
+  if (!existsSync(join(dir, 'PG_VERSION'))) return `data directory ${dir} has disappeared (its database files are gone)`;
+  let owner: string;
+  try {
+    owner = readFileSync(join(dir, 'weft.pid'), 'utf8').trim();
+  } catch {
+    return `data directory ${dir} lost its lock file weft.pid (was it removed or replaced?)`;
+  }
+  if (owner !== String(process.pid)) return `data directory ${dir} is now locked by another process (pid ${owner})`;
+  return undefined;
 }

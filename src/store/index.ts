@@ -25,6 +25,11 @@ export interface OpenStoreOptions {
   pollMs?: number;
   /** Events a watcher may leave unread before it falls back to reading the log (default 10000). */
   watchBuffer?: number;
+  /**
+   * Called once if the store can no longer work at all: the embedded data directory was removed
+   * or taken over by another process. (A PostgreSQL server that goes away is waited for instead.)
+   */
+  onFatal?: (err: Error) => void;
 }
 
 export function isPostgresUrl(url: string | undefined): url is string {
@@ -35,7 +40,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   const log = opts.logger ?? (() => undefined);
   const driver: Driver = isPostgresUrl(opts.url)
     ? await openPostgres({ url: opts.url, poolSize: opts.poolSize, logger: log })
-    : await openPGlite(opts.dataDir);
+    : await openPGlite(opts.dataDir, { onFatal: opts.onFatal });
   try {
     await migrate(driver, log);
     const store = new SqlStore({ driver, now: opts.now ?? (() => new Date()), log, pollMs: opts.pollMs, watchBuffer: opts.watchBuffer });

@@ -3,7 +3,7 @@
 // commit notifications are plain function calls (made by the writer after commit).
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Driver, Sql, WriteOutcome } from './driver.js';
-import { lockDataDir } from './data-dir-lock.js';
+import { dataDirLost, DataDirLostError, lockDataDir } from './data-dir-lock.js';
 import { localLeadership } from './leadership.js';
 import { Mutex } from './mutex.js';
 
@@ -21,7 +21,15 @@ function sqlOf(db: Queryable): Sql {
   };
 }
 
-export async function openPGlite(dataDir: string | undefined): Promise<Driver> {
+/** How often the embedded engine checks that its data directory is still there and still its own. */
+const WATCH_DATA_DIR_MS = 1000;
+
+export interface PGliteOptions {
+  /** Called once if the data directory disappears or is taken over: the store cannot go on. */
+  onFatal?: (err: Error) => void;
+}
+
+export async function openPGlite(dataDir: string | undefined, opts: PGliteOptions = {}): Promise<Driver> {
   const onDisk = dataDir !== undefined && dataDir !== '' && dataDir !== 'memory://';
   const release = onDisk ? await lockDataDir(dataDir) : async () => undefined;
   let db: PGlite;
@@ -32,6 +40,15 @@ export async function openPGlite(dataDir: string | undefined): Promise<Driver> {
     throw e;
   }
   const writeLock = new Mutex();
+  // Without this a removed directory leaves a process that answers every request with an error
+  // about missing files, forever; better to stop and say why.
+  const watch = onDisk && opts.onFatal ? setInterval(() => {
+    const why = dataDirLost(dataDir);
+    if (!why) return;
+    clearInterval(watch);
+    opts.onFatal?.(new DataDirLostError(why));
+  }, WATCH_DATA_DIR_MS) : undefined;
+  watch?.unref();
   return {
     dialect: 'pglite',
     shared: false,
@@ -57,6 +74,7 @@ export async function openPGlite(dataDir: string | undefined): Promise<Driver> {
       // Nothing to listen to: every commit happens in this process.
     },
     async close(): Promise<void> {
+      clearInterval(watch);
       await writeLock.run(async () => {
         if (!db.closed) await db.close();
       });
