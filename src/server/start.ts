@@ -60,7 +60,10 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
   const now = (): Date => clock.now();
   let onFatal!: (err: Error) => void;
   const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
+  const opening = performance.now();
   const store = await openStore(config.databaseUrl ? { url: config.databaseUrl, logger: log, now } : { dataDir: config.dataDir, logger: log, now, onFatal });
+  // After a crash the embedded engine replays its write-ahead log here: say how long it took.
+  log(`store opened in ${Math.round(performance.now() - opening)} ms`);
   let server: RunningServer | undefined;
   let gateway: Gateway | undefined;
   let leader: ControlPlane | undefined;
@@ -70,11 +73,23 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
   // does not keep the others running.
   const stop = async (): Promise<void> => {
     const failed: unknown[] = [];
-    for (const part of [() => server?.close(), () => checkpoints?.stop(), () => leader?.stop(), () => gateway?.stop(), () => store.close()]) {
+    // Each part timed, so a slow stop says where its time went.
+    const took: string[] = [];
+    const parts: [string, () => unknown][] = [
+      ['api', () => server?.close()],
+      ['audit checkpoint', () => checkpoints?.stop()],
+      ['control plane', () => leader?.stop()],
+      ['gateway', () => gateway?.stop()],
+      ['store', () => store.close()],
+    ];
+    for (const [name, part] of parts) {
+      const t0 = performance.now();
       await Promise.resolve()
         .then(part)
         .catch((e: unknown) => failed.push(e));
+      took.push(`${name} ${Math.round(performance.now() - t0)} ms`);
     }
+    logger.info(`stopped: ${took.join(', ')}`);
     if (failed.length > 0) throw failed[0];
   };
   try {
