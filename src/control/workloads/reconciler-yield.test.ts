@@ -43,3 +43,24 @@ it('lets timers and I/O run while it works through the initial backlog', async (
   expect(passes).toBe(JOBS);
   expect(passesWhenTimerRan).toBeLessThan(JOBS);
 }, 30_000);
+
+it('stops after the workload at hand when its term ends, not after the whole backlog', async () => {
+  let passes = 0;
+  const step: ReconcileFn = async () => {
+    const until = performance.now() + 1;
+    while (performance.now() < until);
+    passes++;
+    return { changed: false };
+  };
+  const ctl = new WorkloadController('Job', store, new ManualClock(), step, { tickMs: 60_000 });
+  const term = new AbortController();
+  const running = ctl.start(term.signal);
+  while (passes < 5) await new Promise((r) => setTimeout(r, 0));
+  term.abort();
+  await running;
+  const atStop = passes;
+  expect(atStop).toBeLessThan(JOBS);
+  // Nothing goes on working after the term ended.
+  await new Promise((r) => setTimeout(r, 100));
+  expect(passes).toBe(atStop);
+}, 30_000);

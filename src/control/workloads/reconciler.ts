@@ -43,6 +43,8 @@ export class WorkloadController {
   private readonly due = new Map<string, { key: WorkloadKey; at: number }>();
   private readonly queue = new Map<string, WorkloadKey>();
   private draining: Promise<void> | undefined;
+  /** Set when start()'s term ends: the queue is left for the next term, which lists again. */
+  private halted = false;
 
   constructor(
     readonly kind: WorkloadKind,
@@ -108,6 +110,7 @@ export class WorkloadController {
    * workload) is retried on a later tick rather than ending the controller.
    */
   async start(signal: AbortSignal): Promise<void> {
+    this.halted = false;
     const tick = setInterval(() => this.enqueueDue(), this.opts.tickMs ?? 1000);
     // Only keys are kept: which workload a change is about (an allocation's owner, even a
     // deleted one, whose orphans are collected through that key).
@@ -122,6 +125,10 @@ export class WorkloadController {
       await informer.run(signal);
     } finally {
       clearInterval(tick);
+      // Finish the workload at hand, not the whole queue: after a restart it holds every
+      // workload of the store, and a stop would otherwise wait for all of them.
+      this.halted = true;
+      this.queue.clear();
       await this.draining;
     }
   }
@@ -160,8 +167,9 @@ export class WorkloadController {
 
   private async drain(): Promise<void> {
     let slice = performance.now();
-    while (this.queue.size > 0) {
+    while (this.queue.size > 0 && !this.halted) {
       for (const [k, key] of [...this.queue]) {
+        if (this.halted) return;
         // Passes back to back are one long chain of promise continuations (the embedded engine
         // answers without real I/O): after a restart, thousands of them kept the API from
         // answering for minutes. Let the event loop run between slices of work.
