@@ -65,6 +65,22 @@ export function listTests(get: () => Ctx): void {
       expect(await names('tier=tpu')).toBe('');
     });
 
+    it('a list without a limit returns every object once, in order, however many there are', async () => {
+      const { store } = get();
+      const p = uniq('p');
+      const N = 2500; // more than one statement's worth where the engine reads in pages
+      await store.transaction(async (tx) => {
+        for (let i = 0; i < N; i++) await tx.create(job(p, `j${String(i).padStart(5, '0')}`));
+      });
+      const head = await store.currentResourceVersion();
+      const all = await store.list('Job', { project: p });
+      expect(all.items.map((o) => o.metadata.name)).toEqual(Array.from({ length: N }, (_, i) => `j${String(i).padStart(5, '0')}`));
+      expect(all.resourceVersion).toBe(head);
+      expect(all.continue).toBeUndefined();
+      const newest = await store.list('Job', { project: p, order: 'newest' });
+      expect(new Set(newest.items.map((o) => o.metadata.name)).size).toBe(N);
+    });
+
     it('refuses malformed selectors with 400', async () => {
       const { store } = get();
       for (const bad of ['env in (a', '=x', 'a,,b', 'env in ()', "x=1' OR '1'='1", 'a b', 'env in (a))']) {
