@@ -9,15 +9,36 @@ import { Mutex } from './mutex.js';
 
 type Queryable = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
-function sqlOf(db: Queryable): Sql {
+/**
+ * Longest run of queries without a turn of the event loop. The engine answers in this thread and
+ * without real I/O, so a caller's queries one after another (a controller's pass over every
+ * workload, a list in pages) are one unbroken chain of promise continuations: the process
+ * accepted no connection until it ended, and a restarted server on a large store answered its
+ * first request only after 11 s of such start-up work. Past this, the next query waits a turn.
+ */
+const YIELD_AFTER_MS = 20;
+
+function sqlOf(db: Queryable, turn: () => Promise<void>): Sql {
   return {
     async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      await turn();
       const res = await db.query<R>(text, params as unknown[]);
       return res.rows;
     },
     async exec(text: string): Promise<void> {
+      await turn();
       await db.exec(text);
     },
+  };
+}
+
+/** Resolves at once, or after a turn of the event loop once YIELD_AFTER_MS have passed without one. */
+function eventLoopTurns(): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < YIELD_AFTER_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    since = performance.now();
   };
 }
 
@@ -53,6 +74,7 @@ export async function openPGlite(dataDir: string | undefined, opts: PGliteOption
     throw e;
   }
   const writeLock = new Mutex();
+  const turn = eventLoopTurns();
   // Without this a removed directory leaves a process that answers every request with an error
   // about missing files, forever; better to stop and say why.
   const watch = onDisk && opts.onFatal ? setInterval(() => {
@@ -67,7 +89,7 @@ export async function openPGlite(dataDir: string | undefined, opts: PGliteOption
     ? setInterval(() => {
         if (checkpointing || db.closed) return;
         checkpointing = true;
-        walSinceCheckpoint(sqlOf(db))
+        walSinceCheckpoint(sqlOf(db, turn))
           .then((bytes) => (bytes > (opts.checkpointAfterWalBytes ?? CHECKPOINT_AFTER_WAL_BYTES) && !db.closed ? db.exec('CHECKPOINT') : undefined))
           .catch(() => undefined) // closing, or the directory is gone (reported above)
           .finally(() => (checkpointing = false));
@@ -77,13 +99,13 @@ export async function openPGlite(dataDir: string | undefined, opts: PGliteOption
   return {
     dialect: 'pglite',
     shared: false,
-    read: sqlOf(db),
+    read: sqlOf(db, turn),
     writeTx<T>(fn: (sql: Sql, currentRv: bigint) => Promise<WriteOutcome<T>>): Promise<T> {
       // PGlite's own transaction() already excludes other queries on its single connection; the
       // mutex additionally keeps our write batches strictly FIFO.
       return writeLock.run(() =>
         db.transaction(async (tx) => {
-          const sql = sqlOf(tx);
+          const sql = sqlOf(tx, turn);
           const [row] = await sql.query<{ rv: string }>('SELECT rv::text AS rv FROM weft_state');
           const out = await fn(sql, BigInt(row.rv));
           if (out.lastRv !== undefined) await sql.query('UPDATE weft_state SET rv = $1::bigint', [out.lastRv.toString()]);
@@ -92,7 +114,7 @@ export async function openPGlite(dataDir: string | undefined, opts: PGliteOption
       );
     },
     withMigrationLock<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-      return writeLock.run(() => fn(sqlOf(db)));
+      return writeLock.run(() => fn(sqlOf(db, turn)));
     },
     acquireLeadership: localLeadership(),
     async listen(): Promise<void> {
