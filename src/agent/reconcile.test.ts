@@ -245,7 +245,9 @@ describe('agent reconcile loop', () => {
     const logs: string[] = [];
     ctx = { ...ctx, log: (m) => void logs.push(m) };
     put(alloc('kept', node('setInterval(() => {}, 1000)')));
-    put(alloc('orphan', node('setInterval(() => {}, 1000)')));
+    // On a GPU of its own: a replica still up holds its GPUs, and the agent starts nothing on them.
+    const orphan = alloc('orphan', node('setInterval(() => {}, 1000)'));
+    put({ ...orphan, spec: { ...orphan.spec, gpus: [{ index: 4, uuid: 'GPU-4', model: 'H100-80GB', milli: 1000 }] } });
     await until(() => last('kept')?.phase === 'Running' && last('orphan')?.phase === 'Running');
     const sup = JSON.parse(readFileSync(join(ctx.state.replicaDir('uid-orphan'), 'supervisor.json'), 'utf8')) as { childPid: number };
     rmSync(join(ctx.state.replicaDir('uid-orphan'), 'record.json'));

@@ -18,6 +18,7 @@ import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js'
 import type { Resource } from '../model/metadata.js';
 import type { Driver, ReplicaState } from './drivers/driver.js';
 import type { DriverSet } from './drivers/driver-set.js';
+import { gpuInUse } from './gpu-holders.js';
 import { shipLogs } from './logs.js';
 import { prepareLaunch } from './launch.js';
 import type { ReplicaRecord, StateDir } from './state.js';
@@ -45,6 +46,7 @@ export interface ReconcileContext {
   migUuid?: (gpu: AllocatedGpu) => string | undefined;
 }
 
+const isUp = (state: string): boolean => state === 'running' || state === 'starting';
 const phaseOf = allocationPhase;
 const stopOf = (a: Resource): StopRequest | undefined => a.status?.stopRequested as StopRequest | undefined;
 const specOf = (a: Resource): AllocationSpec => a.spec as unknown as AllocationSpec;
@@ -54,10 +56,19 @@ const driverOf = (ctx: ReconcileContext, rec: ReplicaRecord): Driver | undefined
 /** `allocations` is the server's view (by uid); `synced` says whether it is complete yet. */
 export async function reconcileOnce(ctx: ReconcileContext, allocations: Map<string, Resource>, synced: boolean): Promise<void> {
   const records = new Map(ctx.state.records().map((r) => [r.uid, r]));
+  // What replicas still up on this host hold, stale ones included (gpu-holders.ts).
+  const held: AllocatedGpu[][] = [];
+  for (const r of records.values()) if (!r.done && r.gpus && isUp((await inspect(ctx, r)).state)) held.push(r.gpus);
   for (const alloc of allocations.values()) {
     const uid = alloc.metadata.uid;
     if (!uid || records.has(uid) || specOf(alloc).node !== ctx.node || !isActiveAllocation(alloc)) continue;
+    const busy = stopOf(alloc) ? undefined : gpuInUse(specOf(alloc).gpus, held);
+    if (busy) {
+      ctx.log(`allocation ${alloc.metadata.name}: waiting for GPU ${busy.index} to be released by a replica still running here`);
+      continue; // a later pass starts it, once that replica has exited
+    }
     await guard(ctx, alloc.metadata.name, () => startOrSettle(ctx, alloc, allocations));
+    held.push(specOf(alloc).gpus);
   }
   for (const rec of ctx.state.records()) {
     if (rec.done) {
@@ -114,6 +125,7 @@ async function startOrSettle(ctx: ReconcileContext, alloc: Resource, all: Map<st
     replica: spec.replica,
     attempt: spec.attempt,
     createdAt: now,
+    gpus: spec.gpus,
   };
   if (!ctx.state.claim(rec)) {
     // A folder without a record: an agent died between claiming and recording. It may have

@@ -9,6 +9,7 @@
 //                    stdout.log, stderr.log, exit.json, …)
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AllocatedGpu } from '../model/kinds/allocation.js';
 import type { DriverName } from './drivers/driver.js';
 
 export interface NodeCredential {
@@ -31,6 +32,8 @@ export interface ReplicaRecord {
   startError?: string;
   /** Host port given to a Service replica as PORT. */
   port?: number;
+  /** The GPUs it was given: busy on this host until it has exited, whatever the server says. */
+  gpus?: AllocatedGpu[];
   /** When the agent asked the replica to stop, and why. */
   stopRequestedAt?: string;
   stopReason?: string;
