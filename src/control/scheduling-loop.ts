@@ -12,6 +12,7 @@
 //   5. lets gangs still unplaced preempt lower-priority running gangs, or reclaim their queue's
 //      lent quota from borrowers (preemption.ts): it asks the victims to stop; the preemptor is
 //      placed by a later cycle once they have let go. Queue statuses are written, throttled.
+import { StoreUnavailableError } from '../model/errors.js';
 import type { Resource } from '../model/metadata.js';
 import { schedule, seededRng, type GangDecision, type GangRequest, type Policy, type Rng } from '../scheduler/index.js';
 import type { Store, WatchEvent } from '../store/types.js';
@@ -354,6 +355,13 @@ export class SchedulingLoop {
     try {
       return await this.opts.store.transaction((tx) => commitCycle(tx, binds, explains, now), { batchCreates: true });
     } catch (e) {
+      if (e instanceof StoreUnavailableError) {
+        // The database is away or its disk is full: no single workload is to blame and each would
+        // fail the same way. Retried by the next sweep, not at once: marking them touched would
+        // spin the loop at full speed for as long as the database stays unavailable.
+        this.log(`scheduler: cycle not committed: ${e.message}; retrying at the next sweep`);
+        return { workloads: [], allocations: [], skipped: binds.length + explains.length, bound: 0 };
+      }
       this.log(`scheduler: cycle commit failed (${(e as Error).message}); committing workload by workload`);
     }
     const total: CommitResult = { workloads: [], allocations: [], skipped: 0, bound: 0 };

@@ -99,6 +99,8 @@ export function unavailableError(e: unknown): StoreUnavailableError | undefined 
     if (e.code === '53100') return new StoreUnavailableError(`the database is out of disk space: ${text}`, 507);
     // Class 08: connection exception; 57P01-57P03: the server is shutting down, crashed or starting.
     if (e.code.startsWith('08') || /^57P0[1-3]$/.test(e.code) || e.code === '53300') return new StoreUnavailableError(`the database is unavailable: ${text}`);
+    // Class 58: the database's own files failed it (I/O error, a file gone from under it).
+    if (e.code.startsWith('58')) return new StoreUnavailableError(`the database cannot use its files: ${text}`);
     return undefined;
   }
   if ((typeof code === 'string' && NET_CODES.has(code)) || LOST_CONNECTION.test(text)) return new StoreUnavailableError(`the database is unreachable: ${text}`);
