@@ -189,7 +189,10 @@ export async function startSimProvider(opts: SimProviderOptions): Promise<SimPro
   await beat([...cache.values('Node')]);
   const heartbeat = setInterval(() => void beat([...cache.values('Node')]), opts.heartbeatMs ?? 10_000);
   heartbeat.unref?.();
-  await reconcile();
+  // Started, not awaited: a pass repeats while allocations keep changing, so under a steady stream
+  // of placements (or another server's writes) it may not settle for as long as the stream lasts,
+  // and the server would not become ready meanwhile.
+  void reconcile();
 
   return {
     reconcile: async () => {
