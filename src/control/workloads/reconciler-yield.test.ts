@@ -22,15 +22,17 @@ afterEach(async () => {
   await store.close();
 });
 
+let passes = 0;
+// Each pass holds the thread for a while, as a pass on a large embedded store does.
+const step: ReconcileFn = async () => {
+  const until = performance.now() + 1;
+  while (performance.now() < until);
+  passes++;
+  return { changed: false };
+};
+
 it('lets timers and I/O run while it works through the initial backlog', async () => {
-  let passes = 0;
-  // Each pass holds the thread for a while, as a pass on a large embedded store does.
-  const step: ReconcileFn = async () => {
-    const until = performance.now() + 1;
-    while (performance.now() < until);
-    passes++;
-    return { changed: false };
-  };
+  passes = 0;
   const ctl = new WorkloadController('Job', store, new ManualClock(), step, { tickMs: 60_000 });
   const term = new AbortController();
   const running = ctl.start(term.signal);
@@ -45,13 +47,7 @@ it('lets timers and I/O run while it works through the initial backlog', async (
 }, 30_000);
 
 it('stops after the workload at hand when its term ends, not after the whole backlog', async () => {
-  let passes = 0;
-  const step: ReconcileFn = async () => {
-    const until = performance.now() + 1;
-    while (performance.now() < until);
-    passes++;
-    return { changed: false };
-  };
+  passes = 0;
   const ctl = new WorkloadController('Job', store, new ManualClock(), step, { tickMs: 60_000 });
   const term = new AbortController();
   const running = ctl.start(term.signal);
