@@ -21,6 +21,24 @@ export const ACTIVE_ALLOCATION_PHASES = ['Bound', 'Running', 'Stopping'] as cons
 export const TERMINAL_ALLOCATION_PHASES = ['Succeeded', 'Failed', 'Lost', 'Preempted', 'Stopped'] as const;
 export type AllocationPhase = (typeof ACTIVE_ALLOCATION_PHASES)[number] | (typeof TERMINAL_ALLOCATION_PHASES)[number];
 
+/** What a provider asks a replica to stop with (written by controllers into status.stopRequested). */
+export interface StopRequestView {
+  reason?: string;
+  at?: string;
+  graceSeconds?: number;
+}
+
+/** The fields of an allocation's status that the providers executing it read and write. */
+export interface AllocationStatusView {
+  phase?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  message?: string;
+  stopRequested?: StopRequestView;
+  [key: string]: unknown;
+}
+
 const ACTIVE: ReadonlySet<unknown> = new Set(ACTIVE_ALLOCATION_PHASES);
 
 /** An allocation's phase; one the scheduler has just written has none yet and is Bound. */

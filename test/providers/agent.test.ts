@@ -3,7 +3,7 @@
 // running each replica as a process.
 import { WeftClient } from '../../src/client/index.js';
 import { AGENT_PROVIDER } from '../../src/providers/agent/index.js';
-import { runProviderContract } from '../../src/providers/contract/index.js';
+import { runProviderContract, shellReplica } from '../../src/providers/contract/index.js';
 import { loadServerConfig } from '../../src/server/config.js';
 import { startWeftServer } from '../../src/server/start.js';
 import { killReplicas, startAgent, type AgentProc } from '../agent/helpers.js';
@@ -31,9 +31,7 @@ runProviderContract({
     return {
       client,
       node,
-      replica: ({ runsMs, exitCode }) => ({
-        spec: { command: ['sh', '-c', runsMs === null ? 'exec sleep 3600' : `sleep ${runsMs / 1000}; exit ${exitCode}`] },
-      }),
+      replica: shellReplica,
       async restart() {
         await interrupt(agent!.child);
         agent = await startAgent(box, server.url, node); // its saved node credential: no join token

@@ -1,18 +1,22 @@
 // A real Slurm cluster registered with a real Weft server: its node and GPUs join the fleet as a
-// Weft Node, and slurmrestd going away marks the Cluster unreachable without losing anything,
-// until it returns.
+// Weft Node; a Weft Job placed there runs as one Slurm job (one task per replica) whose output
+// reaches `weft logs`; cancelling from Weft cancels in Slurm; a node failure in Slurm restarts
+// the gang by Weft's policy; and slurmrestd going away marks the Cluster unreachable without
+// losing anything, until it returns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeftClient } from '../../src/client/index.js';
 import { until } from '../../src/control/testing/until.js';
-import type { Resource } from '../../src/model/metadata.js';
+import type { Resource, ResourceInput } from '../../src/model/metadata.js';
+import { sandbox, type Sandbox } from '../cli/helpers.js';
 import { loadServerConfig } from '../../src/server/config.js';
 import { startWeftServer, type RunningWeft } from '../../src/server/start.js';
-import { slurmAbsent, startSlurm, type SlurmCluster } from './daemons.js';
+import { clusterManifest, slurmAbsent, startSlurm, type SlurmCluster } from './daemons.js';
 
 const absent = slurmAbsent();
 if (absent) console.warn(absent);
 
 const CLUSTER = 'hpc';
+const P = 'science';
 const reachable = (c: Resource): string | undefined =>
   ((c.status?.conditions ?? []) as { type: string; status: string }[]).find((x) => x.type === 'Reachable')?.status;
 
@@ -25,17 +29,26 @@ describe.skipIf(absent !== undefined)('a Slurm cluster registered with Weft', ()
     const config = loadServerConfig({ command: 'server', env: {}, flags: { port: '0', dataDir: 'memory://', logLevel: 'silent' } });
     server = await startWeftServer(config);
     client = new WeftClient({ server: server.url, token: server.bootstrapToken! });
-    await client.create({
-      apiVersion: 'weft/v1',
-      kind: 'Cluster',
-      metadata: { name: CLUSTER },
-      spec: { provider: 'slurm', endpoint: slurm.endpoint, auth: { type: 'jwt', user: slurm.user, tokenFile: slurm.tokenFile }, partitions: ['gpu'], pollSeconds: 0.3 },
-    });
+    await client.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: P }, spec: {} });
+    await client.create(clusterManifest(CLUSTER, slurm, { partitions: ['gpu'] }));
   }, 60_000);
   afterAll(async () => {
+    box?.cleanup();
     await server?.stop();
     await slurm?.stop();
   });
+  let box: Sandbox | undefined;
+
+  const job = (name: string, spec: Record<string, unknown>): ResourceInput => ({
+    apiVersion: 'weft/v1',
+    kind: 'Job',
+    metadata: { name, project: P },
+    spec: { replicas: 1, backoffLimit: 0, resources: { cpu: '1', memory: '256Mi', gpu: { count: 1 } }, ...spec },
+  });
+  const phase = async (name: string): Promise<string | undefined> => (await client.get('Job', name, { project: P })).status?.phase as string | undefined;
+  const allocations = async (name: string): Promise<Resource[]> =>
+    (await client.list('Allocation', { project: P, labelSelector: `weft.dev/workload=${name}` })).items;
+  const slurmJob = (id: number): string => slurm.run('/usr/bin/scontrol', ['show', 'job', String(id)]).stdout;
 
   it('shows the Slurm node as a Weft Node with its GPUs from GRES and its state from Slurm', async () => {
     const node = await until('the Slurm node in Weft', async () => {
@@ -66,6 +79,50 @@ describe.skipIf(absent !== undefined)('a Slurm cluster registered with Weft', ()
     expect(drained.status?.message).toBe('Slurm: maintenance');
     expect(slurm.run('/usr/bin/scontrol', ['update', `NodeName=${slurm.node}`, 'State=RESUME']).status).toBe(0);
     await until('the node Ready again', async () => ((await client.get('Node', name)).status?.state === 'Ready' ? true : undefined));
+  });
+
+  it('runs a 2-replica Job as one Slurm job pinned to the node, with torchrun variables, and its logs in weft logs', async () => {
+    const cmd = 'echo "rank=$RANK world=$WORLD_SIZE local=$LOCAL_RANK gpus=$CUDA_VISIBLE_DEVICES master=$MASTER_ADDR"';
+    await client.create(job('train', { replicas: 2, command: ['sh', '-c', cmd], resources: { cpu: '2', memory: '512Mi', gpu: { count: 2 } } }));
+    await until('the job Succeeded', async () => ((await phase('train')) === 'Succeeded' ? true : undefined), 60_000);
+    const allocs = await allocations('train');
+    expect(allocs.map((a) => a.status?.phase)).toEqual(['Succeeded', 'Succeeded']);
+    const ids = new Set(allocs.map((a) => a.status?.slurmJobId));
+    expect(ids.size).toBe(1); // the gang is one Slurm job
+    const shown = slurmJob([...ids][0] as number);
+    expect(shown).toMatch(/NumNodes=1 NumCPUs=4 NumTasks=2 CPUs\/Task=2/);
+    expect(shown).toContain(`ReqNodeList=${slurm.node}`);
+    expect(shown).toMatch(/TresPerTask=gres:gpu:h100:2/);
+
+    box = sandbox();
+    const env = { WEFT_SERVER: server.url, WEFT_TOKEN: server.bootstrapToken! };
+    const logs = await Promise.all([0, 1].map((r) => box!.weft(['logs', 'train', '-p', P, '--replica', String(r)], { env })));
+    const lines = logs.map((l) => l.stdout.trim());
+    expect(lines[0]).toBe('rank=0 world=2 local=0 gpus=0,1 master=127.0.0.1');
+    expect(lines[1]).toBe('rank=1 world=2 local=1 gpus=2,3 master=127.0.0.1');
+  });
+
+  it('cancels the Slurm job when the Job is cancelled in Weft', async () => {
+    await client.create(job('long', { command: ['sleep', '3600'] }));
+    const running = await until('running in Slurm', async () => (await allocations('long')).find((a) => a.status?.phase === 'Running'));
+    const id = running.status?.slurmJobId as number;
+    expect(slurmJob(id)).toContain('JobState=RUNNING');
+    await client.patch('Job', 'long', { spec: { suspend: true } }, { project: P });
+    await until('the replica Stopped', async () => ((await allocations('long'))[0]?.status?.phase === 'Stopped' ? true : undefined));
+    expect(slurmJob(id)).toContain('JobState=CANCELLED');
+  });
+
+  it('restarts the gang by Weft\'s policy when its Slurm node fails', async () => {
+    await client.create(job('fragile', { command: ['sleep', '3600'], backoffLimit: 1 }));
+    const first = await until('running in Slurm', async () => (await allocations('fragile')).find((a) => a.status?.phase === 'Running'));
+    expect(slurm.run('/usr/bin/scontrol', ['update', `NodeName=${slurm.node}`, 'State=DOWN', 'Reason=power']).status).toBe(0);
+    const lost = await until('the replica Lost', async () => (await allocations('fragile')).find((a) => a.metadata.name === first.metadata.name && a.status?.phase === 'Lost'));
+    expect(lost.status?.message).toContain('NODE_FAIL');
+    // Back in service (ReturnToService=2 may already have done it when slurmd registered again).
+    slurm.run('/usr/bin/scontrol', ['update', `NodeName=${slurm.node}`, 'State=RESUME']);
+    const again = await until('attempt 1 running', async () => (await allocations('fragile')).find((a) => (a.spec as { attempt: number }).attempt === 1 && a.status?.phase === 'Running'), 60_000);
+    expect(again.status?.slurmJobId).not.toBe(first.status?.slurmJobId);
+    await client.delete('Job', 'fragile', { project: P });
   });
 
   it('marks the Cluster unreachable while slurmrestd is down, keeps its node, and recovers', async () => {

@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../../src/control/testing/until.js';
+import type { ResourceInput } from '../../src/model/metadata.js';
 
 const BINARIES = ['/usr/sbin/munged', '/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/sbin/slurmrestd', '/usr/bin/sbatch', '/usr/bin/setpriv'];
 const JWT_PLUGIN = '/usr/lib/x86_64-linux-gnu/slurm-wlm/auth_jwt.so';
@@ -41,6 +42,8 @@ export interface SlurmCluster {
   run(tool: string, args: string[], asUser?: string): { status: number | null; stdout: string; stderr: string };
   stopRest(): Promise<void>;
   startRest(): Promise<void>;
+  /** slurmctld and slurmd stop and start again (their state kept); running jobs go on. */
+  restartDaemons(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +125,16 @@ export async function startSlurm(opts: { gpuType?: string } = {}): Promise<Slurm
     return child;
   };
   let rest: ChildProcess | undefined;
+  let ctld: ChildProcess | undefined;
+  let slurmd: ChildProcess | undefined;
+  const startDaemons = async (): Promise<void> => {
+    ctld = start('/usr/sbin/slurmctld', ['-D', '-i', '-f', conf], {}, 'slurmctld');
+    slurmd = start('/usr/sbin/slurmd', ['-D', '-f', conf, '-N', NODE], {}, 'slurmd');
+    await until('the Slurm node up', async () => {
+      const r = spawnSync('/usr/bin/sinfo', ['-h', '-N', '-o', '%T'], { env, encoding: 'utf8' });
+      return ['idle', 'mixed', 'allocated'].includes(r.stdout.trim()) || undefined;
+    });
+  };
   const startRest = async (): Promise<void> => {
     rest = start(
       '/usr/bin/setpriv',
@@ -149,6 +162,10 @@ export async function startSlurm(opts: { gpuType?: string } = {}): Promise<Slurm
       rest = undefined;
     },
     startRest,
+    async restartDaemons() {
+      for (const c of [slurmd, ctld]) if (c) await stopChild(c);
+      await startDaemons();
+    },
     async stop() {
       for (const c of [...children].reverse()) await stopChild(c);
       rmSync(dir, { recursive: true, force: true });
@@ -158,12 +175,7 @@ export async function startSlurm(opts: { gpuType?: string } = {}): Promise<Slurm
   try {
     start('/usr/sbin/munged', ['--foreground', '--force', `--key-file=${d('munge/munge.key')}`, `--socket=${munge}`, `--pid-file=${d('munge/munged.pid')}`, `--seed-file=${d('munge/seed')}`, `--log-file=${d('munge/munged.log')}`], {}, 'munged');
     await until('munged', async () => existsSync(munge) || undefined);
-    start('/usr/sbin/slurmctld', ['-D', '-i', '-f', conf], {}, 'slurmctld');
-    start('/usr/sbin/slurmd', ['-D', '-f', conf, '-N', NODE], {}, 'slurmd');
-    await until('the Slurm node idle', async () => {
-      const r = spawnSync('/usr/bin/sinfo', ['-h', '-N', '-o', '%T'], { env, encoding: 'utf8' });
-      return r.stdout.trim() === 'idle' || undefined;
-    });
+    await startDaemons();
     await startRest();
   } catch (err) {
     const logs = ['slurmctld.log', `slurmd-${NODE}.log`].map((f) => (existsSync(d(`log/${f}`)) ? `--- ${f}\n${readFileSync(d(`log/${f}`), 'utf8').slice(-2000)}` : '')).join('\n');
@@ -171,6 +183,16 @@ export async function startSlurm(opts: { gpuType?: string } = {}): Promise<Slurm
     throw new Error(`${(err as Error).message}\n${logs}`, { cause: err });
   }
   return cluster;
+}
+
+/** A Cluster registering `slurm` with Weft: JWT auth, its output directory, looked at every 0.3 s. */
+export function clusterManifest(name: string, slurm: SlurmCluster, extra: Record<string, unknown> = {}): ResourceInput {
+  return {
+    apiVersion: 'weft/v1',
+    kind: 'Cluster',
+    metadata: { name },
+    spec: { provider: 'slurm', endpoint: slurm.endpoint, auth: { type: 'jwt', user: slurm.user, tokenFile: slurm.tokenFile }, outputDir: slurm.outputDir, pollSeconds: 0.3, ...extra },
+  };
 }
 
 /** An HS256 JWT as Slurm's auth/jwt accepts: "sun" is the Slurm user name. */

@@ -38,6 +38,13 @@ export const ClusterSpec = Type.Object(
     partitions: Type.Optional(Type.Array(SlurmName, { minItems: 1, maxItems: 64 })),
     /** The Site of the cluster's nodes. */
     site: Type.Optional(Name),
+    /**
+     * Directory on storage the Weft server and the cluster's nodes share, writable by the Slurm
+     * user Weft acts as: the jobs Weft submits write each replica's output and exit code there,
+     * and the server reads them for `weft logs` and the phase. Absent: no logs, and every replica
+     * ends with the job's exit code.
+     */
+    outputDir: Type.Optional(Type.String({ pattern: '^/', maxLength: 1024 })),
     /** Seconds between looks at slurmrestd (default 2). */
     pollSeconds: Type.Optional(Type.Number({ minimum: 0.2, maximum: 300 })),
   },

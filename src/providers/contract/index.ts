@@ -48,6 +48,11 @@ export interface ProviderHarness {
 
 const PROJECT = 'contract';
 
+/** A replica that is a host command behaving as planned (for providers that run host commands). */
+export function shellReplica({ runsMs, exitCode }: ReplicaPlan): { spec: Record<string, unknown> } {
+  return { spec: { command: ['sh', '-c', runsMs === null ? 'exec sleep 3600' : `sleep ${runsMs / 1000}; exit ${exitCode}`] } };
+}
+
 interface AllocationView {
   name: string;
   phase?: string;

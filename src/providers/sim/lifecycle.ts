@@ -4,24 +4,11 @@
 //
 //   Bound ──▶ Running ──(duration)──▶ Succeeded | Failed
 //   any active + stopRequested ──▶ Stopping ──(min(grace, stopDelay))──▶ Stopped | Preempted
-import { allocationPhase, isActiveAllocation } from '../../model/allocation-rules.js';
+import { allocationPhase, isActiveAllocation, type AllocationStatusView, type StopRequestView } from '../../model/allocation-rules.js';
 import type { Resource } from '../../model/metadata.js';
 
-export interface StopRequest {
-  reason?: string;
-  at?: string;
-  graceSeconds?: number;
-}
-
-export interface AllocationStatus {
-  phase?: string;
-  startedAt?: string;
-  finishedAt?: string;
-  exitCode?: number;
-  message?: string;
-  stopRequested?: StopRequest;
-  [key: string]: unknown;
-}
+export type StopRequest = StopRequestView;
+export type AllocationStatus = AllocationStatusView;
 
 export interface StepContext {
   now: number;

@@ -14,7 +14,8 @@ import type { Controller } from '../../control/control-plane.js';
 import { readConditions, setCondition } from '../../control/workloads/conditions.js';
 import type { ProviderContext } from '../provider.js';
 import { syncNodes } from './node-sync.js';
-import { slurmRest, SlurmUnreachableError, type SlurmNode, type SlurmRest } from './rest.js';
+import { slurmRest, SlurmUnreachableError, type SlurmJob, type SlurmNode, type SlurmRest } from './rest.js';
+import { weftJobsStep } from './job-sync.js';
 
 const DEFAULT_POLL_S = 2;
 
@@ -23,6 +24,8 @@ export interface ClusterLook {
   cluster: Resource;
   rest: SlurmRest;
   slurmNodes: readonly SlurmNode[];
+  /** Every job slurmctld still knows (running, pending and recently ended). */
+  slurmJobs: readonly SlurmJob[];
   /** Weft Node name → Slurm node name, for the nodes Weft may use. */
   nodeNames: ReadonlyMap<string, string>;
   now: Date;
@@ -31,8 +34,10 @@ export interface ClusterLook {
 /** More work done on each look (Weft's jobs, external jobs); each may throw to mark the look failed. */
 export type ClusterStep = (ctx: ProviderContext, look: ClusterLook) => Promise<void>;
 
+/** The steps every look runs after the nodes, each made afresh for a cluster's loop (it may keep state). */
+const STEPS: readonly (() => ClusterStep)[] = [weftJobsStep];
+
 export interface SlurmClusterOptions {
-  steps?: readonly ClusterStep[];
   /** Overrides every Cluster's poll interval (tests). */
   pollMs?: number;
 }
@@ -82,6 +87,7 @@ export function slurmClusterController(ctx: ProviderContext, opts: SlurmClusterO
 async function clusterLoop(ctx: ProviderContext, name: string, signal: AbortSignal, opts: SlurmClusterOptions): Promise<void> {
   let rest: SlurmRest | undefined;
   let restFor: string | undefined;
+  const steps = STEPS.map((make) => make());
   while (!signal.aborted) {
     const cluster = await ctx.store.get({ kind: 'Cluster', name }).catch(() => undefined);
     if (!cluster) return;
@@ -95,10 +101,10 @@ async function clusterLoop(ctx: ProviderContext, name: string, signal: AbortSign
     let problem: string | undefined;
     let counts = { nodes: 0, gpus: 0 };
     try {
-      const slurmNodes = await rest.nodes();
+      const [slurmNodes, slurmJobs] = await Promise.all([rest.nodes(), rest.jobs()]);
       const synced = await syncNodes(ctx.store, cluster, slurmNodes, now);
       counts = { nodes: synced.nodes, gpus: synced.gpus };
-      for (const step of opts.steps ?? []) await step(ctx, { cluster, rest, slurmNodes, nodeNames: synced.names, now });
+      for (const step of steps) await step(ctx, { cluster, rest, slurmNodes, slurmJobs, nodeNames: synced.names, now });
     } catch (err) {
       if (signal.aborted) return;
       problem = (err as Error).message;

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { Resource } from '../../model/metadata.js';
+import { submissionFor, type GangPlacement } from './submission.js';
+
+const alloc = (replica: number, node: string, over: Record<string, unknown> = {}): Resource =>
+  ({
+    apiVersion: 'weft/v1',
+    kind: 'Allocation',
+    metadata: { name: `t-a0-r${replica}`, project: 'ml', uid: `u${replica}` },
+    spec: {
+      workload: { kind: 'Job', name: 'train', uid: 'w1' },
+      replica,
+      attempt: 0,
+      node,
+      gpus: [{ index: replica * 2, model: 'H100-80GB', milli: 1000 }, { index: replica * 2 + 1, model: 'H100-80GB', milli: 1000 }],
+      cpuMilli: 1500,
+      memoryBytes: 3 * 2 ** 30,
+      task: { command: ['python', 'train.py'], args: ["--name=it's"], env: [{ name: 'LR', value: '0.1' }] },
+      rendezvous: { worldSize: 3, masterNode: 'hpc-a', masterPort: 29511 },
+      ...over,
+    },
+  }) as unknown as Resource;
+
+const placement = (allocations: Resource[]): GangPlacement => ({
+  allocations,
+  slurmNode: (n) => ({ 'hpc-a': 'a', 'hpc-b': 'b' })[n],
+  gresType: () => 'h100',
+  address: (n) => `10.0.0.${n === 'a' ? 1 : 2}`,
+  outputDir: '/shared/weft',
+  partition: 'gpu',
+});
+
+describe('a gang as one Slurm job', () => {
+  it('lays tasks out on exactly the replicas\' nodes, in replica order, with each replica\'s resources', () => {
+    const sub = submissionFor(placement([alloc(2, 'hpc-b'), alloc(0, 'hpc-a'), alloc(1, 'hpc-a')]));
+    if ('refused' in sub) throw new Error(sub.refused);
+    expect(sub.job).toMatchObject({
+      nodelist: 'a,a,b',
+      distribution: 'arbitrary',
+      tasks: 3,
+      cpus_per_task: 2,
+      memory_per_cpu: 1536,
+      gpus_per_task: 'h100:2',
+      no_requeue: true,
+      partition: 'gpu',
+      comment: 'weft:ml/Job/train/w1/0',
+    });
+    expect(sub.job.environment).toMatchObject({ LR: '0.1', MASTER_ADDR: '10.0.0.1', MASTER_PORT: '29511', WEFT_PROJECT: 'ml' });
+    expect(sub.script).toContain(`printf '%s\\n' 'a' 'a' 'b'`);
+    expect(sub.script).toContain(`'python' 'train.py' '--name=it'\\''s'`);
+  });
+
+  it('refuses what Slurm cannot run, saying why', () => {
+    expect(submissionFor(placement([alloc(0, 'hpc-a', { task: { image: 'x' } })]))).toEqual({ refused: expect.stringContaining('container image') });
+    expect(submissionFor(placement([alloc(0, 'hpc-a', { task: {} })]))).toEqual({ refused: expect.stringContaining('spec.command') });
+    expect(submissionFor(placement([alloc(0, 'elsewhere')]))).toEqual({ refused: expect.stringContaining('not a node of this Slurm cluster') });
+  });
+});
