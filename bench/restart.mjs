@@ -11,13 +11,11 @@
 //   … --bin PATH/bin/weft.js                             (restart with another build's CLI)
 //   … --fill-bin PATH/bin/weft.js                        (fill with another build's CLI)
 //   … --cpu-prof DIR                                      (profile the restarted server into DIR)
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { api, fillFleet } from './fleet-fill.mjs';
+import { fillFleet } from './fleet-fill.mjs';
+import { BIN, bootstrapToken, du, freePort, mib, readyTimes, settle, sleep, spawnWeft, stopProcess } from './server-process.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const NODES = Number(args.nodes ?? 1000);
@@ -26,7 +24,6 @@ const TIMEOUT_MS = Number(args.timeout ?? 900) * 1000;
 // How long the first server keeps running after the fill: long enough for the silent agent nodes
 // to go NotReady (40 s) and Lost (60 s more), so the store holds what a real restart finds.
 const RUN_FOR_MS = Number(args['run-for'] ?? 150) * 1000;
-const BIN = fileURLToPath(new URL('../bin/weft.js', import.meta.url));
 // Another build's CLI for the restart only (to compare before/after on the same data directory).
 const RESTART_BIN = args.bin ?? BIN;
 
@@ -74,95 +71,11 @@ async function main() {
 }
 
 function up(cwd, dataDir, port, profile, bin = BIN) {
-  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-  const child = spawn(process.execPath, [...flags, bin, 'up', '--port', String(port), '--data-dir', dataDir], {
-    cwd,
-    env: { ...process.env, WEFT_CONFIG: join(cwd, 'config.yaml'), NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  child.out = '';
-  child.stdout.on('data', (d) => (child.out += d));
-  return child;
+  const nodeFlags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  return spawnWeft(cwd, 'up', port, ['--data-dir', dataDir], { bin, nodeFlags });
 }
 
-async function stop(child) {
-  if (child.exitCode !== null) return;
-  child.kill('SIGINT');
-  const exited = new Promise((r) => child.once('exit', r));
-  const late = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  await exited;
-  clearTimeout(late);
-}
-
-async function bootstrapToken(child) {
-  const deadline = performance.now() + TIMEOUT_MS;
-  while (performance.now() < deadline) {
-    const token = /^\s+(weft_\S+)\s*$/m.exec(child.out)?.[1];
-    if (token) return token;
-    if (child.exitCode !== null) throw new Error(`weft up exited with ${child.exitCode}:\n${child.out}`);
-    await sleep(50);
-  }
-  throw new Error('no bootstrap token printed');
-}
-
-/** Polls (every 20 ms) until the port accepts, /readyz says 200 and a job list answers (each timed on its own). */
-async function ready(url, token, timeoutMs, t0 = performance.now()) {
-  const deadline = t0 + timeoutMs;
-  const t = {};
-  while (performance.now() < deadline) {
-    if (t.readyz === undefined) {
-      const res = await fetch(`${url}/readyz`).catch(() => undefined);
-      if (res) {
-        t.listening ??= performance.now() - t0;
-        await res.arrayBuffer();
-        if (res.ok) t.readyz = performance.now() - t0;
-      }
-    }
-    if (t.listening !== undefined && t.list === undefined) {
-      const list = await fetch(`${url}/api/v1/projects/alpha/jobs?limit=50`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
-      if (list) await list.arrayBuffer();
-      if (list?.ok || list?.status === 404) t.list = performance.now() - t0;
-    }
-    if (t.readyz !== undefined && t.list !== undefined) return t;
-    await sleep(20);
-  }
-  throw new Error(`not ready within ${timeoutMs / 1000} s (${JSON.stringify(t)})`);
-}
-
-/** Waits (at most 3 minutes) until the store's resourceVersion stops changing for 5 s. */
-async function settle(url, token) {
-  let last;
-  let stableSince = performance.now();
-  const deadline = performance.now() + 180_000;
-  while (performance.now() < deadline) {
-    const list = await api(url, token, 'GET', '/api/v1/allocations?limit=1');
-    const key = list.metadata?.resourceVersion;
-    if (key !== last) {
-      last = key;
-      stableSince = performance.now();
-    } else if (performance.now() - stableSince > 5000) return;
-    await sleep(1000);
-  }
-}
-
-function du(path) {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.size;
-  return readdirSync(path).reduce((n, f) => n + du(join(path, f)), 0);
-}
-
-const mib = (b) => (b / 2 ** 20).toFixed(1);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+const stop = (child) => stopProcess(child, 'SIGINT');
+const ready = (url, token, timeoutMs, t0) => readyTimes(url, token, timeoutMs, t0, '/api/v1/projects/alpha/jobs?limit=50');
 
 await main();
