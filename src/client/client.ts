@@ -46,6 +46,11 @@ export interface ItemOptions {
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 
+export interface ApplyPlan {
+  live?: Resource;
+  patch?: Record<string, unknown>;
+}
+
 export interface ApplyResult {
   action: ApplyAction;
   object: Resource;
@@ -123,6 +128,11 @@ export class WeftClient {
     this.onWarning = opts.onWarning;
   }
 
+  /** The same server and token with other per-call options, e.g. to collect one call's warnings. */
+  with(opts: Pick<ClientOptions, 'onWarning' | 'userAgent'>): WeftClient {
+    return new WeftClient({ server: this.server, token: this.token, timeoutMs: this.timeoutMs, userAgent: opts.userAgent ?? this.userAgent, onWarning: opts.onWarning ?? this.onWarning });
+  }
+
   async get(kind: string, name: string, opts: ItemOptions = {}): Promise<Resource> {
     return this.request<Resource>('GET', resourcePath(kindOf(kind), opts, name));
   }
@@ -176,7 +186,7 @@ export class WeftClient {
     const input = withProject(def, obj, opts);
     const scope = { project: input.metadata.project };
     for (let attempt = 0; ; attempt++) {
-      const live = await this.get(def.kind, input.metadata.name, scope).catch(notFoundAsUndefined);
+      const { live, patch } = await this.planApply(input, scope);
       try {
         if (!live) {
           const { serialized } = applyIntent(input);
@@ -184,8 +194,7 @@ export class WeftClient {
           const body = { apiVersion: input.apiVersion, kind: input.kind, metadata: { ...input.metadata, annotations }, spec: input.spec ?? {} };
           return { action: 'created', object: await this.create(body, scope) };
         }
-        const patch = applyPatch(input, live);
-        if (Object.keys(patch).length === 0) return { action: 'unchanged', object: live };
+        if (!patch) return { action: 'unchanged', object: live };
         // The live version rides along as a precondition so a concurrent change is not overwritten.
         const meta = (patch.metadata ?? {}) as Record<string, Json>;
         patch.metadata = { ...meta, resourceVersion: live.metadata.resourceVersion };
@@ -195,6 +204,19 @@ export class WeftClient {
         throw err;
       }
     }
+  }
+
+  /**
+   * What `apply` would do, writing nothing: the live object (absent: it would be created) and the
+   * merge patch that would bring it to the manifest (absent: unchanged).
+   */
+  async planApply(obj: ResourceInput, opts: ItemOptions = {}): Promise<ApplyPlan> {
+    const def = kindOf(obj.kind);
+    const input = withProject(def, obj, opts);
+    const live = await this.get(def.kind, input.metadata.name, { project: input.metadata.project }).catch(notFoundAsUndefined);
+    if (!live) return {};
+    const patch = applyPatch(input, live);
+    return Object.keys(patch).length === 0 ? { live } : { live, patch };
   }
 
   /** Changes as an async iterable; see watch.ts for resume, reconnect and relist behaviour. */

@@ -12,6 +12,7 @@ export type {
   ItemOptions,
   ApplyAction,
   ApplyResult,
+  ApplyPlan,
   TokenCreateRequest,
   CreatedToken,
   TokenInfo,
@@ -27,3 +28,4 @@ export { LAST_APPLIED_ANNOTATION, threeWayPatch, deepEqual } from './apply.js';
 export type { WatchEvent, WatchEventType, SyncEvent, WatchMessage, WatchOptions } from './watch.js';
 export { openStream, STREAM_PATH, type StreamWatchSpec, type StreamFrame } from './stream.js';
 export { allocationsOf, eventsAbout, eventTime } from './related.js';
+export { setSuspended } from './suspend.js';

@@ -3,16 +3,19 @@
 // its calls is an ordinary API request, authorized and audited as one.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { McpContext, Register } from './context.js';
+import { registerPrompts } from './prompts.js';
+import { registerResources } from './resources.js';
 import { registerFleetTools } from './tools/fleet.js';
 import { registerObjectTools } from './tools/objects.js';
 import { registerWorkloadTools } from './tools/workloads.js';
+import { registerWriteTools } from './tools/write.js';
 
 export type { McpContext } from './context.js';
 
 /** Tools that change nothing: offered always. */
 const READING: readonly Register[] = [registerObjectTools, registerWorkloadTools, registerFleetTools];
 /** Tools that change something: left out with --read-only. */
-const WRITING: readonly Register[] = [];
+const WRITING: readonly Register[] = [registerWriteTools];
 
 const INSTRUCTIONS = `Weft is a control plane for GPU fleets: sites, nodes and GPUs; projects with quotas; workloads (jobs, services, dev environments) placed by one scheduler; metered usage and invoices.
 Every call runs with the caller's token and its roles: a refusal (403) means the token may not do it.
@@ -22,5 +25,7 @@ export function createMcpServer(ctx: McpContext, version = '0.0.0'): McpServer {
   const server = new McpServer({ name: 'weft', version }, { instructions: INSTRUCTIONS });
   for (const register of READING) register(server, ctx);
   if (!ctx.readOnly) for (const register of WRITING) register(server, ctx);
+  registerResources(server, ctx);
+  registerPrompts(server, ctx);
   return server;
 }

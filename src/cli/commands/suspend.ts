@@ -1,6 +1,7 @@
 // `weft suspend JOB` / `weft resume JOB`: flip spec.suspend with a merge patch; the workload
 // controller stops the replicas (Suspended) or queues the workload again (Pending).
 import { Command } from 'commander';
+import { setSuspended } from '../../client/index.js';
 import { WORKLOAD_KINDS, workloadKind, workloadKindWords } from '../../model/kind-names.js';
 import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../connect.js';
 import { CliError } from '../errors.js';
@@ -30,15 +31,9 @@ function toggle(verb: 'suspend' | 'resume', suspend: boolean, description: strin
     if (!def?.suspendable) throw new CliError(`--kind: only a ${SUSPENDABLE} can be suspended, not "${opts.kind}"`, 2);
     const { client, context } = connect(self);
     const found = await findOne(client, def.kind, name, projectOf(opts, context));
-    const already = (found.spec as { suspend?: boolean }).suspend === true;
     const ref = `${def.kind.toLowerCase()}/${name}`;
-    if (already === suspend) {
-      console.log(`${ref} already ${suspend ? 'suspended' : 'running or queued'}`);
-      return;
-    }
-    // null removes the field, so a resumed workload looks as it did before it was suspended.
-    await client.patch(def.kind, name, { spec: { suspend: suspend ? true : null } }, { project: found.metadata.project });
-    console.log(`${ref} ${suspend ? 'suspended' : 'resumed'}`);
+    const { changed } = await setSuspended(client, def.kind, name, found.metadata.project ?? '', suspend);
+    console.log(changed ? `${ref} ${suspend ? 'suspended' : 'resumed'}` : `${ref} already ${suspend ? 'suspended' : 'running or queued'}`);
   });
   return cmd;
 }
