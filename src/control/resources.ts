@@ -1,6 +1,7 @@
 // The resource service: create / replace / patch / delete / status writes for every kind, each
 // one store transaction with admission inside. Authorization is the caller's (API) business.
 import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../model/errors.js';
+import { EXTERNAL_ID_ANNOTATION, EXTERNAL_LABEL } from '../model/annotations.js';
 import type { KindDef } from '../model/kind.js';
 import { API_VERSION, type Resource, type ResourceInput } from '../model/metadata.js';
 import { KINDS } from '../model/registry.js';
@@ -102,6 +103,7 @@ export async function replaceResource(store: Store, def: KindDef, body: unknown,
     store.transaction(async (tx) => {
       const old = await mustGet(tx, def, target);
       checkVersion(old, expected);
+      mustNotBeExternal(old);
       input.status = old.status;
       stampCreator(input, old.metadata.annotations?.[CREATED_BY]);
       return writeAdmitted(tx, ctx, tx.update(await admit(tx, def, input, old, ctx), { resourceVersion: old.metadata.resourceVersion }));
@@ -118,6 +120,7 @@ export async function patchResource(store: Store, def: KindDef, patch: unknown, 
     store.transaction(async (tx) => {
       const old = await mustGet(tx, def, target);
       checkVersion(old, expected);
+      mustNotBeExternal(old);
       const { status, ...current } = old;
       const merged = mergePatch(current, userPatch);
       const input = prepare(def, merged, target);
@@ -156,6 +159,7 @@ export async function deleteResource(store: Store, def: KindDef, target: Target 
     store.transaction(async (tx) => {
       const old = await mustGet(tx, def, target);
       checkVersion(old, resourceVersion);
+      mustNotBeExternal(old);
       if (def.kind === 'Project') await mustBeEmpty(tx, target.name);
       if (def.kind === 'DataClass') await mustBeUnused(tx, target.name);
       await admitDelete(tx, def, old, ctx);
@@ -170,6 +174,14 @@ export async function getResource(store: Store, def: KindDef, target: Target & {
 
 export function listResources(store: Store, def: KindDef, opts: ListOptions): Promise<ListResult> {
   return store.list(def.kind, opts);
+}
+
+/** Work mirrored from an external engine (a Slurm job run with sbatch) changes there, not here. */
+function mustNotBeExternal(obj: Resource): void {
+  const engine = obj.metadata.labels?.[EXTERNAL_LABEL];
+  if (engine === undefined) return;
+  const id = obj.metadata.annotations?.[EXTERNAL_ID_ANNOTATION];
+  throw new ConflictError(`${obj.kind} "${obj.metadata.name}" mirrors ${engine} job ${id ?? '?'} submitted there directly; it is read-only in Weft: change or cancel it in ${engine}`);
 }
 
 async function mustGet(tx: StoreTx, def: KindDef, target: Target & { name: string }): Promise<Resource> {

@@ -3,3 +3,12 @@
 
 /** Set (to the time asked) by `weft drain`; the node-lifecycle controller then moves the work off. */
 export const DRAIN_ANNOTATION = 'weft.dev/drain-requested';
+
+/**
+ * On a workload (and its allocations) that mirrors work submitted straight to an external engine
+ * (a Slurm job run with sbatch): the engine's name. Such a workload is read-only through the API;
+ * the provider that mirrors it writes it.
+ */
+export const EXTERNAL_LABEL = 'weft.dev/external';
+/** On an external workload: the engine's id for it (a Slurm job id). */
+export const EXTERNAL_ID_ANNOTATION = 'weft.dev/external-id';

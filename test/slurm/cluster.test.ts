@@ -5,6 +5,7 @@
 // losing anything, until it returns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeftClient } from '../../src/client/index.js';
+import { getUsage } from '../../src/client/usage.js';
 import { until } from '../../src/control/testing/until.js';
 import type { Resource, ResourceInput } from '../../src/model/metadata.js';
 import { sandbox, type Sandbox } from '../cli/helpers.js';
@@ -30,7 +31,7 @@ describe.skipIf(absent !== undefined)('a Slurm cluster registered with Weft', ()
     server = await startWeftServer(config);
     client = new WeftClient({ server: server.url, token: server.bootstrapToken! });
     await client.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: P }, spec: {} });
-    await client.create(clusterManifest(CLUSTER, slurm, { partitions: ['gpu'] }));
+    await client.create(clusterManifest(CLUSTER, slurm, { partitions: ['gpu'], accounts: [{ account: 'physics', project: P }] }));
   }, 60_000);
   afterAll(async () => {
     box?.cleanup();
@@ -123,6 +124,31 @@ describe.skipIf(absent !== undefined)('a Slurm cluster registered with Weft', ()
     const again = await until('attempt 1 running', async () => (await allocations('fragile')).find((a) => (a.spec as { attempt: number }).attempt === 1 && a.status?.phase === 'Running'), 60_000);
     expect(again.status?.slurmJobId).not.toBe(first.status?.slurmJobId);
     await client.delete('Job', 'fragile', { project: P });
+  });
+
+  it('shows a job submitted with sbatch as read-only external usage in the project of its account, and meters it', async () => {
+    const sub = slurm.run('/usr/bin/sbatch', ['--parsable', '-A', 'physics', '-n', '1', '--mem=100', '--gres=gpu:h100:3', '--wrap', 'sleep 3'], 'slurm');
+    expect(sub.status, sub.stderr).toBe(0);
+    const id = Number(sub.stdout.trim());
+    const name = `${CLUSTER}-slurm-${id}`;
+    const mirrored = await until('the sbatch job in Weft', async () => (await allocations(name)).find((a) => a.status?.phase === 'Running'));
+    expect(mirrored.spec).toMatchObject({ node: `${CLUSTER}-${slurm.node}`, provider: 'slurm' });
+    expect((mirrored.spec as { gpus: unknown[] }).gpus).toHaveLength(3);
+    const job = await client.get('Job', name, { project: P });
+    expect(job.metadata.labels?.['weft.dev/external']).toBe('slurm');
+    // Read-only in Weft: it changes in Slurm.
+    const refused = await client.patch('Job', name, { spec: { suspend: true } }, { project: P }).catch((e: unknown) => e as { status?: number; message: string });
+    expect((refused as { status?: number }).status).toBe(409);
+    expect((refused as Error).message).toContain(`slurm job ${id}`);
+
+    const done = await until('the sbatch job ended', async () => (await allocations(name)).find((a) => a.status?.phase === 'Succeeded'), 60_000);
+    const seconds = (Date.parse(String(done.status?.finishedAt)) - Date.parse(String(done.status?.startedAt))) / 1000;
+    expect(seconds).toBeGreaterThanOrEqual(3);
+    expect(slurmJob(id)).toContain(`StartTime=${new Date(Date.parse(String(done.status?.startedAt))).toISOString().slice(0, 19)}`);
+    const usage = await getUsage(client, { project: P, by: 'project', from: new Date(Date.now() - 3_600_000).toISOString() });
+    const row = usage.rows.find((r) => r.key === P)!;
+    // Its 3 GPUs for its Slurm run time (and the other jobs of this file before it).
+    expect(row.gpuHours).toBeGreaterThanOrEqual((3 * seconds) / 3600);
   });
 
   it('marks the Cluster unreachable while slurmrestd is down, keeps its node, and recovers', async () => {

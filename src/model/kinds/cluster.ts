@@ -28,6 +28,9 @@ export const ClusterAuth = Type.Union([
 ]);
 export type ClusterAuth = Static<typeof ClusterAuth>;
 
+/** Slurm jobs of an account count against a Weft project. */
+export const AccountMapping = Type.Object({ account: SlurmName, project: Name }, { additionalProperties: false });
+
 export const ClusterSpec = Type.Object(
   {
     provider: Type.Literal('slurm'),
@@ -45,6 +48,12 @@ export const ClusterSpec = Type.Object(
      * ends with the job's exit code.
      */
     outputDir: Type.Optional(Type.String({ pattern: '^/', maxLength: 1024 })),
+    /**
+     * Jobs submitted straight to Slurm count against a project: the first rule naming their
+     * account, else defaultProject; a job neither names is not mirrored.
+     */
+    accounts: Type.Optional(Type.Array(AccountMapping, { maxItems: 1000 })),
+    defaultProject: Type.Optional(Name),
     /** Seconds between looks at slurmrestd (default 2). */
     pollSeconds: Type.Optional(Type.Number({ minimum: 0.2, maximum: 300 })),
   },

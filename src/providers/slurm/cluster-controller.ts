@@ -16,6 +16,7 @@ import type { ProviderContext } from '../provider.js';
 import { syncNodes } from './node-sync.js';
 import { slurmRest, SlurmUnreachableError, type SlurmJob, type SlurmNode, type SlurmRest } from './rest.js';
 import { weftJobsStep } from './job-sync.js';
+import { externalJobsStep } from './external-sync.js';
 
 const DEFAULT_POLL_S = 2;
 
@@ -35,7 +36,7 @@ export interface ClusterLook {
 export type ClusterStep = (ctx: ProviderContext, look: ClusterLook) => Promise<void>;
 
 /** The steps every look runs after the nodes, each made afresh for a cluster's loop (it may keep state). */
-const STEPS: readonly (() => ClusterStep)[] = [weftJobsStep];
+const STEPS: readonly (() => ClusterStep)[] = [weftJobsStep, externalJobsStep];
 
 export interface SlurmClusterOptions {
   /** Overrides every Cluster's poll interval (tests). */

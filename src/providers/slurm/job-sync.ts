@@ -5,6 +5,7 @@
 // it knows lives in Slurm and in the allocations' status (slurmJobId), so a restarted server,
 // or one that lost slurmrestd for a while, picks up where it was and submits nothing twice.
 import { isActiveAllocation } from '../../model/allocation-rules.js';
+import { EXTERNAL_LABEL } from '../../model/annotations.js';
 import type { AllocationSpec } from '../../model/kinds/allocation.js';
 import type { ClusterSpec } from '../../model/kinds/cluster.js';
 import { ConflictError, NotFoundError } from '../../model/errors.js';
@@ -26,7 +27,7 @@ export function weftJobsStep(): ClusterStep {
     const spec = look.cluster.spec as unknown as ClusterSpec;
     const names = [...look.nodeNames.keys()];
     if (names.length === 0) return;
-    const allocs = (await ctx.store.list('Allocation', { labelSelector: `${LABEL_NODE} in (${names.join(',')})` })).items.filter(isActiveAllocation);
+    const allocs = (await ctx.store.list('Allocation', { labelSelector: `${LABEL_NODE} in (${names.join(',')})` })).items.filter((a) => isActiveAllocation(a) && a.metadata.labels?.[EXTERNAL_LABEL] === undefined);
     const byKey = new Map<string, SlurmJob>();
     for (const j of look.slurmJobs) {
       if (!j.comment?.startsWith(WEFT_COMMENT_PREFIX)) continue;

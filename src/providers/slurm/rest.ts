@@ -56,6 +56,8 @@ export interface SlurmJob {
   submit_time?: number;
   start_time?: number;
   end_time?: number;
+  /** CPUs allocated to the job, over all its nodes. */
+  cpus?: number;
   tres_per_node?: string;
   tres_alloc_str?: string;
   gres_detail?: string[];
