@@ -87,8 +87,10 @@ describe('chaos: node agents', () => {
     const { server, box, a1, a2, run } = await setUp('killed');
     const physical = watchGpuProcesses(new Set([a1.name, a2.name]));
     let ready = 0;
-    let victim = a1;
+    // The live process of each node: the victims alternate, and a restarted agent replaces its node's.
+    const current = new Map([a1, a2].map((a) => [a.name, a]));
     for (let k = 0; k < ROUNDS; k++) {
+      const victim = current.get(k % 2 === 0 ? a1.name : a2.name)!;
       await sleep(3000);
       await killHard(victim.child);
       await untilNode(server, victim.name, 'NotReady', 30_000);
@@ -96,11 +98,10 @@ describe('chaos: node agents', () => {
       await run.sample();
       const restarted = await startAgent(box, server.url, victim.name);
       agents.push(restarted);
+      current.set(victim.name, restarted);
       ready = Math.max(ready, await untilNode(server, victim.name, 'Ready', 30_000));
       await sleep(6000); // the stale replicas stop (3 s) while new work may land on the node
       await run.sample();
-      victim = victim.name === a1.name ? a2 : a1;
-      if (victim.name === restarted.name) victim = restarted;
     }
     await finish('agent kill -9', server, run, ROUNDS, physical.stop(), ready);
   });
