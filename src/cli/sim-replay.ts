@@ -1,18 +1,19 @@
-// `weft sim replay`: arrivals and departures on a virtual clock (a Weft replay YAML, or the
-// Alibaba pod CSV's creation/deletion times) through the real scheduler; writes utilisation over
-// time, queueing delay and JCT percentiles per queue, preemptions and fairness as CSV, JSON, SVG
-// and Markdown.
+// `weft sim replay`: arrivals and departures on a virtual clock (a Weft replay YAML, the
+// Alibaba pod CSV's creation/deletion times, or a Slurm accounting export from sacct) through
+// the real scheduler; writes utilisation over time, queueing delay and JCT percentiles per queue,
+// preemptions and fairness as CSV, JSON, SVG and Markdown.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { isPolicyName, POLICY_NAMES, type NodeInput } from '../scheduler/index.js';
 import { fleetGpuMilli, loadNodes } from '../sim/index.js';
-import { extendArrivals, parseAlibabaTimedPods, parseDurationMs, parseReplayYaml, runReplay, scaleToLoad, writeReplayReport, type LoadBy, type ReplayInput, type ReplayQueue } from '../sim/replay/index.js';
+import { extendArrivals, parseAlibabaTimedPods, parseDurationMs, parseReplayYaml, parseSacct, runReplay, scaleToLoad, writeReplayReport, type LoadBy, type ReplayInput, type ReplayQueue } from '../sim/replay/index.js';
 import { CliError, EXIT } from './errors.js';
 
 interface ReplayFlags {
   workload?: string;
   pods?: string;
+  sacct?: string;
   fleet?: string;
   nodes?: string;
   policy?: string;
@@ -81,7 +82,9 @@ interface Assembled {
 }
 
 function assemble(o: ReplayFlags): Assembled {
-  if (!o.workload === !o.pods) throw new CliError('give exactly one of --workload (Weft replay YAML) or --pods (Alibaba pod CSV)', EXIT.usage);
+  if ([o.workload, o.pods, o.sacct].filter((f) => f !== undefined).length !== 1) {
+    throw new CliError('give exactly one of --workload (Weft replay YAML), --pods (Alibaba pod CSV) or --sacct (sacct --parsable2 export)', EXIT.usage);
+  }
   if (o.fleet && o.nodes) throw new CliError('give at most one of --fleet and --nodes', EXIT.usage);
   const sources: Record<string, string> = {};
   let nodes: NodeInput[] | undefined;
@@ -103,6 +106,16 @@ function assemble(o: ReplayFlags): Assembled {
     if (!nodes) throw new CliError(`--workload ${o.workload}: the file has no nodes; pass --fleet or --nodes`, EXIT.usage);
     return { input: { nodes, gangs: s.gangs, queues: s.queues }, defaults: s.defaults, sources, fairShare: true };
   }
+  if (o.sacct) {
+    if (!nodes) throw new CliError('--sacct needs a fleet: pass --fleet (Weft fleet YAML) or --nodes', EXIT.usage);
+    const { gangs, neverStarted } = load(o.sacct, '--sacct', parseSacct);
+    sources['sacct'] = basename(o.sacct);
+    if (neverStarted > 0) process.stderr.write(`--sacct: ${neverStarted} jobs never started in Slurm (cancelled while pending); left out\n`);
+    const limited = o.limit === undefined ? gangs : gangs.slice(0, o.limit);
+    // Accounts declare no quotas here: each is entitled to an equal share.
+    const queues: ReplayQueue[] = [...new Set(limited.map((g) => g.queue))].sort().map((name) => ({ name, nominalGpus: 1 }));
+    return { input: { nodes, gangs: limited, queues }, defaults: {}, sources, fairShare: false };
+  }
   if (!nodes) throw new CliError('--pods needs a fleet: pass --nodes (Alibaba node CSV) or --fleet', EXIT.usage);
   const gangs = load(o.pods!, '--pods', (t) => parseAlibabaTimedPods(t, { limit: o.limit, priorityByQos: o.qosPriority }));
   sources['pods'] = basename(o.pods!);
@@ -117,6 +130,7 @@ export function replayCommand(): Command {
     .description('replay arrivals and departures in virtual time; report utilisation, waits, JCT, preemptions and fairness per queue')
     .option('--workload <yaml>', 'Weft replay scenario (see examples/sim/)')
     .option('--pods <csv>', 'Alibaba pod CSV with creation_time/deletion_time/scheduled_time')
+    .option('--sacct <file>', 'Slurm accounting export: sacct --parsable2 with JobID, Account, Submit, Start, End, NNodes, AllocTRES … (docs/slurm.md)')
     .option('--fleet <file>', 'fleet: Weft fleet YAML or Alibaba node CSV (default: the scenario\'s nodes)')
     .option('--nodes <csv>', 'fleet: Alibaba node CSV')
     .option('--policy <name>', `placement policy (${POLICY_NAMES.join(', ')}); default the scenario's, else weft`)
@@ -128,7 +142,7 @@ export function replayCommand(): Command {
     .option('--until <duration>', 'stop at this virtual time (e.g. 6h)', duration('--until'))
     .option('--cycle <duration>', 'scheduling cycle period (default 10s; 0 = at every event)', duration('--cycle'))
     .option('--grace <duration>', 'preemption grace period (default 30s)', duration('--grace'))
-    .option('--limit <n>', 'with --pods: only the first N pods by creation time', positiveInt('--limit'))
+    .option('--limit <n>', 'with --pods or --sacct: only the first N by submission time', positiveInt('--limit'))
     .option('--qos-priority <list>', 'with --pods: priority per QoS class, e.g. LS=10,Guaranteed=10', qosPriorities)
     .option('--no-preemption', 'never preempt running gangs')
     .option('--no-fair-share', "treat the scenario's queues as accounting labels only (no quotas, no reclaim)")
@@ -167,7 +181,7 @@ export function replayCommand(): Command {
       const policy = o.policy ?? defaults.policy ?? 'weft';
       if (!isPolicyName(policy)) throw new CliError(`unknown policy "${policy}" (known: ${POLICY_NAMES.join(', ')})`, EXIT.usage);
       const seed = o.seed ?? defaults.seed ?? 1;
-      const name = basename(o.workload ?? o.pods!);
+      const name = basename(o.workload ?? o.pods ?? o.sacct!);
       process.stderr.write(`weft sim replay: ${input.nodes.length} nodes, ${input.gangs.length} gangs, policy ${policy}, seed ${seed}\n`);
       const result = runReplay(input, {
         policy,

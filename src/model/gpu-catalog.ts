@@ -136,3 +136,18 @@ export function migRunMask(start: number, width: number): number {
 export function migFits(used: number, geom: MigProfileGeometry, start: number): boolean {
   return geom.starts.includes(start) && (used & migRunMask(start, geom.width)) === 0;
 }
+
+/**
+ * The GPU model a Slurm GRES type names ("gpu:<type>:<n>"): a catalog name in any case
+ * ("h100-80gb"), or the family of exactly one catalog model ("h100" → H100-80GB, "l4" → L4-24GB);
+ * otherwise the type in capitals (an unknown model still counts, it just matches no
+ * model-specific request or price), and "GPU" when untyped.
+ */
+export function gpuModelOfGresType(type: string | undefined): string {
+  if (type === undefined || type === '') return 'GPU';
+  const upper = type.toUpperCase();
+  const exact = GPU_CATALOG.find((m) => m.name.toUpperCase() === upper);
+  if (exact) return exact.name;
+  const family = GPU_CATALOG.filter((m) => m.name.toUpperCase().startsWith(`${upper}-`));
+  return family.length === 1 ? family[0]!.name : upper;
+}

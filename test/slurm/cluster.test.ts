@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeftClient } from '../../src/client/index.js';
 import { getUsage } from '../../src/client/usage.js';
+import { explainManifest } from '../../src/client/explain.js';
 import { until } from '../../src/control/testing/until.js';
 import type { Resource, ResourceInput } from '../../src/model/metadata.js';
 import { sandbox, type Sandbox } from '../cli/helpers.js';
@@ -46,6 +47,7 @@ describe.skipIf(absent !== undefined)('a Slurm cluster registered with Weft', ()
     metadata: { name, project: P },
     spec: { replicas: 1, backoffLimit: 0, resources: { cpu: '1', memory: '256Mi', gpu: { count: 1 } }, ...spec },
   });
+  const job5 = (name: string, gpus: number): ResourceInput => job(name, { command: ['true'], resources: { cpu: '1', memory: '256Mi', gpu: { count: gpus } } });
   const phase = async (name: string): Promise<string | undefined> => (await client.get('Job', name, { project: P })).status?.phase as string | undefined;
   const allocations = async (name: string): Promise<Resource[]> =>
     (await client.list('Allocation', { project: P, labelSelector: `weft.dev/workload=${name}` })).items;
@@ -127,7 +129,7 @@ describe.skipIf(absent !== undefined)('a Slurm cluster registered with Weft', ()
   });
 
   it('shows a job submitted with sbatch as read-only external usage in the project of its account, and meters it', async () => {
-    const sub = slurm.run('/usr/bin/sbatch', ['--parsable', '-A', 'physics', '-n', '1', '--mem=100', '--gres=gpu:h100:3', '--wrap', 'sleep 3'], 'slurm');
+    const sub = slurm.run('/usr/bin/sbatch', ['--parsable', '-A', 'physics', '-n', '1', '--mem=100', '--gres=gpu:h100:3', '--wrap', 'sleep 5'], 'slurm');
     expect(sub.status, sub.stderr).toBe(0);
     const id = Number(sub.stdout.trim());
     const name = `${CLUSTER}-slurm-${id}`;
@@ -140,10 +142,15 @@ describe.skipIf(absent !== undefined)('a Slurm cluster registered with Weft', ()
     const refused = await client.patch('Job', name, { spec: { suspend: true } }, { project: P }).catch((e: unknown) => e as { status?: number; message: string });
     expect((refused as { status?: number }).status).toBe(409);
     expect((refused as Error).message).toContain(`slurm job ${id}`);
+    // What-if sees the GPUs Slurm's own job holds: 5 of the 8 fit now, 6 do not.
+    const fits = await explainManifest(client, job5('what-if-5', 5));
+    expect(fits.outcome).toBe('now');
+    expect(fits.placements[0]?.node).toBe(`${CLUSTER}-${slurm.node}`);
+    expect((await explainManifest(client, job5('what-if-6', 6))).outcome).not.toBe('now');
 
     const done = await until('the sbatch job ended', async () => (await allocations(name)).find((a) => a.status?.phase === 'Succeeded'), 60_000);
     const seconds = (Date.parse(String(done.status?.finishedAt)) - Date.parse(String(done.status?.startedAt))) / 1000;
-    expect(seconds).toBeGreaterThanOrEqual(3);
+    expect(seconds).toBeGreaterThanOrEqual(5);
     expect(slurmJob(id)).toContain(`StartTime=${new Date(Date.parse(String(done.status?.startedAt))).toISOString().slice(0, 19)}`);
     const usage = await getUsage(client, { project: P, by: 'project', from: new Date(Date.now() - 3_600_000).toISOString() });
     const row = usage.rows.find((r) => r.key === P)!;

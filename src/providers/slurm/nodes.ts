@@ -3,7 +3,7 @@
 // draining is Cordoned — Weft places nothing new there — and down, not responding or unknown is
 // NotReady). Names are the cluster's name, a dash and the Slurm node's name, so two clusters'
 // "node001" do not collide.
-import { GPU_CATALOG, gpuModelInfo } from '../../model/gpu-catalog.js';
+import { gpuModelOfGresType } from '../../model/gpu-catalog.js';
 import type { NodeSpec } from '../../model/kinds/node.js';
 import type { SlurmNode } from './rest.js';
 
@@ -31,20 +31,8 @@ export function parseGresGpus(gres: string | undefined): GresGpus[] {
   return out;
 }
 
-/**
- * The Weft GPU model of a GRES type: a catalog name written any case ("h100-80gb"), or the one
- * catalog model it names the family of ("h100" → H100-80GB, "l4" → L4-24GB); otherwise the type itself in capitals (an
- * unknown model is still counted, just not matched by model-specific requests or prices).
- */
-export function gpuModelOf(type: string | undefined): string {
-  if (type === undefined || type === '') return 'GPU';
-  const upper = type.toUpperCase();
-  if (gpuModelInfo(upper)) return upper;
-  const exact = GPU_CATALOG.find((m) => m.name.toUpperCase() === upper);
-  if (exact) return exact.name;
-  const prefixed = GPU_CATALOG.filter((m) => m.name.toUpperCase().startsWith(`${upper}-`));
-  return prefixed.length === 1 ? prefixed[0]!.name : upper;
-}
+/** The Weft GPU model of a GRES type (see gpuModelOfGresType in the GPU catalog). */
+export const gpuModelOf = gpuModelOfGresType;
 
 /** The GRES type Weft asks for when it needs a model on a node (what the node declares). */
 export function gresTypeFor(node: SlurmNode, model: string): string | undefined {

@@ -85,4 +85,14 @@ describe('weft sim replay', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown policy "fastest"/);
   });
+
+  it('replays a Slurm accounting export (sacct --parsable2) on a fleet', { timeout: 90_000 }, () => {
+    const out = join(dir, 'sacct');
+    const r = weft(['sim', 'replay', '--sacct', join(ROOT, 'examples/sim/slurm-sacct.txt'), '--fleet', join(ROOT, 'examples/sim/backfill.yaml'), '--out', out]);
+    expect(r.stderr).toMatch(/1 jobs never started in Slurm/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/completed 4\/5/); // the job still running in the export runs to the end
+    const gangs = parseCsv(readFileSync(join(out, 'gangs.csv'), 'utf8'));
+    expect(gangs.map((g) => g['id']).sort()).toEqual(['slurm-101', 'slurm-102', 'slurm-103', 'slurm-105', 'slurm-106']);
+  });
 });

@@ -3,6 +3,7 @@ export * from './types.js';
 export { runReplay } from './engine.js';
 export { parseReplayYaml, type ReplayScenario } from './scenario-yaml.js';
 export { parseAlibabaTimedPods, type TimedPodsOptions } from './alibaba-timed.js';
+export { parseSacct, type SacctWorkload } from './sacct.js';
 export { parseDurationMs } from './duration.js';
 export { percentiles, jainIndex } from './metrics.js';
 export { writeReplayReport } from './report.js';
