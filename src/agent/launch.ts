@@ -4,14 +4,18 @@ import { createServer } from 'node:net';
 import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
 import type { Resource } from '../model/metadata.js';
 import type { ContainerLaunch, Driver, ReplicaLaunch } from './drivers/driver.js';
+import { replicaSecrets, type ReplicaSecrets } from '../client/agent-api.js';
+import { WeftApiError } from '../client/errors.js';
+import type { EnvVar } from '../model/workload.js';
 import { replicaEnv, visibleDevices } from './drivers/env.js';
 import type { ReconcileContext } from './reconcile.js';
 
 export interface TaskSpec {
   command?: string[];
   args?: string[];
-  env?: { name: string; value: string }[];
+  env?: EnvVar[];
   image?: string;
+  imagePullSecrets?: { name: string }[];
   imagePullPolicy?: 'IfNotPresent' | 'Always' | 'Never';
   workingDir?: string;
   shmSizeBytes?: number;
@@ -65,10 +69,21 @@ export async function prepareLaunch(
     .map((s) => s.replica)
     .sort((a, b) => a - b);
   const localRank = Math.max(0, peersHere.indexOf(spec.replica));
+  // Secret values come from the server only now, for this node's replica; never from the Allocation.
+  const usesSecrets = (task.env ?? []).some((e) => e.valueFrom) || (task.imagePullSecrets ?? []).length > 0;
+  let secrets: ReplicaSecrets | undefined;
+  if (usesSecrets) {
+    try {
+      secrets = await replicaSecrets(ctx.client, alloc.metadata.project ?? '', alloc.metadata.name);
+    } catch (err) {
+      if (err instanceof WeftApiError && err.status < 500) return { error: `its Secrets could not be had: ${err.message}` };
+      throw err;
+    }
+  }
   const wantsPort = spec.workload.kind === 'Service' || task.port !== undefined;
   const port = wantsPort ? await freePort() : undefined;
   const env = replicaEnv({
-    workloadEnv: task.env ?? [],
+    workloadEnv: (task.env ?? []).flatMap((e) => (e.value !== undefined ? [{ name: e.name, value: e.value }] : secrets?.env[e.name] !== undefined ? [{ name: e.name, value: secrets.env[e.name]! }] : [])),
     id: {
       project: alloc.metadata.project ?? '',
       workloadKind: spec.workload.kind,
@@ -94,7 +109,7 @@ export async function prepareLaunch(
     devices: visibleDevices(spec.gpus, (g: AllocatedGpu) => ctx.migUuid?.(g)),
     limits: { cpuMilli: spec.cpuMilli, memoryBytes: spec.memoryBytes },
     maxLogBytes: ctx.maxLogBytes,
-    ...(task.image ? { container: containerLaunch(task) } : {}),
+    ...(task.image ? { container: { ...containerLaunch(task), ...(secrets?.registryAuth.length ? { registryAuth: secrets.registryAuth } : {}) } } : {}),
   };
   return { driver: chosen.driver, launch, ...(port !== undefined ? { port } : {}) };
 }

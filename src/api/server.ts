@@ -25,6 +25,9 @@ import { registerResourceRoutes } from './routes/resources.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerNodeRoutes, REGISTER_PATH } from './routes/nodes.js';
 import { registerLogRoutes } from './routes/logs.js';
+import { registerSecretRoutes } from './routes/secrets.js';
+import { SecretBox } from '../control/secrets/secret-box.js';
+import { ServerKey } from '../control/audit/server-key.js';
 import { registerWhatIfRoutes } from './routes/what-if.js';
 import { registerMcpRoutes, type McpHandler } from './routes/mcp.js';
 import { registerGatewayRoutes, type Gateway } from './gateway/index.js';
@@ -54,6 +57,8 @@ export interface ServerOptions {
   policy?: string;
   /** While the process is still starting (the control plane), why it is not ready; /readyz then answers 503. */
   notReady?: () => string | undefined;
+  /** The server key (kept outside the database): Secrets are sealed under a key derived from it. */
+  serverKey?: ServerKey;
   /** The signed audit checkpoints this server publishes; `GET /api/v1/audit/verify` compares the chain with them. */
   auditCheckpoints?: CheckpointBook;
   /** Time for token expiry, admission, audit entries and reports (default: the system clock). */
@@ -165,8 +170,11 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   const policies = new PolicyEngine(store, { log: (msg) => app.log.warn(msg), flushIntervalMs: opts.policyFlushIntervalMs ?? 10_000 });
   policies.start();
   app.addHook('onClose', () => policies.stop());
+  // Secret values are sealed under the server key; a server without one on disk (an in-memory
+  // database) makes one that lives as long as the process, like its data.
+  const secrets = new SecretBox(opts.serverKey ?? ServerKey.generate());
   const positions = opts.positions;
-  const deps: RouteDeps = { store, hub, policies, clock, present: positions ? (o) => positions.present(o) : (o) => o };
+  const deps: RouteDeps = { store, hub, policies, clock, secrets, present: positions ? (o) => positions.present(o) : (o) => o };
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, { ...deps, checkpoints: opts.auditCheckpoints });
   registerUsageRoutes(app, deps);
@@ -174,6 +182,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   registerResourceRoutes(app, deps);
   registerNodeRoutes(app, deps);
   registerLogRoutes(app, deps);
+  registerSecretRoutes(app, { ...deps, secrets });
   registerWhatIfRoutes(app, { ...deps, ...(opts.policy ? { policy: opts.policy } : {}) });
   if (opts.mcp) registerMcpRoutes(app, opts.mcp, version);
   if (opts.gateway) registerGatewayRoutes(app, { store, gateway: opts.gateway });

@@ -64,3 +64,13 @@ export async function sendLogChunks(client: WeftClient, project: string, allocat
     { body: { chunks } },
   );
 }
+
+/** The Secret values a replica's task names, for the node it is bound to only. */
+export interface ReplicaSecrets {
+  env: Record<string, string>;
+  registryAuth: { serveraddress: string; username: string; password: string }[];
+}
+
+export function replicaSecrets(client: WeftClient, project: string, allocation: string): Promise<ReplicaSecrets> {
+  return client.request<ReplicaSecrets>('GET', `/api/v1/projects/${encodeURIComponent(project)}/allocations/${encodeURIComponent(allocation)}/secrets`);
+}

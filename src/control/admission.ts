@@ -16,6 +16,8 @@ import { compilePolicy } from './policy/compile.js';
 import { PolicyRun, type AdmissionContext } from './policy/admission.js';
 import type { PolicySpec } from '../model/kinds/policy.js';
 import { containerSpecIssues, type ContainerSpec } from '../model/container.js';
+import { admitSecret, checkSecretReferences } from './secrets/secret-admission.js';
+import type { SecretBox } from './secrets/secret-box.js';
 
 /**
  * Returns the object to store (defaults filled in) or throws a typed error naming the field.
@@ -24,7 +26,7 @@ import { containerSpecIssues, type ContainerSpec } from '../model/container.js';
 export async function admit(tx: StoreTx, def: KindDef, input: ResourceInput, old?: Resource, ctx: AdmissionContext = {}): Promise<ResourceInput> {
   ctx.policyRun = undefined;
   const run = await PolicyRun.start(tx, ctx, def, old ? 'UPDATE' : 'CREATE', input, old);
-  const out = await admitObject(tx, def, input, old, ctx.now ?? systemClock.now());
+  const out = await admitObject(tx, def, input, old, ctx.now ?? systemClock.now(), ctx.secrets);
   run?.check(out);
   ctx.policyRun = run;
   return out;
@@ -38,7 +40,7 @@ export async function admitDelete(tx: StoreTx, def: KindDef, old: Resource, ctx:
   ctx.policyRun = run;
 }
 
-async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old: Resource | undefined, now: Date): Promise<ResourceInput> {
+async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old: Resource | undefined, now: Date, secrets?: SecretBox): Promise<ResourceInput> {
   if (def.kind === 'User') checkUser(input.spec as unknown as UserSpec);
   if (def.kind === 'Policy' || def.kind === 'ProjectPolicy') compilePolicy(def.kind, input.metadata.name, input.metadata.project, input.spec as unknown as PolicySpec);
   if (def.kind === 'Queue') await checkQueue(tx, input);
@@ -50,6 +52,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old:
   const projectName = input.metadata.project!;
   const project = await tx.get({ kind: 'Project', name: projectName });
   if (!project) throw new NotFoundError(`project "${projectName}" not found`);
+  if (def.kind === 'Secret') await admitSecret(tx, input, old, secrets);
   if (!isWorkloadKind(def)) return input;
   // An exhausted, enforcing budget refuses new work only; running and existing work continue.
   if (!old) await checkBudgets(tx, projectName, now);
@@ -62,6 +65,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old:
   applyIsolationFloor(spec, await isolationFloor(tx, projectSpec), explicitIsolation);
   checkReplicas(def.kind, spec);
   throwIssues(containerSpecIssues(input.spec as ContainerSpec));
+  await checkSecretReferences(tx, projectName, input.spec as Parameters<typeof checkSecretReferences>[2]);
   await checkReferences(tx, spec, oldSpec, projectName);
   await checkSitesExist(tx, 'spec.placement.sites', spec.placement?.sites, oldSpec?.placement?.sites);
   await resolvePlacement(tx, spec, projectName, projectSpec);

@@ -5,6 +5,7 @@ import type { AllocationRendezvous, AllocationSpec, AllocationTask } from '../mo
 import type { Resource, ResourceInput } from '../model/metadata.js';
 import type { ContainerPort, ImagePullPolicy } from '../model/container.js';
 import { parseMemoryBytes } from '../model/quantity.js';
+import type { EnvVar } from '../model/workload.js';
 
 export const MASTER_PORT_BASE = 29500;
 export const MASTER_PORT_RANGE = 1000;
@@ -21,8 +22,9 @@ export function taskFor(workload: Resource): AllocationTask | undefined {
   const s = workload.spec as {
     command?: string[];
     args?: string[];
-    env?: { name: string; value: string }[];
+    env?: EnvVar[];
     image?: string;
+    imagePullSecrets?: { name: string }[];
     imagePullPolicy?: ImagePullPolicy;
     workingDir?: string;
     ports?: ContainerPort[];
@@ -33,13 +35,14 @@ export function taskFor(workload: Resource): AllocationTask | undefined {
   const task: AllocationTask = {};
   if (s.command !== undefined) task.command = [...s.command];
   if (s.args !== undefined) task.args = [...s.args];
-  if (s.env !== undefined) task.env = s.env.map((e) => ({ name: e.name, value: e.value }));
+  if (s.env !== undefined) task.env = s.env.map((e) => structuredClone(e));
   if (s.image !== undefined) {
     task.image = s.image;
     if (s.imagePullPolicy !== undefined) task.imagePullPolicy = s.imagePullPolicy;
     if (s.workingDir !== undefined) task.workingDir = s.workingDir;
     if (s.ports !== undefined) task.ports = s.ports.map((p) => ({ ...p }));
     if (s.shmSize !== undefined) task.shmSizeBytes = parseMemoryBytes(s.shmSize, 'spec.shmSize');
+    if (s.imagePullSecrets !== undefined) task.imagePullSecrets = s.imagePullSecrets.map((r) => ({ name: r.name }));
   }
   if (workload.kind === 'Service') {
     if (s.port !== undefined) task.port = s.port;

@@ -2,7 +2,7 @@
 // and the fields that only mean something inside a container. One source for the workload kinds'
 // schema, the Allocation's task and the checks the schema cannot express.
 import { Type, type Static } from '@sinclair/typebox';
-import { MemoryQuantity } from './common.js';
+import { MemoryQuantity, Name } from './common.js';
 import type { FieldIssue } from './errors.js';
 
 // An image reference as registries name them: [host[:port]/]path[:tag][@digest]. As in Docker's
@@ -47,6 +47,8 @@ export const ContainerFields = {
   ports: Type.Optional(Type.Array(ContainerPort, { maxItems: 64 })),
   /** Size of /dev/shm (PyTorch's data loaders and NCCL use it); the engine's default otherwise. */
   shmSize: Type.Optional(MemoryQuantity),
+  /** RegistryAuth Secrets of the project to pull the image with. */
+  imagePullSecrets: Type.Optional(Type.Array(Type.Object({ name: Name }, { additionalProperties: false }), { maxItems: 16 })),
 };
 
 /** The container fields as the agent receives them on an Allocation's task (sizes in bytes). */
@@ -56,6 +58,7 @@ export const TaskContainerFields = {
   workingDir: Type.Optional(Type.String({ maxLength: 4096 })),
   ports: Type.Optional(Type.Array(ContainerPort, { maxItems: 64 })),
   shmSizeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  imagePullSecrets: Type.Optional(Type.Array(Type.Object({ name: Name }, { additionalProperties: false }), { maxItems: 16 })),
 };
 
 export interface ContainerSpec {
@@ -64,10 +67,11 @@ export interface ContainerSpec {
   workingDir?: string;
   ports?: ContainerPort[];
   shmSize?: string | number;
+  imagePullSecrets?: { name: string }[];
 }
 
 /** The container-only fields a spec sets, in the order a reader meets them. */
-const CONTAINER_ONLY: (keyof ContainerSpec)[] = ['imagePullPolicy', 'workingDir', 'ports', 'shmSize'];
+const CONTAINER_ONLY: (keyof ContainerSpec)[] = ['imagePullPolicy', 'imagePullSecrets', 'workingDir', 'ports', 'shmSize'];
 
 /**
  * What the schema cannot say: container-only fields need an image, and ports are distinct.

@@ -33,6 +33,7 @@ export const KIND_NAMES: readonly KindNames[] = [
   { kind: 'Budget', plural: 'budgets', aliases: ['budget'], scope: 'project', description: 'A GPU-hour or money limit per period for a project, with alert thresholds, a webhook and optional enforcement.' },
   { kind: 'Policy', plural: 'policies', aliases: ['policy', 'pol'], scope: 'cluster', description: 'An admission policy: CEL validations and mutations over the objects of the kinds it matches, in every project it selects.' },
   { kind: 'ProjectPolicy', plural: 'projectpolicies', aliases: ['projectpolicy', 'ppol'], scope: 'project', description: "An admission policy inside one project, written by the project's admins." },
+  { kind: 'Secret', plural: 'secrets', aliases: ['secret'], scope: 'project', description: 'Write-only values (registry logins, environment values) for container replicas: sealed under the server key, delivered only to the node running the replica; reads show only the key names.' },
   {
     kind: 'DataClass',
     plural: 'dataclasses',

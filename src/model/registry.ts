@@ -17,6 +17,7 @@ import { PriceBookKind } from './kinds/price-book.js';
 import { PolicyKind, ProjectPolicyKind } from './kinds/policy.js';
 import { DataClassKind } from './kinds/data-class.js';
 import { ClusterKind } from './kinds/cluster.js';
+import { SecretKind } from './kinds/secret.js';
 import { closestName } from './suggest.js';
 
 export const KINDS: readonly KindDef[] = [
@@ -32,6 +33,7 @@ export const KINDS: readonly KindDef[] = [
   ProjectPolicyKind,
   DataClassKind,
   ClusterKind,
+  SecretKind,
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

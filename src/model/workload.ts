@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CpuQuantity, GpuModelName, Isolation, MAX_REPLICAS, MemoryQuantity, Name } from './common.js';
 import { ContainerFields } from './container.js';
+import { SECRET_KEY_PATTERN } from './kinds/secret.js';
 
 /** Exactly one of count (whole GPUs), share (fraction of one GPU) or mig (a MIG profile). */
 export const GpuRequest = Type.Union(
@@ -57,10 +58,22 @@ export const Placement = Type.Object(
   { additionalProperties: false },
 );
 
-export const EnvVar = Type.Object(
-  { name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256 }), value: Type.String({ maxLength: 32768 }) },
+/** A value taken from a Secret of the workload's project, delivered only to the node that runs it. */
+export const SecretKeyRef = Type.Object(
+  { name: Name, key: Type.String({ pattern: SECRET_KEY_PATTERN, description: 'the name of a value in the Secret' }) },
   { additionalProperties: false },
 );
+
+/** `{name, value}`, or `{name, valueFrom: {secretKeyRef: {name, key}}}` (admission: exactly one of the two). */
+export const EnvVar = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256 }),
+    value: Type.Optional(Type.String({ maxLength: 32768 })),
+    valueFrom: Type.Optional(Type.Object({ secretKeyRef: SecretKeyRef }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+export type EnvVar = Static<typeof EnvVar>;
 
 /** Fields every workload kind shares. */
 export const WorkloadFields = {

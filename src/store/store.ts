@@ -7,6 +7,7 @@ import { mapDbError, type Driver, type Sql } from './driver.js';
 import { ChangeFeed } from './feed.js';
 import { createResource, deleteResource, getInTx, getManyInTx, getManyResources, getResource, kindStamp, kindStampInTx, listResources, updateManyResources, updateResource, type WriteCtx } from './resources.js';
 import { sqlTokenStore } from './tokens.js';
+import { sqlSecretStore, type SecretValueStore } from './secrets.js';
 import type { AuditLog, Leadership, ListOptions, ListResult, ObjectKey, Store, StoreTx, TokenStore, TransactionOptions, WatchEvent, WatchOptions, WriteOptions } from './types.js';
 import { watchChanges } from './watch.js';
 import { SerialWriter } from './writer.js';
@@ -36,6 +37,7 @@ function txOver(ctx: WriteCtx): StoreTx {
     delete: (key, opts) => deleteResource(ctx, key, opts),
     tokens: sqlTokenStore(ctx.sql, ctx.now),
     logs: sqlLogStore(ctx.sql, ctx.now),
+    secrets: sqlSecretStore(ctx.sql, ctx.now),
   };
 }
 
@@ -67,6 +69,7 @@ export class SqlStore implements Store {
   readonly audit: AuditLog;
   readonly usage: UsageStore;
   readonly logs: LogStore;
+  readonly secrets: SecretValueStore;
   private readonly driver: Driver;
   private readonly now: () => Date;
   private readonly read: Sql;
@@ -97,6 +100,7 @@ export class SqlStore implements Store {
     this.audit = new SqlAuditLog(opts.driver, this.read, opts.now);
     this.usage = new SqlUsageStore(this.read);
     this.logs = sqlLogStore(this.read, opts.now);
+    this.secrets = sqlSecretStore(this.read, opts.now);
     DRIVERS.set(this, opts.driver);
   }
 

@@ -10,6 +10,7 @@ import type { SummaryQuery } from './summary.js';
 import type { FleetSummary } from '../model/summary.js';
 export type { LogChunk, LogChunkInput, LogReadOptions, LogStore, LogStream } from './logs.js';
 import type { LogStore } from './logs.js';
+import type { SecretValueStore } from './secrets.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -83,6 +84,8 @@ export interface StoreTx {
   tokens: TokenStore;
   /** Replica logs, written in this transaction. */
   logs: LogStore;
+  /** Sealed Secret values, written with their Secret in this transaction. */
+  secrets: SecretValueStore;
   get(key: ObjectKey): Promise<Resource | undefined>;
   /** The objects at these keys, in order (undefined where none), read in one round trip. */
   getMany(keys: readonly ObjectKey[]): Promise<(Resource | undefined)[]>;
@@ -148,6 +151,8 @@ export interface Store extends StoreTx {
   tokens: TokenStore;
   /** Replica log chunks shipped by node agents, bounded per allocation. */
   logs: LogStore;
+  /** Sealed Secret values, read when a node agent asks for what its replica needs. */
+  secrets: SecretValueStore;
   /** The append-only, hash-chained record of mutating API requests. */
   audit: AuditLog;
   /** Usage records (what allocations held, and how long), written by the database with each allocation change. */

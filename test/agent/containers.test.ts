@@ -8,10 +8,13 @@ import { WeftClient } from '../../src/client/index.js';
 import { buildTestImage, podmanMissing, startTestPodman, TEST_IMAGE, type TestPodman } from '../../src/agent/drivers/container/test-podman.js';
 import { assertBuilt, interrupt, ROOT, sandbox, weftUp, type Sandbox, type UpServer } from '../cli/helpers.js';
 import { allocationsOf, joinToken, jobPhase, killHard, nodeOf, startAgent, until, type AgentProc } from './helpers.js';
-import { stopPodmanServices } from './podman-helpers.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { pushImage, registryMissing, startTestRegistry, stopPodmanServices, type TestRegistry } from './podman-helpers.js';
 
 const PROJECT = 'ctr';
 const missing = podmanMissing();
+const noRegistry = registryMissing();
+const skippedBecause = noRegistry ? ` (skipped: ${noRegistry})` : '';
 // Node names are unique per run: they label the containers on this host's one Podman.
 const tag = String(process.pid % 100000);
 const NODES = [`c1-${tag}`, `c2-${tag}`];
@@ -46,6 +49,9 @@ describe.skipIf(missing !== undefined)(`containers on node agents${missing ? ` (
   let up: UpServer;
   let admin: WeftClient;
   let podman: TestPodman;
+  let registry: TestRegistry | undefined;
+  let remoteImage = '';
+  const SECRET_VALUE = `s3cr3t-${randomBytes(8).toString('hex')}`;
   const agents = new Map<string, AgentProc>();
 
   const finished = (name: string, ms = 40_000): Promise<string> =>
@@ -64,6 +70,14 @@ describe.skipIf(missing !== undefined)(`containers on node agents${missing ? ` (
     up = await weftUp(box, '.weft');
     admin = new WeftClient({ server: up.url, token: up.token! });
     await admin.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: PROJECT }, spec: {} });
+    if (!noRegistry) {
+      registry = await startTestRegistry();
+      remoteImage = await pushImage(podman.docker, TEST_IMAGE, registry, 'weft/busybox:1');
+      const secret = (name: string, data: Record<string, string>, type = 'Opaque') => ({ apiVersion: 'weft/v1', kind: 'Secret', metadata: { name, project: PROJECT }, spec: { type, data } });
+      await admin.create(secret('registry', { server: registry.address, username: registry.username, password: registry.password }, 'RegistryAuth'));
+      await admin.create(secret('wrong-login', { server: registry.address, username: registry.username, password: 'not-the-password' }, 'RegistryAuth'));
+      await admin.create(secret('app', { token: SECRET_VALUE }));
+    }
     const tokens = await Promise.all(NODES.map(() => joinToken(box)));
     for (const a of await Promise.all(NODES.map((n, i) => startAgent(box, up.url, n, tokens[i])))) agents.set(a.name, a);
   }, 120_000);
@@ -80,6 +94,8 @@ describe.skipIf(missing !== undefined)(`containers on node agents${missing ? ` (
     await podman?.docker.getImage('localhost/hello-busybox:1').remove().catch(() => undefined);
     for (const a of agents.values()) stopPodmanServices(a.stateDir);
     if (up) await interrupt(up.child);
+    await registry?.close();
+    if (remoteImage) await podman?.docker.getImage(remoteImage).remove().catch(() => undefined);
     await podman?.close();
     box?.cleanup();
   }, 60_000);
@@ -182,4 +198,39 @@ describe.skipIf(missing !== undefined)(`containers on node agents${missing ? ` (
     expect(logs).toMatch(/finished/);
     expect(await podman.docker.getContainer(stray.id).inspect().then(() => 'still there', () => 'removed')).toBe('removed');
   }, 80_000);
+
+  it.skipIf(noRegistry !== undefined)(`pulls from a registry with basic auth through imagePullSecrets; a Secret reaches the container and appears nowhere else${skippedBecause}`, async () => {
+    if (!registry) throw new Error('unreachable: the registry starts whenever its tools are installed');
+    const script = `echo "token sha $(printf %s "$APP_TOKEN" | sha256sum | cut -c1-16)"`;
+    const spec = { ...JSON.parse(job('private', 1, script)).spec, image: remoteImage, imagePullSecrets: [{ name: 'registry' }], env: [{ name: 'APP_TOKEN', valueFrom: { secretKeyRef: { name: 'app', key: 'token' } } }] };
+    expect((await box.weft(['apply', '-f', '-'], { input: JSON.stringify({ ...JSON.parse(job('private', 1, script)), spec }) })).code).toBe(0);
+    const phase = await finished('private');
+    const [a] = await allocationsOf(admin, PROJECT, 'private');
+    expect(phase, JSON.stringify(a?.status)).toBe('Succeeded');
+    const logs = (await box.weft(['logs', 'private', '-p', PROJECT])).stdout;
+    expect(logs).toContain(`token sha ${createHash('sha256').update(SECRET_VALUE).digest('hex').slice(0, 16)}`);
+    // Nowhere in what the API or the CLI shows: the workload, its allocation, the Secret, the audit log, the logs.
+    const shown = await Promise.all([
+      box.weft(['get', 'jobs', 'private', '-p', PROJECT, '-o', 'json']),
+      box.weft(['get', 'allocations', '-p', PROJECT, '-o', 'json']),
+      box.weft(['get', 'secrets', '-p', PROJECT, '-o', 'yaml']),
+      box.weft(['describe', 'job', 'private', '-p', PROJECT]),
+    ]);
+    for (const r of shown) expect(r.stdout + r.stderr).not.toContain(SECRET_VALUE);
+    expect(shown[2]!.stdout).toContain('token');
+    const audit = await admin.request<unknown>('GET', '/api/v1/audit', { query: { limit: '1000' } });
+    expect(JSON.stringify(audit)).not.toContain(SECRET_VALUE);
+    expect(logs).not.toContain(SECRET_VALUE);
+  }, 60_000);
+
+  it.skipIf(noRegistry !== undefined)(`wrong registry credentials are ImagePullFailed with the registry's reason${skippedBecause}`, async () => {
+    if (!registry) throw new Error('unreachable: the registry starts whenever its tools are installed');
+    const spec = { ...JSON.parse(job('badlogin', 1, 'true')).spec, image: remoteImage, imagePullPolicy: 'Always', imagePullSecrets: [{ name: 'wrong-login' }] };
+    expect((await box.weft(['apply', '-f', '-'], { input: JSON.stringify({ ...JSON.parse(job('badlogin', 1, 'true')), spec }) })).code).toBe(0);
+    expect(await finished('badlogin')).toBe('Failed');
+    const [a] = await allocationsOf(admin, PROJECT, 'badlogin');
+    expect(a!.status).toMatchObject({ reason: 'ImagePullFailed' });
+    expect(a!.status!.message).toMatch(/^ImagePullFailed: .*(unauthorized|authentication required).*\(after 3 tries\)$/);
+    expect(a!.status!.message).not.toContain(registry.password);
+  }, 50_000);
 });

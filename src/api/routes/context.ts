@@ -1,4 +1,5 @@
 // What every route module needs: the store, the watch hub, the clock and the caller.
+import type { SecretBox } from '../../control/secrets/secret-box.js';
 import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../../control/clock.js';
 import type { Resource } from '../../model/metadata.js';
@@ -18,6 +19,8 @@ export interface RouteDeps {
   clock: Clock;
   /** How a stored object is shown to readers (a waiting workload gets its live queue position). */
   present: (obj: Resource) => Resource;
+  /** Seals Secret values on their way into the store. */
+  secrets?: SecretBox;
 }
 
 declare module 'fastify' {

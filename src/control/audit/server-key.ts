@@ -3,7 +3,7 @@
 // checkpoints (checkpoints.ts) and anything else the server vouches for (an audit export): a
 // record is signed over its canonical JSON (keys sorted, no whitespace) and carries the key's id
 // and the signature beside its fields, so a reader needs only the public key to check it.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, sign, verify, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -69,6 +69,23 @@ export class ServerKey {
     const key = new ServerKey(privateKey, createPublicKey(privateKey));
     writeFileSync(join(dir, PUBLIC_KEY_FILE), key.publicPem(), { mode: 0o644 });
     return key;
+  }
+
+  /** A key that lives only as long as this process (an in-memory database's server). */
+  static generate(): ServerKey {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    return new ServerKey(privateKey, publicKey);
+  }
+
+  /**
+   * A 32-byte key for one purpose (e.g. encrypting Secrets at rest), derived from the private key
+   * with HKDF-SHA256: the one key file outside the database protects both what the server signs
+   * and what it encrypts, and one purpose's key says nothing about another's.
+   */
+  deriveKey(purpose: string): Buffer {
+    if (!this.privateKey) throw new Error('this server key holds no private key: it can only verify');
+    const ikm = this.privateKey.export({ type: 'pkcs8', format: 'der' });
+    return Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), `weft ${purpose}`, 32));
   }
 
   /** A key that can only check signatures (an auditor's copy of the public key). */

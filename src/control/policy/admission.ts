@@ -2,6 +2,7 @@
 // object as submitted; then Weft's own defaults, checks and quota; then validations on the object
 // as it will be stored. A Deny violation throws; the rest is counted once the write committed.
 import { PolicyDeniedError, ValidationError } from '../../model/errors.js';
+import type { SecretBox } from '../secrets/secret-box.js';
 import type { KindDef } from '../../model/kind.js';
 import type { Resource, ResourceInput } from '../../model/metadata.js';
 import type { PolicyOperation } from '../../model/kinds/policy.js';
@@ -32,6 +33,8 @@ export interface AdmissionContext {
   now?: Date;
   /** Set by admission: what the policies decided, to count once the write committed. */
   policyRun?: PolicyRun;
+  /** Seals a Secret's values under the server key (control/secrets). */
+  secrets?: SecretBox;
 }
 
 /** Refused by a policy; carries the run so the refusal is counted too. */

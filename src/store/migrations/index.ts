@@ -8,6 +8,7 @@ import * as m005 from './005-logs.js';
 import * as m006 from './006-newest-index.js';
 import * as m007 from './007-no-jsonb-statistics.js';
 import * as m008 from './008-one-node-credential.js';
+import * as m009 from './009-secret-values.js';
 
 export interface Migration {
   version: number;
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, ...m006 },
   { version: 7, ...m007 },
   { version: 8, ...m008 },
+  { version: 9, ...m009 },
 ];
