@@ -40,6 +40,8 @@ export interface AgentOptions {
   maxLogBytes?: number;
   /** Podman's API socket (e.g. /run/podman/podman.sock); default: drivers/container/podman.ts. */
   podmanSocket?: string;
+  /** Host directories under which container replicas may mount Volumes. */
+  volumeRoots?: string[];
   log?: (msg: string) => void;
 }
 
@@ -62,10 +64,10 @@ export async function discoverInventory(nodeName: string, fakeGpus?: string): Pr
 }
 
 /** Every driver this agent has; DriverSet.probe finds which of them this host can run. */
-function hostDrivers(state: StateDir, cgroups: boolean, node: string, podmanSocket?: string): Driver[] {
+function hostDrivers(state: StateDir, cgroups: boolean, node: string, opts: Pick<AgentOptions, 'podmanSocket' | 'volumeRoots'>): Driver[] {
   return [
     new ProcessDriver(state, cgroups ? join(CGROUP_ROOT, 'weft') : undefined),
-    new ContainerDriver(state, { owner: node, stateDir: state.root, ...(podmanSocket ? { socket: podmanSocket } : {}) }),
+    new ContainerDriver(state, { owner: node, stateDir: state.root, volumeRoots: opts.volumeRoots ?? [], ...(opts.podmanSocket ? { socket: opts.podmanSocket } : {}) }),
   ];
 }
 
@@ -78,7 +80,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const inventory = await discoverInventory(name, opts.fakeGpus);
   const cgroups = cgroupsV2Available() ? 'v2' : 'unavailable';
   if (cgroups === 'unavailable') log('cgroups v2 is not available (or not delegated): replicas run without CPU and memory limits');
-  const drivers = await DriverSet.probe(hostDrivers(state, cgroups === 'v2', name, opts.podmanSocket));
+  const drivers = await DriverSet.probe(hostDrivers(state, cgroups === 'v2', name, opts));
   for (const [driver, cap] of Object.entries(drivers.capabilities)) if (!cap.available) log(`the ${driver} driver cannot run here: ${cap.reason}`);
   const abort = new AbortController();
   const status = {

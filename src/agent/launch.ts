@@ -16,6 +16,7 @@ export interface TaskSpec {
   env?: EnvVar[];
   image?: string;
   imagePullSecrets?: { name: string }[];
+  volumes?: { name: string; hostPath: string; mountPath: string; readOnly: boolean }[];
   imagePullPolicy?: 'IfNotPresent' | 'Always' | 'Never';
   workingDir?: string;
   shmSizeBytes?: number;
@@ -122,5 +123,6 @@ function containerLaunch(task: TaskSpec): ContainerLaunch {
     ...(task.imagePullPolicy ? { pullPolicy: task.imagePullPolicy } : {}),
     ...(task.workingDir ? { workingDir: task.workingDir } : {}),
     ...(task.shmSizeBytes ? { shmSizeBytes: task.shmSizeBytes } : {}),
+    ...(task.volumes?.length ? { volumes: task.volumes } : {}),
   };
 }

@@ -18,6 +18,7 @@ import type { PolicySpec } from '../model/kinds/policy.js';
 import { containerSpecIssues, type ContainerSpec } from '../model/container.js';
 import { admitSecret, checkSecretReferences } from './secrets/secret-admission.js';
 import type { SecretBox } from './secrets/secret-box.js';
+import { admitVolume, checkVolumeMounts } from './volumes.js';
 
 /**
  * Returns the object to store (defaults filled in) or throws a typed error naming the field.
@@ -53,6 +54,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old:
   const project = await tx.get({ kind: 'Project', name: projectName });
   if (!project) throw new NotFoundError(`project "${projectName}" not found`);
   if (def.kind === 'Secret') await admitSecret(tx, input, old, secrets);
+  if (def.kind === 'Volume') await admitVolume(tx, input, old);
   if (!isWorkloadKind(def)) return input;
   // An exhausted, enforcing budget refuses new work only; running and existing work continue.
   if (!old) await checkBudgets(tx, projectName, now);
@@ -66,6 +68,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old:
   checkReplicas(def.kind, spec);
   throwIssues(containerSpecIssues(input.spec as ContainerSpec));
   await checkSecretReferences(tx, projectName, input.spec as Parameters<typeof checkSecretReferences>[2]);
+  await checkVolumeMounts(tx, projectName, (input.spec as ContainerSpec).volumeMounts);
   await checkReferences(tx, spec, oldSpec, projectName);
   await checkSitesExist(tx, 'spec.placement.sites', spec.placement?.sites, oldSpec?.placement?.sites);
   await resolvePlacement(tx, spec, projectName, projectSpec);

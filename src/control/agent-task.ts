@@ -3,7 +3,8 @@
 // workload at placement time, and for multi-replica Jobs a torchrun-style rendezvous.
 import type { AllocationRendezvous, AllocationSpec, AllocationTask } from '../model/kinds/allocation.js';
 import type { Resource, ResourceInput } from '../model/metadata.js';
-import type { ContainerPort, ImagePullPolicy } from '../model/container.js';
+import type { ContainerPort, ImagePullPolicy, VolumeMount } from '../model/container.js';
+import { resolveMounts, type VolumeView } from './volumes.js';
 import { parseMemoryBytes } from '../model/quantity.js';
 import type { EnvVar } from '../model/workload.js';
 
@@ -18,13 +19,14 @@ export function masterPort(uid: string, attempt: number): number {
 }
 
 /** The task fields of a workload's spec; undefined when it names none (the agent's default). */
-export function taskFor(workload: Resource): AllocationTask | undefined {
+export function taskFor(workload: Resource, volumes?: Pick<VolumeView, 'get'>): AllocationTask | undefined {
   const s = workload.spec as {
     command?: string[];
     args?: string[];
     env?: EnvVar[];
     image?: string;
     imagePullSecrets?: { name: string }[];
+    volumeMounts?: VolumeMount[];
     imagePullPolicy?: ImagePullPolicy;
     workingDir?: string;
     ports?: ContainerPort[];
@@ -43,6 +45,8 @@ export function taskFor(workload: Resource): AllocationTask | undefined {
     if (s.ports !== undefined) task.ports = s.ports.map((p) => ({ ...p }));
     if (s.shmSize !== undefined) task.shmSizeBytes = parseMemoryBytes(s.shmSize, 'spec.shmSize');
     if (s.imagePullSecrets !== undefined) task.imagePullSecrets = s.imagePullSecrets.map((r) => ({ name: r.name }));
+    const mounts = volumes ? resolveMounts(workload.metadata.project ?? '', s.volumeMounts, volumes) : undefined;
+    if (mounts) task.volumes = mounts;
   }
   if (workload.kind === 'Service') {
     if (s.port !== undefined) task.port = s.port;

@@ -2,7 +2,7 @@
 // identical replicas (DESIGN §3); this is the one place its quantities become scheduler numbers.
 import type { GpuRequest, ReplicaResources as SpecResources } from '../model/workload.js';
 import { parseCpuMilli, parseMemoryBytes } from '../model/quantity.js';
-import type { GangRequest, GpuDemand, ReplicaResources } from '../scheduler/types.js';
+import type { GangRequest, GpuDemand, ReplicaResources, VolumePlacement } from '../scheduler/types.js';
 import type { PodShape } from '../scheduler/typical-pods.js';
 import type { PlacementDemand } from './workloads/types.js';
 import type { EffectiveResidency } from '../model/residency.js';
@@ -41,6 +41,8 @@ export interface TenantOptions {
   allowSharing?: boolean;
   /** The project's residency now; sites null = no rule. */
   residency?: EffectiveResidency;
+  /** Where the volumes its replicas mount are. */
+  volumes?: VolumePlacement[];
 }
 
 /** A workload's declared longest run (Job spec.maxRuntimeSeconds) in ms; undefined when it declares none. */
@@ -79,6 +81,7 @@ export function gangRequest(id: string, d: PlacementDemand, tenant: TenantOption
   g.isolation = effectiveIsolation(d);
   g.allowSharing = tenant.allowSharing === true;
   if (tenant.residency && tenant.residency.sites !== null) g.residency = { sites: tenant.residency.sites, rule: tenant.residency.rule };
+  if (tenant.volumes) g.volumes = tenant.volumes;
   const max = maxRuntimeMs(d.workload);
   if (max !== undefined) g.maxRuntimeMs = max;
   return g;

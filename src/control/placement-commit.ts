@@ -12,6 +12,7 @@ import type { StoreTx } from '../store/types.js';
 import { recordEvent } from './events.js';
 import { taskFor, withRendezvous } from './agent-task.js';
 import type { FleetView } from './fleet-view.js';
+import type { VolumeView } from './volumes.js';
 import { effectiveIsolation } from './gang.js';
 import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
 
@@ -48,7 +49,7 @@ function allocatedGpus(fleet: FleetView, p: ReplicaPlacement, d: PlacementDemand
   });
 }
 
-export function allocationFor(fleet: FleetView, d: PlacementDemand, p: ReplicaPlacement): ResourceInput {
+export function allocationFor(fleet: FleetView, d: PlacementDemand, p: ReplicaPlacement, volumes?: Pick<VolumeView, 'get'>): ResourceInput {
   const w = d.workload;
   const replica = d.replicas[p.replica]!;
   const node = fleet.nodeObject(p.nodeName);
@@ -64,7 +65,7 @@ export function allocationFor(fleet: FleetView, d: PlacementDemand, p: ReplicaPl
     isolation: d.isolation,
   };
   if (provider) spec.provider = provider;
-  const task = taskFor(w);
+  const task = taskFor(w, volumes);
   if (task) spec.task = task;
   return {
     apiVersion: 'weft/v1',

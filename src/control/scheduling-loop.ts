@@ -267,7 +267,7 @@ export class SchedulingLoop {
     const explains: Explain[] = [];
     for (const dec of decisions) {
       const { d, adapter } = demands[Number(dec.gangId)]!;
-      if (dec.placed) binds.push({ demand: d, adapter, allocations: dec.placements.map((p) => allocationFor(this.picture.fleet, d, p)), locality: dec.locality });
+      if (dec.placed) binds.push({ demand: d, adapter, allocations: dec.placements.map((p) => allocationFor(this.picture.fleet, d, p, this.picture.volumes)), locality: dec.locality });
       else {
         stats.unplaced++;
         const e: Explain = { demand: d, unplaced: dec.unplaced, decision: dec };

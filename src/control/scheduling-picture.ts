@@ -11,6 +11,8 @@ import type { BackfillConfig, GangRequest } from '../scheduler/index.js';
 import { gangRequest, maxRuntimeMs, priorityValue } from './gang.js';
 import { QueueState, type QueueCount } from './queue-state.js';
 import { ResidencyView } from './residency.js';
+import { VolumeView } from './volumes.js';
+import type { VolumeMount } from '../model/container.js';
 import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
 
 export const workloadKeyOf = (o: Resource): string => `${o.kind}/${o.metadata.project ?? ''}/${o.metadata.name}`;
@@ -29,6 +31,8 @@ export class SchedulingPicture {
   readonly queues: QueueState;
   /** Where each project's work may run (Projects, DataClasses, Sites). */
   private residency = new ResidencyView();
+  /** Where each project's Volumes are. */
+  readonly volumes = new VolumeView();
   private readonly priorities = new Map<string, number>();
   private globalDefault = 0;
   /** Classes whose workloads may be preempted (spec.preemptible: true), and the global default's name. */
@@ -46,7 +50,7 @@ export class SchedulingPicture {
 
   /** Every kind the picture is made of. */
   kinds(): string[] {
-    return ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Node', 'Allocation', ...this.workloadKinds];
+    return ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Volume', 'Node', 'Allocation', ...this.workloadKinds];
   }
 
   /** A picture of what the store holds now (one list per kind). */
@@ -77,6 +81,8 @@ export class SchedulingPicture {
       case 'Site':
       case 'DataClass':
         return { changed: this.residency.apply(ev.type, o) };
+      case 'Volume':
+        return { changed: this.volumes.apply(ev.type, o) };
       case 'Node':
         return { changed: this.fleet.applyNode(ev.type, o) };
       case 'Allocation': {
@@ -132,7 +138,8 @@ export class SchedulingPicture {
   /** The scheduler's request for a demand, with its tenant's GPU-sharing flag and data residency. */
   gangOf(id: string, d: PlacementDemand): GangRequest {
     const project = d.workload.metadata.project;
-    return gangRequest(id, d, { allowSharing: this.fleet.allowsSharing(project), residency: this.residency.residency(project ?? '') });
+    const volumes = this.volumes.placementOf(project ?? '', (d.workload.spec as { volumeMounts?: VolumeMount[] }).volumeMounts);
+    return gangRequest(id, d, { allowSharing: this.fleet.allowsSharing(project), residency: this.residency.residency(project ?? ''), ...(volumes ? { volumes } : {}) });
   }
 
   /** What each fair-share queue holds now; undefined without queues. */

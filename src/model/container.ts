@@ -39,6 +39,12 @@ export type ContainerPort = Static<typeof ContainerPort>;
 
 export const AbsolutePath = Type.String({ maxLength: 4096, pattern: '^/', description: 'an absolute path inside the container, e.g. /workspace' });
 
+export const VolumeMount = Type.Object(
+  { name: Name, mountPath: AbsolutePath, readOnly: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export type VolumeMount = Static<typeof VolumeMount>;
+
 /** The container fields of a workload spec (Job, Service, DevEnvironment). */
 export const ContainerFields = {
   image: Type.Optional(ImageReference),
@@ -49,6 +55,8 @@ export const ContainerFields = {
   shmSize: Type.Optional(MemoryQuantity),
   /** RegistryAuth Secrets of the project to pull the image with. */
   imagePullSecrets: Type.Optional(Type.Array(Type.Object({ name: Name }, { additionalProperties: false }), { maxItems: 16 })),
+  /** Volumes of the project mounted into the container (read-write unless readOnly). */
+  volumeMounts: Type.Optional(Type.Array(VolumeMount, { maxItems: 32 })),
 };
 
 /** The container fields as the agent receives them on an Allocation's task (sizes in bytes). */
@@ -59,6 +67,8 @@ export const TaskContainerFields = {
   ports: Type.Optional(Type.Array(ContainerPort, { maxItems: 64 })),
   shmSizeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
   imagePullSecrets: Type.Optional(Type.Array(Type.Object({ name: Name }, { additionalProperties: false }), { maxItems: 16 })),
+  /** Volume mounts with the host path each volume has (resolved when the replica was placed). */
+  volumes: Type.Optional(Type.Array(Type.Object({ name: Name, hostPath: Type.String({ maxLength: 4096 }), mountPath: Type.String({ maxLength: 4096 }), readOnly: Type.Boolean() }, { additionalProperties: false }), { maxItems: 32 })),
 };
 
 export interface ContainerSpec {
@@ -68,10 +78,11 @@ export interface ContainerSpec {
   ports?: ContainerPort[];
   shmSize?: string | number;
   imagePullSecrets?: { name: string }[];
+  volumeMounts?: VolumeMount[];
 }
 
 /** The container-only fields a spec sets, in the order a reader meets them. */
-const CONTAINER_ONLY: (keyof ContainerSpec)[] = ['imagePullPolicy', 'imagePullSecrets', 'workingDir', 'ports', 'shmSize'];
+const CONTAINER_ONLY: (keyof ContainerSpec)[] = ['imagePullPolicy', 'imagePullSecrets', 'workingDir', 'ports', 'shmSize', 'volumeMounts'];
 
 /**
  * What the schema cannot say: container-only fields need an image, and ports are distinct.
@@ -90,6 +101,12 @@ export function containerSpecIssues(spec: ContainerSpec): FieldIssue[] {
     const first = seen.get(key);
     if (first !== undefined) issues.push({ field: `spec.ports.${i}.containerPort`, message: `${key} is already listed at spec.ports.${first}` });
     else seen.set(key, i);
+  });
+  const mounted = new Map<string, number>();
+  (spec.volumeMounts ?? []).forEach((m, i) => {
+    const first = mounted.get(m.mountPath);
+    if (first !== undefined) issues.push({ field: `spec.volumeMounts.${i}.mountPath`, message: `${m.mountPath} is already mounted by spec.volumeMounts.${first}` });
+    else mounted.set(m.mountPath, i);
   });
   return issues;
 }

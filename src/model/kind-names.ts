@@ -33,7 +33,6 @@ export const KIND_NAMES: readonly KindNames[] = [
   { kind: 'Budget', plural: 'budgets', aliases: ['budget'], scope: 'project', description: 'A GPU-hour or money limit per period for a project, with alert thresholds, a webhook and optional enforcement.' },
   { kind: 'Policy', plural: 'policies', aliases: ['policy', 'pol'], scope: 'cluster', description: 'An admission policy: CEL validations and mutations over the objects of the kinds it matches, in every project it selects.' },
   { kind: 'ProjectPolicy', plural: 'projectpolicies', aliases: ['projectpolicy', 'ppol'], scope: 'project', description: "An admission policy inside one project, written by the project's admins." },
-  { kind: 'Secret', plural: 'secrets', aliases: ['secret'], scope: 'project', description: 'Write-only values (registry logins, environment values) for container replicas: sealed under the server key, delivered only to the node running the replica; reads show only the key names.' },
   {
     kind: 'DataClass',
     plural: 'dataclasses',
@@ -42,6 +41,8 @@ export const KIND_NAMES: readonly KindNames[] = [
     description: 'A class of data (public, internal, restricted are built in; define more, or configure those): the isolation tier and the countries and sites its work needs.',
   },
   { kind: 'Cluster', plural: 'clusters', aliases: ['cluster'], scope: 'cluster', description: 'An existing execution engine (Slurm) whose nodes join the fleet: its endpoint, credentials and the partitions Weft may use.' },
+  { kind: 'Secret', plural: 'secrets', aliases: ['secret'], scope: 'project', description: 'Write-only values (registry logins, environment values) for container replicas: sealed under the server key, delivered only to the node running the replica; reads show only the key names.' },
+  { kind: 'Volume', plural: 'volumes', aliases: ['volume', 'vol'], scope: 'project', description: 'Data a container replica mounts where it already is: a directory on some nodes (hostPath) or a filesystem shared by every node of some sites. The scheduler places a replica only where its volumes are.' },
 ];
 
 /** Events about cluster-scoped objects (nodes, sites) are recorded in this project. */

@@ -18,6 +18,7 @@ import { PolicyKind, ProjectPolicyKind } from './kinds/policy.js';
 import { DataClassKind } from './kinds/data-class.js';
 import { ClusterKind } from './kinds/cluster.js';
 import { SecretKind } from './kinds/secret.js';
+import { VolumeKind } from './kinds/volume.js';
 import { closestName } from './suggest.js';
 
 export const KINDS: readonly KindDef[] = [
@@ -34,6 +35,7 @@ export const KINDS: readonly KindDef[] = [
   DataClassKind,
   ClusterKind,
   SecretKind,
+  VolumeKind,
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

@@ -19,6 +19,7 @@ const REJECTION_TEXT: Record<RejectionReason, string> = {
   NodeExclusive: 'closed by exclusive-node isolation',
   GpuSharingNotAllowed: 'with GPU room only where sharing is not allowed',
   Reserved: 'reserved for a gang ahead',
+  VolumeNotOnNode: 'without its volumes',
 };
 
 /** Order of reason codes in the sentence: what the gang needs first, then why it waits. */

@@ -3,7 +3,7 @@
 
 import { gpuModelInfo, migProfileOn, migProfileShape, type MigProfileGeometry } from '../model/gpu-catalog.js';
 import { NO_SHAPE, SHAPE_MANY, SHAPE_MIG, SHAPE_SHARE, type Snapshot } from './snapshot.js';
-import type { GangRequest, ReplicaResources } from './types.js';
+import type { GangRequest, ReplicaResources, VolumePlacement } from './types.js';
 
 export const GPU_NONE = 0;
 export const GPU_WHOLE = 1;
@@ -32,6 +32,10 @@ export interface ReplicaShape {
   readonly allowedSites: Uint8Array | null;
   /** Site ids data residency allows, null = no residency rule. */
   readonly residencySites: Uint8Array | null;
+  /** volumeNodes[node] = 1 where every volume the replica mounts is; null = it mounts none. */
+  readonly volumeNodes: Uint8Array | null;
+  /** The volumes' names, for explanations. */
+  readonly volumes: readonly string[] | null;
   readonly migProfile: string | null;
   /** MIG geometry per model id (undefined when that model cannot host the profile). */
   readonly migGeometry: readonly (MigProfileGeometry | undefined)[] | null;
@@ -46,7 +50,7 @@ export interface ReplicaShape {
 
 export function compileReplica(
   snap: Snapshot,
-  gang: Pick<GangRequest, 'resources' | 'sites'> & Partial<Pick<GangRequest, 'project' | 'isolation' | 'allowSharing' | 'residency'>>,
+  gang: Pick<GangRequest, 'resources' | 'sites'> & Partial<Pick<GangRequest, 'project' | 'isolation' | 'allowSharing' | 'residency' | 'volumes'>>,
 ): ReplicaShape {
   const r: ReplicaResources = gang.resources;
   const models = r.gpuModels && r.gpuModels.length > 0 ? [...r.gpuModels].sort() : null;
@@ -89,7 +93,9 @@ export function compileReplica(
   const allowedSites = sites ? siteMask(snap, sites) : null;
   const resident = gang.residency ? [...gang.residency.sites].sort() : null;
   const residencySites = resident ? siteMask(snap, resident) : null;
-  const key = [r.cpuMilli, r.memoryBytes, gpuKind, gpuCount, milli, migProfile ?? '', models?.join('|') ?? '', sites?.join('|') ?? '', resident ? `r:${resident.join('|')}` : ''].join(':');
+  const volumeNodes = gang.volumes && gang.volumes.length > 0 ? volumeMask(snap, gang.volumes) : null;
+  const volumeKey = volumeNodes ? `v:${gang.volumes!.map((v) => `${v.name}=${v.nodes?.join(',') ?? ''}/${v.sites?.join(',') ?? ''}`).join('|')}` : '';
+  const key = [r.cpuMilli, r.memoryBytes, gpuKind, gpuCount, milli, migProfile ?? '', models?.join('|') ?? '', sites?.join('|') ?? '', resident ? `r:${resident.join('|')}` : '', volumeKey].join(':');
   return {
     key,
     cpuMilli: r.cpuMilli,
@@ -103,6 +109,8 @@ export function compileReplica(
     allowedModels,
     allowedSites,
     residencySites,
+    volumeNodes,
+    volumes: volumeNodes ? gang.volumes!.map((v) => v.name) : null,
     migProfile,
     migGeometry,
     shapeClass,
@@ -110,6 +118,20 @@ export function compileReplica(
     exclusive: gang.isolation === 'exclusive-node',
     allowSharing: gang.allowSharing === true,
   };
+}
+
+/** mask[node] = 1 on the nodes that hold every volume: one of its nodes, or a node in one of its sites. */
+function volumeMask(snap: Snapshot, volumes: readonly VolumePlacement[]): Uint8Array {
+  const mask = new Uint8Array(snap.nodeCount).fill(1);
+  for (const v of volumes) {
+    const nodes = new Set(v.nodes ?? []);
+    const sites = v.sites ? siteMask(snap, v.sites) : null;
+    for (let n = 0; n < snap.nodeCount; n++) {
+      const here = nodes.has(snap.nodeNames[n]!) || (sites !== null && sites[snap.site[n]!] === 1);
+      if (!here) mask[n] = 0;
+    }
+  }
+  return mask;
 }
 
 /** mask[siteId] = 1 for each named site the snapshot knows. */

@@ -42,6 +42,8 @@ export interface GangRequest {
    * rule that says so, for explanations. Absent = no residency rule.
    */
   residency?: { sites: readonly string[]; rule: string };
+  /** The volumes every replica mounts: it runs only on a node that has them all. */
+  volumes?: readonly VolumePlacement[];
   /** Queue (fair-share) the gang is charged to. */
   queue?: string;
   /** Tenant (project) the gang belongs to; gangs without one form a single anonymous tenant. */
@@ -72,7 +74,16 @@ export type RejectionReason =
   /** The only GPUs with room are time-shared by a tenant that does not share with this one. */
   | 'GpuSharingNotAllowed'
   /** The node is held for a reservation this gang would delay (backfill). */
-  | 'Reserved';
+  | 'Reserved'
+  /** A volume the replica mounts is not on the node (neither one of its nodes nor in one of its sites). */
+  | 'VolumeNotOnNode';
+
+/** Where a volume is: on these nodes (hostPath), or on every node of these sites (shared). */
+export interface VolumePlacement {
+  name: string;
+  nodes: readonly string[] | null;
+  sites: readonly string[] | null;
+}
 
 export interface ReplicaPlacement {
   replica: number;

@@ -1,6 +1,7 @@
 // Containers end to end on loopback: a real `weft up`, two real `weft agent --fake-gpus`
 // processes, each running Podman's service itself, and an image built from scratch with
 // busybox. Skipped, saying why, only where Podman is not installed.
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,7 +80,10 @@ describe.skipIf(missing !== undefined)(`containers on node agents${missing ? ` (
       await admin.create(secret('app', { token: SECRET_VALUE }));
     }
     const tokens = await Promise.all(NODES.map(() => joinToken(box)));
-    for (const a of await Promise.all(NODES.map((n, i) => startAgent(box, up.url, n, tokens[i])))) agents.set(a.name, a);
+    mkdirSync(join(box.dir, 'volumes', 'models'), { recursive: true });
+    writeFileSync(join(box.dir, 'volumes', 'models', 'weights.txt'), 'the weights\n');
+    const volumeRoot = ['--volume-root', join(box.dir, 'volumes')];
+    for (const a of await Promise.all(NODES.map((n, i) => startAgent(box, up.url, n, tokens[i], volumeRoot)))) agents.set(a.name, a);
   }, 120_000);
 
   afterAll(async () => {
@@ -232,5 +236,19 @@ describe.skipIf(missing !== undefined)(`containers on node agents${missing ? ` (
     expect(a!.status).toMatchObject({ reason: 'ImagePullFailed' });
     expect(a!.status!.message).toMatch(/^ImagePullFailed: .*(unauthorized|authentication required).*\(after 3 tries\)$/);
     expect(a!.status!.message).not.toContain(registry.password);
+  }, 50_000);
+
+  it('mounts a Volume read-only, only on the node that holds it', async () => {
+    const vol = { apiVersion: 'weft/v1', kind: 'Volume', metadata: { name: 'models', project: PROJECT }, spec: { type: 'hostPath', path: join(box.dir, 'volumes', 'models'), nodes: [NODES[1]] } };
+    expect((await box.weft(['apply', '-f', '-'], { input: JSON.stringify(vol) })).code).toBe(0);
+    const script = `cat /models/weights.txt; if touch /models/new 2>/dev/null; then echo "wrote"; else echo "read-only"; fi`;
+    const spec = { ...JSON.parse(job('reader', 1, script)).spec, volumeMounts: [{ name: 'models', mountPath: '/models', readOnly: true }] };
+    expect((await box.weft(['apply', '-f', '-'], { input: JSON.stringify({ ...JSON.parse(job('reader', 1, script)), spec }) })).code).toBe(0);
+    expect(await finished('reader')).toBe('Succeeded');
+    const [a] = await allocationsOf(admin, PROJECT, 'reader');
+    expect(nodeOf(a!)).toBe(NODES[1]);
+    const out = (await box.weft(['logs', 'reader', '-p', PROJECT])).stdout;
+    expect(out).toBe('the weights\nread-only\n');
+    expect(readdirSync(join(box.dir, 'volumes', 'models'))).toEqual(['weights.txt']);
   }, 50_000);
 });

@@ -50,6 +50,8 @@ export interface ContainerLaunch {
   pullPolicy?: 'IfNotPresent' | 'Always' | 'Never';
   workingDir?: string;
   shmSizeBytes?: number;
+  /** Host directories to mount (the project's Volumes), each read-only or read-write. */
+  volumes?: { name: string; hostPath: string; mountPath: string; readOnly: boolean }[];
   /** Credentials for the registries the image may come from (from imagePullSecrets). */
   registryAuth?: { username: string; password: string; serveraddress: string }[];
 }

@@ -16,6 +16,7 @@ interface AgentCliOptions {
   heartbeatInterval: string;
   maxLogBytes: string;
   podmanSocket?: string;
+  volumeRoot: string[];
 }
 
 function parseMs(text: string, option: string): number {
@@ -40,6 +41,7 @@ export function agentCommand(): Command {
     .option('--address <host>', 'address other replicas reach this host on', '127.0.0.1')
     .option('--heartbeat-interval <dur>', 'how often to report to the server', '10s')
     .option('--podman-socket <path>', "Podman's API socket for container replicas (env: WEFT_PODMAN_SOCKET; default /run/podman/podman.sock when it answers, else the agent runs podman's service itself)")
+    .option('--volume-root <dir>', 'a host directory under which container replicas may mount Volumes (repeatable; none: no Volume is mounted here)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--max-log-bytes <n>', 'output kept per replica and stream; beyond it a marker and nothing more', String(8 * 1024 * 1024))
     .action(async (opts: AgentCliOptions) => {
       const server = opts.server ?? process.env.WEFT_SERVER;
@@ -57,6 +59,7 @@ export function agentCommand(): Command {
         heartbeatMs: parseMs(opts.heartbeatInterval, '--heartbeat-interval'),
         maxLogBytes,
         podmanSocket: opts.podmanSocket ?? process.env.WEFT_PODMAN_SOCKET,
+        volumeRoots: opts.volumeRoot,
       });
       console.log(`Weft agent running as node ${agent.name} (state in ${agent.stateDir}); Ctrl-C stops the agent, replicas keep running.`);
       await new Promise<void>((done) => {

@@ -11,6 +11,7 @@ import { memoryFit } from './memory-fit.js';
 import { nodeSchedulable } from './node-schedulable.js';
 import { residency } from './residency.js';
 import { siteAllowed } from './site-allowed.js';
+import { volumes } from './volumes.js';
 
 export type { Filter } from './filter.js';
 
@@ -18,6 +19,7 @@ export const DEFAULT_FILTERS: readonly Filter[] = [
   nodeSchedulable, // cordoned and draining nodes first: nothing else about them matters
   residency, // sovereignty set by the platform (the project's countries, sites, data class): never lifted
   siteAllowed, // the workload's own placement wish
+  volumes, // where its data is: no eviction brings the data to another node
   gpuModel, // wrong hardware is a clearer answer than "not enough GPU"
   nodeExclusive, // another tenant's host is off limits whatever its free capacity
   cpuFit,

@@ -12,7 +12,7 @@
 // Containers are named weft-<allocation uid> and labelled with it and with their owner (the
 // node), so list() finds them after a restart and the agent removes those it has no record of.
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import type Docker from 'dockerode';
 import { readJson, writeJsonAtomic } from '../../state.js';
 import type { Driver, DriverCapability, ExitInfo, LogStream, ReplicaFolders, ReplicaLaunch, ReplicaState } from '../driver.js';
@@ -46,6 +46,11 @@ export interface ContainerDriverOptions extends Omit<PodmanOptions, 'stateDir'> 
   /** The CDI device kind of GPUs (nvidia.com/gpu) and where specs live (tests use their own). */
   cdiKind?: string;
   cdiDirs?: string[];
+  /**
+   * Host directories under which Volumes may be mounted (--volume-root). A Volume's path is a
+   * project's word; only the node's operator says which host paths containers may reach.
+   */
+  volumeRoots?: string[];
 }
 
 const isMissing = (err: unknown): boolean => (err as { statusCode?: number }).statusCode === 404;
@@ -128,6 +133,8 @@ export class ContainerDriver implements Driver {
     const { launch, image } = saved;
     const docker = await this.engine();
     if (!readJson(this.file(uid, 'created.json'))) {
+      const problem = this.volumeProblem(launch);
+      if (problem) throw new Error(problem);
       const auth = launch.container?.registryAuth?.find((a) => image.startsWith(`${a.serveraddress}/`));
       await this.puller!.ensure(image, launch.container?.pullPolicy, auth);
       if (this.stopAsked(uid)) return void this.writeExit(uid, { code: null, signal: 'SIGTERM', finishedAt: new Date().toISOString() });
@@ -168,7 +175,20 @@ export class ContainerDriver implements Driver {
       },
       ...(c.shmSizeBytes ? { shm_size: c.shmSizeBytes } : {}),
       ...(devices.length > 0 ? { devices } : {}),
+      ...(c.volumes?.length ? { mounts: c.volumes.map((v) => ({ type: 'bind', source: v.hostPath, destination: v.mountPath, options: ['rbind', v.readOnly ? 'ro' : 'rw'] })) } : {}),
     };
+  }
+
+  /** Why a volume may not be mounted here, if so: its path must lie under a --volume-root. */
+  private volumeProblem(launch: ReplicaLaunch): string | undefined {
+    for (const v of launch.container?.volumes ?? []) {
+      const path = resolvePath(v.hostPath);
+      if (!(this.opts.volumeRoots ?? []).some((root) => path === resolvePath(root) || path.startsWith(`${resolvePath(root)}/`))) {
+        return `volume "${v.name}" (${v.hostPath}) is outside this node's volume roots (${(this.opts.volumeRoots ?? []).join(', ') || 'none: start the agent with --volume-root'})`;
+      }
+      if (!existsSync(path)) return `volume "${v.name}": ${v.hostPath} does not exist on this node`;
+    }
+    return undefined;
   }
 
   private async create(spec: Record<string, unknown>): Promise<string> {

@@ -23,6 +23,7 @@ const KNOWN: { test: RegExp; say: (m: RegExpExecArray) => string }[] = [
 /** A plain sentence for what the engine said, with its own text kept at the end. */
 export function engineProblem(raw: string): string {
   const text = raw.trim();
+  if (text.startsWith('volume "')) return text; // the driver's own words
   for (const k of KNOWN) {
     const m = k.test.exec(text);
     if (m) return `${k.say(m)} (engine: ${text})`;
