@@ -60,7 +60,11 @@ export function submissionFor(p: GangPlacement): Submission {
   const type = gpus > 0 ? p.gresType(hosts[0]!, first.gpus[0]!.model) : undefined;
 
   const env: Record<string, string> = { PATH: DEFAULT_PATH };
-  for (const e of task.env ?? []) env[e.name] = e.value;
+  for (const e of task.env ?? []) {
+    // Secret values are handed only to Weft's own node agents (docs/api.md, "Secrets").
+    if (e.value === undefined) return { refused: `env ${e.name} comes from a Secret, which is not delivered to Slurm jobs` };
+    env[e.name] = e.value;
+  }
   const masterNode = first.rendezvous ? p.slurmNode(first.rendezvous.masterNode) : hosts[0];
   Object.assign(env, {
     WEFT_PROJECT: allocs[0]!.metadata.project ?? '',
