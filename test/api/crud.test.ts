@@ -36,6 +36,9 @@ const SAMPLES: Record<string, { spec: Record<string, unknown>; change: Record<st
   Policy: { spec: { match: { kinds: ['PriceBook'] }, validations: [{ expression: 'true' }] }, change: { action: 'Warn' } },
   ProjectPolicy: { spec: { match: { kinds: ['Budget'] }, validations: [{ expression: 'true' }] }, change: { action: 'Audit' } },
   DataClass: { spec: { minIsolation: 'dedicated' }, change: { allowedCountries: ['DE'] } },
+  // Reads show a Secret's key names only; new data (with another key) changes them.
+  Secret: { spec: { data: { token: 'crud-value' } }, change: { data: { token: 'other', extra: 'x' } } },
+  Volume: { spec: { type: 'hostPath', path: '/data/cache', nodes: ['n1'] }, change: { nodes: ['n1', 'n2'] } },
   Cluster: { spec: { provider: 'slurm', endpoint: 'http://127.0.0.1:6820', auth: { type: 'jwt', user: 'weft', tokenFile: '/etc/weft/slurm.jwt' } }, change: { partitions: ['gpu'] } },
 };
 
