@@ -106,3 +106,14 @@ export function unavailableError(e: unknown): StoreUnavailableError | undefined 
   if ((typeof code === 'string' && NET_CODES.has(code)) || LOST_CONNECTION.test(text)) return new StoreUnavailableError(`the database is unreachable: ${text}`);
   return undefined;
 }
+
+/** A query function over `sql` whose database errors arrive as the store's typed errors. */
+export function mappedQuery(sql: Sql): <R extends object>(text: string, params: unknown[], name?: string) => Promise<R[]> {
+  return async <R extends object>(text: string, params: unknown[], name?: string): Promise<R[]> => {
+    try {
+      return await sql.query<R>(text, params, name);
+    } catch (e) {
+      throw mapDbError(e);
+    }
+  };
+}

@@ -2,7 +2,7 @@
 // allocation keeps at most `maxBytesPerAllocation` of the newest chunks, so a chatty replica can
 // never fill the database. Like tokens, these rows are not resources and bypass the writer.
 import { ValidationError } from '../model/errors.js';
-import { mapDbError, type Sql } from './driver.js';
+import { mappedQuery, type Sql } from './driver.js';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -60,13 +60,7 @@ function checkChunk(c: LogChunkInput, i: number): void {
 }
 
 export function sqlLogStore(sql: Sql, now: () => Date, maxBytesPerAllocation = DEFAULT_MAX_LOG_BYTES): LogStore {
-  const run = async <R extends object>(text: string, params: unknown[]): Promise<R[]> => {
-    try {
-      return await sql.query<R>(text, params);
-    } catch (e) {
-      throw mapDbError(e);
-    }
-  };
+  const run = mappedQuery(sql);
   return {
     maxBytesPerAllocation,
 

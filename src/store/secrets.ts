@@ -1,6 +1,6 @@
 // Sealed Secret values (migration 009): opaque JSON the control plane sealed; the store never
 // sees a plain value. Like tokens they are not resources: no change log, no watch.
-import { mapDbError, type Sql } from './driver.js';
+import { mappedQuery, type Sql } from './driver.js';
 
 export interface SecretValueStore {
   put(project: string, name: string, sealed: object): Promise<void>;
@@ -8,13 +8,7 @@ export interface SecretValueStore {
 }
 
 export function sqlSecretStore(sql: Sql, now: () => Date): SecretValueStore {
-  const run = async <R extends object>(text: string, params: unknown[]): Promise<R[]> => {
-    try {
-      return await sql.query<R>(text, params);
-    } catch (e) {
-      throw mapDbError(e);
-    }
-  };
+  const run = mappedQuery(sql);
   return {
     async put(project, name, sealed) {
       await run(

@@ -4,7 +4,7 @@
 // the change log; consumeJoin relies on a single conditional UPDATE for its atomicity.
 import { createHash, randomBytes } from 'node:crypto';
 import { AlreadyExistsError, ValidationError } from '../model/errors.js';
-import { isDbError, mapDbError, type Sql } from './driver.js';
+import { isDbError, mappedQuery, mapDbError, type Sql } from './driver.js';
 import type { TokenKind, TokenRecord, TokenStore } from './types.js';
 
 /** The digest the store keys tokens by (hex SHA-256 of the plain token). */
@@ -44,13 +44,7 @@ function checkHash(hash: string): void {
 }
 
 export function sqlTokenStore(sql: Sql, now: () => Date): TokenStore {
-  const run = async <R extends object>(text: string, params: unknown[], name?: string): Promise<R[]> => {
-    try {
-      return await sql.query<R>(text, params, name);
-    } catch (e) {
-      throw mapDbError(e);
-    }
-  };
+  const run = mappedQuery(sql);
   return {
     async create(rec) {
       checkHash(rec.hash);
