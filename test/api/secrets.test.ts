@@ -89,6 +89,25 @@ describe('Secret values are write-only', () => {
     expect(audit.text).not.toContain(VALUE);
   });
 
+  it('admission policies see the names of the values, never the values', async () => {
+    await mustCreate(h, '/api/v1/policies', {
+      apiVersion: 'weft/v1',
+      kind: 'Policy',
+      metadata: { name: 'echo-secret' },
+      spec: {
+        match: { kinds: ['Secret'], projects: ['s2'] },
+        // Would copy the value into a stored label if policies could read it.
+        mutations: [{ path: 'metadata.labels["echo"]', expression: 'has(object.spec.data) ? object.spec.data.token : "keys-" + object.spec.keys[0]' }],
+      },
+    });
+    const r = await h.call('POST', '/api/v1/projects/s2/secrets', { body: secret('echoed', { token: 'abc123' }) });
+    expect(r.status, r.text).toBe(201);
+    expect(r.text).not.toContain('abc123');
+    expect(r.body.metadata.labels.echo).toBe('keys-token');
+    expect((await h.call('DELETE', '/api/v1/policies/echo-secret')).status).toBe(200);
+    expect((await h.call('DELETE', '/api/v1/projects/s2/secrets/echoed')).status).toBe(200);
+  });
+
   it('a RegistryAuth Secret needs server, username and password; a new Secret needs data', async () => {
     const r = await h.call('POST', '/api/v1/projects/s1/secrets', { body: secret('half', { server: 'r:1' }, 'RegistryAuth') });
     expect(r.status).toBe(422);

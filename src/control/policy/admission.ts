@@ -79,6 +79,17 @@ async function userGpus(tx: StoreTx, user: string, project: string, skip: { kind
   return total;
 }
 
+/**
+ * A Secret as policies see it: the names of its values, never the values, so no policy message,
+ * Event or audit entry can echo one (values are sealed only after admission).
+ */
+function withoutSecretValues(input: ResourceInput | null): ResourceInput | null {
+  const data = (input?.spec as { data?: Record<string, string> } | undefined)?.data;
+  if (!input || !data) return input;
+  const { data: _values, ...spec } = input.spec as Record<string, unknown>;
+  return { ...input, spec: { ...spec, keys: Object.keys(data) } };
+}
+
 export class PolicyRun {
   matched: CompiledPolicy[] = [];
   violations: Violation[] = [];
@@ -115,7 +126,7 @@ export class PolicyRun {
       kind: def.kind,
       name: meta.name,
       ...(project ? { project } : {}),
-      object: input as unknown as Record<string, unknown> | null,
+      object: (def.kind === 'Secret' ? withoutSecretValues(input) : input) as unknown as Record<string, unknown> | null,
       oldObject: (old as unknown as Record<string, unknown> | undefined) ?? null,
       projectObject,
       gpus: requestedGpus(def, spec),
