@@ -244,8 +244,9 @@ describe.skipIf(missing !== undefined)(`containers on node agents${missing ? ` (
     const script = `cat /models/weights.txt; if touch /models/new 2>/dev/null; then echo "wrote"; else echo "read-only"; fi`;
     const spec = { ...JSON.parse(job('reader', 1, script)).spec, volumeMounts: [{ name: 'models', mountPath: '/models', readOnly: true }] };
     expect((await box.weft(['apply', '-f', '-'], { input: JSON.stringify({ ...JSON.parse(job('reader', 1, script)), spec }) })).code).toBe(0);
-    expect(await finished('reader')).toBe('Succeeded');
+    const phase = await finished('reader');
     const [a] = await allocationsOf(admin, PROJECT, 'reader');
+    expect(phase, `replica: ${JSON.stringify(a?.status)}; logs: ${(await box.weft(['logs', 'reader', '-p', PROJECT])).stdout}`).toBe('Succeeded');
     expect(nodeOf(a!)).toBe(NODES[1]);
     const out = (await box.weft(['logs', 'reader', '-p', PROJECT])).stdout;
     expect(out).toBe('the weights\nread-only\n');

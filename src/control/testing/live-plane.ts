@@ -70,7 +70,13 @@ export function livePlanes(): (opts: LivePlaneOptions) => Promise<LivePlane> {
 export function runStandInProvider(store: Store, clock: ManualClock, signal: AbortSignal, failOnce: Set<string>): void {
   void (async () => {
     while (!signal.aborted) {
-      for (const a of (await store.list('Allocation')).items) {
+      // The plane may close its store under a list in flight: that ends the loop, nothing else does.
+      const listed = await store.list('Allocation').catch((e: unknown) => {
+        if (signal.aborted) return undefined;
+        throw e;
+      });
+      if (!listed) return;
+      for (const a of listed.items) {
         if (!isActive(a)) continue;
         const at = clock.now().toISOString();
         const stop = stopRequested(a);

@@ -2,7 +2,7 @@
 // else only through NVIDIA_VISIBLE_DEVICES. A host with no GPU can still prove the CDI path: a
 // spec for a test device kind whose devices only add a variable, which the engine injects when
 // (and only when) it is asked for that device.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,10 @@ describe('gpu devices', () => {
 // removed afterwards) for a device kind no real host has.
 const missing = podmanMissing();
 const KIND = `weft-test-${process.pid}.example/gpu`;
-const SPEC_FILE = `/etc/cdi/weft-test-${process.pid}.yaml`;
+const CDI_DIR = '/etc/cdi';
+const SPEC_FILE = `${CDI_DIR}/weft-test-${process.pid}.yaml`;
+// A fresh host has no /etc/cdi at all (nothing installed a spec yet): made here, removed after.
+let madeCdiDir = false;
 
 describe.skipIf(missing !== undefined)(`CDI devices in a container${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let podman: TestPodman;
@@ -37,6 +40,7 @@ describe.skipIf(missing !== undefined)(`CDI devices in a container${missing ? ` 
   const state = new StateDir(dir);
   afterAll(async () => {
     rmSync(SPEC_FILE, { force: true });
+    if (madeCdiDir) rmSync(CDI_DIR, { recursive: true, force: true });
     const left = await podman?.docker.listContainers({ all: true, filters: { label: [`weft.dev/owner=cdi-${process.pid}`] } }) ?? [];
     for (const c of left) await podman.docker.getContainer(c.Id).remove({ force: true });
     await podman?.close();
@@ -46,6 +50,10 @@ describe.skipIf(missing !== undefined)(`CDI devices in a container${missing ? ` 
   it('injects exactly the allocated devices when the host has a spec for the kind; otherwise only the variables', async () => {
     podman = await startTestPodman();
     await buildTestImage(podman.docker);
+    if (!existsSync(CDI_DIR)) {
+      mkdirSync(CDI_DIR, { recursive: true });
+      madeCdiDir = true;
+    }
     writeFileSync(SPEC_FILE, [
       'cdiVersion: "0.5.0"',
       `kind: "${KIND}"`,
