@@ -15,6 +15,8 @@ export interface ProviderContext {
   store: Store;
   clock: Clock;
   log: (msg: string) => void;
+  /** A Secret's values (undefined: none stored), for a provider whose credentials live in one. */
+  openSecret?: (project: string, name: string) => Promise<Record<string, string> | undefined>;
 }
 
 export interface Provider {

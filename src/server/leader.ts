@@ -15,6 +15,7 @@ import { StoreMaintenanceController } from '../control/store-maintenance.js';
 import { createWorkloadControllers } from '../control/workloads/index.js';
 import { builtInProviders, livenessOf } from '../providers/index.js';
 import type { Store } from '../store/types.js';
+import type { SealedValues, SecretBox } from '../control/secrets/secret-box.js';
 import type { ServerConfig } from './config.js';
 
 export interface LeaderOptions {
@@ -24,6 +25,8 @@ export interface LeaderOptions {
   log: (msg: string) => void;
   /** Scheduling-cycle durations and queue waits go to these metrics. */
   metrics: ServerMetrics;
+  /** Opens Secret values for the providers that need one (a Slurm cluster's JWT). */
+  secrets: SecretBox;
   /** Load seen by this process's gateway: Services with spec.autoscaling scale on it. */
   traffic: TrafficSource;
   /** Where the scheduling loop leaves each cycle's queue positions for the API to serve. */
@@ -37,7 +40,7 @@ export function startLeaderWork(opts: LeaderOptions): ControlPlane {
   const providers = builtInProviders({ simFailureRate: config.simFailureRate });
   const writers: Controller[] = [
     // What of running replicas lives in the server (the simulated fleet's, all of it).
-    ...providers.flatMap((p) => p.controller({ store, clock, log }) ?? []),
+    ...providers.flatMap((p) => p.controller({ store, clock, log, openSecret: secretOpener(store, opts.secrets) }) ?? []),
     ...controllers,
     queueWaitController(store, (queue, s) => metrics.queueWaitSeconds.observe({ queue }, s)),
     new AutoscalerController({ store, clock, traffic: opts.traffic, log }),
@@ -57,4 +60,12 @@ export function startLeaderWork(opts: LeaderOptions): ControlPlane {
       if (s.durationMs !== undefined) metrics.cycleSeconds.observe(s.durationMs / 1000);
     },
   });
+}
+
+/** A Secret's values, opened with the server key; undefined when the Secret has none stored. */
+function secretOpener(store: Store, box: SecretBox): (project: string, name: string) => Promise<Record<string, string> | undefined> {
+  return async (project, name) => {
+    const sealed = await store.secrets.get(project, name);
+    return sealed ? box.open(project, name, sealed as SealedValues) : undefined;
+  };
 }

@@ -10,6 +10,7 @@ import { createMetrics } from '../api/metrics.js';
 import { startServer, type RunningServer } from '../api/server.js';
 import { CHECKPOINT_FILE, CheckpointPublisher, type CheckpointBook } from '../control/audit/checkpoints.js';
 import { ServerKey } from '../control/audit/server-key.js';
+import { SecretBox } from '../control/secrets/secret-box.js';
 import { systemClock, type Clock } from '../control/clock.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import { QueuePositions } from '../control/queue-positions.js';
@@ -57,6 +58,9 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
   const log = (msg: string): void => logger.info(msg);
   // The key and checkpoints live beside the data directory, never in the database they vouch for.
   const book = auditBook(config);
+  // One server key for the API (which seals Secret values) and the leader's providers (which open
+  // the ones they are pointed at); kept on disk beside the data, made afresh for a memory store.
+  const serverKey = book?.key ?? ServerKey.generate();
   const now = (): Date => clock.now();
   let onFatal!: (err: Error) => void;
   const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
@@ -109,7 +113,7 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
     let starting: string | undefined = 'the control plane is starting';
     // The scheduling loop leaves queue positions here; the API serves them with waiting workloads.
     const positions = new QueuePositions();
-    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, positions, mcp: mcpHttpHandler({ readOnly: config.mcpReadOnly }), notReady: () => starting, ...(book ? { auditCheckpoints: book, serverKey: book.key } : {}) });
+    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, positions, mcp: mcpHttpHandler({ readOnly: config.mcpReadOnly }), notReady: () => starting, serverKey, ...(book ? { auditCheckpoints: book } : {}) });
     if (book) {
       checkpoints = new CheckpointPublisher({
         store,
@@ -120,7 +124,7 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
       });
       await checkpoints.start();
     }
-    leader = startLeaderWork({ store, clock, config, log, metrics, traffic: gateway.traffic, positions });
+    leader = startLeaderWork({ store, clock, config, log, metrics, traffic: gateway.traffic, positions, secrets: new SecretBox(serverKey) });
     starting = undefined;
     logger.info('control plane started; ready');
     const url = localUrl(server.url);

@@ -1,6 +1,7 @@
 // The Slurm provider passes the provider contract: a real server (in memory) with a real
 // one-node Slurm cluster registered (test/slurm/daemons.ts), each replica a task of a Slurm job
 // submitted through slurmrestd. Skipped, saying why, where Slurm is not installed.
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'vitest';
 import { WeftClient } from '../../src/client/index.js';
 import { until } from '../../src/control/testing/until.js';
@@ -25,7 +26,10 @@ if (absent) {
       const config = loadServerConfig({ command: 'server', env: {}, flags: { port: '0', dataDir: 'memory://', logLevel: 'silent' } });
       const server = await startWeftServer(config);
       const client = new WeftClient({ server: server.url, token: server.bootstrapToken! });
-      await client.create(clusterManifest('contract', slurm));
+      // Its JWT from a Secret (the other Slurm tests read it from a file).
+      await client.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: 'slurm-ops' }, spec: {} });
+      await client.create({ apiVersion: 'weft/v1', kind: 'Secret', metadata: { name: 'slurm-jwt', project: 'slurm-ops' }, spec: { data: { token: readFileSync(slurm.tokenFile, 'utf8') } } });
+      await client.create(clusterManifest('contract', slurm, { auth: { type: 'jwt', user: slurm.user, secretRef: { project: 'slurm-ops', name: 'slurm-jwt', key: 'token' } } }));
       const node = `contract-${slurm.node}`;
       await until('the Slurm node in Weft', async () => ((await client.get('Node', node).catch(() => undefined))?.status?.state === 'Ready' ? true : undefined));
       return {

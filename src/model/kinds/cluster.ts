@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Name, OpenStatus } from '../common.js';
 import type { KindDef } from '../kind.js';
 import { kindNames } from '../kind-names.js';
+import { SECRET_KEY_PATTERN } from './secret.js';
 
 /** A Slurm name (partition, account): what Slurm accepts, kept to characters safe in a job request. */
 export const SlurmName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$', maxLength: 64 });
@@ -9,7 +10,7 @@ export const SlurmName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$',
 /**
  * How Weft authenticates to slurmrestd. `jwt`: the production path, over TCP; the token (from
  * `scontrol token` or the site's JWT issuer) is read from a file on the server's host on every
- * request, so it can be rotated without touching the Cluster. `local`: slurmrestd's
+ * request, so it can be rotated without touching the Cluster; or from a Secret (secretRef). `local`: slurmrestd's
  * rest_auth/local on a UNIX socket, which authenticates the connecting process's uid (the Weft
  * server must then run as the user slurmrestd runs as).
  */
@@ -21,6 +22,15 @@ export const ClusterAuth = Type.Union([
       user: Type.String({ pattern: '^[a-z_][a-z0-9_.-]*$', maxLength: 32 }),
       /** Absolute path of a file holding the token, readable by the Weft server. */
       tokenFile: Type.String({ pattern: '^/', maxLength: 1024 }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('jwt'),
+      user: Type.String({ pattern: '^[a-z_][a-z0-9_.-]*$', maxLength: 32 }),
+      /** A Secret holding the token (write-only: no API read returns it), opened by the server on every request. */
+      secretRef: Type.Object({ project: Name, name: Name, key: Type.String({ pattern: SECRET_KEY_PATTERN }) }, { additionalProperties: false }),
     },
     { additionalProperties: false },
   ),

@@ -95,7 +95,7 @@ async function clusterLoop(ctx: ProviderContext, name: string, signal: AbortSign
     const spec = cluster.spec as unknown as ClusterSpec;
     const key = JSON.stringify([spec.endpoint, spec.auth]);
     if (!rest || restFor !== key) {
-      rest = slurmRest({ endpoint: spec.endpoint, auth: spec.auth });
+      rest = slurmRest({ endpoint: spec.endpoint, auth: spec.auth, openSecret: ctx.openSecret });
       restFor = key;
     }
     const now = ctx.clock.now();

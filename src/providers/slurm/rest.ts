@@ -81,6 +81,8 @@ export interface SlurmRest {
 export interface SlurmRestOptions {
   endpoint: string;
   auth: ClusterAuth;
+  /** Reads a JWT the auth keeps in a Secret (secretRef). */
+  openSecret?: (project: string, name: string) => Promise<Record<string, string> | undefined>;
   /** Longest a request may take (default 10 s). */
   timeoutMs?: number;
 }
@@ -95,14 +97,22 @@ export function slurmRest(opts: SlurmRestOptions): SlurmRest {
   const target = parseEndpoint(opts.endpoint);
 
   async function headers(): Promise<Record<string, string>> {
-    if (opts.auth.type === 'local') return {};
-    let token: string;
-    try {
-      token = (await readFile(opts.auth.tokenFile, 'utf8')).trim();
-    } catch (err) {
-      throw new SlurmUnreachableError(`cannot read the JWT from ${opts.auth.tokenFile}: ${(err as Error).message}`);
+    const auth = opts.auth;
+    if (auth.type === 'local') return {};
+    let token: string | undefined;
+    if ('secretRef' in auth) {
+      const { project, name, key } = auth.secretRef;
+      const values = await opts.openSecret?.(project, name).catch(() => undefined);
+      token = values?.[key];
+      if (token === undefined) throw new SlurmUnreachableError(`the JWT is not in Secret ${project}/${name} (key "${key}")`);
+    } else {
+      try {
+        token = await readFile(auth.tokenFile, 'utf8');
+      } catch (err) {
+        throw new SlurmUnreachableError(`cannot read the JWT from ${auth.tokenFile}: ${(err as Error).message}`);
+      }
     }
-    return { 'X-SLURM-USER-NAME': opts.auth.user, 'X-SLURM-USER-TOKEN': token };
+    return { 'X-SLURM-USER-NAME': auth.user, 'X-SLURM-USER-TOKEN': token.trim() };
   }
 
   async function call(method: string, path: string, body?: unknown): Promise<Reply> {
