@@ -30,9 +30,16 @@ fail() { echo "bad env: $1" >&2; exit 3; }
 [ "$WEFT_PROJECT" = ${PROJECT} ] && [ -n "$WEFT_NODE" ] || fail WEFT_PROJECT
 [ "$(pwd)" = /work ] || fail "workingDir $(pwd)"
 if [ "$RANK" = 0 ]; then
-  echo "rank 0 heard: $(nc -l -p "$MASTER_PORT" -w 20)"
+  # A connection that brings nothing (anything else on the host reaching the port) is not rank 1.
+  for i in $(seq 1 10); do heard="$(nc -l -p "$MASTER_PORT" -w 20)"; [ -n "$heard" ] && break; done
+  echo "rank 0 heard: $heard"
 else
-  for i in $(seq 1 100); do echo "hello from rank 1" | nc "$MASTER_ADDR" "$MASTER_PORT" && break; sleep 0.2; done
+  # Sends until rank 0 stops listening: once a send went through, a refused one means it heard.
+  sent=0
+  for i in $(seq 1 100); do
+    if echo "hello from rank 1" | nc "$MASTER_ADDR" "$MASTER_PORT"; then sent=1; elif [ $sent = 1 ]; then break; fi
+    sleep 0.2
+  done
   echo "rank 1 of $WORLD_SIZE ok on $WEFT_NODE"
 fi`;
 
@@ -54,6 +61,8 @@ describe.skipIf(missing !== undefined)(`containers on node agents${missing ? ` (
   let remoteImage = '';
   const SECRET_VALUE = `s3cr3t-${randomBytes(8).toString('hex')}`;
   const agents = new Map<string, AgentProc>();
+  /** Every agent, restarted ones too, mounts volumes from here. */
+  let volumeRoot: string[] = [];
 
   const finished = (name: string, ms = 40_000): Promise<string> =>
     until(`job ${name} to finish`, async () => {
@@ -82,7 +91,7 @@ describe.skipIf(missing !== undefined)(`containers on node agents${missing ? ` (
     const tokens = await Promise.all(NODES.map(() => joinToken(box)));
     mkdirSync(join(box.dir, 'volumes', 'models'), { recursive: true });
     writeFileSync(join(box.dir, 'volumes', 'models', 'weights.txt'), 'the weights\n');
-    const volumeRoot = ['--volume-root', join(box.dir, 'volumes')];
+    volumeRoot = ['--volume-root', join(box.dir, 'volumes')];
     for (const a of await Promise.all(NODES.map((n, i) => startAgent(box, up.url, n, tokens[i], volumeRoot)))) agents.set(a.name, a);
   }, 120_000);
 
@@ -194,7 +203,7 @@ describe.skipIf(missing !== undefined)(`containers on node agents${missing ? ` (
     await killHard(agent.child);
     // A container of this node's that no record explains: the new agent must remove it.
     const stray = await podman.docker.createContainer({ Image: TEST_IMAGE, Cmd: ['sleep', '60'], name: `weft-stray-${tag}`, Labels: { 'weft.dev/allocation-uid': `stray-${tag}`, 'weft.dev/owner': agent.name }, HostConfig: { NetworkMode: 'host' } });
-    agents.set(agent.name, await startAgent(box, up.url, agent.name));
+    agents.set(agent.name, await startAgent(box, up.url, agent.name, undefined, volumeRoot));
     expect(await finished('adopt')).toBe('Succeeded');
     expect(await containersOf(podman.docker, alloc!.metadata.uid!)).toHaveLength(1);
     const logs = (await box.weft(['logs', 'adopt', '-p', PROJECT])).stdout;
