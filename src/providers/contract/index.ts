@@ -11,6 +11,7 @@
 //   - with liveness 'heartbeat', a node that falls silent goes NotReady, then its replicas Lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeftClient } from '../../client/index.js';
+import { isActiveAllocation } from '../../model/allocation-rules.js';
 import type { Resource, ResourceInput } from '../../model/metadata.js';
 import { until } from '../../control/testing/until.js';
 import type { NodeLiveness } from '../provider.js';
@@ -161,8 +162,7 @@ export function runProviderContract(h: ProviderHarness): void {
     });
 
     async function activeOnNode(): Promise<AllocationView[]> {
-      const items = (await env.client.list('Allocation', { project: PROJECT })).items.map(view);
-      return items.filter((a) => ['Bound', 'Running', 'Stopping'].includes(a.phase ?? 'Bound'));
+      return (await env.client.list('Allocation', { project: PROJECT })).items.filter(isActiveAllocation).map(view);
     }
   });
 }
