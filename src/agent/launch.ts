@@ -7,7 +7,9 @@ import type { ContainerLaunch, Driver, ReplicaLaunch } from './drivers/driver.js
 import { replicaSecrets, type ReplicaSecrets } from '../client/agent-api.js';
 import { WeftApiError } from '../client/errors.js';
 import type { EnvVar } from '../model/workload.js';
-import { replicaEnv, visibleDevices } from './drivers/env.js';
+import type { ContainerPort } from '../model/container.js';
+import { declaredPortProblem } from './host-ports.js';
+import { gpuShareOf, replicaEnv, visibleDevices } from './drivers/env.js';
 import type { ReconcileContext } from './reconcile.js';
 
 export interface TaskSpec {
@@ -15,6 +17,7 @@ export interface TaskSpec {
   args?: string[];
   env?: EnvVar[];
   image?: string;
+  ports?: ContainerPort[];
   imagePullSecrets?: { name: string }[];
   volumes?: { name: string; hostPath: string; mountPath: string; readOnly: boolean }[];
   imagePullPolicy?: 'IfNotPresent' | 'Always' | 'Never';
@@ -81,8 +84,14 @@ export async function prepareLaunch(
       throw err;
     }
   }
+  if (task.image) {
+    const taken = await declaredPortProblem(task.ports, ctx.node);
+    if (taken) return { error: taken };
+  }
+  // A Service's replica listens on PORT: the port its image declares first, else a free one.
+  const declared = task.image ? task.ports?.[0]?.containerPort : undefined;
   const wantsPort = spec.workload.kind === 'Service' || task.port !== undefined;
-  const port = wantsPort ? await freePort() : undefined;
+  const port = wantsPort ? (spec.workload.kind === 'Service' && declared !== undefined ? declared : await freePort()) : undefined;
   const env = replicaEnv({
     workloadEnv: (task.env ?? []).flatMap((e) => (e.value !== undefined ? [{ name: e.name, value: e.value }] : secrets?.env[e.name] !== undefined ? [{ name: e.name, value: secrets.env[e.name]! }] : [])),
     id: {
@@ -102,12 +111,14 @@ export async function prepareLaunch(
     },
     ...(port !== undefined ? { port } : {}),
   });
+  const share = gpuShareOf(spec.gpus);
   const launch: ReplicaLaunch = {
     uid: alloc.metadata.uid!,
     command: [...(task.command ?? []), ...(task.args ?? [])],
     ...(task.image ? { image: task.image } : {}),
     env,
     devices: visibleDevices(spec.gpus, (g: AllocatedGpu) => ctx.migUuid?.(g)),
+    ...(share !== undefined ? { gpuShare: share } : {}),
     limits: { cpuMilli: spec.cpuMilli, memoryBytes: spec.memoryBytes },
     maxLogBytes: ctx.maxLogBytes,
     ...(task.image ? { container: { ...containerLaunch(task), ...(secrets?.registryAuth.length ? { registryAuth: secrets.registryAuth } : {}) } } : {}),

@@ -173,8 +173,7 @@ async function advance(ctx: ReconcileContext, rec: ReplicaRecord, alloc: Resourc
   const serverActive = alloc !== undefined && isActiveAllocation(alloc);
   if (!serverActive) {
     // The server gave up on it (node marked lost, allocation deleted): it must not keep running.
-    if (st.state === 'starting') return; // signal it once it is up
-    if (st.state === 'running') {
+    if (isUp(st.state)) {
       if (!rec.stopRequestedAt) {
         ctx.log(`stopping ${rec.project}/${rec.allocation}: the server no longer expects it here`);
         await driver?.stop(rec.uid, 5_000);
@@ -187,8 +186,8 @@ async function advance(ctx: ReconcileContext, rec: ReplicaRecord, alloc: Resourc
     return;
   }
   const stop = stopOf(alloc);
-  // A supervisor still starting has not said it is up; the stop waits for the next pass.
-  if (stop && !rec.stopRequestedAt && st.state === 'running') {
+  // A replica still starting (an image pull) is stopped too: it must not come up first.
+  if (stop && !rec.stopRequestedAt && isUp(st.state)) {
     const grace = (stop.graceSeconds ?? DEFAULT_GRACE_S) * 1000;
     await driver?.stop(rec.uid, grace);
     rec.stopRequestedAt = new Date().toISOString();

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deviceEnv, replicaEnv, visibleDevices } from './drivers/env.js';
+import { deviceEnv, gpuShareOf, replicaEnv, visibleDevices } from './drivers/env.js';
 import { cgroupsV2Available } from './discovery/os.js';
 import { wholeCharacters } from './logs.js';
 import { StateDir, type ReplicaRecord } from './state.js';
@@ -72,8 +72,9 @@ describe('replica environment', () => {
   });
 
   it('names the GPUs it holds, and hides every GPU from a replica that holds none', () => {
-    expect(deviceEnv(['GPU-a', 'GPU-b'])).toEqual({ CUDA_VISIBLE_DEVICES: 'GPU-a,GPU-b', NVIDIA_VISIBLE_DEVICES: 'GPU-a,GPU-b' });
-    expect(deviceEnv([])).toEqual({ CUDA_VISIBLE_DEVICES: '', NVIDIA_VISIBLE_DEVICES: 'void' });
+    expect(deviceEnv(['GPU-a', 'GPU-b'])).toEqual({ CUDA_VISIBLE_DEVICES: 'GPU-a,GPU-b', NVIDIA_VISIBLE_DEVICES: 'GPU-a,GPU-b', WEFT_GPU_SHARE: '1' });
+    expect(deviceEnv([])).toEqual({ CUDA_VISIBLE_DEVICES: '', NVIDIA_VISIBLE_DEVICES: 'void', WEFT_GPU_SHARE: '0' });
+    expect(deviceEnv(['GPU-a'], 0.25)).toEqual({ CUDA_VISIBLE_DEVICES: 'GPU-a', NVIDIA_VISIBLE_DEVICES: 'GPU-a', WEFT_GPU_SHARE: '0.25' });
   });
 
   it('names MIG slices by their MIG device UUID', () => {
@@ -82,6 +83,13 @@ describe('replica environment', () => {
       { index: 1, uuid: 'GPU-1', model: 'A100-80GB', milli: 1000 },
     ];
     expect(visibleDevices(gpus, (g) => (g.mig ? 'MIG-abc' : undefined))).toEqual(['MIG-abc', 'GPU-1']);
+  });
+
+  it('tells a time-sliced share its fraction; whole GPUs and MIG slices are not shares', () => {
+    expect(gpuShareOf([{ index: 2, model: 'H100-80GB', milli: 250 }])).toBe(0.25);
+    expect(gpuShareOf([{ index: 2, model: 'H100-80GB', milli: 1000 }])).toBeUndefined();
+    expect(gpuShareOf([{ index: 0, model: 'A100-80GB', milli: 428, mig: { profile: '3g.40gb', start: 0, size: 4 } }])).toBeUndefined();
+    expect(gpuShareOf([])).toBeUndefined();
   });
 });
 

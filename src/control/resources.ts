@@ -11,6 +11,8 @@ import { admit, admitDelete } from './admission.js';
 import { CREATED_BY, PolicyDenial, recordPolicyEvents, type AdmissionContext } from './policy/admission.js';
 import { applySchemaDefaults } from './defaults.js';
 import { isPlainObject, mergePatch } from './merge-patch.js';
+import { recordEvent } from './events.js';
+import { replicaStatusEvents } from './replica-events.js';
 
 /** Where the URL says the object lives. */
 export interface Target {
@@ -140,6 +142,7 @@ export async function writeStatus(
   target: Target & { name: string },
   mode: 'replace' | 'merge',
   opts: TransactionOptions = {},
+  now: Date = new Date(),
 ): Promise<Resource> {
   if (!isPlainObject(body) || !isPlainObject(body.status)) throw ValidationError.field('status', 'is required and must be an object');
   const expected = isPlainObject(body.metadata) ? body.metadata.resourceVersion : undefined;
@@ -150,7 +153,9 @@ export async function writeStatus(
     checkVersion(old, expected);
     const status = mode === 'replace' ? patch : mergePatch(old.status ?? {}, patch);
     const { resource } = validateResource({ ...old, status }, target.project ? { project: target.project } : {});
-    return tx.update(resource, { resourceVersion: old.metadata.resourceVersion });
+    const written = await tx.update(resource, { resourceVersion: old.metadata.resourceVersion });
+    if (def.kind === 'Allocation') for (const e of replicaStatusEvents(written, old.status, written.status)) await recordEvent(tx, written, e, now);
+    return written;
   }, opts);
 }
 

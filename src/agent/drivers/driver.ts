@@ -34,6 +34,8 @@ export interface ReplicaLaunch {
    * no others; empty hides every GPU. The driver makes exactly these visible.
    */
   devices: string[];
+  /** A time-sliced share: the fraction (0–1) of the one device in `devices` it was granted. */
+  gpuShare?: number;
   limits: { cpuMilli: number; memoryBytes: number };
   /** Bytes of output kept per stream; beyond it one marker line and nothing more. */
   maxLogBytes: number;

@@ -26,11 +26,26 @@ export function visibleDevices(gpus: AllocatedGpu[], migUuids: (g: AllocatedGpu)
   return gpus.map((g) => (g.mig ? migUuids(g) : undefined) ?? g.uuid ?? String(g.index));
 }
 
-/** CUDA's and the NVIDIA container toolkit's names for "only these devices". */
-export function deviceEnv(devices: string[]): Record<string, string> {
+/** The variable that says how much of each visible device the replica was granted. */
+export const GPU_SHARE_VAR = 'WEFT_GPU_SHARE';
+
+/**
+ * CUDA's and the NVIDIA container toolkit's names for "only these devices", plus the share of
+ * each: "0.25" for a time-sliced quarter of one GPU, "1" for whole GPUs and MIG instances, "0"
+ * with none. Time-slicing does not enforce a share (the GPU's other tenants hold the rest), so it
+ * is told to the replica, which may size itself by it (e.g. a memory fraction).
+ */
+export function deviceEnv(devices: string[], share?: number): Record<string, string> {
   const list = devices.join(',');
   // An empty list must hide every GPU, not expose them all, so "" (and "void") is passed explicitly.
-  return { CUDA_VISIBLE_DEVICES: list, NVIDIA_VISIBLE_DEVICES: list === '' ? 'void' : list };
+  const granted = devices.length === 0 ? 0 : share ?? 1;
+  return { CUDA_VISIBLE_DEVICES: list, NVIDIA_VISIBLE_DEVICES: list === '' ? 'void' : list, [GPU_SHARE_VAR]: String(granted) };
+}
+
+/** The fraction of its one GPU a time-sliced share holds (milli / 1000); undefined for whole GPUs, MIG and none. */
+export function gpuShareOf(gpus: AllocatedGpu[]): number | undefined {
+  const g = gpus.length === 1 ? gpus[0]! : undefined;
+  return g && !g.mig && g.milli < 1000 ? g.milli / 1000 : undefined;
 }
 
 export function replicaEnv(opts: {

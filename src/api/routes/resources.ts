@@ -118,7 +118,7 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void
         check(req, 'status', def, t);
         const mode = method === 'PUT' ? 'replace' : 'merge';
         const body = agentStatusBody(principalOf(req), def, req.body, mode, current);
-        return auditedWrite(req, 200, (opts) => writeStatus(store, def, body, t, mode, opts));
+        return auditedWrite(req, 200, (opts) => writeStatus(store, def, body, t, mode, opts, deps.clock.now()));
       },
     });
   }

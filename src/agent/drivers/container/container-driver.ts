@@ -23,6 +23,7 @@ import { engineProblem } from './engine-errors.js';
 import { ImagePuller, ImagePullError, type PullOptions } from './image-pull.js';
 import { canRaiseLimits, connectPodman, hostUlimits, podmanInfo, SERVICE_IDLE_S, type PodmanEndpoint, type PodmanOptions } from './podman.js';
 import { cdiKinds, gpuDevices, NVIDIA_CDI_KIND } from './gpu-devices.js';
+import { kernelLogsOomKill } from './oom.js';
 
 export const LABEL_UID = 'weft.dev/allocation-uid';
 export const LABEL_OWNER = 'weft.dev/owner';
@@ -137,11 +138,11 @@ export class ContainerDriver implements Driver {
       if (problem) throw new Error(problem);
       const auth = launch.container?.registryAuth?.find((a) => image.startsWith(`${a.serveraddress}/`));
       await this.puller!.ensure(image, launch.container?.pullPolicy, auth);
-      if (this.stopAsked(uid)) return void this.writeExit(uid, { code: null, signal: 'SIGTERM', finishedAt: new Date().toISOString() });
+      if (this.stopAsked(uid)) return this.stoppedBeforeStart(uid);
       const id = await this.create(this.createSpec(launch, image));
       writeJsonAtomic(this.file(uid, 'created.json'), { id, createdAt: new Date().toISOString() });
     }
-    if (this.stopAsked(uid)) return void this.writeExit(uid, { code: null, signal: 'SIGTERM', finishedAt: new Date().toISOString() });
+    if (this.stopAsked(uid)) return this.stoppedBeforeStart(uid);
     await docker.getContainer(containerName(uid)).start().catch((err: unknown) => {
       throw new Error(engineMessage(err));
     });
@@ -161,7 +162,7 @@ export class ContainerDriver implements Driver {
       image,
       ...(entrypoint ? { entrypoint } : {}),
       ...(c.args ? { command: c.args } : {}),
-      env: { ...launch.env, ...deviceEnv(launch.devices) },
+      env: { ...launch.env, ...deviceEnv(launch.devices, launch.gpuShare) },
       labels: { [LABEL_UID]: launch.uid, [LABEL_OWNER]: this.opts.owner },
       // As Docker and Kubernetes do: a working directory the image lacks is made.
       ...(c.workingDir ? { work_dir: c.workingDir, create_working_dir: true } : {}),
@@ -236,7 +237,8 @@ export class ContainerDriver implements Driver {
       return { state: 'running', ...(st.Pid ? { pid: st.Pid } : {}), startedAt: st.StartedAt };
     }
     const ended: ExitInfo = { code: st.ExitCode, signal: null, finishedAt: st.FinishedAt };
-    if (st.OOMKilled) Object.assign(ended, { reason: 'OOMKilled' });
+    // SIGKILL (137) that no stop asked for: the kernel's log says whether memory was the cause.
+    if (st.OOMKilled || (st.ExitCode === 137 && !this.stopAsked(uid) && kernelLogsOomKill(info.Id))) Object.assign(ended, { reason: 'OOMKilled' });
     return { state: 'exited', exit: this.writeExit(uid, ended) };
   }
 
@@ -248,7 +250,12 @@ export class ContainerDriver implements Driver {
 
   async stop(uid: string, graceMs: number): Promise<void> {
     writeJsonAtomic(this.file(uid, 'stop.json'), { graceMs, at: new Date().toISOString() });
-    if (!readJson(this.file(uid, 'created.json'))) return; // still pulling: it will not be created
+    if (!readJson(this.file(uid, 'created.json'))) {
+      // Still pulling: it ends now, and the pull (which other replicas may share) runs on
+      // without it; a container created meanwhile is never started (pullCreateStart).
+      if (existsSync(this.file(uid, 'container.json'))) this.stoppedBeforeStart(uid);
+      return;
+    }
     const docker = await this.engine();
     // Not awaited: Podman answers once the container is down, which may be the whole grace.
     docker.getContainer(containerName(uid)).stop({ t: Math.ceil(graceMs / 1000) }).catch(() => undefined);
@@ -295,6 +302,11 @@ export class ContainerDriver implements Driver {
 
   private stopAsked(uid: string): boolean {
     return existsSync(this.file(uid, 'stop.json'));
+  }
+
+  /** A stop that came before the container ran: it ended then (the first such record stays). */
+  private stoppedBeforeStart(uid: string): void {
+    if (!existsSync(this.file(uid, 'exit.json'))) this.writeExit(uid, { code: null, signal: 'SIGTERM', finishedAt: new Date().toISOString() });
   }
 
   private writeExit(uid: string, exit: ExitInfo): ExitInfo {

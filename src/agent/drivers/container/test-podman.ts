@@ -54,8 +54,12 @@ export async function startTestPodman(): Promise<TestPodman> {
   };
 }
 
-/** Builds TEST_IMAGE (busybox and its applets on PATH; no CMD) unless it is there already. */
-export async function buildTestImage(docker: Docker, tag = TEST_IMAGE, extraBytes = 0): Promise<void> {
+/**
+ * Builds TEST_IMAGE (busybox and its applets on PATH; no CMD) unless it is there already; with
+ * extraBytes one more layer of that size, with layerBytes one layer per size, of random bytes so
+ * no other image shares them.
+ */
+export async function buildTestImage(docker: Docker, tag = TEST_IMAGE, extraBytes = 0, layerBytes: readonly number[] = []): Promise<void> {
   try {
     await docker.getImage(tag).inspect();
     return;
@@ -70,8 +74,13 @@ export async function buildTestImage(docker: Docker, tag = TEST_IMAGE, extraByte
       writeFileSync(join(ctx, 'payload'), Buffer.alloc(extraBytes, 7));
       lines.push('COPY payload /payload');
     }
+    const layers = layerBytes.map((bytes, i) => {
+      writeFileSync(join(ctx, `layer${i}`), randomBytes(bytes));
+      lines.push(`COPY layer${i} /layer${i}`);
+      return `layer${i}`;
+    });
     writeFileSync(join(ctx, 'Dockerfile'), lines.join('\n') + '\n');
-    const stream = await docker.buildImage({ context: ctx, src: ['Dockerfile', 'busybox', ...(extraBytes > 0 ? ['payload'] : [])] }, { t: tag });
+    const stream = await docker.buildImage({ context: ctx, src: ['Dockerfile', 'busybox', ...(extraBytes > 0 ? ['payload'] : []), ...layers] }, { t: tag });
     await new Promise<void>((done, fail) => docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {
       const bad = out.find((o) => o.error);
       if (err || bad) fail(err ?? new Error(bad!.error));

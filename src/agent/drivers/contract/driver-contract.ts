@@ -138,6 +138,15 @@ export function describeDriverContract(name: string, h: DriverHarness): void {
       expect(await output(none)).toBe('');
     });
 
+    it('tells a time-sliced share its device and its fraction of it, over what its own environment says', async () => {
+      const share = await start(h.programs.printEnv(['CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'WEFT_GPU_SHARE']), { devices: ['GPU-aaaa'], gpuShare: 0.25, env: { WEFT_GPU_SHARE: '1' } });
+      const whole = await start(h.programs.printEnv(['WEFT_GPU_SHARE']), { devices: ['GPU-aaaa', 'GPU-bbbb'] });
+      await exitOf(share);
+      await exitOf(whole);
+      expect(await output(share)).toBe('CUDA_VISIBLE_DEVICES=GPU-aaaa\nNVIDIA_VISIBLE_DEVICES=GPU-aaaa\nWEFT_GPU_SHARE=0.25\n');
+      expect(await output(whole)).toBe('WEFT_GPU_SHARE=1\n');
+    });
+
     it('stops with grace: the replica is asked first and may finish cleanly', async () => {
       const id = await start(h.programs.sleep());
       await waitFor(id, 'running');

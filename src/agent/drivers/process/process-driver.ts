@@ -58,7 +58,7 @@ export class ProcessDriver implements Driver {
     mkdirSync(cwd, { recursive: true });
     const env: Record<string, string> = {};
     for (const k of PASSTHROUGH) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-    Object.assign(env, launch.env, deviceEnv(launch.devices));
+    Object.assign(env, launch.env, deviceEnv(launch.devices, launch.gpuShare));
     const spec: LaunchSpec = { command: launch.command, env, cwd, maxLogBytes: launch.maxLogBytes };
     const cg = this.cgroupFor(launch.uid, launch.limits);
     if (cg) spec.cgroup = cg;
