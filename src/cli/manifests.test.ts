@@ -36,7 +36,7 @@ items:
   it('names a missing kind or name', () => {
     expect(() => parseManifests('metadata: { name: a }', 'f.yaml')).toThrow(new ManifestError('f.yaml: kind: is required'));
     expect(() => parseManifests('kind: Job\nmetadata: {}', 'f.yaml')).toThrow(/metadata\.name: is required/);
-    expect(() => parseManifests('kind: Gizmo\nmetadata: { name: a }', 'f.yaml')).toThrow(/unknown kind "Gizmo"; known kinds: Allocation, Budget, (\w+, )*DevEnvironment, Event, Job,/);
+    expect(() => parseManifests('kind: Gizmo\nmetadata: { name: a }', 'f.yaml')).toThrow(/unknown kind "Gizmo"; known kinds: Allocation, Budget, (\w+, )*DevEnvironment, Event, (\w+, )*Job,/);
     expect(() => parseManifests('kind: Jb\nmetadata: { name: a }', 'f.yaml')).toThrow(/^f\.yaml: kind: unknown kind "Jb"; did you mean "Job"\?; known kinds: /);
   });
 });

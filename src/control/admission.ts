@@ -19,6 +19,7 @@ import { containerSpecIssues, type ContainerSpec } from '../model/container.js';
 import { admitSecret, checkSecretReferences } from './secrets/secret-admission.js';
 import type { SecretBox } from './secrets/secret-box.js';
 import { admitVolume, checkVolumeMounts } from './volumes.js';
+import { admitImage, admitVirtualMachine } from './vm-admission.js';
 
 /**
  * Returns the object to store (defaults filled in) or throws a typed error naming the field.
@@ -55,6 +56,10 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old:
   if (!project) throw new NotFoundError(`project "${projectName}" not found`);
   if (def.kind === 'Secret') await admitSecret(tx, input, old, secrets);
   if (def.kind === 'Volume') await admitVolume(tx, input, old);
+  if (def.kind === 'Image') {
+    admitImage(projectName, input.spec as { public?: boolean });
+    await checkDataClassName(tx, (input.spec as { dataClass?: string }).dataClass);
+  }
   if (!isWorkloadKind(def)) return input;
   // An exhausted, enforcing budget refuses new work only; running and existing work continue.
   if (!old) await checkBudgets(tx, projectName, now);
@@ -65,6 +70,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old:
   const explicitIsolation = spec.isolation !== undefined;
   applyWorkloadDefaults(def.kind, spec, projectSpec);
   applyIsolationFloor(spec, await isolationFloor(tx, projectSpec), explicitIsolation);
+  if (def.kind === 'VirtualMachine') await admitVirtualMachine(tx, projectName, input, old);
   checkReplicas(def.kind, spec);
   throwIssues(containerSpecIssues(input.spec as ContainerSpec));
   await checkSecretReferences(tx, projectName, input.spec as Parameters<typeof checkSecretReferences>[2]);
@@ -94,6 +100,11 @@ function applyKindDefaults(kind: string, spec: WorkloadSpec): void {
     if (typeof spec.replicas === 'number') spec.gang ??= { minAvailable: spec.replicas };
   } else if (kind === 'Service') {
     spec.replicas ??= { min: 1, max: 1 };
+  } else if (kind === 'VirtualMachine') {
+    // A VM has at least one vCPU and some memory; its GPUs are passed through, never shared.
+    spec.resources.cpu ??= '1';
+    spec.resources.memory ??= '1Gi';
+    spec.isolation ??= 'dedicated';
   }
 }
 

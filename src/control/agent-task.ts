@@ -7,6 +7,7 @@ import type { ContainerPort, ImagePullPolicy, VolumeMount } from '../model/conta
 import { resolveMounts, type VolumeView } from './volumes.js';
 import { parseMemoryBytes } from '../model/quantity.js';
 import type { EnvVar } from '../model/workload.js';
+import type { VirtualMachineSpec, VmTask } from '../model/kinds/virtual-machine.js';
 
 export const MASTER_PORT_BASE = 29500;
 export const MASTER_PORT_RANGE = 1000;
@@ -48,11 +49,28 @@ export function taskFor(workload: Resource, volumes?: Pick<VolumeView, 'get'>): 
     const mounts = volumes ? resolveMounts(workload.metadata.project ?? '', s.volumeMounts, volumes) : undefined;
     if (mounts) task.volumes = mounts;
   }
+  if (workload.kind === 'VirtualMachine') {
+    const vm = vmTaskFor(workload);
+    if (vm) task.vm = vm;
+  }
   if (workload.kind === 'Service') {
     if (s.port !== undefined) task.port = s.port;
     if (s.readiness?.path !== undefined) task.readinessPath = s.readiness.path;
   }
   return Object.keys(task).length > 0 ? task : undefined;
+}
+
+/** A VM's disks, cloud-init and NICs in bytes and resolved names; undefined until its Image is resolved. */
+function vmTaskFor(vm: Resource): VmTask | undefined {
+  const spec = vm.spec as unknown as VirtualMachineSpec;
+  const image = vm.status?.image as VmTask['image'] | undefined;
+  if (!image) return undefined;
+  const task: VmTask = { image: { ...image }, hostname: vm.metadata.name, networks: (spec.networks ?? [{ userMode: true }]).map((n) => ({ ...n })) };
+  if (spec.rootDisk.size !== undefined) task.rootDiskBytes = parseMemoryBytes(spec.rootDisk.size, 'spec.rootDisk.size');
+  if (spec.disks?.length) task.disks = spec.disks.map((d, i) => ({ name: d.name, sizeBytes: parseMemoryBytes(d.size, `spec.disks.${i}.size`) }));
+  if (spec.cloudInit?.userData !== undefined) task.userData = spec.cloudInit.userData;
+  if (spec.sshKeys?.length) task.sshKeys = [...spec.sshKeys];
+  return task;
 }
 
 /**

@@ -44,6 +44,8 @@ const FINISHED_PHASES = new Set(['Succeeded', 'Failed']);
 export function chargesQuota(obj: Pick<Resource, 'spec' | 'status'>): boolean {
   const spec = obj.spec as Partial<WorkloadSpec>;
   const phase = obj.status?.phase;
+  // A Halted VirtualMachine holds nothing until it is started again.
+  if ((obj.spec as { runStrategy?: unknown }).runStrategy === 'Halted') return false;
   return spec.suspend !== true && !(typeof phase === 'string' && FINISHED_PHASES.has(phase));
 }
 

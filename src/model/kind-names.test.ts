@@ -18,7 +18,7 @@ describe('kind names', () => {
     for (const name of ['devenv', 'dev', 'devenvironments', 'DevEnvironment']) expect(workloadKind(name)?.kind).toBe('DevEnvironment');
     expect(workloadKind('svc')).toMatchObject({ kind: 'Service', plural: 'services', suspendable: false });
     expect(workloadKind('nodes')).toBeUndefined();
-    expect(workloadKindWords()).toBe('job, service or devenv');
+    expect(workloadKindWords()).toBe('job, service, devenv or vm');
   });
 });
 

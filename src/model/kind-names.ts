@@ -43,6 +43,8 @@ export const KIND_NAMES: readonly KindNames[] = [
   { kind: 'Cluster', plural: 'clusters', aliases: ['cluster'], scope: 'cluster', description: 'An existing execution engine (Slurm) whose nodes join the fleet: its endpoint, credentials and the partitions Weft may use.' },
   { kind: 'Secret', plural: 'secrets', aliases: ['secret'], scope: 'project', description: 'Write-only values (registry logins, environment values) for container replicas: sealed under the server key, delivered only to the node running the replica; reads show only the key names.' },
   { kind: 'Volume', plural: 'volumes', aliases: ['volume', 'vol'], scope: 'project', description: 'Data a container replica mounts where it already is: a directory on some nodes (hostPath) or a filesystem shared by every node of some sites. The scheduler places a replica only where its volumes are.' },
+  { kind: 'Image', plural: 'images', aliases: ['image', 'img'], scope: 'project', description: 'A bootable disk (qcow2 or raw) for VirtualMachines, from an HTTP(S) URL with a required checksum; public ones (in weft-system) serve every project. Nodes cache it once and give each VM a copy-on-write overlay.' },
+  { kind: 'VirtualMachine', plural: 'virtualmachines', aliases: ['virtualmachine', 'vm', 'vms'], scope: 'project', description: 'A QEMU virtual machine on a node agent: vCPUs, memory, GPUs, a root disk from an Image, cloud-init, networks and a runStrategy.' },
 ];
 
 /** Events about cluster-scoped objects (nodes, sites) are recorded in this project. */
@@ -74,6 +76,8 @@ export const WORKLOAD_KINDS = [
   { kind: 'Job', cliName: 'job', suspendable: true },
   { kind: 'Service', cliName: 'service', suspendable: false },
   { kind: 'DevEnvironment', cliName: 'devenv', suspendable: true },
+  /** Runs while its runStrategy says so (`weft start|stop vm`), not by spec.suspend. */
+  { kind: 'VirtualMachine', cliName: 'vm', suspendable: false },
 ] as const;
 
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number]['kind'];

@@ -19,6 +19,8 @@ import { DataClassKind } from './kinds/data-class.js';
 import { ClusterKind } from './kinds/cluster.js';
 import { SecretKind } from './kinds/secret.js';
 import { VolumeKind } from './kinds/volume.js';
+import { ImageKind } from './kinds/image.js';
+import { VirtualMachineKind } from './kinds/virtual-machine.js';
 import { closestName } from './suggest.js';
 
 export const KINDS: readonly KindDef[] = [
@@ -36,6 +38,8 @@ export const KINDS: readonly KindDef[] = [
   ClusterKind,
   SecretKind,
   VolumeKind,
+  ImageKind,
+  VirtualMachineKind,
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

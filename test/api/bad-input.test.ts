@@ -8,11 +8,16 @@ import { job, mustCreate, project, startHarness, type Harness } from './helpers.
 let h: Harness;
 let rvBefore: string;
 const JOBS = '/api/v1/projects/bad/jobs';
+const IMAGES = '/api/v1/projects/bad/images';
+const VMS = '/api/v1/projects/bad/virtualmachines';
+const SUM = `sha256:${'0'.repeat(64)}`;
+const vm = (spec: Record<string, unknown>) => ({ kind: 'VirtualMachine', metadata: { name: 'v' }, spec: { resources: {}, rootDisk: { image: 'disk' }, ...spec } });
 
 beforeAll(async () => {
   h = await startHarness();
   await mustCreate(h, '/api/v1/projects', project('bad'));
   await mustCreate(h, JOBS, job('existing'));
+  await mustCreate(h, IMAGES, { kind: 'Image', metadata: { name: 'disk' }, spec: { source: { url: 'https://example.org/disk.raw' }, checksum: SUM, format: 'raw' } });
   rvBefore = await h.store.currentResourceVersion();
 });
 afterAll(async () => h?.close());
@@ -100,6 +105,15 @@ const CASES: Case[] = [
   { name: 'a hostPath Volume without nodes', path: '/api/v1/projects/bad/volumes', body: { kind: 'Volume', metadata: { name: 'v' }, spec: { type: 'hostPath', path: '/data/x' } }, status: 422, field: 'spec.nodes' },
   { name: 'a Volume at the root of the host', path: '/api/v1/projects/bad/volumes', body: { kind: 'Volume', metadata: { name: 'v' }, spec: { type: 'shared', path: '/', sites: ['s'] } }, status: 422, field: 'spec.path' },
   { name: 'a shared Volume in a site that does not exist', path: '/api/v1/projects/bad/volumes', body: { kind: 'Volume', metadata: { name: 'v' }, spec: { type: 'shared', path: '/mnt/lustre', sites: ['mars'] } }, status: 422, field: 'spec.sites' },
+  { name: 'an Image without a checksum', path: IMAGES, body: { kind: 'Image', metadata: { name: 'i' }, spec: { source: { url: 'https://example.org/d.qcow2' }, format: 'qcow2' } }, status: 422, field: 'spec.checksum' },
+  { name: 'an Image from a file: URL', path: IMAGES, body: { kind: 'Image', metadata: { name: 'i' }, spec: { source: { url: 'file:///etc/shadow' }, checksum: SUM, format: 'raw' } }, status: 422, field: 'spec.source.url' },
+  { name: 'a public Image outside weft-system', path: IMAGES, body: { kind: 'Image', metadata: { name: 'i' }, spec: { source: { url: 'https://example.org/d.raw' }, checksum: SUM, format: 'raw', public: true } }, status: 422, field: 'spec.public' },
+  { name: 'a VM whose Image does not exist', path: VMS, body: vm({ rootDisk: { image: 'nope' } }), status: 422, field: 'spec.rootDisk.image', detail: /Image "nope" does not exist/ },
+  { name: 'a VM with a time-sliced GPU share', path: VMS, body: vm({ resources: { gpu: { share: 0.5 } } }), status: 422, field: 'spec.resources.gpu.share' },
+  { name: 'a VM at shared isolation', path: VMS, body: vm({ isolation: 'shared' }), status: 422, field: 'spec.isolation' },
+  { name: 'a VM with half a vCPU', path: VMS, body: vm({ resources: { cpu: '500m' } }), status: 422, field: 'spec.resources.cpu' },
+  { name: 'a VM NIC with both kinds', path: VMS, body: vm({ networks: [{ network: 'n', userMode: true }] }), status: 422, field: 'spec.networks.0' },
+  { name: 'a VM with an unknown runStrategy', path: VMS, body: vm({ runStrategy: 'Sometimes' }), status: 422, field: 'spec.runStrategy' },
   { name: 'gang larger than replicas', body: withSpec({ replicas: 1, gang: { minAvailable: 2 } }), status: 422, field: 'spec.gang.minAvailable' },
   { name: 'injection in the URL name', method: 'GET', path: `${JOBS}/${encodeURIComponent("' OR 1=1 --")}`, status: 400, field: 'name' },
   { name: 'NUL in the URL name', method: 'GET', path: `${JOBS}/a%00b`, status: 400, field: 'name' },

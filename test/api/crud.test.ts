@@ -39,6 +39,8 @@ const SAMPLES: Record<string, { spec: Record<string, unknown>; change: Record<st
   // Reads show a Secret's key names only; new data (with another key) changes them.
   Secret: { spec: { data: { token: 'crud-value' } }, change: { data: { token: 'other', extra: 'x' } } },
   Volume: { spec: { type: 'hostPath', path: '/data/cache', nodes: ['n1'] }, change: { nodes: ['n1', 'n2'] } },
+  Image: { spec: { source: { url: 'https://images.example.org/debian-12.qcow2' }, checksum: `sha256:${'c'.repeat(64)}`, format: 'qcow2' }, change: { description: 'Debian 12' } },
+  VirtualMachine: { spec: { resources: { cpu: '2', memory: '4Gi' }, rootDisk: { image: 'crud-disk' } }, change: { runStrategy: 'Halted' } },
   Cluster: { spec: { provider: 'slurm', endpoint: 'http://127.0.0.1:6820', auth: { type: 'jwt', user: 'weft', tokenFile: '/etc/weft/slurm.jwt' } }, change: { partitions: ['gpu'] } },
 };
 
@@ -49,6 +51,7 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
   await mustCreate(h, '/api/v1/projects', project(P));
+  await mustCreate(h, `/api/v1/projects/${P}/images`, { kind: 'Image', metadata: { name: 'crud-disk' }, spec: { source: { url: 'https://images.example.org/d.raw' }, checksum: `sha256:${'d'.repeat(64)}`, format: 'raw' } });
 });
 afterAll(async () => h?.close());
 

@@ -68,6 +68,28 @@ describe('quota', () => {
     expect((await h.call('POST', '/api/v1/projects/q-svc/devenvironments', { body: { ...dev, metadata: { name: 'nb2' } } })).status).toBe(403);
   });
 
+  it('charges a VirtualMachine its vCPUs, memory and GPUs, and nothing while it is Halted', async () => {
+    await mustCreate(h, '/api/v1/projects', project('q-vm', { quota: { gpu: { '*': 4 }, cpu: '8', memory: '32Gi' } }));
+    await mustCreate(h, '/api/v1/projects/q-vm/images', { kind: 'Image', metadata: { name: 'deb' }, spec: { source: { url: 'https://example.org/deb.qcow2' }, checksum: `sha256:${'1'.repeat(64)}`, format: 'qcow2' } });
+    const vm = (name: string, resources: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ kind: 'VirtualMachine', metadata: { name }, spec: { resources, rootDisk: { image: 'deb' }, ...extra } });
+    const first = await mustCreate(h, '/api/v1/projects/q-vm/virtualmachines', vm('a', { cpu: '4', memory: '16Gi', gpu: { count: 4 } }));
+    expect(first.spec).toMatchObject({ isolation: 'dedicated' }); // a VM's default tier
+    const gpu = await h.call('POST', '/api/v1/projects/q-vm/virtualmachines', { body: vm('b', { cpu: '1', gpu: { count: 1 } }) });
+    expect(gpu.status).toBe(403);
+    expect(gpu.body.detail).toContain('requested 1, in use 4, quota 4 (over by 1)');
+    const cpu = await h.call('POST', '/api/v1/projects/q-vm/virtualmachines', { body: vm('c', { cpu: '6' }) });
+    expect(cpu.body.detail).toContain('quota exceeded for cpu: requested 6, in use 4, quota 8 (over by 2)');
+    // Defaults: one vCPU and 1Gi, charged like any request.
+    const small = await mustCreate(h, '/api/v1/projects/q-vm/virtualmachines', vm('d', {}));
+    expect(small.spec).toMatchObject({ resources: { cpu: '1', memory: '1Gi' } });
+    // Halting the first frees its share; starting it again is checked again.
+    await h.call('PATCH', '/api/v1/projects/q-vm/virtualmachines/a', { body: { spec: { runStrategy: 'Halted' } } });
+    await mustCreate(h, '/api/v1/projects/q-vm/virtualmachines', vm('b', { cpu: '1', gpu: { count: 1 } }));
+    const start = await h.call('PATCH', '/api/v1/projects/q-vm/virtualmachines/a', { body: { spec: { runStrategy: 'Always' } } });
+    expect(start.status).toBe(403);
+    expect(start.body.detail).toContain('requested 4, in use 1, quota 4 (over by 1)');
+  });
+
   it('charges CPU and memory as replicas × request', async () => {
     await mustCreate(h, '/api/v1/projects', project('q4', { quota: { cpu: '64', memory: '256Gi' } }));
     await mustCreate(h, '/api/v1/projects/q4/jobs', job('cpu1', { replicas: 2, resources: { cpu: '16', memory: '64Gi' } }));

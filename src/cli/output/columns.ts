@@ -152,6 +152,21 @@ const COLUMNS: Record<string, Column[]> = {
   Job: workloadColumns({ header: 'REPLICAS', value: (r) => str(spec(r).replicas, '1'), wide: true }),
   Service: workloadColumns({ header: 'REPLICAS', value: replicasText }),
   DevEnvironment: workloadColumns(),
+  VirtualMachine: workloadColumns(
+    { header: 'RUN', value: (r) => str(spec(r).runStrategy, 'Always') },
+    { header: 'IPS', value: (r) => str(status(r).ipAddresses) },
+    { header: 'IMAGE', value: (r) => str(obj(spec(r).rootDisk).image), wide: true },
+  ),
+  Image: [
+    name,
+    project,
+    { header: 'FORMAT', value: (r) => str(spec(r).format) },
+    { header: 'PUBLIC', value: (r) => str(spec(r).public, 'false') },
+    { header: 'SIZE', value: (r) => str(status(r).sizeBytes) },
+    { header: 'NODES', value: (r) => str(status(r).nodes) },
+    { header: 'URL', value: (r) => str(obj(spec(r).source).url), wide: true },
+    age,
+  ],
   Allocation: [
     name,
     project,

@@ -8,6 +8,8 @@ import { jobAdapter } from './job-adapter.js';
 import { reconcileJob } from './job-controller.js';
 import { WorkloadController, type ControllerOptions, type ReconcileFn } from './reconciler.js';
 import { serviceAdapter } from './service-adapter.js';
+import { vmAdapter } from './vm-adapter.js';
+import { reconcileVirtualMachine } from './vm-controller.js';
 import { reconcileService } from './service-controller.js';
 import type { WorkloadAdapter, WorkloadKind } from './types.js';
 import { WORKLOAD_KIND_NAMES } from '../../model/kind-names.js';
@@ -22,6 +24,7 @@ const BY_KIND: Record<WorkloadKind, { adapter: WorkloadAdapter; reconcile: Recon
   Job: { adapter: jobAdapter, reconcile: reconcileJob },
   Service: { adapter: serviceAdapter, reconcile: reconcileService },
   DevEnvironment: { adapter: devenvAdapter, reconcile: reconcileDevEnvironment },
+  VirtualMachine: { adapter: vmAdapter, reconcile: reconcileVirtualMachine },
 };
 
 /** The scheduling adapter of every workload kind, by kind. */

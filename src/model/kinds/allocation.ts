@@ -3,6 +3,7 @@ import { GpuModelName, Isolation, MAX_REPLICAS, Name, OpenStatus } from '../comm
 import { MAX_CPU_CORES, MAX_MEMORY_BYTES } from '../quantity.js';
 import { EnvVar } from '../workload.js';
 import { TaskContainerFields } from '../container.js';
+import { VmTask } from './virtual-machine.js';
 import type { KindDef } from '../kind.js';
 import { kindNames, WORKLOAD_KIND_NAMES } from '../kind-names.js';
 
@@ -36,6 +37,8 @@ export const AllocationTask = Type.Object(
     /** The port a Service replica listens on (the agent passes its own choice as PORT). */
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     readinessPath: Type.Optional(Type.String({ maxLength: 1024 })),
+    /** A VirtualMachine's disk, cloud-init and networks (the vm driver runs it). */
+    vm: Type.Optional(VmTask),
   },
   { additionalProperties: false },
 );
