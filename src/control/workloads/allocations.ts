@@ -44,6 +44,11 @@ export function attemptOf(a: Resource): number {
   return allocSpec(a).attempt;
 }
 
+/** A single-replica workload's current attempt (DevEnvironment, VirtualMachine), from its status. */
+export function statusAttempt(w: Resource): number {
+  return typeof w.status?.attempt === 'number' ? w.status.attempt : 0;
+}
+
 export function replicaOf(a: Resource): number {
   return allocSpec(a).replica;
 }

@@ -2,14 +2,12 @@
 // (not suspended, not idle, not backing off) and nothing of the current attempt holds resources.
 import type { DevEnvironmentSpec } from '../../model/kinds/dev-environment.js';
 import type { Resource } from '../../model/metadata.js';
-import { attemptOf, placementOf } from './allocations.js';
+import { attemptOf, placementOf, statusAttempt } from './allocations.js';
 import { parseTime } from './backoff.js';
 import { baseDemand } from './demand.js';
 import type { PlacementDemand, WorkloadAdapter } from './types.js';
 
-export function devenvAttempt(dev: Resource): number {
-  return typeof dev.status?.attempt === 'number' ? dev.status.attempt : 0;
-}
+export const devenvAttempt = statusAttempt;
 
 export const devenvAdapter: WorkloadAdapter = {
   kind: 'DevEnvironment',

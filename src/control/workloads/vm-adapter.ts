@@ -4,14 +4,12 @@
 import type { VirtualMachineSpec } from '../../model/kinds/virtual-machine.js';
 import { vmWantsRunning } from '../../model/kinds/virtual-machine.js';
 import type { Resource } from '../../model/metadata.js';
-import { attemptOf, placementOf } from './allocations.js';
+import { attemptOf, placementOf, statusAttempt } from './allocations.js';
 import { parseTime } from './backoff.js';
 import { baseDemand } from './demand.js';
 import type { PlacementDemand, WorkloadAdapter } from './types.js';
 
-export function vmAttempt(vm: Resource): number {
-  return typeof vm.status?.attempt === 'number' ? vm.status.attempt : 0;
-}
+export const vmAttempt = statusAttempt;
 
 export const vmAdapter: WorkloadAdapter = {
   kind: 'VirtualMachine',
