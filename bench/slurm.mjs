@@ -27,7 +27,7 @@ const P = 'bench';
 async function loadDaemons() {
   const dir = mkdtempSync(join(tmpdir(), 'weft-bench-slurm-'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-  for (const rel of ['test/slurm/daemons.ts', 'src/control/testing/until.ts']) {
+  for (const rel of ['test/slurm/daemons.ts', 'test/slurm/config.ts', 'test/slurm/mariadb.ts', 'test/slurm/processes.ts', 'src/control/testing/until.ts']) {
     const out = ts.transpileModule(readFileSync(join(ROOT, rel), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
     mkdirSync(join(dir, dirname(rel)), { recursive: true });
     writeFileSync(join(dir, rel.replace(/\.ts$/, '.js')), out);

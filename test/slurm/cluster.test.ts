@@ -70,6 +70,10 @@ describe.skipIf(absent !== undefined)('a Slurm cluster registered with Weft', ()
       return reachable(c) === 'True' && c.status?.gpus === 8 ? c : undefined;
     });
     expect(cluster.status?.nodes).toBe(1);
+    // No slurmdbd here (slurmrestd serves no slurmdb API): ended jobs are read from slurmctld.
+    const accounting = await until('the accounting source', async () => (await client.get('Cluster', CLUSTER)).status?.accounting as { source: string; message: string } | undefined);
+    expect(accounting.source).toBe('slurmctld');
+    expect(accounting.message).toContain('openapi/dbv0.0.38');
   });
 
   it('follows a drain in Slurm: the node is Cordoned in Weft, and Ready again when resumed', async () => {

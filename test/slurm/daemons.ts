@@ -1,25 +1,33 @@
 // A real one-node Slurm cluster for tests: munged, slurmctld, slurmd (8 GPUs declared as GRES
 // on character devices that behave like /dev/null) and slurmrestd (JWT over loopback TCP, run
 // as the slurm user, since it refuses root), each in the foreground as a child of the test, with
-// its own config, state and log directories and free loopback ports. stop() ends them by PID.
-// Needs Debian's slurmctld, slurmd, slurmrestd, slurm-wlm-jwt-plugin and munge, and root (slurmd
-// starts jobs as their user); slurmAbsent() says what is missing, for a clear skip.
+// its own config, state and log directories and free loopback ports; with `accounting`, also
+// MariaDB and slurmdbd (Slurm's accounting), and slurmrestd serves its slurmdb API too. stop()
+// ends them by PID, then the slurmstepd processes slurmd detached (processes.ts).
+// Needs Debian's slurmctld, slurmd, slurmrestd, slurm-wlm-jwt-plugin and munge (with
+// `accounting`: slurmdbd, slurm-wlm-mysql-plugin and mariadb-server), and root (slurmd starts
+// jobs as their user); slurmAbsent() says what is missing, for a clear skip.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../../src/control/testing/until.js';
 import type { ResourceInput } from '../../src/model/metadata.js';
+import { MARIADB_BINARIES, startMariaDb, type MariaDb } from './mariadb.js';
+import { gresConf, slurmConf, slurmdbdConf, type ConfigInput } from './config.js';
+import { freePorts, reapLeftBehind, stopChild } from './processes.js';
 
 const BINARIES = ['/usr/sbin/munged', '/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/sbin/slurmrestd', '/usr/bin/sbatch', '/usr/bin/setpriv'];
 const JWT_PLUGIN = '/usr/lib/x86_64-linux-gnu/slurm-wlm/auth_jwt.so';
+const ACCOUNTING = ['/usr/sbin/slurmdbd', '/usr/bin/sacct', '/usr/lib/x86_64-linux-gnu/slurm-wlm/accounting_storage_mysql.so', ...MARIADB_BINARIES];
 
-/** Why a real Slurm cluster cannot be started here; undefined when it can. */
-export function slurmAbsent(): string | undefined {
+/** Why a real Slurm cluster (with `accounting`: and slurmdbd on MariaDB) cannot be started here; undefined when it can. */
+export function slurmAbsent(opts: { accounting?: boolean } = {}): string | undefined {
   const missing = [...BINARIES, JWT_PLUGIN].filter((b) => !existsSync(b));
   if (missing.length > 0) return `Slurm tests skipped: ${missing.join(', ')} not installed (apt-get install slurmctld slurmd slurmrestd slurm-client slurm-wlm-jwt-plugin munge)`;
+  const noAccounting = opts.accounting ? ACCOUNTING.filter((b) => !existsSync(b)) : [];
+  if (noAccounting.length > 0) return `Slurm accounting tests skipped: ${noAccounting.join(', ')} not installed (apt-get install slurmdbd slurm-wlm-mysql-plugin mariadb-server)`;
   if (userInfo().uid !== 0) return 'Slurm tests skipped: they must run as root (slurmd starts jobs as their user)';
   if (spawnSync('id', ['slurm']).status !== 0) return 'Slurm tests skipped: no "slurm" user (the slurm-wlm packages create it)';
   return undefined;
@@ -39,18 +47,40 @@ export interface SlurmCluster {
   /** SLURM_CONF and friends, for running sbatch, squeue, scancel against this cluster. */
   env: NodeJS.ProcessEnv;
   /** Runs a Slurm command line tool (sbatch, scancel …) against this cluster as `asUser`. */
-  run(tool: string, args: string[], asUser?: string): { status: number | null; stdout: string; stderr: string };
+  run(tool: string, args: string[], asUser?: string, extraEnv?: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string };
   stopRest(): Promise<void>;
   startRest(): Promise<void>;
+  /**
+   * A second slurmrestd on a UNIX socket with rest_auth/local, run as `user`: it serves only
+   * clients of that uid (slurmrestd checks the peer's credentials on the socket), which then
+   * act in Slurm as that user. The socket sits in a directory only `user` may enter.
+   */
+  startLocalRest(user: string): Promise<{ endpoint: string; stop(): Promise<void> }>;
   /** slurmctld and slurmd stop and start again (their state kept); running jobs go on. */
   restartDaemons(): Promise<void>;
+  /** Whether slurmdbd keeps the cluster's accounting (startSlurm's `accounting`). */
+  accounting: boolean;
+  /** The cluster's slurm.conf (SLURM_CONF), which the processes of its jobs inherit. */
+  conf: string;
+  /** The daemons' log directory. */
+  logDir: string;
   stop(): Promise<void>;
+}
+
+export interface SlurmOptions {
+  gpuType?: string;
+  /** Also run slurmdbd on a MariaDB of its own, and serve its slurmdb API from slurmrestd. */
+  accounting?: boolean;
+  /** Seconds slurmctld lists an ended job (Slurm's MinJobAge; default 300). */
+  minJobAge?: number;
+  /** More slurm.conf lines (the benchmark's tuning). */
+  extraConf?: readonly string[];
 }
 
 const NODE = 'n1';
 const GPUS = 8;
 
-export async function startSlurm(opts: { gpuType?: string } = {}): Promise<SlurmCluster> {
+export async function startSlurm(opts: SlurmOptions = {}): Promise<SlurmCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-slurm-'));
   chmodSync(dir, 0o755);
   const d = (p: string): string => join(dir, p);
@@ -65,45 +95,8 @@ export async function startSlurm(opts: { gpuType?: string } = {}): Promise<Slurm
   writeFileSync(d('etc/jwt.key'), jwtKey, { mode: 0o600 });
   chownSync(d('etc/jwt.key'), slurmIds.uid, slurmIds.gid);
 
-  const [ctldPort, slurmdPort, restPort] = await freePorts(3);
+  const [ctldPort, slurmdPort, restPort, dbdPort, dbPort] = await freePorts(5);
   const munge = d('run/munge.sock');
-  const gresType = opts.gpuType ?? 'h100';
-  writeFileSync(
-    d('etc/slurm.conf'),
-    [
-      'ClusterName=weft-test',
-      'SlurmctldHost=localhost(127.0.0.1)',
-      `SlurmctldPort=${ctldPort}`,
-      `SlurmdPort=${slurmdPort}`,
-      'SlurmUser=slurm',
-      'AuthType=auth/munge',
-      `AuthInfo=socket=${munge}`,
-      'CredType=cred/munge',
-      'AuthAltTypes=auth/jwt',
-      `AuthAltParameters=jwt_key=${d('etc/jwt.key')}`,
-      `StateSaveLocation=${d('state')}`,
-      `SlurmdSpoolDir=${d('spool')}/%n`,
-      `SlurmctldPidFile=${d('run/slurmctld.pid')}`,
-      `SlurmdPidFile=${d('run/slurmd-%n.pid')}`,
-      `SlurmctldLogFile=${d('log/slurmctld.log')}`,
-      `SlurmdLogFile=${d('log/slurmd-%n.log')}`,
-      'ProctrackType=proctrack/linuxproc',
-      'TaskPlugin=task/none',
-      'JobAcctGatherType=jobacct_gather/none',
-      'SelectType=select/cons_tres',
-      'SelectTypeParameters=CR_Core_Memory',
-      'GresTypes=gpu',
-      'ReturnToService=2',
-      'MpiDefault=none',
-      // The test node declares more CPUs and memory than a small CI machine has.
-      'SlurmdParameters=config_overrides',
-      'SchedulerType=sched/backfill',
-      `NodeName=${NODE} NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=16 RealMemory=65536 Gres=gpu:${gresType}:${GPUS} State=UNKNOWN`,
-      'PartitionName=gpu Nodes=ALL Default=YES MaxTime=INFINITE State=UP',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(d('etc/gres.conf'), `NodeName=${NODE} Name=gpu Type=${gresType} File=${d('dev/gpu')}[0-${GPUS - 1}]\n`);
   const conf = d('etc/slurm.conf');
   const env = { ...process.env, SLURM_CONF: conf };
 
@@ -127,6 +120,7 @@ export async function startSlurm(opts: { gpuType?: string } = {}): Promise<Slurm
   let rest: ChildProcess | undefined;
   let ctld: ChildProcess | undefined;
   let slurmd: ChildProcess | undefined;
+  let db: MariaDb | undefined;
   const startDaemons = async (): Promise<void> => {
     ctld = start('/usr/sbin/slurmctld', ['-D', '-i', '-f', conf], {}, 'slurmctld');
     slurmd = start('/usr/sbin/slurmd', ['-D', '-f', conf, '-N', NODE], {}, 'slurmd');
@@ -135,10 +129,12 @@ export async function startSlurm(opts: { gpuType?: string } = {}): Promise<Slurm
       return ['idle', 'mixed', 'allocated'].includes(r.stdout.trim()) || undefined;
     });
   };
+  // The slurmdb API (openapi/dbv0.0.38) only where slurmdbd keeps accounting.
+  const plugins = opts.accounting ? 'openapi/v0.0.38,openapi/dbv0.0.38' : 'openapi/v0.0.38';
   const startRest = async (): Promise<void> => {
     rest = start(
       '/usr/bin/setpriv',
-      ['--reuid=slurm', '--regid=slurm', '--clear-groups', '/usr/sbin/slurmrestd', '-s', 'openapi/v0.0.38', '-a', 'rest_auth/jwt', `127.0.0.1:${restPort}`],
+      ['--reuid=slurm', '--regid=slurm', '--clear-groups', '/usr/sbin/slurmrestd', '-s', plugins, '-a', 'rest_auth/jwt', `127.0.0.1:${restPort}`],
       { SLURM_JWT: 'daemon' },
       'slurmrestd',
     );
@@ -151,10 +147,13 @@ export async function startSlurm(opts: { gpuType?: string } = {}): Promise<Slurm
     node: NODE,
     outputDir: d('out'),
     env,
-    run(tool, args, asUser) {
+    accounting: opts.accounting === true,
+    conf,
+    logDir: d('log'),
+    run(tool, args, asUser, extraEnv = {}) {
       const cmd = asUser ? '/usr/bin/setpriv' : tool;
       const argv = asUser ? [`--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', tool, ...args] : args;
-      const r = spawnSync(cmd, argv, { env, encoding: 'utf8', cwd: d('out') });
+      const r = spawnSync(cmd, argv, { env: { ...env, ...extraEnv }, encoding: 'utf8', cwd: d('out') });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     },
     async stopRest() {
@@ -162,23 +161,63 @@ export async function startSlurm(opts: { gpuType?: string } = {}): Promise<Slurm
       rest = undefined;
     },
     startRest,
+    async startLocalRest(user) {
+      const ids = userIds(user);
+      const home = d(`rest-${user}`);
+      mkdirSync(home, { mode: 0o700 });
+      chownSync(home, ids.uid, ids.gid);
+      const socket = `${home}/slurmrestd.socket`;
+      const child = start('/usr/bin/setpriv', [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups', '/usr/sbin/slurmrestd', '-s', plugins, '-a', 'rest_auth/local', `unix:${socket}`], {}, `slurmrestd-${user}`);
+      await until('slurmrestd on its socket', async () => {
+        if (child.exitCode !== null) {
+          await new Promise((r) => setTimeout(r, 100));
+          throw new Error(`slurmrestd as ${user} exited with ${child.exitCode}: ${readFileSync(d(`log/slurmrestd-${user}.out`), 'utf8').slice(-1000)}`);
+        }
+        return existsSync(socket) || undefined;
+      });
+      return { endpoint: `unix:${socket}`, stop: () => stopChild(child) };
+    },
     async restartDaemons() {
       for (const c of [slurmd, ctld]) if (c) await stopChild(c);
       await startDaemons();
     },
     async stop() {
       for (const c of [...children].reverse()) await stopChild(c);
+      await db?.stop();
+      await reapLeftBehind(conf);
       rmSync(dir, { recursive: true, force: true });
     },
   };
   writeFileSync(cluster.tokenFile, jwt(jwtKey, cluster.user, 3600), { mode: 0o600 });
   try {
     start('/usr/sbin/munged', ['--foreground', '--force', `--key-file=${d('munge/munge.key')}`, `--socket=${munge}`, `--pid-file=${d('munge/munged.pid')}`, `--seed-file=${d('munge/seed')}`, `--log-file=${d('munge/munged.log')}`], {}, 'munged');
+    const input: ConfigInput = { dir, node: NODE, gpus: GPUS, gresType: opts.gpuType ?? 'h100', ports: { ctld: ctldPort!, slurmd: slurmdPort!, dbd: dbdPort! }, minJobAge: opts.minJobAge, extra: opts.extraConf };
+    if (opts.accounting) {
+      db = await startMariaDb(d('db'), dbPort!);
+      input.accounting = { db };
+      // slurmdbd reads its config only when it belongs to SlurmUser and no one else may read it.
+      writeFileSync(d('etc/slurmdbd.conf'), slurmdbdConf(input), { mode: 0o600 });
+      chownSync(d('etc/slurmdbd.conf'), slurmIds.uid, slurmIds.gid);
+    }
+    writeFileSync(conf, slurmConf(input));
+    writeFileSync(d('etc/gres.conf'), gresConf(input));
     await until('munged', async () => existsSync(munge) || undefined);
+    if (opts.accounting) {
+      const dbd = start('/usr/sbin/slurmdbd', ['-D'], { SLURMDBD_CONF: d('etc/slurmdbd.conf') }, 'slurmdbd');
+      let said = '';
+      await until('slurmdbd to answer', async () => {
+        if (dbd.exitCode !== null) throw new Error(`slurmdbd exited with ${dbd.exitCode}`);
+        const r = spawnSync('/usr/bin/sacctmgr', ['-n', 'show', 'cluster'], { env, encoding: 'utf8' });
+        said = r.stderr;
+        return r.status === 0 || undefined;
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}: sacctmgr said ${said}`);
+      });
+    }
     await startDaemons();
     await startRest();
   } catch (err) {
-    const logs = ['slurmctld.log', `slurmd-${NODE}.log`].map((f) => (existsSync(d(`log/${f}`)) ? `--- ${f}\n${readFileSync(d(`log/${f}`), 'utf8').slice(-2000)}` : '')).join('\n');
+    const logs = ['slurmctld.log', `slurmd-${NODE}.log`, 'slurmdbd.log'].map((f) => (existsSync(d(`log/${f}`)) ? `--- ${f}\n${readFileSync(d(`log/${f}`), 'utf8').slice(-2000)}` : '')).join('\n');
     await cluster.stop();
     throw new Error(`${(err as Error).message}\n${logs}`, { cause: err });
   }
@@ -207,25 +246,4 @@ function userIds(name: string): { uid: number; gid: number } {
   const uid = Number(spawnSync('id', ['-u', name], { encoding: 'utf8' }).stdout.trim());
   const gid = Number(spawnSync('id', ['-g', name], { encoding: 'utf8' }).stdout.trim());
   return { uid, gid };
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
-async function stopChild(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill('SIGTERM');
-  const timer = setTimeout(() => c.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -17,6 +17,7 @@ import { syncNodes } from './node-sync.js';
 import { slurmRest, SlurmUnreachableError, type SlurmJob, type SlurmNode, type SlurmRest } from './rest.js';
 import { weftJobsStep } from './job-sync.js';
 import { externalJobsStep } from './external-sync.js';
+import type { AccountingStatus } from './accounting.js';
 
 const DEFAULT_POLL_S = 2;
 
@@ -30,6 +31,8 @@ export interface ClusterLook {
   /** Weft Node name → Slurm node name, for the nodes Weft may use. */
   nodeNames: ReadonlyMap<string, string>;
   now: Date;
+  /** What the steps add to the Cluster's status (external-sync.ts: which accounting record is read). */
+  report: { accounting?: AccountingStatus };
 }
 
 /** More work done on each look (Weft's jobs, external jobs); each may throw to mark the look failed. */
@@ -101,17 +104,18 @@ async function clusterLoop(ctx: ProviderContext, name: string, signal: AbortSign
     const now = ctx.clock.now();
     let problem: string | undefined;
     let counts = { nodes: 0, gpus: 0 };
+    const report: ClusterLook['report'] = {};
     try {
       const [slurmNodes, slurmJobs] = await Promise.all([rest.nodes(), rest.jobs()]);
       const synced = await syncNodes(ctx.store, cluster, slurmNodes, now);
       counts = { nodes: synced.nodes, gpus: synced.gpus };
-      for (const step of steps) await step(ctx, { cluster, rest, slurmNodes, slurmJobs, nodeNames: synced.names, now });
+      for (const step of steps) await step(ctx, { cluster, rest, slurmNodes, slurmJobs, nodeNames: synced.names, now, report });
     } catch (err) {
       if (signal.aborted) return;
       problem = (err as Error).message;
       if (!(err instanceof SlurmUnreachableError)) ctx.log(`slurm cluster ${name}: ${problem}`);
     }
-    await writeClusterStatus(ctx, name, problem, counts, now).catch((err: Error) => {
+    await writeClusterStatus(ctx, name, problem, { ...counts, ...report }, now).catch((err: Error) => {
       if (!(err instanceof ConflictError || err instanceof NotFoundError)) ctx.log(`slurm cluster ${name} status: ${err.message}`);
     });
     const waitMs = opts.pollMs ?? (spec.pollSeconds ?? DEFAULT_POLL_S) * 1000;
@@ -119,7 +123,7 @@ async function clusterLoop(ctx: ProviderContext, name: string, signal: AbortSign
   }
 }
 
-async function writeClusterStatus(ctx: ProviderContext, name: string, problem: string | undefined, counts: { nodes: number; gpus: number }, now: Date): Promise<void> {
+async function writeClusterStatus(ctx: ProviderContext, name: string, problem: string | undefined, seen: { nodes: number; gpus: number; accounting?: AccountingStatus }, now: Date): Promise<void> {
   const live = await ctx.store.get({ kind: 'Cluster', name });
   if (!live) return;
   const st = live.status ?? {};
@@ -129,7 +133,7 @@ async function writeClusterStatus(ctx: ProviderContext, name: string, problem: s
     now,
   );
   // While unreachable, the last counts seen stay: the nodes are still there.
-  const next = { ...st, conditions, ...(problem === undefined ? { ...counts, lastSyncTime: now.toISOString() } : {}) };
+  const next = { ...st, conditions, ...(problem === undefined ? { ...seen, lastSyncTime: now.toISOString() } : {}) };
   if (JSON.stringify(next) === JSON.stringify(st)) return;
   await ctx.store.update({ ...live, status: next }, { resourceVersion: live.metadata.resourceVersion });
 }

@@ -1,12 +1,14 @@
 // A small client of slurmrestd's OpenAPI v0.0.38 (Slurm 22.05 and later): the few calls Weft
-// makes, over TCP with a JWT or over a UNIX socket with rest_auth/local. Field names follow
-// the schema slurmrestd serves at /openapi/v3; only the fields Weft reads are typed.
+// makes, over TCP with a JWT or over a UNIX socket with rest_auth/local, and of its slurmdb API
+// (openapi/dbv0.0.38: Slurm's accounting, kept by slurmdbd) where slurmrestd serves it. Field
+// names follow the schema slurmrestd serves at /openapi/v3; only the fields Weft reads are typed.
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import type { ClusterAuth } from '../../model/kinds/cluster.js';
 
 export const SLURM_API = '/slurm/v0.0.38';
+export const SLURMDB_API = '/slurmdb/v0.0.38';
 
 /** slurmrestd did not answer, or answered with something other than a Slurm reply. */
 export class SlurmUnreachableError extends Error {
@@ -66,6 +68,23 @@ export interface SlurmJob {
   batch_flag?: boolean;
 }
 
+/** A job in Slurm's accounting (slurmdbd), as its slurmdb API returns it. */
+export interface SlurmDbJob {
+  job_id: number;
+  name: string;
+  account?: string;
+  user?: string;
+  /** The job's nodes, as a compressed host list ("None assigned" when it never ran). */
+  nodes: string;
+  state: { current: string; reason?: string };
+  /** Unix seconds; start and end 0 while unknown. */
+  time: { start: number; end: number; submission?: number };
+  exit_code?: { status?: string; return_code?: number; signal?: { signal_id?: number } };
+  tres?: { allocated?: { type: string; name: string | null; count: number | null }[] };
+  /** The job's comment: stored by slurmdbd only with AccountingStoreFlags=job_comment. */
+  comment?: { job?: string | null };
+}
+
 /** The job description Weft submits: sbatch's long options with "_" for "-" (slurmrestd parses them so). */
 export type SlurmJobDesc = Record<string, string | number | boolean | Record<string, string> | string[]>;
 
@@ -76,6 +95,11 @@ export interface SlurmRest {
   submit(script: string, job: SlurmJobDesc): Promise<number>;
   /** Signals a job (default SIGKILL through Slurm's cancel); a job already gone is not an error. */
   cancel(jobId: number, signal?: string): Promise<void>;
+  /**
+   * Jobs in Slurm's accounting that ran (or waited) at some time in the last `seconds` seconds,
+   * by slurmdbd's clock; undefined when this slurmrestd does not serve the slurmdb API.
+   */
+  accountingJobs(seconds: number): Promise<SlurmDbJob[] | undefined>;
 }
 
 export interface SlurmRestOptions {
@@ -133,7 +157,10 @@ export function slurmRest(opts: SlurmRestOptions): SlurmRest {
             try {
               resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Reply['body'] });
             } catch {
-              fail(`HTTP ${res.statusCode}: ${text.slice(0, 200) || 'empty reply'}`);
+              const said = `HTTP ${res.statusCode}: ${text.slice(0, 200) || 'empty reply'}`;
+              // A path this slurmrestd does not serve (a plugin it did not load) is an answer.
+              if (res.statusCode === 404) resolve({ status: 404, body: { errors: [{ error: said }] } });
+              else fail(said);
             }
           });
         },
@@ -144,8 +171,8 @@ export function slurmRest(opts: SlurmRestOptions): SlurmRest {
     });
   }
 
-  async function ok(method: string, path: string, body?: unknown): Promise<Reply['body']> {
-    const r = await call(method, path, body);
+  async function ok(method: string, path: string, body?: unknown, reply?: Reply): Promise<Reply['body']> {
+    const r = reply ?? (await call(method, path, body));
     const errors = (r.body.errors ?? []).filter((e) => (e.error_code ?? 0) !== 0 || r.status >= 400);
     if (r.status === 401 || r.status === 403) throw new SlurmUnreachableError(`slurmrestd at ${opts.endpoint} refused the credentials (HTTP ${r.status})`);
     if (r.status >= 400 || errors.length > 0) {
@@ -170,6 +197,13 @@ export function slurmRest(opts: SlurmRestOptions): SlurmRest {
       const id = body.job_id;
       if (typeof id !== 'number') throw new SlurmRequestError('Slurm accepted the job but returned no job_id', 200, []);
       return id;
+    },
+    async accountingJobs(seconds) {
+      // Relative to slurmdbd's own clock ("now-N"), so the two hosts' clocks need not agree.
+      const path = `${SLURMDB_API}/jobs?start_time=now-${Math.ceil(seconds)}&end_time=now`;
+      const r = await call('GET', path);
+      if (r.status === 404 && r.body.jobs === undefined) return undefined;
+      return ((await ok('GET', path, undefined, r)).jobs ?? []) as SlurmDbJob[];
     },
     async cancel(jobId, signal) {
       const q = signal ? `?signal=${encodeURIComponent(signal)}` : '';
