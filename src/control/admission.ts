@@ -20,6 +20,7 @@ import { admitSecret, checkSecretReferences } from './secrets/secret-admission.j
 import type { SecretBox } from './secrets/secret-box.js';
 import { admitVolume, checkVolumeMounts } from './volumes.js';
 import { admitImage, admitVirtualMachine } from './vm-admission.js';
+import { admitReservation } from './reservations/admission.js';
 
 /**
  * Returns the object to store (defaults filled in) or throws a typed error naming the field.
@@ -60,6 +61,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old:
     admitImage(projectName, input.spec as { public?: boolean });
     await checkDataClassName(tx, (input.spec as { dataClass?: string }).dataClass);
   }
+  if (def.kind === 'Reservation') await admitReservation(tx, input, old, now);
   if (!isWorkloadKind(def)) return input;
   // An exhausted, enforcing budget refuses new work only; running and existing work continue.
   if (!old) await checkBudgets(tx, projectName, now);
@@ -146,6 +148,10 @@ async function checkReferences(tx: StoreTx, spec: WorkloadSpec, old: WorkloadSpe
   // A queue bound to a project spends that project's quota: no other project may submit to it.
   const owner = (queue?.spec as { project?: string } | undefined)?.project;
   if (owner !== undefined && owner !== project) issues.push({ field: 'spec.queue', message: `queue "${spec.queue}" belongs to project "${owner}"` });
+  const reservation = (spec as { reservation?: string }).reservation;
+  if (reservation !== undefined && reservation !== (old as { reservation?: string } | undefined)?.reservation && !(await tx.get({ kind: 'Reservation', project, name: reservation }))) {
+    issues.push({ field: 'spec.reservation', message: `reservation "${reservation}" does not exist in project "${project}"` });
+  }
   if (spec.priorityClass !== undefined && spec.priorityClass !== old?.priorityClass && !(await tx.get({ kind: 'PriorityClass', name: spec.priorityClass }))) {
     issues.push({ field: 'spec.priorityClass', message: `priority class "${spec.priorityClass}" does not exist` });
   }

@@ -82,6 +82,8 @@ export function gangRequest(id: string, d: PlacementDemand, tenant: TenantOption
   g.allowSharing = tenant.allowSharing === true;
   if (tenant.residency && tenant.residency.sites !== null) g.residency = { sites: tenant.residency.sites, rule: tenant.residency.rule };
   if (tenant.volumes) g.volumes = tenant.volumes;
+  const reservation = (d.workload.spec as { reservation?: unknown }).reservation;
+  if (typeof reservation === 'string') g.reservation = reservation;
   const max = maxRuntimeMs(d.workload);
   if (max !== undefined) g.maxRuntimeMs = max;
   return g;

@@ -14,7 +14,7 @@
 //      placed by a later cycle once they have let go. Queue statuses are written, throttled.
 import { StoreUnavailableError } from '../model/errors.js';
 import type { Resource } from '../model/metadata.js';
-import { schedule, seededRng, type GangDecision, type GangRequest, type Policy, type Rng } from '../scheduler/index.js';
+import { schedule, seededRng, type BookedCapacity, type GangDecision, type GangRequest, type Policy, type Rng } from '../scheduler/index.js';
 import type { Store, WatchEvent } from '../store/types.js';
 import type { Clock } from './clock.js';
 import { isActiveAllocation } from '../model/allocation-rules.js';
@@ -254,10 +254,11 @@ export class SchedulingLoop {
     const gangs = demands.map(({ d }, i) => this.picture.gangOf(String(i), d));
     // Backfill: running work ends at start + declared max runtime (unknown = never).
     const backfill = this.picture.backfill();
+    const bookings = this.picture.bookings(now);
     const mark = snap.mark();
     let decisions: GangDecision[];
     try {
-      decisions = schedule(snap, gangs, { policy, backfill, ...(counted ? { queues: counted.usage } : {}) }, now.getTime(), this.rng).decisions;
+      decisions = schedule(snap, gangs, { policy, backfill, bookings, ...(counted ? { queues: counted.usage } : {}) }, now.getTime(), this.rng).decisions;
     } finally {
       // The snapshot must show only what is committed; committed allocations are applied below.
       snap.rollback(mark);
@@ -283,7 +284,7 @@ export class SchedulingLoop {
     stats.skipped = result.skipped;
     const unplaced = decisions.filter((dec) => !dec.placed).map((dec) => ({ demand: demands[Number(dec.gangId)]!.d, gang: gangs[Number(dec.gangId)]! }));
     this.opts.positions?.replace(positionsOf(decisions, (gangId) => demands[Number(gangId)]!.d.workload));
-    const nominated = unplaced.length > 0 ? await this.preempt(unplaced, policy, now, counted) : 0;
+    const nominated = unplaced.length > 0 ? await this.preempt(unplaced, policy, now, bookings, counted) : 0;
     await this.writeQueueStatus(counted, unplaced);
     // A cycle that bound, explained and preempted nothing is not repeated while nothing moves.
     this.quiet = binds.length === 0 && explains.length === 0 && nominated === 0 ? { epoch: this.epoch, demands: seen, at: performance.now(), counted, unplaced } : undefined;
@@ -295,7 +296,7 @@ export class SchedulingLoop {
 
   /** Step 5: nominate victims for unplaced gangs and ask them to stop, all in one transaction. */
   /** Returns how many preemptors were given victims. */
-  private async preempt(unplaced: { demand: PlacementDemand; gang: GangRequest }[], policy: Policy, now: Date, counted?: QueueCount): Promise<number> {
+  private async preempt(unplaced: { demand: PlacementDemand; gang: GangRequest }[], policy: Policy, now: Date, bookings: BookedCapacity[], counted?: QueueCount): Promise<number> {
     const waiting = (k: string): boolean => {
       const victims = this.nominated.get(k);
       if (!victims) return false;
@@ -312,7 +313,7 @@ export class SchedulingLoop {
         preemptible: (w) => this.picture.preemptible(w),
         unplaced,
         waiting,
-        config: { policy, explain: false },
+        config: { policy, explain: false, bookings },
         ...(counted ? { queues: counted } : {}),
         now: now.getTime(),
         rng: this.rng,

@@ -12,6 +12,9 @@ import { gangRequest, maxRuntimeMs, priorityValue } from './gang.js';
 import { QueueState, type QueueCount } from './queue-state.js';
 import { ResidencyView } from './residency.js';
 import { VolumeView } from './volumes.js';
+import { ReservationView } from './reservations/view.js';
+import type { BookedCapacity } from '../scheduler/types.js';
+import { ownerKey } from './workloads/allocations.js';
 import type { VolumeMount } from '../model/container.js';
 import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
 
@@ -33,6 +36,8 @@ export class SchedulingPicture {
   private residency = new ResidencyView();
   /** Where each project's Volumes are. */
   readonly volumes = new VolumeView();
+  /** Capacity booked by reservations (status.booking), held against other work. */
+  readonly reservations = new ReservationView();
   private readonly priorities = new Map<string, number>();
   private globalDefault = 0;
   /** Classes whose workloads may be preempted (spec.preemptible: true), and the global default's name. */
@@ -50,7 +55,7 @@ export class SchedulingPicture {
 
   /** Every kind the picture is made of. */
   kinds(): string[] {
-    return ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Volume', 'Node', 'Allocation', ...this.workloadKinds];
+    return ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Volume', 'Reservation', 'Node', 'Allocation', ...this.workloadKinds];
   }
 
   /** A picture of what the store holds now (one list per kind). */
@@ -83,6 +88,8 @@ export class SchedulingPicture {
         return { changed: this.residency.apply(ev.type, o) };
       case 'Volume':
         return { changed: this.volumes.apply(ev.type, o) };
+      case 'Reservation':
+        return { changed: this.reservations.apply(ev.type, o) };
       case 'Node':
         return { changed: this.fleet.applyNode(ev.type, o) };
       case 'Allocation': {
@@ -139,12 +146,22 @@ export class SchedulingPicture {
   gangOf(id: string, d: PlacementDemand): GangRequest {
     const project = d.workload.metadata.project;
     const volumes = this.volumes.placementOf(project ?? '', (d.workload.spec as { volumeMounts?: VolumeMount[] }).volumeMounts);
-    return gangRequest(id, d, { allowSharing: this.fleet.allowsSharing(project), residency: this.residency.residency(project ?? ''), ...(volumes ? { volumes } : {}) });
+    const g = gangRequest(id, d, { allowSharing: this.fleet.allowsSharing(project), residency: this.residency.residency(project ?? ''), ...(volumes ? { volumes } : {}) });
+    if (this.preemptible(d.workload)) g.preemptible = true;
+    return g;
   }
 
   /** What each fair-share queue holds now; undefined without queues. */
   count(now: Date): QueueCount | undefined {
     return this.queues.count(this.fleet, this.workloads, now.getTime());
+  }
+
+  /** Capacity booked by reservations at `now`, with what their owners' work holds on it. */
+  bookings(now: Date): BookedCapacity[] {
+    return this.reservations.bookings(now.getTime(), this.fleet.activeAllocations(), (a) => {
+      const o = ownerKey(a);
+      return this.workloads.get(`${o.kind}/${o.project}/${o.name}`);
+    });
   }
 
   /** Backfill: running work ends at its start + declared max runtime (unknown = never). */

@@ -21,6 +21,7 @@ import { SecretKind } from './kinds/secret.js';
 import { VolumeKind } from './kinds/volume.js';
 import { ImageKind } from './kinds/image.js';
 import { VirtualMachineKind } from './kinds/virtual-machine.js';
+import { ReservationKind } from './kinds/reservation.js';
 import { closestName } from './suggest.js';
 
 export const KINDS: readonly KindDef[] = [
@@ -40,6 +41,7 @@ export const KINDS: readonly KindDef[] = [
   VolumeKind,
   ImageKind,
   VirtualMachineKind,
+  ReservationKind,
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

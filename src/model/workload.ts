@@ -84,6 +84,8 @@ export const WorkloadFields = {
   priorityClass: Type.Optional(Name),
   queue: Type.Optional(Name),
   placement: Type.Optional(Placement),
+  /** Run in this Reservation of the project: only on its booked capacity, only during its window. */
+  reservation: Type.Optional(Name),
   /** Run from an OCI image (container.ts) instead of a host command. */
   ...ContainerFields,
   command: Type.Optional(Type.Array(Type.String({ maxLength: 32768 }), { maxItems: 256 })),

@@ -28,7 +28,8 @@ import type { NodeDelta, Snapshot } from './snapshot.js';
 import { Backfill, type BackfillConfig } from './backfill.js';
 import { explainUnplaced } from './explain.js';
 import { chooseDomain, domainFreeGpus, domainName, domainOf } from './topology.js';
-import type { GangDecision, GangRequest, Locality, ReplicaPlacement, ScheduleResult, UnplacedReplica } from './types.js';
+import type { BookedCapacity, GangDecision, GangRequest, Locality, ReplicaPlacement, ScheduleResult, UnplacedReplica } from './types.js';
+import { Bookings } from './bookings.js';
 import { Workspace } from './workspace.js';
 import type { QueueUsage } from './fairshare/accounting.js';
 import { admitToQueue, chargePlaced } from './fairshare/admission.js';
@@ -44,6 +45,8 @@ export interface SchedulerConfig {
   readonly queues?: QueueUsage;
   /** Running work with its expected ends: enables backfill with one reservation (backfill.ts). */
   readonly backfill?: BackfillConfig;
+  /** Capacity booked by reservations (the capacity calendar): held against other work (bookings.ts). */
+  readonly bookings?: readonly BookedCapacity[];
 }
 
 // Scratch buffers and score caches, reused across calls. Never observable: a cached score is
@@ -67,11 +70,15 @@ export function schedule(snap: Snapshot, pending: readonly GangRequest[], config
   const ws = workspaceFor(config.policy, snap);
   const base = config.filters ?? DEFAULT_FILTERS;
   const backfill = config.backfill ? new Backfill(config.backfill, now) : null;
+  const bookings = (config.bookings?.length ?? 0) > 0 || pending.some((g) => g.reservation !== undefined) ? new Bookings(snap, config.bookings ?? [], now) : null;
   const ordered: GangRequest[] = [];
   // Fair order re-reads queue shares before each pick, as admitted gangs are charged.
   const decisions = Array.from(fairOrder(pending, config.queues), (gang) => {
     ordered.push(gang);
-    return placeGang(snap, gang, config, base, ws, rng, backfill);
+    const d = placeGang(snap, gang, config, bookings ? bookings.filtersFor(gang, base) : base, ws, rng, backfill);
+    const inactive = !d.placed ? bookings?.reason(gang) : null;
+    if (inactive) d.reasons = [...(d.reasons ?? []), inactive];
+    return d;
   });
   explainUnplaced(ordered, decisions, now, backfill?.reservation ?? null);
   return { now, decisions };

@@ -20,10 +20,12 @@ const REJECTION_TEXT: Record<RejectionReason, string> = {
   GpuSharingNotAllowed: 'with GPU room only where sharing is not allowed',
   Reserved: 'reserved for a gang ahead',
   VolumeNotOnNode: 'without its volumes',
+  CapacityReserved: 'booked by a reservation',
+  OutsideReservation: 'outside its reservation',
 };
 
 /** Order of reason codes in the sentence: what the gang needs first, then why it waits. */
-const ORDER = ['Unsatisfiable', 'IsolationMismatch', 'TopologyDomain', 'Nodes', 'Residency', 'QueueUnknown', 'QueueQuota', 'QueuePosition', 'Reserved', 'Reservation'];
+const ORDER = ['Unsatisfiable', 'IsolationMismatch', 'TopologyDomain', 'Nodes', 'Residency', 'QueueUnknown', 'QueueQuota', 'QueuePosition', 'Reserved', 'Reservation', 'ReservationInactive'];
 
 export interface ExplainContext {
   now: number;

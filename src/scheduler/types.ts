@@ -54,6 +54,26 @@ export interface GangRequest {
   allowSharing?: boolean;
   /** Declared longest run time; lets backfill start the gang in a reservation's gap. Absent = unknown. */
   maxRuntimeMs?: number;
+  /** The reservation (of its project) it runs in: only on that booking's capacity, only while it is active. */
+  reservation?: string;
+  /** Its priority class lets it be preempted: it may use idle booked capacity shared with shareWhenIdle. */
+  preemptible?: boolean;
+}
+
+/** Capacity a reservation booked (the capacity calendar's booking), as the scheduler reads it. */
+export interface BookedCapacity {
+  /** "project/name". */
+  id: string;
+  project: string;
+  name: string;
+  /** The window [start, end), same unit as `now`. */
+  start: number;
+  end: number;
+  shareWhenIdle?: boolean;
+  /** GPUs booked per node; whole = the node itself. */
+  nodes: readonly { node: string; gpus: number; whole?: boolean }[];
+  /** GPUs the owner's work that asks for the reservation holds now, per node. */
+  used?: Readonly<Record<string, number>>;
 }
 
 export type IsolationTier = 'shared' | 'mig' | 'dedicated' | 'exclusive-node';
@@ -76,7 +96,11 @@ export type RejectionReason =
   /** The node is held for a reservation this gang would delay (backfill). */
   | 'Reserved'
   /** A volume the replica mounts is not on the node (neither one of its nodes nor in one of its sites). */
-  | 'VolumeNotOnNode';
+  | 'VolumeNotOnNode'
+  /** The node's free GPUs (or the whole node) are booked by a reservation this gang may not use. */
+  | 'CapacityReserved'
+  /** The gang runs in a reservation and the node is not part of it, or its booked GPUs there are taken. */
+  | 'OutsideReservation';
 
 /** Where a volume is: on these nodes (hostPath), or on every node of these sites (shared). */
 export interface VolumePlacement {
@@ -131,7 +155,7 @@ export interface GangDecision {
   borrowed?: Record<string, number>;
 }
 
-/** Codes: the RejectionReason codes, plus Unsatisfiable, IsolationMismatch, QueueQuota, QueuePosition, Reservation, Reserved. */
+/** Codes: the RejectionReason codes, plus Unsatisfiable, IsolationMismatch, QueueQuota, QueuePosition, Reservation, Reserved, ReservationInactive. */
 export interface SchedulingReason {
   code: string;
   message: string;

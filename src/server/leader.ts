@@ -1,7 +1,8 @@
 // Everything in a server process that writes on its own, and so runs only while this process
 // leads (one leader among every replica on a database; the embedded engine's single process
 // always leads): the scheduling loop, the workload controllers, the providers that execute
-// replicas, node lifecycle, autoscaling, budgets, queue-wait metrics and store maintenance.
+// replicas, node lifecycle, autoscaling, budgets, reservations, queue-wait metrics and store
+// maintenance.
 // Followers serve the API only. Losing leadership stops all of it; the next term starts afresh.
 import type { ServerMetrics } from '../api/metrics.js';
 import { AutoscalerController, type TrafficSource } from '../control/autoscaler-controller.js';
@@ -12,6 +13,7 @@ import { NodeLifecycleController } from '../control/node-lifecycle.js';
 import type { QueuePositions } from '../control/queue-positions.js';
 import { queueWaitController } from '../control/queue-wait.js';
 import { StoreMaintenanceController } from '../control/store-maintenance.js';
+import { ReservationController } from '../control/reservations/controller.js';
 import { createWorkloadControllers } from '../control/workloads/index.js';
 import { builtInProviders, livenessOf } from '../providers/index.js';
 import type { Store } from '../store/types.js';
@@ -46,6 +48,7 @@ export function startLeaderWork(opts: LeaderOptions): ControlPlane {
     new AutoscalerController({ store, clock, traffic: opts.traffic, log }),
     new NodeLifecycleController({ store, clock, livenessOf: livenessOf(providers), notReadyAfterMs: config.nodeNotReadyAfterMs, lostAfterMs: config.nodeLostAfterMs, log }),
     new BudgetController({ store, clock, log }),
+    new ReservationController({ store, clock, log }),
     new StoreMaintenanceController({ store, clock, eventTtlMs: config.eventTtlMs, log }),
   ];
   return startControlPlane({

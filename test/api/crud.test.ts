@@ -41,6 +41,8 @@ const SAMPLES: Record<string, { spec: Record<string, unknown>; change: Record<st
   Volume: { spec: { type: 'hostPath', path: '/data/cache', nodes: ['n1'] }, change: { nodes: ['n1', 'n2'] } },
   Image: { spec: { source: { url: 'https://images.example.org/debian-12.qcow2' }, checksum: `sha256:${'c'.repeat(64)}`, format: 'qcow2' }, change: { description: 'Debian 12' } },
   VirtualMachine: { spec: { resources: { cpu: '2', memory: '4Gi' }, rootDisk: { image: 'crud-disk' } }, change: { runStrategy: 'Halted' } },
+  // Booked on crud-node (made in beforeAll); the change extends the window.
+  Reservation: { spec: { gpus: 1, model: 'H100-80GB', start: '2030-01-01T10:00:00Z', end: '2030-01-01T18:00:00Z' }, change: { end: '2030-01-01T20:00:00Z' } },
   Cluster: { spec: { provider: 'slurm', endpoint: 'http://127.0.0.1:6820', auth: { type: 'jwt', user: 'weft', tokenFile: '/etc/weft/slurm.jwt' } }, change: { partitions: ['gpu'] } },
 };
 
@@ -52,6 +54,7 @@ beforeAll(async () => {
   h = await startHarness();
   await mustCreate(h, '/api/v1/projects', project(P));
   await mustCreate(h, `/api/v1/projects/${P}/images`, { kind: 'Image', metadata: { name: 'crud-disk' }, spec: { source: { url: 'https://images.example.org/d.raw' }, checksum: `sha256:${'d'.repeat(64)}`, format: 'raw' } });
+  await mustCreate(h, '/api/v1/nodes', { kind: 'Node', metadata: { name: 'crud-node' }, spec: { cpu: '64', memory: '512Gi', gpus: [{ index: 0, model: 'H100-80GB' }] } });
 });
 afterAll(async () => h?.close());
 

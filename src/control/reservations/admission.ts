@@ -1,0 +1,90 @@
+// Reservation admission: a reservation is booked in the capacity calendar (status.booking names
+// the nodes and GPUs it holds) or refused with 409, naming the earliest window where it fits.
+// Runs inside the write's transaction, so two reservations admitted at once cannot both take the
+// last free GPUs.
+import { ConflictError, ValidationError } from '../../model/errors.js';
+import type { Resource, ResourceInput } from '../../model/metadata.js';
+import type { BookingStatus, ReservationSpec } from '../../model/kinds/reservation.js';
+import { MAX_DURATION_SECONDS } from '../../model/common.js';
+import type { StoreTx } from '../../store/types.js';
+import { CapacityCalendar, type CalendarNode, type CapacityAsk } from '../../scheduler/calendar.js';
+import { bookingOf, calendarNode, phaseOf, reservationId } from './calendar-view.js';
+import { askText, windowText } from './words.js';
+
+/** How far past the asked start a refusal looks for a window that fits. */
+export const SEARCH_HORIZON_MS = 90 * 24 * 3600_000;
+
+export function askOf(spec: ReservationSpec): CapacityAsk {
+  return {
+    start: Date.parse(spec.start),
+    end: Date.parse(spec.end),
+    ...(spec.gpus !== undefined ? { gpus: spec.gpus } : {}),
+    ...(spec.nodes !== undefined ? { nodes: spec.nodes } : {}),
+    ...(spec.model !== undefined ? { model: spec.model } : {}),
+    ...(spec.site !== undefined ? { site: spec.site } : {}),
+    ...(spec.rack !== undefined ? { rack: spec.rack } : {}),
+    ...(spec.nvlinkDomain !== undefined ? { nvlinkDomain: spec.nvlinkDomain } : {}),
+    ...(spec.nodeNames !== undefined ? { nodeNames: spec.nodeNames } : {}),
+  };
+}
+
+/** The fields' own rules: a window that ends after it starts and after now, exactly one of gpus and nodes. */
+export function checkReservationSpec(spec: ReservationSpec, now: number): void {
+  const start = Date.parse(spec.start);
+  const end = Date.parse(spec.end);
+  if (!(end > start)) throw ValidationError.field('spec.end', `must be after spec.start (${spec.start})`);
+  if (end - start > MAX_DURATION_SECONDS * 1000) throw ValidationError.field('spec.end', 'a window is at most 366 days long');
+  if (end <= now) throw ValidationError.field('spec.end', `is in the past (now is ${new Date(now).toISOString()})`);
+  if ((spec.gpus === undefined) === (spec.nodes === undefined)) throw ValidationError.field('spec.gpus', 'give exactly one of spec.gpus (GPUs of a model) and spec.nodes (whole nodes)');
+  if (spec.gpus !== undefined && spec.model === undefined) throw ValidationError.field('spec.model', 'is required with spec.gpus: the GPU model to book');
+}
+
+/** Loads the calendar: every node that takes bookings, every reservation still holding capacity. */
+export async function loadCalendar(tx: StoreTx, now: number): Promise<CapacityCalendar> {
+  const nodes = (await tx.list('Node')).items.map(calendarNode).filter((n): n is CalendarNode => n !== undefined);
+  const bookings = (await tx.list('Reservation')).items.map((r) => bookingOf(r, now)).filter((b) => b !== undefined);
+  return new CapacityCalendar(nodes, bookings);
+}
+
+export async function admitReservation(tx: StoreTx, input: ResourceInput, old: Resource | undefined, now: Date): Promise<void> {
+  const spec = input.spec as unknown as ReservationSpec;
+  const oldSpec = old?.spec as ReservationSpec | undefined;
+  const phase = old ? phaseOf(old) : 'Pending';
+  if (old && (phase === 'Ended' || phase === 'Released')) {
+    if (JSON.stringify(spec) !== JSON.stringify(oldSpec)) throw new ConflictError(`reservation "${old.metadata.name}" has ${phase.toLowerCase()}; its window can no longer change`);
+    return;
+  }
+  if (old && phase === 'Active' && spec.start !== oldSpec!.start) throw ValidationError.field('spec.start', 'cannot change once the reservation is active');
+  checkReservationSpec(spec, now.getTime());
+  const held = old?.status?.booking as BookingStatus | undefined;
+  if (old && held && sameCapacity(spec, oldSpec!) && spec.start === oldSpec!.start && spec.end === oldSpec!.end) return; // nothing to re-book
+  const calendar = await loadCalendar(tx, now.getTime());
+  const ask = askOf(spec);
+  const id = `${input.metadata.project ?? ''}/${input.metadata.name}`;
+  // A change keeps the nodes it holds when it can (an active reservation's work is on them).
+  const keep = held && sameCapacity(spec, oldSpec!) ? calendar.fit({ ...ask, nodeNames: held.nodes.map((n) => n.node) }, id) : null;
+  const nodes = keep ?? (phase === 'Active' ? null : calendar.fit(ask, id));
+  if (!nodes) throw refusal(calendar, spec, ask, id, phase === 'Active');
+  const booking: BookingStatus = { nodes };
+  input.status = { ...(old?.status ?? {}), phase, booking };
+}
+
+function sameCapacity(a: ReservationSpec, b: ReservationSpec): boolean {
+  const key = (s: ReservationSpec): string => JSON.stringify([s.gpus, s.nodes, s.model, s.site, s.rack, s.nvlinkDomain, s.nodeNames]);
+  return key(a) === key(b);
+}
+
+/** 409 naming what does not fit and the earliest window where it would. */
+function refusal(calendar: CapacityCalendar, spec: ReservationSpec, ask: CapacityAsk, id: string, active: boolean): ConflictError {
+  const what = askText(spec);
+  const asked = windowText(ask.start, ask.end);
+  if (active) return new ConflictError(`${what} cannot be extended to ${asked}: its nodes are booked by another reservation in that time`);
+  const capacity = calendar.capacity(ask);
+  const want = ask.gpus ?? ask.nodes ?? 0;
+  if (capacity < want) return new ConflictError(`${what} never fits: the fleet has ${capacity} ${ask.gpus !== undefined ? 'GPUs' : 'nodes'} that match, fewer than asked`);
+  const w = calendar.earliest(ask, ask.start + SEARCH_HORIZON_MS, id);
+  const offer = w ? `; it fits from ${windowText(w.start, w.end)}` : `; it does not fit in the ${SEARCH_HORIZON_MS / (24 * 3600_000)} days after the asked start`;
+  return new ConflictError(`${what} is booked out for ${asked}${offer}`);
+}
+
+export { reservationId };

@@ -1,0 +1,240 @@
+// The reservation controller (leader-only, injected clock): moves each Reservation through
+// Pending → Active → Ended and does what each transition asks.
+//
+//   start   phase Active, Event Started. Then, for as long as the window is open, work that sits
+//           on the booked capacity without asking for the reservation is evicted when its priority
+//           class allows (stop with its grace, Event Preempted), else reported as a conflict
+//           (status.conflicts, Event Conflict). With shareWhenIdle, other tenants' preemptible
+//           work may stay until the owner has work waiting for the reservation.
+//   end     phase Ended, Event Ended; with atEnd Stop the owner's work still on it is stopped
+//           with its grace, with Continue it runs on in the shared pool.
+//
+// The scheduler keeps new work off booked capacity by itself (scheduler/bookings.ts); this
+// controller only clears what was there before, and writes the transitions.
+import { setTimeout as delay } from 'node:timers/promises';
+import { isActiveAllocation } from '../../model/allocation-rules.js';
+import { WORKLOAD_KIND_NAMES } from '../../model/kind-names.js';
+import type { AllocationSpec } from '../../model/kinds/allocation.js';
+import type { NodeSpec } from '../../model/kinds/node.js';
+import type { PriorityClassSpec } from '../../model/kinds/priority-class.js';
+import type { BookingStatus, ReservationPhase, ReservationSpec } from '../../model/kinds/reservation.js';
+import type { Resource } from '../../model/metadata.js';
+import type { Store, StoreTx } from '../../store/types.js';
+import { systemClock, type Clock } from '../clock.js';
+import { recordEvent } from '../events.js';
+import { graceOf, ownerKey, requestStop, stopRequested } from '../workloads/allocations.js';
+import { phaseOf, reservationId, windowOf } from './calendar-view.js';
+import { reservationAsked } from './view.js';
+
+export interface ReservationControllerOptions {
+  store: Store;
+  clock?: Clock;
+  /** Between passes (default 5 s). */
+  intervalMs?: number;
+  log?: (msg: string) => void;
+}
+
+export interface Conflict {
+  workload: string;
+  node: string;
+  gpus: number;
+}
+
+const SOURCE = 'reservation-controller';
+
+const wholeGpus = (a: Resource): number => (a.spec as unknown as AllocationSpec).gpus.filter((g) => g.milli === 1000 && !g.mig).length;
+const gpusTouched = (a: Resource): number => new Set((a.spec as unknown as AllocationSpec).gpus.map((g) => g.index)).size;
+const keyOf = (o: { kind: string; project: string; name: string }): string => `${o.kind}/${o.project}/${o.name}`;
+
+/** What one pass sees: active allocations by node, the workloads they belong to, which classes may be preempted. */
+interface Picture {
+  now: Date;
+  byNode: Map<string, Resource[]>;
+  workloads: Map<string, Resource | undefined>;
+  preemptibleClasses: Set<string>;
+  globalDefault: string | undefined;
+  gpusOf: Map<string, number>;
+  active: Resource[];
+}
+
+export class ReservationController {
+  private readonly clock: Clock;
+  private readonly log: (msg: string) => void;
+
+  constructor(private readonly opts: ReservationControllerOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.reconcileAll();
+      } catch (e) {
+        if (!signal.aborted) this.log(`reservations: ${(e as Error).message}`);
+      }
+      await delay(this.opts.intervalMs ?? 5000, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** One pass over every Reservation (tests call it directly). */
+  async reconcileAll(): Promise<void> {
+    const reservations = (await this.opts.store.list('Reservation')).items.filter((r) => phaseOf(r) === 'Pending' || phaseOf(r) === 'Active');
+    if (reservations.length === 0) return;
+    const now = this.clock.now();
+    const due = reservations.filter((r) => windowOf(r).start <= now.getTime());
+    if (due.length === 0) return;
+    const picture = await this.picture(now);
+    picture.active = reservations.filter((r) => windowOf(r).start <= now.getTime() && now.getTime() < windowOf(r).end);
+    for (const r of due) {
+      try {
+        await this.opts.store.transaction((tx) => this.reconcile(tx, r, picture));
+      } catch (e) {
+        this.log(`reservation ${reservationId(r)}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async picture(now: Date): Promise<Picture> {
+    const store = this.opts.store;
+    const [allocs, classes, nodes] = await Promise.all([store.list('Allocation'), store.list('PriorityClass'), store.list('Node')]);
+    const byNode = new Map<string, Resource[]>();
+    const workloads = new Map<string, Resource | undefined>();
+    for (const a of allocs.items) {
+      if (!isActiveAllocation(a)) continue;
+      const node = (a.spec as unknown as AllocationSpec).node;
+      byNode.set(node, [...(byNode.get(node) ?? []), a]);
+      const o = ownerKey(a);
+      if (!workloads.has(keyOf(o))) workloads.set(keyOf(o), await store.get({ kind: o.kind, project: o.project, name: o.name }));
+    }
+    const preemptibleClasses = new Set<string>();
+    let globalDefault: string | undefined;
+    for (const c of classes.items) {
+      const spec = c.spec as unknown as PriorityClassSpec;
+      if (spec.preemptible === true) preemptibleClasses.add(c.metadata.name);
+      if (spec.globalDefault === true) globalDefault = c.metadata.name;
+    }
+    const gpusOf = new Map(nodes.items.map((n) => [n.metadata.name, ((n.spec as unknown as NodeSpec).gpus ?? []).length]));
+    return { now, byNode, workloads, preemptibleClasses, globalDefault, gpusOf, active: [] };
+  }
+
+  private async reconcile(tx: StoreTx, stale: Resource, p: Picture): Promise<void> {
+    const r = await tx.get({ kind: 'Reservation', project: stale.metadata.project, name: stale.metadata.name });
+    if (!r || r.metadata.resourceVersion !== stale.metadata.resourceVersion) return; // changed meanwhile: the next pass sees it
+    const { end } = windowOf(r);
+    const phase = phaseOf(r);
+    const at = p.now.toISOString();
+    if (p.now.getTime() >= end) return this.end(tx, r, p);
+    const status: Record<string, unknown> = { ...(r.status ?? {}) };
+    if (phase === 'Pending') {
+      status.phase = 'Active' satisfies ReservationPhase;
+      status.startedAt = at;
+      await recordEvent(tx, r, { type: 'Normal', reason: 'Started', message: `reservation started: ${bookedText(r)}`, source: SOURCE }, p.now);
+    }
+    const conflicts = await this.clear(tx, r, p);
+    status.conflicts = conflicts;
+    if (conflicts.length > 0 && JSON.stringify(conflicts) !== JSON.stringify(r.status?.conflicts ?? [])) {
+      const list = conflicts.map((c) => `${c.workload} (${c.gpus} GPU${c.gpus === 1 ? '' : 's'} on ${c.node})`).join(', ');
+      await recordEvent(tx, r, { type: 'Warning', reason: 'Conflict', message: `booked capacity is held by work that may not be preempted: ${list}`, source: SOURCE, aggregate: 'reason' }, p.now);
+    }
+    if (JSON.stringify(status) !== JSON.stringify(r.status ?? {})) await tx.update({ ...r, status }, { resourceVersion: r.metadata.resourceVersion });
+  }
+
+  /** Evicts what sits on the booked capacity without the right to; returns what may not be evicted. */
+  private async clear(tx: StoreTx, r: Resource, p: Picture): Promise<Conflict[]> {
+    const spec = r.spec as unknown as ReservationSpec;
+    const booking = r.status?.booking as BookingStatus | undefined;
+    const id = reservationId(r);
+    const ownerWaiting = spec.shareWhenIdle === true && (await this.ownerHasWaiting(tx, r));
+    const stopped = new Set<string>();
+    const conflicts: Conflict[] = [];
+    const evicted: string[] = [];
+    for (const b of booking?.nodes ?? []) {
+      const onNode = (p.byNode.get(b.node) ?? []).filter((a) => !stopRequested(a));
+      // GPUs on this node booked by every active reservation, and the allocations that run in one.
+      const bookedHere = new Map<string, number>();
+      for (const x of p.active) for (const n of (x.status?.booking as BookingStatus | undefined)?.nodes ?? []) if (n.node === b.node) bookedHere.set(reservationId(x), n.whole ? Infinity : n.gpus);
+      const outsiders = onNode.filter((a) => {
+        const asked = reservationAsked(p.workloads.get(keyOf(ownerKey(a))));
+        return asked === undefined || !bookedHere.has(asked);
+      });
+      const total = p.gpusOf.get(b.node) ?? 0;
+      const booked = [...bookedHere.values()].reduce((s, g) => s + g, 0);
+      let over = b.whole ? Infinity : outsiders.reduce((s, a) => s + wholeGpus(a), 0) - Math.max(0, total - booked);
+      // Preemptible work goes first; what may not be preempted is a conflict.
+      const first = (a: Resource): number => (this.preemptible(p.workloads.get(keyOf(ownerKey(a))), p) ? 0 : 1);
+      outsiders.sort((x, y) => first(x) - first(y));
+      for (const a of outsiders) {
+        if (over <= 0) break;
+        if (stopped.has(`${a.metadata.project ?? ''}/${a.metadata.name}`)) continue;
+        const w = p.workloads.get(keyOf(ownerKey(a)));
+        const gpus = b.whole ? gpusTouched(a) : wholeGpus(a);
+        if (!b.whole && gpus === 0) continue;
+        const mayGo = this.preemptible(w, p);
+        const borrower = spec.shareWhenIdle === true && mayGo && w?.metadata.project !== r.metadata.project;
+        if (borrower && !ownerWaiting) {
+          over -= gpus;
+          continue;
+        }
+        if (!mayGo || !w) {
+          conflicts.push({ workload: keyOf(ownerKey(a)), node: b.node, gpus });
+          over -= gpus;
+          continue;
+        }
+        // The whole gang goes, with its grace: a gang missing a replica is no use to anyone.
+        for (const other of [...p.byNode.values()].flat()) {
+          const k = `${other.metadata.project ?? ''}/${other.metadata.name}`;
+          if (keyOf(ownerKey(other)) !== keyOf(ownerKey(a)) || stopped.has(k)) continue;
+          stopped.add(k);
+          await requestStop(tx, other, `Preempted by reservation ${id}`, p.now, graceOf(w));
+        }
+        evicted.push(keyOf(ownerKey(a)));
+        over -= gpus;
+      }
+    }
+    if (evicted.length > 0) {
+      await recordEvent(tx, r, { type: 'Normal', reason: 'Preempted', message: `preempted to free booked capacity: ${[...new Set(evicted)].join(', ')}`, source: SOURCE }, p.now);
+      for (const k of new Set(evicted)) {
+        const w = p.workloads.get(k);
+        if (w) await recordEvent(tx, w, { type: 'Warning', reason: 'Preempted', message: `preempted: reservation ${id} starts on its nodes`, source: SOURCE }, p.now);
+      }
+    }
+    return conflicts;
+  }
+
+  private async end(tx: StoreTx, r: Resource, p: Picture): Promise<void> {
+    const spec = r.spec as unknown as ReservationSpec;
+    const id = reservationId(r);
+    let stopped = 0;
+    if ((spec.atEnd ?? 'Stop') === 'Stop') {
+      for (const a of [...p.byNode.values()].flat()) {
+        const w = p.workloads.get(keyOf(ownerKey(a)));
+        if (reservationAsked(w) !== id) continue;
+        if (await requestStop(tx, a, `Reservation ${id} ended`, p.now, graceOf(w))) stopped++;
+      }
+    }
+    const after = spec.atEnd === 'Continue' ? 'its work runs on in the shared pool' : `${stopped} replica(s) asked to stop`;
+    await recordEvent(tx, r, { type: 'Normal', reason: 'Ended', message: `reservation ended; ${after}; the capacity returns to the pool`, source: SOURCE }, p.now);
+    await tx.update({ ...r, status: { ...(r.status ?? {}), phase: 'Ended' satisfies ReservationPhase, endedAt: p.now.toISOString() } }, { resourceVersion: r.metadata.resourceVersion });
+  }
+
+  private preemptible(w: Resource | undefined, p: Picture): boolean {
+    const cls = (w?.spec as { priorityClass?: string } | undefined)?.priorityClass ?? p.globalDefault;
+    return cls !== undefined && p.preemptibleClasses.has(cls);
+  }
+
+  /** The owner has work asking for this reservation that is not running yet. */
+  private async ownerHasWaiting(tx: StoreTx, r: Resource): Promise<boolean> {
+    for (const kind of WORKLOAD_KIND_NAMES) {
+      const { items } = await tx.list(kind, { project: r.metadata.project });
+      if (items.some((w) => (w.spec as { reservation?: string }).reservation === r.metadata.name && (w.status?.phase ?? 'Pending') === 'Pending')) return true;
+    }
+    return false;
+  }
+}
+
+function bookedText(r: Resource): string {
+  const booking = r.status?.booking as BookingStatus | undefined;
+  const nodes = booking?.nodes ?? [];
+  return nodes.map((n) => (n.whole ? `${n.node} (whole)` : `${n.gpus} GPU${n.gpus === 1 ? '' : 's'} on ${n.node}`)).join(', ') || 'nothing booked';
+}

@@ -1,0 +1,167 @@
+// Booked capacity (reservations, README "Reservations"): the calendar's bookings as two per-gang
+// filters, computed once per cycle from the bookings and `now` — pure data in, no clock.
+//
+//   before start   a booking holds its GPUs against every gang except one whose declared
+//                  maxRuntime ends by the start (backfill); work with no declared run time
+//                  never goes there
+//   during         only the owner's gangs that ask for it (`reservation`) run on it; with
+//                  shareWhenIdle its idle GPUs also take other tenants' preemptible gangs
+//   at/after end   it holds nothing
+//
+// A gang that asks for a reservation runs only on its nodes, only while it is active, and only
+// within the GPUs it booked there. Held GPUs are the booked ones less what the owner's work
+// already uses; they must stay fully free, so a node passes `capacity-held` only while its fully
+// free GPUs, less those held, still cover the replica. A whole-node booking closes its node.
+// Neither filter can be lifted by the preemption search (the reservation controller evicts what
+// sits on booked capacity at start).
+import type { Filter } from './filters/filter.js';
+import { GPU_NONE, GPU_WHOLE, type ReplicaShape } from './request.js';
+import type { Snapshot } from './snapshot.js';
+import type { BookedCapacity, GangRequest, SchedulingReason } from './types.js';
+
+interface NodeBooking {
+  booking: BookedCapacity;
+  node: number;
+  /** GPUs still held: booked less what the owner's work uses. */
+  held: number;
+  whole: boolean;
+}
+
+/** GPUs a replica takes fully off a node: its whole GPUs, or one for a share or MIG slice (the picker may open a free GPU). */
+function gpusTaken(req: ReplicaShape): number {
+  if (req.gpuKind === GPU_NONE) return 0;
+  return req.gpuKind === GPU_WHOLE ? req.gpuCount : 1;
+}
+
+export class Bookings {
+  private readonly byId = new Map<string, BookedCapacity>();
+  private readonly placed: NodeBooking[] = [];
+  private readonly cache = new Map<string, readonly Filter[]>();
+  /** Fully free GPUs per node when the cycle began: what this cycle placed since counts against a reservation's room. */
+  private readonly startFree: Uint8Array;
+
+  constructor(
+    snap: Snapshot,
+    bookings: readonly BookedCapacity[],
+    private readonly now: number,
+  ) {
+    this.startFree = snap.fullFree.slice();
+    const index = new Map(snap.nodeNames.map((n, i) => [n, i]));
+    for (const b of bookings) {
+      if (b.end <= now) continue;
+      this.byId.set(b.id, b);
+      for (const x of b.nodes) {
+        const node = index.get(x.node);
+        if (node === undefined) continue; // a node that left the fleet holds nothing
+        this.placed.push({ booking: b, node, held: Math.max(0, x.gpus - (b.used?.[x.node] ?? 0)), whole: x.whole === true });
+      }
+    }
+  }
+
+  get empty(): boolean {
+    return this.byId.size === 0;
+  }
+
+  private active(b: BookedCapacity): boolean {
+    return b.start <= this.now && this.now < b.end;
+  }
+
+  /** The reservation `gang` asks for, by its project. */
+  private own(gang: GangRequest): BookedCapacity | undefined {
+    return gang.reservation !== undefined ? this.byId.get(`${gang.project ?? ''}/${gang.reservation}`) : undefined;
+  }
+
+  /** Whether booking b keeps `gang` off the GPUs it holds. */
+  private holdsAgainst(b: BookedCapacity, gang: GangRequest): boolean {
+    if (this.now < b.start) return !(gang.maxRuntimeMs !== undefined && this.now + gang.maxRuntimeMs <= b.start);
+    if (b === this.own(gang)) return false;
+    return !(b.shareWhenIdle === true && gang.preemptible === true && b.project !== gang.project);
+  }
+
+  /** The filters `gang` runs under besides `base`; cached per way a gang can relate to the bookings. */
+  filtersFor(gang: GangRequest, base: readonly Filter[]): readonly Filter[] {
+    if (this.empty && gang.reservation === undefined) return base;
+    const key = `${gang.maxRuntimeMs ?? ''}|${gang.preemptible === true}|${gang.project ?? ''}|${gang.reservation ?? ''}`;
+    let extra = this.cache.get(key);
+    if (!extra) this.cache.set(key, (extra = this.build(gang)));
+    return extra.length === 0 ? base : [...extra, ...base];
+  }
+
+  private build(gang: GangRequest): Filter[] {
+    const held = new Map<number, number>();
+    const closed = new Set<number>();
+    for (const x of this.placed) {
+      if (!this.holdsAgainst(x.booking, gang)) continue;
+      if (x.whole) closed.add(x.node);
+      else if (x.held > 0) held.set(x.node, (held.get(x.node) ?? 0) + x.held);
+    }
+    const out: Filter[] = [];
+    if (gang.reservation !== undefined) out.push(reservationOnly(this.ownNodes(gang), this.startFree));
+    if (held.size > 0 || closed.size > 0) out.push(capacityHeld(held, closed));
+    return out;
+  }
+
+  /** Room per node of the gang's own reservation (Infinity on a whole node); empty when it is not active. */
+  private ownNodes(gang: GangRequest): Map<number, number> {
+    const own = this.own(gang);
+    const room = new Map<number, number>();
+    if (!own || !this.active(own)) return room;
+    for (const x of this.placed) if (x.booking === own) room.set(x.node, x.whole ? Infinity : x.held);
+    return room;
+  }
+
+  /** Why a gang that asks for a reservation cannot use it now, if that is the reason; null otherwise. */
+  reason(gang: GangRequest): SchedulingReason | null {
+    if (gang.reservation === undefined) return null;
+    const own = this.own(gang);
+    const name = gang.reservation;
+    if (!own) return { code: 'ReservationInactive', message: `reservation ${name} holds no capacity (it does not exist, was not booked, or has ended)`, data: { reservation: name } };
+    if (this.now < own.start) return { code: 'ReservationInactive', message: `reservation ${name} starts at ${new Date(own.start).toISOString()}`, data: { reservation: name, start: own.start } };
+    return null;
+  }
+}
+
+/**
+ * Keeps a gang on its reservation's nodes, within the GPUs it booked on each. GPUs taken on a node
+ * since the cycle began count against its room, so a gang's replicas never outgrow the booking.
+ */
+function reservationOnly(room: ReadonlyMap<number, number>, startFree: Uint8Array): Filter {
+  return {
+    name: 'reservation-only',
+    reason: 'OutsideReservation',
+    reads: 'node',
+    resolvable: false,
+    filter(snap, req, nodes, count) {
+      const need = gpusTaken(req);
+      let k = 0;
+      for (let i = 0; i < count; i++) {
+        const n = nodes[i]!;
+        const r = room.get(n);
+        if (r !== undefined && r - (startFree[n]! - snap.fullFree[n]!) >= need) nodes[k++] = n;
+      }
+      return k;
+    },
+  };
+}
+
+/** Keeps a gang off GPUs (and whole nodes) that bookings hold against it. */
+function capacityHeld(held: ReadonlyMap<number, number>, closed: ReadonlySet<number>): Filter {
+  return {
+    name: 'capacity-held',
+    reason: 'CapacityReserved',
+    reads: 'node',
+    resolvable: false, // evicting work does not lift a booking
+    filter(snap, req, nodes, count) {
+      const need = gpusTaken(req);
+      let k = 0;
+      for (let i = 0; i < count; i++) {
+        const n = nodes[i]!;
+        if (closed.has(n)) continue;
+        const h = held.get(n);
+        if (h !== undefined && need > 0 && snap.fullFree[n]! - h < need) continue;
+        nodes[k++] = n;
+      }
+      return k;
+    },
+  };
+}
