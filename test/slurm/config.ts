@@ -5,8 +5,8 @@ export interface ConfigInput {
   /** The cluster's temporary directory. */
   dir: string;
   node: string;
-  gpus: number;
-  gresType: string;
+  /** The node's GPUs, by GRES type, in index order. */
+  gres: readonly { type: string; count: number }[];
   ports: { ctld: number; slurmd: number; dbd?: number };
   /** slurmdbd on MariaDB: its port and the database's. */
   accounting?: { db: { port: number; user: string; password: string } };
@@ -59,14 +59,21 @@ export function slurmConf(c: ConfigInput): string {
         ]
       : []),
     ...(c.extra ?? []),
-    `NodeName=${c.node} NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=16 RealMemory=65536 Gres=gpu:${c.gresType}:${c.gpus} State=UNKNOWN`,
+    `NodeName=${c.node} NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=16 RealMemory=65536 Gres=${c.gres.map((g) => `gpu:${g.type}:${g.count}`).join(',')} State=UNKNOWN`,
     'PartitionName=gpu Nodes=ALL Default=YES MaxTime=INFINITE State=UP',
     '',
   ].join('\n');
 }
 
 export function gresConf(c: ConfigInput): string {
-  return `NodeName=${c.node} Name=gpu Type=${c.gresType} File=${c.dir}/dev/gpu[0-${c.gpus - 1}]\n`;
+  let first = 0;
+  return c.gres
+    .map((g) => {
+      const line = `NodeName=${c.node} Name=gpu Type=${g.type} File=${c.dir}/dev/gpu[${first}-${first + g.count - 1}]\n`;
+      first += g.count;
+      return line;
+    })
+    .join('');
 }
 
 /** slurmdbd.conf: slurmdbd on loopback, storing in the test's MariaDB; it takes munge and (for slurmrestd) JWTs. */

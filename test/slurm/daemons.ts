@@ -9,7 +9,7 @@
 // jobs as their user); slurmAbsent() says what is missing, for a clear skip.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../../src/control/testing/until.js';
@@ -68,7 +68,9 @@ export interface SlurmCluster {
 }
 
 export interface SlurmOptions {
+  /** The GRES type of the node's 8 GPUs (default h100), or its GPUs by type. */
   gpuType?: string;
+  gpus?: readonly { type: string; count: number }[];
   /** Also run slurmdbd on a MariaDB of its own, and serve its slurmdb API from slurmrestd. */
   accounting?: boolean;
   /** Seconds slurmctld lists an ended job (Slurm's MinJobAge; default 300). */
@@ -89,7 +91,9 @@ export async function startSlurm(opts: SlurmOptions = {}): Promise<SlurmCluster>
   chmodSync(d('out'), 0o1777);
   const slurmIds = userIds('slurm');
   for (const sub of ['state', 'log', 'run']) chownSync(d(sub), slurmIds.uid, slurmIds.gid);
-  for (let i = 0; i < GPUS; i++) spawnSync('mknod', [d(`dev/gpu${i}`), 'c', '1', '3']);
+  const gres = opts.gpus ?? [{ type: opts.gpuType ?? 'h100', count: GPUS }];
+  const gpuCount = gres.reduce((n, g) => n + g.count, 0);
+  for (let i = 0; i < gpuCount; i++) spawnSync('mknod', [d(`dev/gpu${i}`), 'c', '1', '3']);
   writeFileSync(d('munge/munge.key'), randomBytes(1024), { mode: 0o600 });
   const jwtKey = randomBytes(32);
   writeFileSync(d('etc/jwt.key'), jwtKey, { mode: 0o600 });
@@ -101,21 +105,18 @@ export async function startSlurm(opts: SlurmOptions = {}): Promise<SlurmCluster>
   const env = { ...process.env, SLURM_CONF: conf };
 
   const children: ChildProcess[] = [];
+  // A daemon's stdout and stderr go straight to a file, never through a pipe to this process: a
+  // test blocked in spawnSync (sbatch, squeue …) drains no pipe, and slurmctld, which logs to
+  // stderr in the foreground, would block on a full one — every RPC then waits for the test.
   const start = (cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}, log = 'daemon'): ChildProcess => {
-    const out = `${d('log')}/${log}.out`;
-    const child = spawn(cmd, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: string[] = [];
-    child.stdout?.on('data', (c: Buffer) => chunks.push(c.toString()));
-    child.stderr?.on('data', (c: Buffer) => chunks.push(c.toString()));
-    child.on('exit', () => {
-      try {
-        writeFileSync(out, chunks.join(''));
-      } catch {
-        // the directory is gone: the cluster was stopped
-      }
-    });
-    children.push(child);
-    return child;
+    const out = openSync(`${d('log')}/${log}.out`, 'a');
+    try {
+      const child = spawn(cmd, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', out, out] });
+      children.push(child);
+      return child;
+    } finally {
+      closeSync(out);
+    }
   };
   let rest: ChildProcess | undefined;
   let ctld: ChildProcess | undefined;
@@ -191,7 +192,7 @@ export async function startSlurm(opts: SlurmOptions = {}): Promise<SlurmCluster>
   writeFileSync(cluster.tokenFile, jwt(jwtKey, cluster.user, 3600), { mode: 0o600 });
   try {
     start('/usr/sbin/munged', ['--foreground', '--force', `--key-file=${d('munge/munge.key')}`, `--socket=${munge}`, `--pid-file=${d('munge/munged.pid')}`, `--seed-file=${d('munge/seed')}`, `--log-file=${d('munge/munged.log')}`], {}, 'munged');
-    const input: ConfigInput = { dir, node: NODE, gpus: GPUS, gresType: opts.gpuType ?? 'h100', ports: { ctld: ctldPort!, slurmd: slurmdPort!, dbd: dbdPort! }, minJobAge: opts.minJobAge, extra: opts.extraConf };
+    const input: ConfigInput = { dir, node: NODE, gres, ports: { ctld: ctldPort!, slurmd: slurmdPort!, dbd: dbdPort! }, minJobAge: opts.minJobAge, extra: opts.extraConf };
     if (opts.accounting) {
       db = await startMariaDb(d('db'), dbPort!);
       input.accounting = { db };

@@ -55,4 +55,26 @@ describe('a gang as one Slurm job', () => {
     expect(submissionFor(placement([alloc(0, 'hpc-a', { task: {} })]))).toEqual({ refused: expect.stringContaining('spec.command') });
     expect(submissionFor(placement([alloc(0, 'elsewhere')]))).toEqual({ refused: expect.stringContaining('not a node of this Slurm cluster') });
   });
+
+  it('gives replicas that ask for different GPUs one step each with its own request, holding their sum on the node', () => {
+    const h100 = [{ index: 0, model: 'H100-80GB', milli: 1000 }, { index: 1, model: 'H100-80GB', milli: 1000 }];
+    const a100 = [{ index: 4, model: 'A100', milli: 1000 }, { index: 5, model: 'A100', milli: 1000 }];
+    const mixed = { ...placement([alloc(0, 'hpc-a', { gpus: h100, cpuMilli: 1000 }), alloc(1, 'hpc-a', { gpus: a100, cpuMilli: 2000 })]), gresType: (_n: string, model: string) => (model === 'A100' ? 'a100' : 'h100') };
+    const sub = submissionFor(mixed);
+    if ('refused' in sub) throw new Error(sub.refused);
+    expect(sub.job).toMatchObject({ nodelist: 'a', nodes: 1, tasks: 1, cpus_per_task: 3, memory_per_node: 6144, gres: 'gpu:a100:2,gpu:h100:2', comment: 'weft:ml/Job/train/w1/0' });
+    expect(sub.job.gpus_per_task).toBeUndefined();
+    expect(sub.script).toContain(`WEFT_RANK=0 WEFT_LOCAL_RANK=0 WEFT_WORLD_SIZE=2 WEFT_SLURM_JOB=$SLURM_JOB_ID srun -N1 -n1 --exact -w 'a' --cpus-per-task=1 --mem=3072 --gres=gpu:h100:2`);
+    expect(sub.script).toContain(`WEFT_RANK=1 WEFT_LOCAL_RANK=1 WEFT_WORLD_SIZE=2 WEFT_SLURM_JOB=$SLURM_JOB_ID srun -N1 -n1 --exact -w 'a' --cpus-per-task=2 --mem=3072 --gres=gpu:a100:2`);
+    expect(sub.script).toContain('--output="/shared/weft/weft-$SLURM_JOB_ID-1.out"');
+  });
+
+  it('gives a replica without GPUs none of its gang\'s, and refuses a gang needing different sums on different nodes', () => {
+    const some = submissionFor(placement([alloc(0, 'hpc-a'), alloc(1, 'hpc-a', { gpus: [] })]));
+    if ('refused' in some) throw new Error(some.refused);
+    expect(some.job.gres).toBe('gpu:h100:2');
+    expect(some.script).toMatch(/WEFT_RANK=1 .* --gres=none /);
+    const refused = submissionFor(placement([alloc(0, 'hpc-a'), alloc(1, 'hpc-b', { gpus: [] })]));
+    expect(refused).toEqual({ refused: expect.stringContaining('a: 2 CPUs, 3072 MiB, 2 × h100; b: 2 CPUs, 3072 MiB)') });
+  });
 });

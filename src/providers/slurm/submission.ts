@@ -7,9 +7,13 @@
 // (RANK = SLURM_PROCID, LOCAL_RANK = SLURM_LOCALID, WORLD_SIZE = SLURM_NTASKS), each task sees
 // only its share of the node's GPUs, and its exit code is written beside its output, so each
 // replica's own code sets its phase. Slurm does not requeue it: Weft's restart policy decides.
+// That is for a gang whose replicas all ask for the same; one whose replicas ask for different
+// GPUs, CPUs or memory runs each replica as a step of its own (uneven-submission.ts).
 import type { AllocationSpec } from '../../model/kinds/allocation.js';
 import type { Resource } from '../../model/metadata.js';
 import type { SlurmJobDesc } from './rest.js';
+import { quote, taskWrapper } from './task-wrapper.js';
+import { unevenSubmission } from './uneven-submission.js';
 
 export const WEFT_COMMENT_PREFIX = 'weft:';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -53,11 +57,8 @@ export function submissionFor(p: GangPlacement): Submission {
     if (n === undefined) return { refused: `node ${spec(a).node} is not a node of this Slurm cluster` };
     hosts.push(n);
   }
-  const gpus = first.gpus.length;
-  if (first.gpus.some((g) => g.milli < 1000 || g.mig)) return { refused: 'Slurm GRES are whole GPUs: shares and MIG slices cannot be placed there' };
-  const cpus = Math.max(1, Math.ceil(first.cpuMilli / 1000));
-  const memMiB = Math.max(1, Math.ceil(first.memoryBytes / 2 ** 20));
-  const type = gpus > 0 ? p.gresType(hosts[0]!, first.gpus[0]!.model) : undefined;
+  if (allocs.some((a) => spec(a).gpus.some((g) => g.milli < 1000 || g.mig))) return { refused: 'Slurm GRES are whole GPUs: shares and MIG slices cannot be placed there' };
+  const requests = allocs.map((a, i) => requestOf(spec(a), hosts[i]!, p.gresType));
 
   const env: Record<string, string> = { PATH: DEFAULT_PATH };
   for (const e of task.env ?? []) {
@@ -76,10 +77,26 @@ export function submissionFor(p: GangPlacement): Submission {
   });
 
   const dir = p.outputDir;
+  const common: SlurmJobDesc = {
+    name: first.workload.name,
+    comment: gangKey(allocs[0]!),
+    no_requeue: true,
+    current_working_directory: task.workingDir ?? dir ?? '/tmp',
+    standard_output: dir ? `${dir}/weft-%j.out` : '/dev/null',
+    environment: env,
+    ...(p.partition ? { partition: p.partition } : {}),
+  };
+  const heading = `# ${first.workload.kind.toLowerCase()} ${allocs[0]!.metadata.project}/${first.workload.name}, attempt ${first.attempt}, submitted by Weft`;
+  // Replicas asking for different GPUs (another GRES type, another count), CPUs or memory: each
+  // its own job step with its own request.
+  if (requests.some((r) => r.gres !== requests[0]!.gres || r.cpus !== requests[0]!.cpus || r.memMiB !== requests[0]!.memMiB) || requests[0]!.gres.includes(',')) {
+    return unevenSubmission(requests, argv, dir, common, heading);
+  }
+  const { cpus, memMiB, gres, gpus } = requests[0]!;
   const out = dir ? `${dir}/weft-%j-%t.out` : '/dev/null';
   const script = [
     '#!/bin/sh',
-    `# ${first.workload.kind.toLowerCase()} ${allocs[0]!.metadata.project}/${first.workload.name}, attempt ${first.attempt}, submitted by Weft`,
+    heading,
     `hosts="\${TMPDIR:-/tmp}/weft-$SLURM_JOB_ID.hosts"`,
     `printf '%s\\n' ${hosts.map(quote).join(' ')} > "$hosts"`,
     `SLURM_HOSTFILE="$hosts" srun --distribution=arbitrary --kill-on-bad-exit=0 --output=${quote(out)} sh -c ${quote(taskWrapper(gpus, dir))} weft-task ${argv.map(quote).join(' ')}`,
@@ -90,54 +107,38 @@ export function submissionFor(p: GangPlacement): Submission {
   ].join('\n');
 
   const job: SlurmJobDesc = {
-    name: first.workload.name,
-    comment: gangKey(allocs[0]!),
+    ...common,
     nodelist: hosts.join(','),
     distribution: 'arbitrary',
     tasks: allocs.length,
     cpus_per_task: cpus,
     memory_per_cpu: Math.ceil(memMiB / cpus),
-    no_requeue: true,
-    current_working_directory: task.workingDir ?? dir ?? '/tmp',
-    standard_output: dir ? `${dir}/weft-%j.out` : '/dev/null',
-    environment: env,
   };
-  if (gpus > 0) job.gpus_per_task = type ? `${type}:${gpus}` : String(gpus);
-  if (p.partition) job.partition = p.partition;
+  if (gpus > 0) job.gpus_per_task = gres;
   return { script, job };
 }
 
-/**
- * The shell each task runs: Weft's identity and torchrun's variables from Slurm's, only this
- * task's GPUs visible (its LOCAL_RANK-th group of `gpus` among the node's), then the command;
- * its exit code is kept beside its output.
- */
-function taskWrapper(gpus: number, dir: string | undefined): string {
-  const lines = [
-    'export RANK=$SLURM_PROCID WORLD_SIZE=$SLURM_NTASKS LOCAL_RANK=$SLURM_LOCALID WEFT_REPLICA=$SLURM_PROCID WEFT_NODE=$SLURMD_NODENAME',
-  ];
-  if (gpus > 0) {
-    lines.push(
-      `if [ -n "$CUDA_VISIBLE_DEVICES" ]; then`,
-      `  CUDA_VISIBLE_DEVICES=$(printf %s "$CUDA_VISIBLE_DEVICES" | cut -d, -f$((LOCAL_RANK * ${gpus} + 1))-$((LOCAL_RANK * ${gpus} + ${gpus})))`,
-      '  NVIDIA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES',
-      '  export CUDA_VISIBLE_DEVICES NVIDIA_VISIBLE_DEVICES',
-      'fi',
-    );
-  } else {
-    lines.push('export CUDA_VISIBLE_DEVICES= NVIDIA_VISIBLE_DEVICES=void');
+/** What one replica asks of its node, in Slurm's terms. */
+export interface ReplicaRequest {
+  replica: number;
+  host: string;
+  cpus: number;
+  memMiB: number;
+  gpus: number;
+  /** Its GPUs by GRES type, as Slurm writes them: "h100:2", "h100:1,a100:2", "2" (untyped); "" for none. */
+  gres: string;
+}
+
+function requestOf(s: AllocationSpec, host: string, gresType: GangPlacement['gresType']): ReplicaRequest {
+  const byType = new Map<string, number>();
+  for (const g of s.gpus) {
+    const type = gresType(host, g.model) ?? '';
+    byType.set(type, (byType.get(type) ?? 0) + 1);
   }
-  lines.push('"$@"', 'rc=$?');
-  if (dir) lines.push(`echo $rc > ${quote(dir)}/weft-$SLURM_JOB_ID-$SLURM_PROCID.exit`);
-  lines.push('exit $rc');
-  return lines.join('\n');
+  const gres = [...byType].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => (type ? `${type}:${n}` : String(n))).join(',');
+  return { replica: s.replica, host, cpus: Math.max(1, Math.ceil(s.cpuMilli / 1000)), memMiB: Math.max(1, Math.ceil(s.memoryBytes / 2 ** 20)), gpus: s.gpus.length, gres };
 }
 
 function spec(a: Resource): AllocationSpec {
   return a.spec as unknown as AllocationSpec;
-}
-
-/** One shell word, single-quoted. */
-export function quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
