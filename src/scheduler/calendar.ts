@@ -100,16 +100,37 @@ export class CapacityCalendar {
 
   /** Free GPUs of `node` over all of [start, end) (-1 when a whole-node booking overlaps), ignoring booking `skip`. */
   freeOver(node: CalendarNode, start: number, end: number, skip?: string): { free: number; touched: boolean } {
-    const overlapping = (this.onNode.get(node.name) ?? []).filter((x) => x.id !== skip && x.start < end && start < x.end);
-    if (overlapping.some((x) => x.whole)) return { free: -1, touched: true };
-    // Peak load over the window: it is reached at the start of the window or of some booking.
+    const list = this.onNode.get(node.name);
+    if (!list || list.length === 0) return { free: node.gpus, touched: false };
+    // Peak load over the window: it is reached at the start of the window or of some booking in it.
+    // Loops without allocating: earliest() calls this for every node at every candidate start.
+    let touched = false;
     let peak = 0;
-    for (const t of [start, ...overlapping.map((x) => x.start).filter((s) => s > start)]) {
+    for (let i = -1; i < list.length; i++) {
+      const t = i < 0 ? start : list[i]!.start;
+      if (i >= 0 && (t <= start || t >= end)) continue;
       let load = 0;
-      for (const x of overlapping) if (x.start <= t && t < x.end) load += x.gpus;
+      for (const x of list) {
+        if (x.id === skip || !(x.start < end && start < x.end)) continue;
+        touched = true;
+        if (x.whole) return { free: -1, touched: true };
+        if (x.start <= t && t < x.end) load += x.gpus;
+      }
       if (load > peak) peak = load;
     }
-    return { free: node.gpus - peak, touched: overlapping.length > 0 };
+    return { free: node.gpus - peak, touched };
+  }
+
+  /** Whether the eligible nodes' free GPUs (or untouched nodes) over the window could cover the ask: fit()'s cheap first pass. */
+  private enough(ask: CapacityAsk, eligible: readonly CalendarNode[], skip?: string): boolean {
+    const want = ask.gpus ?? ask.nodes ?? 0;
+    let have = 0;
+    for (const n of eligible) {
+      const f = this.freeOver(n, ask.start, ask.end, skip);
+      have += ask.nodes !== undefined ? (f.touched ? 0 : 1) : Math.max(0, f.free);
+      if (have >= want) return true;
+    }
+    return false;
   }
 
   /** Nodes the ask may use at all (its model and scope), in name order. */
@@ -161,7 +182,9 @@ export class CapacityCalendar {
     const starts = new Set<number>([ask.start]);
     for (const n of eligible) for (const x of this.onNode.get(n.name) ?? []) if (x.id !== skip && x.end > ask.start && x.end < until) starts.add(x.end);
     for (const start of [...starts].sort((a, b) => a - b)) {
-      const nodes = this.fit({ ...ask, start, end: start + length }, skip, eligible);
+      const at = { ...ask, start, end: start + length };
+      if (!this.enough(at, eligible, skip)) continue;
+      const nodes = this.fit(at, skip, eligible);
       if (nodes) return { start, end: start + length, nodes };
     }
     return null;

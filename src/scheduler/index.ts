@@ -17,3 +17,4 @@ export { findVictims, lostGpuTime, type RunningGang, type RunningReplica, type P
 export * from './fairshare/index.js';
 export { Backfill, type BackfillConfig, type BackfillRunning, type HeldReservation } from './backfill.js';
 export { explainDecision, explainUnplaced, explanationText, needsText, formatIn, queuePositionReason, withReason, type ExplainContext } from './explain.js';
+export { CapacityCalendar, type Booking, type BookedNode, type CalendarNode, type CapacityAsk, type Window } from './calendar.js';
