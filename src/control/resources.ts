@@ -167,6 +167,7 @@ export async function deleteResource(store: Store, def: KindDef, target: Target 
       mustNotBeExternal(old);
       if (def.kind === 'Project') await mustBeEmpty(tx, target.name);
       if (def.kind === 'DataClass') await mustBeUnused(tx, target.name);
+      if (def.kind === 'Reservation') mustNotHaveStarted(old);
       await admitDelete(tx, def, old, ctx);
       return writeAdmitted(tx, ctx, tx.delete(keyOf(def, target), { resourceVersion: old.metadata.resourceVersion }));
     }, ctx),
@@ -179,6 +180,17 @@ export async function getResource(store: Store, def: KindDef, target: Target & {
 
 export function listResources(store: Store, def: KindDef, opts: ListOptions): Promise<ListResult> {
   return store.list(def.kind, opts);
+}
+
+/**
+ * A reservation is billed for its window once it has started, so it is kept from then on (its
+ * invoice reads it); early release is a shorter spec.end. Before its start, deleting it cancels it.
+ */
+function mustNotHaveStarted(obj: Resource): void {
+  const phase = obj.status?.phase;
+  if (phase === 'Active' || phase === 'Ended') {
+    throw new ConflictError(`Reservation "${obj.metadata.name}" has ${phase === 'Active' ? 'started' : 'ended'} and is billed for its window; to release it early, set spec.end to now`);
+  }
 }
 
 /** Work mirrored from an external engine (a Slurm job run with sbatch) changes there, not here. */

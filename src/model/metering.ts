@@ -28,11 +28,25 @@ export interface UsageReport {
   currency: string;
   rows: UsageRow[];
   series?: UsagePoint[];
+  /** How much of each started reservation was used in the window (present when there are any). */
+  reservations?: ReservationUse[];
+}
+
+/** One reservation in a usage window: booked GPU-hours charged, and GPU-hours its work used inside its window. */
+export interface ReservationUse {
+  project: string;
+  name: string;
+  model: string;
+  gpus: number;
+  start: string;
+  end: string;
+  reservedGpuHours: number;
+  usedGpuHours: number;
 }
 
 export interface InvoiceLine {
   description: string;
-  /** Resource class: gpu:<model>, mig:<model>:<profile>, share:<model>, cpu, memory. */
+  /** Resource class: gpu:<model>, mig:<model>:<profile>, share:<model>, cpu, memory, reservation:<model>. */
   resource: string;
   site: string;
   /** In `unit`s, rounded to 6 decimals. */
@@ -51,6 +65,8 @@ export interface Invoice {
   currency: string;
   lines: InvoiceLine[];
   total: string;
+  /** Reserved against used hours of each reservation billed this month (present when there are any). */
+  reservations?: ReservationUse[];
 }
 
 /** Digits after the point a currency is written with (EUR 2, JPY 0, BHD 3), from the ISO 4217 data Intl carries. */

@@ -39,6 +39,8 @@ export interface UsageInterval {
   endMs: number;
   /** True while the allocation still runs (the interval ends at `now`). */
   open: boolean;
+  /** Set by metering: this piece ran inside the named Reservation's window and is covered by its charge. */
+  coveredBy?: string;
 }
 
 /** One hour's worth of one group: quantity × milliseconds, exact (a decimal string: it may exceed 2^53). */

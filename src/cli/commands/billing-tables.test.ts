@@ -27,6 +27,14 @@ const invoice: Invoice = {
 };
 
 describe('billing tables', () => {
+  it('shows each reservation: booked GPU-hours against used, in usage and on the invoice', () => {
+    const uses = [{ project: 'vision', name: 'train', model: 'H100-80GB', gpus: 24, start: '2026-12-08T10:00:00Z', end: '2026-12-08T12:00:00Z', reservedGpuHours: 48, usedGpuHours: 16 }];
+    const text = usageTable({ ...report, reservations: uses });
+    expect(text).toMatch(/^vision\/train\s+24 × H100-80GB\s+2026-12-08T10:00:00Z – 2026-12-08T12:00:00Z\s+48\.00\s+16\.00\s+33%$/m);
+    expect(usageTable(report)).not.toContain('RESERVATION');
+    expect(invoiceTable({ ...invoice, reservations: uses })).toContain('Reserved against used:');
+  });
+
   it('usage: cost in cents in the table, every digit in CSV', () => {
     expect(usageTable(report).split('\n')[1]).toMatch(/^H100-80GB\s+2\.20\s+26\.36\s+281\.17\s+4\.83$/);
     expect(usageCsv(report)).toContain(',4.83258,EUR');

@@ -6,7 +6,7 @@ import { roundMoney, sumDecimals } from '../../model/metering.js';
 import { connect } from '../connect.js';
 import { CliError, EXIT } from '../errors.js';
 import { renderTable } from '../output/table.js';
-import { hours, parseOutput, toCsv } from './usage.js';
+import { hours, parseOutput, reservationUseTable, toCsv } from './usage.js';
 
 /**
  * Amounts at the currency's precision (unit prices as the price book states them). The total is
@@ -19,7 +19,8 @@ export function invoiceTable(inv: Invoice): string {
   const table = renderTable(['DESCRIPTION', 'SITE', 'QUANTITY', 'UNIT', 'UNIT PRICE', `AMOUNT (${inv.currency})`], [...rows, ['TOTAL', '', '', '', '', money(inv.total)]]);
   const shownSum = money(sumDecimals(inv.lines.map((l) => money(l.amount))));
   const note = shownSum === money(inv.total) ? '' : `\n\nThe lines, rounded for display, add up to ${shownSum}; the total adds their exact amounts (${inv.total}) and rounds once. -o json shows every digit.`;
-  return `Invoice for project ${inv.project}, ${inv.month} (${inv.from} to ${inv.to})\n\n${table}${note}`;
+  const reserved = inv.reservations && inv.reservations.length > 0 ? `\n\nReserved against used:\n${reservationUseTable(inv.reservations)}` : '';
+  return `Invoice for project ${inv.project}, ${inv.month} (${inv.from} to ${inv.to})\n\n${table}${note}${reserved}`;
 }
 
 export function invoiceCsv(inv: Invoice): string {

@@ -2,7 +2,7 @@
 // project over a window (default: this month so far), as a table, JSON or CSV.
 import { Command } from 'commander';
 import { getUsage, type UsageGrouping, type UsageReport } from '../../client/index.js';
-import { roundMoney } from '../../model/metering.js';
+import { roundMoney, type ReservationUse } from '../../model/metering.js';
 import { connect } from '../connect.js';
 import { CliError, EXIT } from '../errors.js';
 import { renderTable } from '../output/table.js';
@@ -39,9 +39,18 @@ export const hours = (n: number): string => (Math.round(n * 100) / 100).toFixed(
 
 /** Costs at the currency's precision; `-o json` and `-o csv` keep every digit. */
 export function usageTable(r: UsageReport): string {
-  return renderTable(
+  const table = renderTable(
     [r.by.toUpperCase(), 'GPU-HOURS', 'CPU-CORE-HOURS', 'MEMORY-GIB-HOURS', `COST (${r.currency})`],
     r.rows.map((x) => [x.key, hours(x.gpuHours), hours(x.cpuCoreHours), hours(x.memoryGiBHours), roundMoney(x.cost, r.currency)]),
+  );
+  return r.reservations && r.reservations.length > 0 ? `${table}\n\n${reservationUseTable(r.reservations)}` : table;
+}
+
+/** Each reservation's booked GPU-hours (billed) against the GPU-hours its work used inside its window. */
+export function reservationUseTable(uses: readonly ReservationUse[]): string {
+  return renderTable(
+    ['RESERVATION', 'GPUS', 'WINDOW', 'RESERVED GPU-HOURS', 'USED GPU-HOURS', 'USED'],
+    uses.map((u) => [`${u.project}/${u.name}`, `${u.gpus} × ${u.model || 'GPU'}`, `${u.start} – ${u.end}`, hours(u.reservedGpuHours), hours(u.usedGpuHours), u.reservedGpuHours > 0 ? `${Math.round((100 * u.usedGpuHours) / u.reservedGpuHours)}%` : '-']),
   );
 }
 

@@ -93,7 +93,7 @@ export function compilePrices(books: readonly PriceBookInput[]): Prices {
 /** "gpu:H100-80GB" → gpu; "mig:A100-80GB:1g.10gb" → mig; "cpu" → cpu. */
 export function resourceKind(resourceClass: string): PricedResource {
   const k = resourceClass.split(':')[0];
-  return k === 'gpu' || k === 'mig' || k === 'share' || k === 'cpu' || k === 'memory' ? k : 'cpu';
+  return k === 'gpu' || k === 'mig' || k === 'share' || k === 'cpu' || k === 'memory' || k === 'reservation' ? k : 'cpu';
 }
 
 /** Entries that could price this interval at some instant (time aside). A share may use a GPU price. */
@@ -106,8 +106,9 @@ function candidates(prices: Prices, iv: UsageInterval): CompiledEntry[] {
     (e.isolation === undefined || e.isolation === iv.isolation) &&
     (e.site === undefined || e.site === iv.site);
   const own = prices.entries.filter((e) => fits(e, kind));
-  // Without a share price, a share costs its fraction of the GPU price.
-  if (kind === 'share') return [...own, ...prices.entries.filter((e) => fits(e, 'gpu')).map((e) => ({ ...e, specificity: e.specificity - 10 }))];
+  // Without a share price, a share costs its fraction of the GPU price; without a reservation
+  // price, booked GPU-hours cost the model's GPU price.
+  if (kind === 'share' || kind === 'reservation') return [...own, ...prices.entries.filter((e) => fits(e, 'gpu')).map((e) => ({ ...e, specificity: e.specificity - 10 }))];
   return own;
 }
 
@@ -130,6 +131,11 @@ export function rawCost(resourceClass: string, quantity: number, ms: number, pri
 export function priceIntervals(intervals: readonly UsageInterval[], prices: Prices): PricedSegment[] {
   const out: PricedSegment[] = [];
   for (const iv of intervals) {
+    // Work inside a reservation's window is paid for by the reservation's own charge.
+    if (iv.coveredBy !== undefined) {
+      out.push({ interval: iv, startMs: iv.startMs, endMs: iv.endMs, raw: 0n });
+      continue;
+    }
     const cands = candidates(prices, iv);
     const cuts = new Set<number>([iv.startMs, iv.endMs]);
     for (const e of cands) for (const t of [e.fromMs, e.untilMs]) if (t > iv.startMs && t < iv.endMs) cuts.add(t);
@@ -177,6 +183,8 @@ export function unitName(resourceClass: string): string {
     case 'gpu':
     case 'share':
       return 'GPU-hour';
+    case 'reservation':
+      return 'booked GPU-hour';
     case 'mig':
       return 'instance-hour';
     case 'cpu':

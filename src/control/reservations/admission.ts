@@ -34,7 +34,7 @@ export function checkReservationSpec(spec: ReservationSpec, now: number): void {
   const end = Date.parse(spec.end);
   if (!(end > start)) throw ValidationError.field('spec.end', `must be after spec.start (${spec.start})`);
   if (end - start > MAX_DURATION_SECONDS * 1000) throw ValidationError.field('spec.end', 'a window is at most 366 days long');
-  if (end <= now) throw ValidationError.field('spec.end', `is in the past (now is ${new Date(now).toISOString()})`);
+  if (end < now) throw ValidationError.field('spec.end', `is in the past (now is ${new Date(now).toISOString()})`);
   if ((spec.gpus === undefined) === (spec.nodes === undefined)) throw ValidationError.field('spec.gpus', 'give exactly one of spec.gpus (GPUs of a model) and spec.nodes (whole nodes)');
   if (spec.gpus !== undefined && spec.model === undefined) throw ValidationError.field('spec.model', 'is required with spec.gpus: the GPU model to book');
 }

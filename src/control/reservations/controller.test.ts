@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ReservationKind } from '../../model/kinds/reservation.js';
 import type { Resource } from '../../model/metadata.js';
 import type { Store } from '../../store/types.js';
-import { createResource } from '../resources.js';
+import { createResource, deleteResource } from '../resources.js';
+import { invoiceFor, usageFor } from '../metering/service.js';
 import { h100Node, livePlanes, until } from '../testing/live-plane.js';
 import { allocSpec, stopRequested } from '../workloads/allocations.js';
 import { ReservationController } from './controller.js';
@@ -96,5 +97,20 @@ describe('reservation controller', () => {
     await until('main stopped', async () => ((await allocsOf(store, OWNER, 'main')).every((a) => stopRequested(a)?.reason === `Reservation ${OWNER}/train ended`) ? true : undefined));
     expect((await events(store, 'Ended'))[0]!.spec).toMatchObject({ message: expect.stringContaining('1 replica(s) asked to stop') });
     await running(store, OTHER, 'slow');
+
+    // The bill: the whole window's 24 GPUs × 2 h at the reservation's own price, used or not; the
+    // owner's 8 GPUs × 2 h inside it are covered by that charge.
+    await store.create({ apiVersion: 'weft/v1', kind: 'PriceBook', metadata: { name: 'list' }, spec: { currency: 'EUR', prices: [{ resource: 'gpu', model: 'H100-80GB', pricePerHour: '3.00' }, { resource: 'reservation', model: 'H100-80GB', pricePerHour: '2.00' }] } });
+    const month = clock.now().toISOString().slice(0, 7);
+    const invoice = await invoiceFor(store, OWNER, month, clock.now());
+    const booked = invoice.lines.find((l) => l.resource === 'reservation:H100-80GB')!;
+    expect(booked).toMatchObject({ description: 'Reservation train (H100-80GB) booked GPU-hours', quantity: 48, unitPrice: '2.00', amount: '96.00' });
+    const covered = invoice.lines.find((l) => l.resource === 'gpu:H100-80GB' && l.description.includes('covered by its charge'))!;
+    expect(covered).toMatchObject({ resource: 'gpu:H100-80GB', quantity: 16, amount: '0.00' });
+    expect(invoice.reservations).toEqual([{ project: OWNER, name: 'train', model: 'H100-80GB', gpus: 24, start: body.spec.start, end: body.spec.end, reservedGpuHours: 48, usedGpuHours: 16 }]);
+    const usage = await usageFor(store, { from: new Date(t0), to: clock.now(), now: clock.now(), by: 'project', project: OWNER });
+    expect(usage.reservations?.[0]).toMatchObject({ name: 'train', reservedGpuHours: 48, usedGpuHours: 16 });
+    // Billed for its window, it is kept: deleting it is refused.
+    await expect(deleteResource(store, ReservationKind, { project: OWNER, name: 'train' })).rejects.toThrow(/billed for its window/);
   });
 });
