@@ -7,6 +7,7 @@ import type { ContainerLaunch, Driver, ReplicaLaunch } from './drivers/driver.js
 import { replicaSecrets, type ReplicaSecrets } from '../client/agent-api.js';
 import { WeftApiError } from '../client/errors.js';
 import type { EnvVar } from '../model/workload.js';
+import type { VmTask } from '../model/kinds/virtual-machine.js';
 import type { ContainerPort } from '../model/container.js';
 import { declaredPortProblem } from './host-ports.js';
 import { gpuShareOf, replicaEnv, visibleDevices } from './drivers/env.js';
@@ -25,6 +26,7 @@ export interface TaskSpec {
   shmSizeBytes?: number;
   port?: number;
   readinessPath?: string;
+  vm?: VmTask;
 }
 
 export interface RendezvousSpec {
@@ -121,6 +123,7 @@ export async function prepareLaunch(
     ...(share !== undefined ? { gpuShare: share } : {}),
     limits: { cpuMilli: spec.cpuMilli, memoryBytes: spec.memoryBytes },
     maxLogBytes: ctx.maxLogBytes,
+    ...(task.vm ? { vm: task.vm } : {}),
     ...(task.image ? { container: { ...containerLaunch(task), ...(secrets?.registryAuth.length ? { registryAuth: secrets.registryAuth } : {}) } } : {}),
   };
   return { driver: chosen.driver, launch, ...(port !== undefined ? { port } : {}) };

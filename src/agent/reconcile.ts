@@ -16,7 +16,7 @@ import { WeftApiError } from '../client/errors.js';
 import { allocationPhase, isActiveAllocation } from '../model/allocation-rules.js';
 import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js';
 import type { Resource } from '../model/metadata.js';
-import type { Driver, ReplicaState } from './drivers/driver.js';
+import type { Driver, ReplicaState, VmReport } from './drivers/driver.js';
 import type { DriverSet } from './drivers/driver-set.js';
 import { gpuInUse } from './gpu-holders.js';
 import { shipLogs } from './logs.js';
@@ -151,9 +151,10 @@ async function startOrSettle(ctx: ReconcileContext, alloc: Resource, all: Map<st
   ctx.log(`started ${target.project}/${target.allocation} (replica ${spec.replica}, attempt ${spec.attempt})`);
 }
 
-async function reportRunning(ctx: ReconcileContext, rec: ReplicaRecord, startedAt: string, pid?: number): Promise<void> {
+async function reportRunning(ctx: ReconcileContext, rec: ReplicaRecord, startedAt: string, pid?: number, vm?: VmReport): Promise<void> {
   const patch: Record<string, unknown> = { phase: 'Running', startedAt, message: 'started by the node agent' };
   if (pid !== undefined) patch.pid = pid;
+  if (vm) patch.vm = vm;
   if (rec.port !== undefined) patch.endpoint = `http://${ctx.address}:${rec.port}`;
   await writeStatus(ctx, rec, patch);
   ctx.state.saveRecord({ ...rec, reportedPhase: 'Running' });
@@ -203,7 +204,7 @@ async function advance(ctx: ReconcileContext, rec: ReplicaRecord, alloc: Resourc
   }
   if (st.state === 'running') {
     if (rec.reportedPhase !== 'Running' && rec.reportedPhase !== 'Stopping' && phaseOf(alloc) === 'Bound') {
-      await reportRunning(ctx, rec, st.startedAt ?? rec.createdAt, st.pid);
+      await reportRunning(ctx, rec, st.startedAt ?? rec.createdAt, st.pid, st.vm);
     }
     await shipLogs(ctx.client, ctx.state, rec, driver, false).catch(() => false);
     return;

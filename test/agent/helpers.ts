@@ -42,18 +42,23 @@ export function killReplicas(stateDir: string): void {
   const dir = join(stateDir, 'replicas');
   if (!existsSync(dir)) return;
   for (const uid of readdirSync(dir)) {
-    try {
-      const sup = JSON.parse(readFileSync(join(dir, uid, 'supervisor.json'), 'utf8')) as { pid?: number; childPid?: number };
-      for (const pid of [sup.childPid ? -sup.childPid : undefined, sup.pid]) {
-        try {
-          if (pid) process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
+    // A process replica's supervisor is in its folder; a VM's (running QEMU) in qemu/.
+    for (const file of [join(dir, uid, 'supervisor.json'), join(dir, uid, 'qemu', 'supervisor.json')]) killSupervised(file);
+  }
+}
+
+function killSupervised(file: string): void {
+  try {
+    const sup = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; childPid?: number };
+    for (const pid of [sup.childPid ? -sup.childPid : undefined, sup.pid]) {
+      try {
+        if (pid) process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
       }
-    } catch {
-      /* never started */
     }
+  } catch {
+    /* never started */
   }
 }
 

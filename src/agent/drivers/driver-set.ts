@@ -7,6 +7,8 @@ export interface TaskShape {
   command?: string[];
   args?: string[];
   image?: string;
+  /** A VirtualMachine's disk and cloud-init: the vm driver runs it. */
+  vm?: unknown;
 }
 
 export class DriverSet {
@@ -39,7 +41,8 @@ export class DriverSet {
   choose(task: TaskShape): { driver: Driver } | { error: string } {
     const argv = [...(task.command ?? []), ...(task.args ?? [])];
     let name: DriverName;
-    if (task.image && this.drivers.has('container')) name = 'container';
+    if (task.vm !== undefined) name = 'vm';
+    else if (task.image && this.drivers.has('container')) name = 'container';
     else if (argv.length > 0) name = 'process';
     else if (task.image) return { error: `the process driver cannot run image "${task.image}" without a command` };
     else return { error: 'spec.task.command: nothing to run (the workload has no command)' };

@@ -7,6 +7,8 @@
 // folder (ReplicaFolders.replicaDir(uid)), which the agent has claimed before `start`, so a new
 // agent process (a restart) finds and re-adopts what the previous one started.
 
+import type { VmTask } from '../../model/kinds/virtual-machine.js';
+
 export const DRIVER_NAMES = ['process', 'container', 'vm'] as const;
 export type DriverName = (typeof DRIVER_NAMES)[number];
 
@@ -16,6 +18,8 @@ export interface DriverCapability {
   reason?: string;
   /** The engine's version, when it has one worth reporting. */
   version?: string;
+  /** How VMs are run here: KVM, or TCG (emulation) when KVM is missing or does not work. */
+  accelerator?: 'kvm' | 'tcg';
   /** What an operator should know although the driver works (limits it had to work around). */
   notes?: string[];
 }
@@ -41,6 +45,17 @@ export interface ReplicaLaunch {
   maxLogBytes: number;
   /** What only a container has (the container driver reads it; others ignore it). */
   container?: ContainerLaunch;
+  /** What only a virtual machine has: its disk, cloud-init and NICs (the vm driver reads it). */
+  vm?: VmTask;
+}
+
+/** What a vm replica reports once it runs (written to the Allocation's status.vm). */
+export interface VmReport {
+  accelerator: 'kvm' | 'tcg';
+  ipAddresses?: string[];
+  /** host:port where the guest's SSH is forwarded (user-mode networking). */
+  sshAddress?: string;
+  imageSizeBytes?: number;
 }
 
 /** A container replica's own settings, from the Allocation's task. */
@@ -72,7 +87,7 @@ export interface ExitInfo {
 export type ReplicaState =
   /** Not up yet; `message` says what it waits for ("Pulling image 42%"). */
   | { state: 'starting'; message?: string }
-  | { state: 'running'; pid?: number; startedAt?: string }
+  | { state: 'running'; pid?: number; startedAt?: string; vm?: VmReport }
   | { state: 'exited'; exit: ExitInfo }
   /** Gone without an exit status (its supervisor or engine lost it): never restarted. */
   | { state: 'lost' };

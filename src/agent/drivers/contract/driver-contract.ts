@@ -13,7 +13,7 @@ import { StateDir } from '../../state.js';
 import type { Driver, DriverCapability, LogStream, ReplicaLaunch, ReplicaState } from '../driver.js';
 
 /** What a replica runs, in the driver's own terms. */
-export type Program = Pick<ReplicaLaunch, 'command' | 'image'>;
+export type Program = Pick<ReplicaLaunch, 'command' | 'image' | 'vm'>;
 
 export interface DriverHarness {
   /** A driver over this state directory; called again with the same one to play an agent restart. */

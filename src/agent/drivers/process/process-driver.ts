@@ -53,14 +53,29 @@ export class ProcessDriver implements Driver {
   }
 
   async start(launch: ReplicaLaunch): Promise<void> {
-    const dir = this.folders.replicaDir(launch.uid);
+    await this.startSupervised(launch.uid, {
+      command: launch.command,
+      env: { ...launch.env, ...deviceEnv(launch.devices, launch.gpuShare) },
+      maxLogBytes: launch.maxLogBytes,
+      limits: launch.limits,
+    });
+  }
+
+  /**
+   * Runs `command` under a supervisor in the replica's folder, with the agent's PATH, HOME, … and
+   * `env`: what start() does for a process, and what the vm driver does for QEMU.
+   */
+  async startSupervised(uid: string, run: { command: string[]; env: Record<string, string>; maxLogBytes: number; limits: { cpuMilli: number; memoryBytes: number }; qmpSocket?: string; fifos?: LaunchSpec['fifos'] }): Promise<void> {
+    const dir = this.folders.replicaDir(uid);
     const cwd = join(dir, 'work');
     mkdirSync(cwd, { recursive: true });
     const env: Record<string, string> = {};
     for (const k of PASSTHROUGH) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-    Object.assign(env, launch.env, deviceEnv(launch.devices, launch.gpuShare));
-    const spec: LaunchSpec = { command: launch.command, env, cwd, maxLogBytes: launch.maxLogBytes };
-    const cg = this.cgroupFor(launch.uid, launch.limits);
+    Object.assign(env, run.env);
+    const spec: LaunchSpec = { command: run.command, env, cwd, maxLogBytes: run.maxLogBytes };
+    if (run.qmpSocket) spec.qmpSocket = run.qmpSocket;
+    if (run.fifos) spec.fifos = run.fifos;
+    const cg = this.cgroupFor(uid, run.limits);
     if (cg) spec.cgroup = cg;
     writeJsonAtomic(join(dir, 'launch.json'), spec, 0o600);
     const sup = spawn(process.execPath, [this.supervisorScript, dir], { detached: true, stdio: 'ignore', cwd: dir });

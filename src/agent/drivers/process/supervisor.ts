@@ -4,15 +4,17 @@
 // agent learns how it ended. Usage: node supervisor.js <replica dir>
 //
 // Stop: the agent writes stop.json {graceMs} and sends SIGTERM to the supervisor, which sends
-// SIGTERM to the replica's process group and SIGKILL when the grace runs out.
+// SIGTERM to the replica's process group (for a VM: the ACPI power button over QMP) and SIGKILL
+// when the grace runs out.
 import { spawn } from 'node:child_process';
-import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readJson, writeJsonAtomic } from '../../state.js';
 import type { ExitInfo } from '../driver.js';
 import { processStartTime, signalGroup } from './proc.js';
 import { boundedPart } from '../files.js';
+import { qmp } from '../vm/qmp.js';
 
 /** What supervisor.json says: the supervisor and the replica, each by pid and start time. */
 export interface SupervisorInfo {
@@ -31,6 +33,14 @@ export interface LaunchSpec {
   maxLogBytes: number;
   /** A cgroup v2 folder to join before starting the command, with its limits. */
   cgroup?: { path: string; cpuMax?: string; memoryMax?: string };
+  /** A VM's QMP socket: a stop presses its ACPI power button instead of sending SIGTERM. */
+  qmpSocket?: string;
+  /**
+   * FIFOs the command writes more output into (QEMU's serial ports), kept in the same bounded
+   * files as its own stdout and stderr: a FIFO, because QEMU cannot reopen the socket pairs
+   * Node gives a child as its standard streams.
+   */
+  fifos?: { stdout?: string; stderr?: string };
 }
 
 // Signals first: a stop that arrives while this process is still starting must not kill it
@@ -67,25 +77,40 @@ function joinCgroup(cg: NonNullable<LaunchSpec['cgroup']>): void {
   }
 }
 
-function bounded(stream: Readable | null, file: string, max: number): WriteStream {
+/** Appends every source to `file`, up to max bytes in all, then a marker; resolves when all have ended. */
+function bounded(sources: Readable[], file: string, max: number): { out: WriteStream; ended: Promise<void> } {
   const out = createWriteStream(file, { flags: 'a' });
   let written = 0;
   let cut = false;
-  stream?.on('data', (buf: Buffer) => {
-    if (cut) return; // keep draining so the replica never blocks on a full pipe
-    const part = boundedPart(written, buf, max);
-    out.write(part.out);
-    written += buf.length;
-    cut = part.cut;
-  });
-  return out;
+  const ended = sources.map(
+    (stream) =>
+      new Promise<void>((resolve) => {
+        stream.on('data', (buf: Buffer) => {
+          if (cut) return; // keep draining so the replica never blocks on a full pipe
+          const part = boundedPart(written, buf, max);
+          out.write(part.out);
+          written += buf.length;
+          cut = part.cut;
+        });
+        stream.on('end', resolve);
+        stream.on('error', () => resolve());
+      }),
+  );
+  return { out, ended: Promise.all(ended).then(() => undefined) };
 }
 
 const self: SupervisorInfo = { pid: process.pid, startTime: processStartTime(process.pid) ?? '' };
 if (launch.cgroup) joinCgroup(launch.cgroup);
 const [cmd, ...args] = launch.command;
 const child = spawn(cmd!, args, { cwd: launch.cwd, env: launch.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-const outs = [bounded(child.stdout, join(dir, 'stdout.log'), launch.maxLogBytes), bounded(child.stderr, join(dir, 'stderr.log'), launch.maxLogBytes)];
+// A FIFO opens (and then ends) only once the child opens its end; a child that never does is
+// covered by the exit timer below.
+const fifo = (path: string | undefined): Readable[] => (path ? [createReadStream(path)] : []);
+const streams = [
+  bounded([child.stdout, ...fifo(launch.fifos?.stdout)], join(dir, 'stdout.log'), launch.maxLogBytes),
+  bounded([child.stderr, ...fifo(launch.fifos?.stderr)], join(dir, 'stderr.log'), launch.maxLogBytes),
+];
+const outs = streams.map((s) => s.out);
 let finished = false;
 
 function finish(info: ExitInfo): void {
@@ -101,15 +126,28 @@ function finish(info: ExitInfo): void {
 }
 
 child.on('error', (err) => finish({ code: null, signal: null, finishedAt: new Date().toISOString(), error: err.message }));
-child.on('close', (code, signal) => finish({ code, signal, finishedAt: new Date().toISOString() }));
+child.on('close', (code, signal) => {
+  const info: ExitInfo = { code, signal, finishedAt: new Date().toISOString() };
+  void Promise.all(streams.map((s) => s.ended)).then(() => finish(info));
+});
 // A background grandchild may hold the pipes open after the replica itself has exited.
 child.on('exit', (code, signal) => setTimeout(() => finish({ code, signal, finishedAt: new Date().toISOString() }), 2000).unref());
 stopChild = (): void => {
   if (child.pid === undefined) return;
   const stop = readJson<{ graceMs?: number }>(join(dir!, 'stop.json'));
-  signalGroup(child.pid, 'SIGTERM');
+  if (launch.qmpSocket) pressPowerButton(launch.qmpSocket);
+  else signalGroup(child.pid, 'SIGTERM');
   setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), stop?.graceMs ?? 30_000).unref();
 };
+/**
+ * ACPI power button, pressed again every 2 s until QEMU exits: a guest still booting has no
+ * handler yet and drops the first press (as libvirt's users repeat `virsh shutdown`).
+ */
+function pressPowerButton(socket: string): void {
+  const press = (): void => void qmp(socket, 'system_powerdown').catch(() => undefined);
+  press();
+  setInterval(press, 2000).unref();
+}
 if (stopAsked) stopChild();
 if (child.pid !== undefined) {
   writeJsonAtomic(join(dir, 'supervisor.json'), {

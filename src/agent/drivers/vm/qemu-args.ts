@@ -1,0 +1,102 @@
+// The QEMU command line for one VM, as a pure function of what the driver decided: so the exact
+// argv (accelerator, disks, serial ports, NICs, passed-through PCI devices, NUMA pinning) is
+// asserted in tests without a host that has any of it.
+//
+// Serial ports: ttyS0 is the console (a socket for `weft console`, logged into a FIFO the
+// supervisor keeps as the replica's stdout); ttyS1 goes to a FIFO kept as the replica's stderr,
+// beside QEMU's own messages; ttyS2 is a status channel in a file, where a guest may write
+// "weft-exit: N" before powering off.
+
+export type Accelerator = 'kvm' | 'tcg';
+
+export interface VmNic {
+  /** User-mode networking (no bridge) with SSH forwarded from this loopback port of the node. */
+  userMode?: { sshPort?: number };
+  /** A tap device on the node (created by the network setup), for bridged networks. */
+  tap?: string;
+  mac: string;
+}
+
+export interface VmDisk {
+  id: string;
+  path: string;
+  format: 'qcow2' | 'raw';
+  readOnly?: boolean;
+}
+
+export interface QemuPlan {
+  name: string;
+  accelerator: Accelerator;
+  vcpus: number;
+  memoryMiB: number;
+  /** Root disk first (the boot disk), then extra disks, then the NoCloud seed. */
+  disks: VmDisk[];
+  nics: VmNic[];
+  /** PCI addresses (0000:3b:00.0) bound to vfio-pci, passed through whole. */
+  vfio?: string[];
+  /** Mediated devices (vGPU / MIG-backed) by sysfs path of the mdev. */
+  mdevs?: string[];
+  /** Host NUMA node the guest's memory is bound to (the GPUs' node), when known. */
+  numaNode?: number;
+  /** Files and sockets in the replica's folder. */
+  consoleSocket: string;
+  /** FIFOs the supervisor reads into the replica's stdout and stderr. */
+  consoleLog: string;
+  errorLog: string;
+  qmpSocket: string;
+  statusFile: string;
+}
+
+export function qemuArgs(p: QemuPlan): string[] {
+  const args = [
+    '-name', `guest=${p.name},debug-threads=on`,
+    '-machine', `q35,accel=${p.accelerator}`,
+    '-cpu', p.accelerator === 'kvm' ? 'host' : 'max',
+    '-smp', String(p.vcpus),
+    '-m', `${p.memoryMiB}M`,
+    // No display and no VGA: SeaBIOS and the boot loader then stay off the serial console too.
+    '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
+    '-chardev', `socket,id=console,path=${p.consoleSocket},server=on,wait=off,logfile=${p.consoleLog},logappend=on`,
+    '-serial', 'chardev:console',
+    '-chardev', `file,id=errors,path=${p.errorLog},append=on`,
+    '-serial', 'chardev:errors',
+    '-chardev', `file,id=status,path=${p.statusFile},append=on`,
+    '-serial', 'chardev:status',
+    '-qmp', `unix:${p.qmpSocket},server=on,wait=off`,
+  ];
+  if (p.numaNode !== undefined) {
+    // Guest RAM from the GPUs' node only (the vCPU threads are bound by numactl around QEMU).
+    args.push('-object', `memory-backend-ram,id=ram0,size=${p.memoryMiB}M,host-nodes=${p.numaNode},policy=bind`, '-numa', 'node,nodeid=0,memdev=ram0');
+  }
+  p.disks.forEach((d, i) => {
+    args.push('-drive', `file=${d.path},if=none,id=${d.id},format=${d.format}${d.readOnly ? ',readonly=on' : ''}`);
+    args.push('-device', `virtio-blk-pci,drive=${d.id}${i === 0 ? ',bootindex=0' : ''}`);
+  });
+  p.nics.forEach((n, i) => {
+    if (n.userMode) {
+      const fwd = n.userMode.sshPort !== undefined ? `,hostfwd=tcp:127.0.0.1:${n.userMode.sshPort}-:22` : '';
+      args.push('-netdev', `user,id=net${i}${fwd}`);
+    } else if (n.tap) {
+      args.push('-netdev', `tap,id=net${i},ifname=${n.tap},script=no,downscript=no`);
+    }
+    // No option ROM: nothing boots from the network, and iPXE stays off the console.
+    args.push('-device', `virtio-net-pci,netdev=net${i},mac=${n.mac},romfile=`);
+  });
+  (p.vfio ?? []).forEach((addr, i) => args.push('-device', `vfio-pci,host=${addr},id=gpu${i}`));
+  (p.mdevs ?? []).forEach((path, i) => args.push('-device', `vfio-pci,sysfsdev=${path},id=mdev${i}`));
+  return args;
+}
+
+/** The host command: QEMU itself, or under numactl pinned to the GPUs' NUMA node's CPUs. */
+export function qemuCommand(qemu: string, p: QemuPlan, numactl?: string): string[] {
+  const argv = [qemu, ...qemuArgs(p)];
+  return p.numaNode !== undefined && numactl ? [numactl, `--cpunodebind=${p.numaNode}`, `--membind=${p.numaNode}`, ...argv] : argv;
+}
+
+/** A locally administered, stable MAC per replica and NIC (52:54:00 is QEMU's own prefix). */
+export function macFor(uid: string, nic: number): string {
+  let h = 2166136261;
+  for (const c of `${uid}/${nic}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+  const b = [(h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff];
+  return ['52', '54', '00', ...b.map((x) => x.toString(16).padStart(2, '0'))].join(':');
+}

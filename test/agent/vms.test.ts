@@ -1,0 +1,110 @@
+// Virtual machines end to end on loopback: a real `weft up`, a real `weft agent`, QEMU (KVM
+// where it works, else TCG) booting the test guest built here from Debian packages, served as
+// an Image over HTTP. The VM boots and its serial log shows cloud-init's marker; the agent is
+// killed with SIGKILL and the new one re-adopts the running VM; Halted presses the ACPI power
+// button and the guest powers off within the grace; Always boots it again. Skipped, naming the
+// Debian packages to install, only where QEMU or the guest's packages are missing.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WeftClient } from '../../src/client/index.js';
+import { readLogs } from '../../src/client/logs.js';
+import { qmp } from '../../src/agent/drivers/vm/qmp.js';
+import { buildTestGuest, serveImages, testGuestMissing, type ImageServer } from '../../src/agent/drivers/vm/test-guest.js';
+import { assertBuilt, interrupt, sandbox, weftUp, type Sandbox, type UpServer } from '../cli/helpers.js';
+import { allocationsOf, joinToken, killHard, killReplicas, startAgent, until, type AgentProc } from './helpers.js';
+
+const PROJECT = 'vms';
+const MARKER = /Cloud-init finished: instance \S+ up/;
+const missing = testGuestMissing();
+/** A TCG boot takes seconds on an idle machine; allow for a loaded one. */
+const BOOT_MS = 120_000;
+
+describe.skipIf(missing !== undefined)(`virtual machines through weft up and weft agent${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let box: Sandbox;
+  let up: UpServer;
+  let admin: WeftClient;
+  let images: ImageServer;
+  let agent: AgentProc;
+  let token: string;
+
+  const vm = () => admin.get('VirtualMachine', 'box', { project: PROJECT });
+  const running = (what: string) => until(what, async () => ((await vm()).status?.phase === 'Running' ? vm() : undefined), BOOT_MS, 500);
+  const serialLog = async (attempt?: number) => readLogs(admin, { kind: 'VirtualMachine', project: PROJECT, name: 'box', ...(attempt !== undefined ? { attempt } : {}) });
+  const qemuPid = (stateDir: string, uid: string): number => (JSON.parse(readFileSync(join(stateDir, 'replicas', uid, 'qemu', 'supervisor.json'), 'utf8')) as { childPid: number }).childPid;
+
+  beforeAll(async () => {
+    assertBuilt();
+    const guest = buildTestGuest();
+    images = await serveImages({ 'guest.raw': guest.disk });
+    box = sandbox();
+    up = await weftUp(box, '.weft', ['--node-not-ready-after', '5s', '--node-lost-after', '60s']);
+    admin = new WeftClient({ server: up.url, token: up.token! });
+    await admin.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: PROJECT }, spec: {} });
+    await admin.create({ apiVersion: 'weft/v1', kind: 'Image', metadata: { name: 'guest', project: PROJECT }, spec: { source: { url: images.url('guest.raw') }, checksum: guest.checksum, format: 'raw' } });
+    token = await joinToken(box);
+    agent = await startAgent(box, up.url, 'vmhost', token);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (agent) {
+      await killHard(agent.child);
+      killReplicas(agent.stateDir);
+    }
+    if (up) await interrupt(up.child);
+    await images?.close();
+    box?.cleanup();
+  }, 30_000);
+
+  it('reports the accelerator on the Node, and why when it is not KVM', async () => {
+    const node = await until('the vm driver on the Node', async () => {
+      const n = await admin.get('Node', 'vmhost');
+      return (n.status?.drivers as Record<string, unknown> | undefined)?.vm ? n : undefined;
+    }, 20_000);
+    const cap = (node.status!.drivers as Record<string, { available: boolean; accelerator?: string; notes?: string[]; version?: string }>).vm!;
+    expect(cap).toMatchObject({ available: true, version: expect.stringMatching(/^\d+\.\d+/) });
+    if (cap.accelerator === 'tcg') expect(cap.notes?.join(' ')).toMatch(/using TCG/);
+    else expect(cap.accelerator).toBe('kvm');
+  });
+
+  it('boots from the Image, shows the cloud-init marker on the serial log, and survives an agent killed with SIGKILL', async () => {
+    await admin.create({
+      apiVersion: 'weft/v1',
+      kind: 'VirtualMachine',
+      metadata: { name: 'box', project: PROJECT },
+      spec: { resources: { cpu: '1', memory: '256Mi' }, rootDisk: { image: 'guest' }, cloudInit: { userData: '#cloud-config\nhostname: box\n' }, terminationGracePeriodSeconds: 60 },
+    });
+    const vm0 = await running('the VM running');
+    expect(vm0.status).toMatchObject({ node: 'vmhost', ipAddresses: ['10.0.2.15'], sshAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/), accelerator: expect.stringMatching(/^(kvm|tcg)$/), consoleUrl: `/api/v1/projects/${PROJECT}/virtualmachines/box/console` });
+    await until('the cloud-init marker in the serial log', async () => (MARKER.test(await serialLog()) ? true : undefined), BOOT_MS, 1000);
+    const image = await admin.get('Image', 'guest', { project: PROJECT });
+    expect(image.status).toMatchObject({ format: 'raw', nodes: ['vmhost'], sizeBytes: expect.any(Number) });
+
+    const [alloc] = await allocationsOf(admin, PROJECT, 'box');
+    const uid = alloc!.metadata.uid;
+    const pid = qemuPid(agent.stateDir, uid);
+    await killHard(agent.child);
+    agent = await startAgent(box, up.url, 'vmhost');
+    // The same QEMU, still running the guest (QMP says so), and the same attempt: nothing restarted.
+    expect(qemuPid(agent.stateDir, uid)).toBe(pid);
+    expect(await qmp(join(agent.stateDir, 'replicas', uid, 'qmp.sock'), 'query-status')).toMatchObject({ status: 'running' });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await vm()).status).toMatchObject({ phase: 'Running', attempt: vm0.status!.attempt });
+    expect((await admin.get('Allocation', alloc!.metadata.name, { project: PROJECT })).status?.phase).toBe('Running');
+  }, 2 * BOOT_MS);
+
+  it('Halted powers the guest down by ACPI within the grace; Always boots it again', async () => {
+    const [alloc] = await allocationsOf(admin, PROJECT, 'box');
+    const t0 = Date.now();
+    await admin.patch('VirtualMachine', 'box', { spec: { runStrategy: 'Halted' } }, { project: PROJECT });
+    await until('the VM stopped', async () => ((await vm()).status?.phase === 'Stopped' ? true : undefined), 60_000, 500);
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    // Ended by the guest's own power-off (exit code 0), not killed when the grace ran out.
+    expect((await admin.get('Allocation', alloc!.metadata.name, { project: PROJECT })).status).toMatchObject({ phase: 'Stopped', exitCode: 0 });
+
+    await admin.patch('VirtualMachine', 'box', { spec: { runStrategy: 'Always' } }, { project: PROJECT });
+    const again = await running('the VM running again');
+    expect(again.status!.attempt).toBeGreaterThan(0);
+    await until('the marker on the new boot', async () => (MARKER.test(await serialLog(again.status!.attempt as number)) ? true : undefined), BOOT_MS, 1000);
+  }, 3 * BOOT_MS);
+});
