@@ -1,5 +1,6 @@
 // The `weft` command line. Each command lives in commands/; this file wires them together and
 // turns failures into one readable message and an exit code.
+import { calendarCommand, reserveCommand } from './commands/reserve.js';
 import { Command, CommanderError } from 'commander';
 import { applyCommand } from './commands/apply.js';
 import { policyCommand } from './commands/policy.js';
@@ -65,6 +66,8 @@ export function buildProgram(): Command {
     tokenCommand(),
     auditCommand(),
     policyCommand(),
+    reserveCommand(),
+    calendarCommand(),
     usageCommand(),
     invoiceCommand(),
     versionCommand(),

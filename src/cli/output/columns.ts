@@ -167,6 +167,17 @@ const COLUMNS: Record<string, Column[]> = {
     { header: 'URL', value: (r) => str(obj(spec(r).source).url), wide: true },
     age,
   ],
+  Reservation: [
+    name,
+    project,
+    { header: 'PHASE', value: (r) => str(status(r).phase, 'Pending') },
+    { header: 'CAPACITY', value: (r) => (spec(r).gpus !== undefined ? `${String(spec(r).gpus)} × ${str(spec(r).model, 'GPU')}` : `${str(spec(r).nodes)} node(s)`) },
+    { header: 'START', value: (r) => str(spec(r).start) },
+    { header: 'END', value: (r) => str(spec(r).end) },
+    { header: 'NODES', value: (r) => (Array.isArray(obj(status(r).booking).nodes) ? (obj(status(r).booking).nodes as { node: string }[]).map((n) => n.node).join(',') : NONE) },
+    { header: 'CONFLICTS', value: (r) => (Array.isArray(status(r).conflicts) ? String((status(r).conflicts as unknown[]).length) : '0'), wide: true },
+    age,
+  ],
   Allocation: [
     name,
     project,
