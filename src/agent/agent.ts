@@ -12,16 +12,18 @@ import { parseFakeGpus } from './discovery/fake-gpus.js';
 import { cgroupsV2Available, CGROUP_ROOT, discoverNvidiaGpus, hostCpuCores, hostMemoryBytes, sampleGpuUtilization } from './discovery/os.js';
 import type { HostInventory } from './discovery/types.js';
 import { DriverSet } from './drivers/driver-set.js';
-import type { Driver } from './drivers/driver.js';
 import { ProcessDriver } from './drivers/process/process-driver.js';
 import { ContainerDriver } from './drivers/container/container-driver.js';
 import { VmDriver } from './drivers/vm/vm-driver.js';
 import { startHeartbeat } from './heartbeat.js';
+import { startImageReport, type ImageReport } from './image-report.js';
 import { adoptReplicas, reconcileOnce, type ReconcileContext } from './reconcile.js';
 import { connect } from './register.js';
 import { StateDir } from './state.js';
 
 export const AGENT_VERSION = '0.1.0';
+/** How often the agent looks for images pulled or removed by others (only while the engine is up). */
+const IMAGE_REPORT_MS = 30_000;
 const LABEL_NODE = 'weft.dev/node';
 
 export interface AgentOptions {
@@ -65,10 +67,10 @@ export async function discoverInventory(nodeName: string, fakeGpus?: string): Pr
 }
 
 /** Every driver this agent has; DriverSet.probe finds which of them this host can run. */
-function hostDrivers(state: StateDir, cgroups: boolean, node: string, opts: Pick<AgentOptions, 'podmanSocket' | 'volumeRoots'>): Driver[] {
+function hostDrivers(state: StateDir, cgroups: boolean, node: string, opts: Pick<AgentOptions, 'podmanSocket' | 'volumeRoots'>, onPulled: () => void): [ProcessDriver, ContainerDriver, VmDriver] {
   return [
     new ProcessDriver(state, cgroups ? join(CGROUP_ROOT, 'weft') : undefined),
-    new ContainerDriver(state, { owner: node, stateDir: state.root, volumeRoots: opts.volumeRoots ?? [], ...(opts.podmanSocket ? { socket: opts.podmanSocket } : {}) }),
+    new ContainerDriver(state, { owner: node, stateDir: state.root, volumeRoots: opts.volumeRoots ?? [], onPulled, ...(opts.podmanSocket ? { socket: opts.podmanSocket } : {}) }),
     new VmDriver(state, { stateRoot: state.root }),
   ];
 }
@@ -82,7 +84,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const inventory = await discoverInventory(name, opts.fakeGpus);
   const cgroups = cgroupsV2Available() ? 'v2' : 'unavailable';
   if (cgroups === 'unavailable') log('cgroups v2 is not available (or not delegated): replicas run without CPU and memory limits');
-  const drivers = await DriverSet.probe(hostDrivers(state, cgroups === 'v2', name, opts));
+  let images: ImageReport | undefined;
+  const own = hostDrivers(state, cgroups === 'v2', name, opts, () => images?.refresh());
+  const drivers = await DriverSet.probe(own);
   for (const [driver, cap] of Object.entries(drivers.capabilities)) if (!cap.available) log(`the ${driver} driver cannot run here: ${cap.reason}`);
   const abort = new AbortController();
   const status = {
@@ -96,6 +100,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const { client, registered } = await connect({ server: opts.server, name, joinToken: opts.token, replace: opts.replace, state, inventory, status, log, signal: abort.signal });
   log(registered ? `registered node ${name}` : `reconnected as node ${name}`);
   if (registered) await patchNodeStatus(client, name, status).catch(() => undefined);
+  if (drivers.capabilities.container?.available) {
+    images = startImageReport({ list: (wake) => own[1].images(wake), send: (list) => patchNodeStatus(client, name, { images: list }), intervalMs: IMAGE_REPORT_MS, log });
+  }
 
   const addresses = new Map<string, string>();
   const ctx: ReconcileContext = {
@@ -170,6 +177,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const done = watchLoop.finally(() => {
     clearInterval(timer);
     heartbeat.stop();
+    images?.stop();
   });
   return {
     name,

@@ -8,6 +8,8 @@ import { TERMINAL_ALLOCATION_PHASES } from '../model/kinds/allocation.js';
 import type { Resource } from '../model/metadata.js';
 import { isPlainObject } from '../control/merge-patch.js';
 import type { Store } from '../store/types.js';
+import { Value } from '@sinclair/typebox/value';
+import { NodeImages } from '../model/node-images.js';
 import type { Principal, Target } from './rbac.js';
 
 export interface NodeScoped {
@@ -38,9 +40,15 @@ const SERVER_OWNED: Record<string, readonly string[]> = {
 };
 
 /** What a node agent reports about its own Node (docs/api.md, "Nodes and agents"). */
-const AGENT_NODE_FIELDS: ReadonlySet<string> = new Set(['lastHeartbeatTime', 'agent', 'inventory', 'cgroups', 'drivers', 'gpuUtilization']);
+const AGENT_NODE_FIELDS: ReadonlySet<string> = new Set(['lastHeartbeatTime', 'agent', 'inventory', 'cgroups', 'drivers', 'gpuUtilization', 'images']);
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** The image list feeds the scheduler (image locality): it must be the bounded shape it promises. */
+function checkImages(status: Record<string, unknown>): void {
+  if (status.images === undefined || status.images === null || Value.Check(NodeImages, status.images)) return;
+  throw ValidationError.field('status.images', `must be ${NodeImages.description ?? 'a list of images'}, each {names, sizeBytes}`);
+}
 
 function unknownNodeField(key: string): ValidationError {
   return ValidationError.field(`status.${key}`, `unknown field: a node agent reports ${[...AGENT_NODE_FIELDS].join(', ')} (and address when it registers)`);
@@ -58,6 +66,7 @@ export function registeredStatus(status: Record<string, unknown>): Record<string
     }
     out[k] = v;
   }
+  checkImages(out);
   return out;
 }
 
@@ -72,7 +81,10 @@ export function agentStatusBody(p: Principal, def: KindDef, body: unknown, mode:
   if (!isPlainObject(body) || !isPlainObject(body.status)) return body;
   const status: Record<string, unknown> = { ...body.status };
   for (const f of SERVER_OWNED[def.kind] ?? []) delete status[f];
-  if (def.kind === 'Node') for (const k of Object.keys(status)) if (!AGENT_NODE_FIELDS.has(k)) throw unknownNodeField(k);
+  if (def.kind === 'Node') {
+    for (const k of Object.keys(status)) if (!AGENT_NODE_FIELDS.has(k)) throw unknownNodeField(k);
+    checkImages(status);
+  }
   // A replica declared Lost (or otherwise ended) has released its GPUs, which may be someone
   // else's by now: a returning agent cannot bring it back, only stop what still runs.
   const was = current?.status?.phase;

@@ -43,6 +43,8 @@ export interface TenantOptions {
   residency?: EffectiveResidency;
   /** Where the volumes its replicas mount are. */
   volumes?: VolumePlacement[];
+  /** Nodes that already hold its image. */
+  imageNodes?: string[];
 }
 
 /** A workload's declared longest run (Job spec.maxRuntimeSeconds) in ms; undefined when it declares none. */
@@ -84,6 +86,7 @@ export function gangRequest(id: string, d: PlacementDemand, tenant: TenantOption
   if (tenant.volumes) g.volumes = tenant.volumes;
   const reservation = (d.workload.spec as { reservation?: unknown }).reservation;
   if (typeof reservation === 'string') g.reservation = reservation;
+  if (tenant.imageNodes) g.imageNodes = tenant.imageNodes;
   const max = maxRuntimeMs(d.workload);
   if (max !== undefined) g.maxRuntimeMs = max;
   return g;

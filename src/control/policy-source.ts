@@ -1,7 +1,9 @@
 // The placement policy the live loop schedules with. FGD and weft measure fragmentation against
 // the "typical pods" of the workload; a live fleet has no trace to take them from, so they are
 // learned online from the demand shapes the loop has seen (a sliding window), and the policy is
-// rebuilt when the distribution has moved (checked every few dozen new shapes).
+// rebuilt when the distribution has moved (checked every few dozen new shapes). The live loop
+// also breaks ties by image locality (nodes that already hold a replica's image); the
+// simulator's experiments do not.
 //
 // weft also decides, per learned mix and fleet, whether its CPU-stranding term pays, by replaying
 // the mix on an empty copy of the fleet (scheduler/weft-calibration.ts). That replay takes seconds
@@ -31,7 +33,7 @@ export class PolicySource {
     readonly name: string,
     private readonly windowSize = 2000,
   ) {
-    if (!NEEDS_TYPICAL.has(name)) this.policy = createPolicy(name);
+    if (!NEEDS_TYPICAL.has(name)) this.policy = createPolicy(name, { imageLocality: true });
   }
 
   /** Records one replica shape seen in a demand. */
@@ -86,6 +88,6 @@ export class PolicySource {
   }
 
   private build(): Policy {
-    return createPolicy(this.name, { typicalPods: this.typical, ...(this.name === 'weft' ? { stranding: this.stranding } : {}) });
+    return createPolicy(this.name, { typicalPods: this.typical, imageLocality: true, ...(this.name === 'weft' ? { stranding: this.stranding } : {}) });
   }
 }

@@ -122,6 +122,31 @@ describe('scheduling loop', () => {
     expect((l!.spec as { node: string }).node).toBe((a0.spec as { node: string }).node);
   });
 
+  it("prefers, among equally good nodes, the one whose agent lists the replica's image", async () => {
+    const landed: Record<string, string> = {};
+    for (const held of [false, true]) {
+      store = await openStore();
+      await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: P }, spec: {} });
+      for (const n of ['n1', 'n2', 'n3', 'n4']) {
+        const images = held && n === 'n3' ? { images: [{ names: ['docker.io/library/busybox:latest'], sizeBytes: 4_000_000 }] } : {};
+        await store.create(node(n, 8, {}, images));
+      }
+      cp = startControlPlane({ store, clock: new ManualClock(), cycleIntervalMs: 50 });
+      await cp.leading;
+      await store.create(job('pull', { image: 'busybox', command: ['true'], resources: { gpu: { count: 1 } } }));
+      const [a] = await until(async () => {
+        const all = await allocsOf(store, 'pull');
+        return all.length ? all : undefined;
+      });
+      landed[String(held)] = (a!.spec as { node: string }).node;
+      await cp.stop();
+      cp = undefined;
+      await store.close();
+    }
+    expect(landed.false).not.toBe('n3');
+    expect(landed.true).toBe('n3');
+  });
+
   it('places shares and MIG slices, several on one GPU, never beyond it', async () => {
     store = await openStore();
     await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: P }, spec: {} });

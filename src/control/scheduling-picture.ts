@@ -15,6 +15,7 @@ import { VolumeView } from './volumes.js';
 import { ReservationView } from './reservations/view.js';
 import type { BookedCapacity } from '../scheduler/types.js';
 import { ownerKey } from './workloads/allocations.js';
+import { NodeImageIndex } from './node-images.js';
 import type { VolumeMount } from '../model/container.js';
 import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
 
@@ -38,6 +39,8 @@ export class SchedulingPicture {
   readonly volumes = new VolumeView();
   /** Capacity booked by reservations (status.booking), held against other work. */
   readonly reservations = new ReservationView();
+  /** Which nodes hold which images (the image-locality tie-break). */
+  private images = new NodeImageIndex();
   private readonly priorities = new Map<string, number>();
   private globalDefault = 0;
   /** Classes whose workloads may be preempted (spec.preemptible: true), and the global default's name. */
@@ -73,6 +76,7 @@ export class SchedulingPicture {
     this.queues.clear();
     this.fleet = new FleetView(this.log);
     this.residency = new ResidencyView();
+    this.images = new NodeImageIndex();
   }
 
   fold(ev: WatchEvent): Folded {
@@ -91,6 +95,8 @@ export class SchedulingPicture {
       case 'Reservation':
         return { changed: this.reservations.apply(ev.type, o) };
       case 'Node':
+        // Images only break ties: a new list alone does not wake a cycle.
+        this.images.apply(ev.type, o);
         return { changed: this.fleet.applyNode(ev.type, o) };
       case 'Allocation': {
         if (!this.fleet.applyAllocation(ev.type, o)) return { changed: false };
@@ -145,8 +151,10 @@ export class SchedulingPicture {
   /** The scheduler's request for a demand, with its tenant's GPU-sharing flag and data residency. */
   gangOf(id: string, d: PlacementDemand): GangRequest {
     const project = d.workload.metadata.project;
-    const volumes = this.volumes.placementOf(project ?? '', (d.workload.spec as { volumeMounts?: VolumeMount[] }).volumeMounts);
-    const g = gangRequest(id, d, { allowSharing: this.fleet.allowsSharing(project), residency: this.residency.residency(project ?? ''), ...(volumes ? { volumes } : {}) });
+    const spec = d.workload.spec as { volumeMounts?: VolumeMount[]; image?: string };
+    const volumes = this.volumes.placementOf(project ?? '', spec.volumeMounts);
+    const imageNodes = spec.image !== undefined ? this.images.nodesWith(spec.image) : [];
+    const g = gangRequest(id, d, { allowSharing: this.fleet.allowsSharing(project), residency: this.residency.residency(project ?? ''), ...(volumes ? { volumes } : {}), ...(imageNodes.length > 0 ? { imageNodes } : {}) });
     if (this.preemptible(d.workload)) g.preemptible = true;
     return g;
   }

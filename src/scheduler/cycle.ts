@@ -18,7 +18,7 @@ import { migMilli } from '../model/allocation-rules.js';
 import { DEFAULT_FILTERS, type Filter } from './filters/index.js';
 import { findMigSlot } from './mig.js';
 import { nodeClassesOf } from './node-classes.js';
-import type { Policy } from './policy.js';
+import { activeTieBreak, type Policy } from './policy.js';
 import { compileReplica, GPU_MIG, GPU_NONE, GPU_SHARE, GPU_WHOLE, type ReplicaShape } from './request.js';
 import type { Rng } from './rng.js';
 import type { ScoreContext } from './scorers/scorer.js';
@@ -322,6 +322,12 @@ function explainScores(snap: Snapshot, node: number, delta: NodeDelta, policy: P
     total += weight * ws.partial[0]!;
   }
   out.total = total;
+  // Shown beside the others, outside the total: it only decided between equal totals.
+  const tie = activeTieBreak(policy, ctx.req);
+  if (tie) {
+    tie.score(ctx, one, 1, ws.partial);
+    out.scores[tie.name] = ws.partial[0]!;
+  }
   snap.assume(node, delta);
 }
 

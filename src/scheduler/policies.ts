@@ -12,6 +12,7 @@ import { dotProduct } from './scorers/dot-product.js';
 import { fgdScorer } from './scorers/fgd.js';
 import { gpuClustering } from './scorers/gpu-clustering.js';
 import { gpuPacking } from './scorers/gpu-packing.js';
+import { imageLocality } from './scorers/image-locality.js';
 import type { TypicalPod } from './typical-pods.js';
 import { weftPolicy } from './weft-policy.js';
 
@@ -25,6 +26,11 @@ export interface PolicyOptions {
   mix?: readonly TypicalPod[];
   /** weft: keep (true) or drop (false) the stranding term instead of deciding by replay (weft-policy.ts). */
   stranding?: boolean;
+  /**
+   * Prefer, among equally good nodes, those that already hold the replica's image (a tie-break:
+   * scorers/image-locality.ts). The live scheduler turns it on; the simulator's experiments do not.
+   */
+  imageLocality?: boolean;
 }
 
 function single(name: string, scorer: Policy['scorers'][number]['scorer']): Policy {
@@ -43,6 +49,11 @@ export function isPolicyName(name: string): name is PolicyName {
 }
 
 export function createPolicy(name: string, opts: PolicyOptions = {}): Policy {
+  const policy = basePolicy(name, opts);
+  return opts.imageLocality && policy.selection === 'max-score' ? { ...policy, tieBreak: imageLocality } : policy;
+}
+
+function basePolicy(name: string, opts: PolicyOptions): Policy {
   switch (name) {
     case 'random':
       return { name, scorers: [], sharePicker: randomGpu, selection: 'uniform' };

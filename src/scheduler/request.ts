@@ -36,6 +36,8 @@ export interface ReplicaShape {
   readonly volumeNodes: Uint8Array | null;
   /** The volumes' names, for explanations. */
   readonly volumes: readonly string[] | null;
+  /** imageNodes[node] = 1 where the replica's image already is; null = on no node, or not asked. Never part of `key`: it only breaks ties. */
+  readonly imageNodes: Uint8Array | null;
   readonly migProfile: string | null;
   /** MIG geometry per model id (undefined when that model cannot host the profile). */
   readonly migGeometry: readonly (MigProfileGeometry | undefined)[] | null;
@@ -50,7 +52,7 @@ export interface ReplicaShape {
 
 export function compileReplica(
   snap: Snapshot,
-  gang: Pick<GangRequest, 'resources' | 'sites'> & Partial<Pick<GangRequest, 'project' | 'isolation' | 'allowSharing' | 'residency' | 'volumes'>>,
+  gang: Pick<GangRequest, 'resources' | 'sites'> & Partial<Pick<GangRequest, 'project' | 'isolation' | 'allowSharing' | 'residency' | 'volumes' | 'imageNodes'>>,
 ): ReplicaShape {
   const r: ReplicaResources = gang.resources;
   const models = r.gpuModels && r.gpuModels.length > 0 ? [...r.gpuModels].sort() : null;
@@ -111,6 +113,7 @@ export function compileReplica(
     residencySites,
     volumeNodes,
     volumes: volumeNodes ? gang.volumes!.map((v) => v.name) : null,
+    imageNodes: gang.imageNodes && gang.imageNodes.length > 0 ? nodeMask(snap, gang.imageNodes) : null,
     migProfile,
     migGeometry,
     shapeClass,
@@ -131,6 +134,14 @@ function volumeMask(snap: Snapshot, volumes: readonly VolumePlacement[]): Uint8A
       if (!here) mask[n] = 0;
     }
   }
+  return mask;
+}
+
+/** mask[node] = 1 on the named nodes the snapshot knows. */
+function nodeMask(snap: Snapshot, names: readonly string[]): Uint8Array {
+  const wanted = new Set(names);
+  const mask = new Uint8Array(snap.nodeCount);
+  for (let n = 0; n < snap.nodeCount; n++) if (wanted.has(snap.nodeNames[n]!)) mask[n] = 1;
   return mask;
 }
 

@@ -4,14 +4,15 @@
 //   - each replica then filters and scores one member per state class (node-classes.ts) and takes
 //     the best class's member with the smallest rank — the node a scan over every node would take;
 //   - where classes cannot stand in for their members (a topology domain, a per-node filter such
-//     as a backfill reservation, a policy that is not node-local or picks at random), the replica
-//     scans the nodes that passed the static filters, node by node.
+//     as a backfill reservation, a policy that is not node-local or picks at random, a tie-break
+//     that reads the node itself such as image locality), the replica scans the nodes that passed
+//     the static filters, node by node.
 import type { Filter } from './filters/filter.js';
 import type { NodeClasses } from './node-classes.js';
-import { isCacheable, type Policy } from './policy.js';
+import { activeTieBreak, isCacheable, type Policy } from './policy.js';
 import type { ReplicaShape } from './request.js';
 import type { Rng } from './rng.js';
-import type { ScoreContext } from './scorers/scorer.js';
+import type { ScoreContext, Scorer } from './scorers/scorer.js';
 import type { Snapshot } from './snapshot.js';
 import type { RejectionReason } from './types.js';
 import type { Workspace } from './workspace.js';
@@ -28,6 +29,8 @@ export class GangScan {
   /** Nodes that passed the static filters, ascending (per-node path), built on first use. */
   private staticNodes: Int32Array | null = null;
   private readonly byClass: boolean;
+  /** Decides between nodes of equal totals (image locality), when it applies to this request. */
+  private readonly tieBreak: Scorer | null;
 
   constructor(
     private readonly snap: Snapshot,
@@ -61,7 +64,8 @@ export class GangScan {
     }
     this.staticOk = new Uint8Array(members.length);
     for (let i = 0; i < count; i++) this.staticOk[ids[i]!] = 1;
-    this.byClass = policy.selection === 'max-score' && isCacheable(policy) && this.others.every((f) => f.reads !== 'node');
+    this.tieBreak = activeTieBreak(policy, req);
+    this.byClass = policy.selection === 'max-score' && isCacheable(policy) && this.others.every((f) => f.reads !== 'node') && this.tieBreak === null;
   }
 
   /** Every node that passes all filters now, ascending, into `out`; returns how many (for choosing a topology domain). */
@@ -90,7 +94,8 @@ export class GangScan {
     if (count === 1) return { node: nodes[0]!, feasible: 1 };
     if (this.policy.selection === 'uniform') return { node: nodes[rng.int(count)]!, feasible: count };
     this.score(nodes, count, rng);
-    return { node: selectBest(this.snap, nodes, this.ws.totals, count), feasible: count };
+    const tie = this.tieBreak ? { scorer: this.tieBreak, ctx: { snap: this.snap, req: this.req, rng } } : null;
+    return { node: selectBest(this.snap, nodes, this.ws.totals, count, tie), feasible: count };
   }
 
   private findByClass(rng: Rng): Found {
@@ -110,7 +115,7 @@ export class GangScan {
     // One class left: its members score alike, so its smallest-rank member wins unscored.
     if (count === 1) return { node: nodes[0]!, feasible: feasible.members };
     this.score(nodes, count, rng);
-    return { node: selectBest(this.snap, nodes, this.ws.totals, count), feasible: feasible.members };
+    return { node: selectBest(this.snap, nodes, this.ws.totals, count, null), feasible: feasible.members };
   }
 
   /**
@@ -169,18 +174,31 @@ function weightedTotals(policy: Policy, ctx: ScoreContext, nodes: Int32Array, co
   }
 }
 
-/** The highest total, ties to the smallest rank. */
-function selectBest(snap: Snapshot, nodes: Int32Array, totals: Float64Array, count: number): number {
+/** The highest total; among equal totals the higher tie-break score (if any), then the smallest rank. */
+function selectBest(snap: Snapshot, nodes: Int32Array, totals: Float64Array, count: number, tie: { scorer: Scorer; ctx: ScoreContext } | null): number {
   const rank = snap.rank;
   let best = nodes[0]!;
   let bestScore = totals[0]!;
+  let equal = 1;
   for (let i = 1; i < count; i++) {
     const s = totals[i]!;
     const n = nodes[i]!;
+    if (s > bestScore) equal = 1;
+    else if (s === bestScore) equal++;
     if (s > bestScore || (s === bestScore && rank[n]! < rank[best]!)) {
       best = n;
       bestScore = s;
     }
   }
-  return best;
+  if (!tie || equal < 2) return best;
+  // Only the nodes that tie for the best total are looked at again: the tie-break cannot reach past them.
+  const tied = new Int32Array(equal);
+  for (let i = 0, k = 0; i < count; i++) if (totals[i] === bestScore) tied[k++] = nodes[i]!;
+  const scores = new Float64Array(equal);
+  tie.scorer.score(tie.ctx, tied, equal, scores);
+  let pick = 0;
+  for (let i = 1; i < equal; i++) {
+    if (scores[i]! > scores[pick]! || (scores[i] === scores[pick] && rank[tied[i]!]! < rank[tied[pick]!]!)) pick = i;
+  }
+  return tied[pick]!;
 }

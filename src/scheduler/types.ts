@@ -44,6 +44,8 @@ export interface GangRequest {
   residency?: { sites: readonly string[]; rule: string };
   /** The volumes every replica mounts: it runs only on a node that has them all. */
   volumes?: readonly VolumePlacement[];
+  /** Nodes that already hold the image its replicas run: preferred among equally good nodes (image-locality). */
+  imageNodes?: readonly string[];
   /** Queue (fair-share) the gang is charged to. */
   queue?: string;
   /** Tenant (project) the gang belongs to; gangs without one form a single anonymous tenant. */

@@ -22,6 +22,8 @@ const MiB = 1 << 20;
 const LAYERS = [1 * MiB, 2 * MiB, 4 * MiB, 12 * MiB];
 const ROAD_BYTES_PER_S = 1 * MiB;
 
+const listedImages = (node: Resource): string[] => ((node.status?.images ?? []) as { names: string[] }[]).flatMap((i) => i.names);
+
 function job(name: string, script: string, extra: Record<string, unknown> = {}, resources: Record<string, unknown> = {}): string {
   return JSON.stringify({
     apiVersion: 'weft/v1',
@@ -89,6 +91,15 @@ describe.skipIf(missing !== undefined)(`a container's life on a node agent${miss
     box?.cleanup();
   }, 60_000);
 
+  it('lists the images on its host on its Node, largest first', async () => {
+    const node = await until('images on the Node', async () => {
+      const n = await admin.get('Node', NODE);
+      return listedImages(n).includes(TEST_IMAGE) ? n : undefined;
+    }, 15_000);
+    const sizes = (node.status!.images as { sizeBytes: number }[]).map((i) => i.sizeBytes);
+    expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+  });
+
   it('shows a pull in progress in the replica status and its events; a stop during the pull ends it then, and no container is made', async () => {
     await apply(job('slowpull', 'echo should never run', { image: slowImage, imagePullPolicy: 'Always', imagePullSecrets: [{ name: 'slow-registry' }] }));
     const [alloc] = await until('a pull progress message', async () => {
@@ -109,6 +120,8 @@ describe.skipIf(missing !== undefined)(`a container's life on a node agent${miss
     expect(stopped!.status).toMatchObject({ phase: 'Stopped' });
     // The pull runs on (other replicas may share it); once it is done, still no container.
     await until('the pull to finish', async () => ((await imageHere(slowImage)) ? true : undefined), 60_000, 200);
+    // The Node lists the image it now holds (the scheduler prefers such nodes among equals).
+    await until('the pulled image on the Node', async () => (listedImages(await admin.get('Node', NODE)).includes(slowImage) ? true : undefined), 15_000);
     await new Promise((r) => setTimeout(r, 2000)); // two reconcile passes
     const made = await podman.docker.listContainers({ all: true, filters: { label: [`weft.dev/allocation-uid=${alloc!.metadata.uid}`] } });
     expect(made).toEqual([]);

@@ -169,6 +169,20 @@ describe('node token scope', () => {
     expect(n.status.state).toBe('Ready');
   });
 
+  it('reports the images it holds, in the bounded shape the scheduler reads, or is told which field is wrong', async () => {
+    const patch = (images: unknown) => h.call('PATCH', '/api/v1/nodes/node-a/status', { token: tokA, body: { status: { images } }, contentType: 'application/merge-patch+json' });
+    const ok = await patch([{ names: ['docker.io/library/busybox:latest'], sizeBytes: 2_000_000 }]);
+    expect(ok.status).toBe(200);
+    expect(ok.body.status.images).toEqual([{ names: ['docker.io/library/busybox:latest'], sizeBytes: 2_000_000 }]);
+    const tooMany = await patch(Array.from({ length: 101 }, (_, i) => ({ names: [`localhost/x:${i}`], sizeBytes: 1 })));
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body.issues).toEqual([expect.objectContaining({ field: 'status.images' })]);
+    expect((await patch([{ names: [], sizeBytes: 1 }])).status).toBe(422);
+    expect((await patch('busybox')).status).toBe(422);
+    // Nothing half-written: the list is the one accepted before.
+    expect((await h.call('GET', '/api/v1/nodes/node-a')).body.status.images).toEqual(ok.body.status.images);
+  });
+
   it('reads Nodes and merge-patches only its own Node status, never its spec or state', async () => {
     expect((await h.call('GET', '/api/v1/nodes', { token: tokA })).status).toBe(200);
     const own = await h.call('PATCH', '/api/v1/nodes/node-a/status', { token: tokA, body: { status: { agent: { version: '1' }, state: 'Cordoned' } } });

@@ -52,8 +52,9 @@ export interface SlurmCluster {
   startRest(): Promise<void>;
   /**
    * A second slurmrestd on a UNIX socket with rest_auth/local, run as `user`: it serves only
-   * clients of that uid (slurmrestd checks the peer's credentials on the socket), which then
-   * act in Slurm as that user. The socket sits in a directory only `user` may enter.
+   * clients of that uid, and root (slurmrestd checks the peer's credentials on the socket), which
+   * then act in Slurm as that user. The socket's directory is open to all, so that it is
+   * slurmrestd's own check that turns other users away.
    */
   startLocalRest(user: string): Promise<{ endpoint: string; stop(): Promise<void> }>;
   /** slurmctld and slurmd stop and start again (their state kept); running jobs go on. */
@@ -165,7 +166,7 @@ export async function startSlurm(opts: SlurmOptions = {}): Promise<SlurmCluster>
     async startLocalRest(user) {
       const ids = userIds(user);
       const home = d(`rest-${user}`);
-      mkdirSync(home, { mode: 0o700 });
+      mkdirSync(home, { mode: 0o755 });
       chownSync(home, ids.uid, ids.gid);
       const socket = `${home}/slurmrestd.socket`;
       const child = start('/usr/bin/setpriv', [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups', '/usr/sbin/slurmrestd', '-s', plugins, '-a', 'rest_auth/local', `unix:${socket}`], {}, `slurmrestd-${user}`);

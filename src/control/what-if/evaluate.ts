@@ -51,7 +51,7 @@ export function evaluateWhatIf(o: WhatIfOptions): WhatIfAnswer {
   const gangs = others.map(({ d }, i) => picture.gangOf(String(i), d));
   const shapes: PodShape[] = [...others.map(({ d }) => d), demand].flatMap((d) => Array(Math.min(d.replicas.length, 64)).fill(podShape(d.resources)) as PodShape[]);
   // weft keeps its stranding term here rather than replaying the few shapes in view to decide on it.
-  const policy = createPolicy(o.policy, { typicalPods: typicalPods(shapes), stranding: true });
+  const policy = createPolicy(o.policy, { typicalPods: typicalPods(shapes), stranding: true, imageLocality: true });
   const counted = picture.count(now);
   const snap = picture.fleet.snapshot();
   const refs = (owners: readonly string[]): WorkloadRefs => namedOrCounted(owners, o.readable);

@@ -11,8 +11,8 @@ export const SlurmName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$',
  * How Weft authenticates to slurmrestd. `jwt`: the production path, over TCP; the token (from
  * `scontrol token` or the site's JWT issuer) is read from a file on the server's host on every
  * request, so it can be rotated without touching the Cluster; or from a Secret (secretRef). `local`: slurmrestd's
- * rest_auth/local on a UNIX socket, which authenticates the connecting process's uid (the Weft
- * server must then run as the user slurmrestd runs as).
+ * rest_auth/local on a UNIX socket, which serves only a process of its own uid (or root): the
+ * Weft server must then run as the user slurmrestd runs as (docs/slurm.md).
  */
 export const ClusterAuth = Type.Union([
   Type.Object(

@@ -160,6 +160,8 @@ export function slurmRest(opts: SlurmRestOptions): SlurmRest {
               const said = `HTTP ${res.statusCode}: ${text.slice(0, 200) || 'empty reply'}`;
               // A path this slurmrestd does not serve (a plugin it did not load) is an answer.
               if (res.statusCode === 404) resolve({ status: 404, body: { errors: [{ error: said }] } });
+              // rest_auth/local answers a client of another uid so, in plain text.
+              else if (res.statusCode === 401 || res.statusCode === 403) fail(`refused the credentials (${said})`);
               else fail(said);
             }
           });

@@ -20,4 +20,6 @@ export interface Scorer {
   readonly nodeLocal: boolean;
   /** Writes the score of nodes[i] into out[i] for i < count. */
   score(ctx: ScoreContext, nodes: Int32Array, count: number, out: Float64Array): void;
+  /** False when it would score every node alike for this request, so it need not run (absent: always runs). */
+  appliesTo?(req: ReplicaShape): boolean;
 }

@@ -24,6 +24,8 @@ import { ImagePuller, ImagePullError, type PullOptions } from './image-pull.js';
 import { canRaiseLimits, connectPodman, hostUlimits, podmanInfo, SERVICE_IDLE_S, type PodmanEndpoint, type PodmanOptions } from './podman.js';
 import { cdiKinds, gpuDevices, NVIDIA_CDI_KIND } from './gpu-devices.js';
 import { kernelLogsOomKill } from './oom.js';
+import { nodeImagesOf } from './node-images.js';
+import type { NodeImage } from '../../../model/node-images.js';
 
 export const LABEL_UID = 'weft.dev/allocation-uid';
 export const LABEL_OWNER = 'weft.dev/owner';
@@ -52,6 +54,8 @@ export interface ContainerDriverOptions extends Omit<PodmanOptions, 'stateDir'> 
    * project's word; only the node's operator says which host paths containers may reach.
    */
   volumeRoots?: string[];
+  /** Called after a pull brought an image here (the Node's image list is then out of date). */
+  onPulled?: () => void;
 }
 
 const isMissing = (err: unknown): boolean => (err as { statusCode?: number }).statusCode === 404;
@@ -90,6 +94,16 @@ export class ContainerDriver implements Driver {
     this.usedAt = Date.now();
     this.puller ??= new ImagePuller(ep.docker, this.opts.pull);
     return ep.docker;
+  }
+
+  /**
+   * The images on this node (node-images.ts). With `wake` false, only while the engine is up
+   * anyway: a look at the images must not keep a Podman service of the agent's own alive.
+   */
+  async images(wake: boolean): Promise<NodeImage[] | undefined> {
+    const warm = this.endpoint !== undefined && (this.endpoint.servicePid === undefined || Date.now() - this.usedAt < (SERVICE_IDLE_S * 1000) / 2);
+    if (!wake && !warm) return undefined;
+    return nodeImagesOf(await (await this.engine()).listImages());
   }
 
   async probe(): Promise<DriverCapability> {
@@ -137,7 +151,7 @@ export class ContainerDriver implements Driver {
       const problem = this.volumeProblem(launch);
       if (problem) throw new Error(problem);
       const auth = launch.container?.registryAuth?.find((a) => image.startsWith(`${a.serveraddress}/`));
-      await this.puller!.ensure(image, launch.container?.pullPolicy, auth);
+      if (await this.puller!.ensure(image, launch.container?.pullPolicy, auth)) this.opts.onPulled?.();
       if (this.stopAsked(uid)) return this.stoppedBeforeStart(uid);
       const id = await this.create(this.createSpec(launch, image));
       writeJsonAtomic(this.file(uid, 'created.json'), { id, createdAt: new Date().toISOString() });

@@ -60,9 +60,9 @@ export class ImagePuller {
     }
   }
 
-  /** Makes sure the image is here as the policy asks; throws ImagePullError with the reason. */
-  async ensure(image: string, policy: ImagePullPolicy = 'IfNotPresent', auth?: RegistryAuth): Promise<void> {
-    if (policy !== 'Always' && (await this.present(image))) return;
+  /** Makes sure the image is here as the policy asks; true when it pulled. Throws ImagePullError with the reason. */
+  async ensure(image: string, policy: ImagePullPolicy = 'IfNotPresent', auth?: RegistryAuth): Promise<boolean> {
+    if (policy !== 'Always' && (await this.present(image))) return false;
     if (policy === 'Never') throw new ImagePullError(`image "${image}" is not on this node and imagePullPolicy is Never`);
     // Keyed by credentials too: a pull made with one project's secret is not another's to share.
     const key = `${image}\0${auth ? createHash('sha256').update(JSON.stringify(auth)).digest('hex') : ''}`;
@@ -74,7 +74,8 @@ export class ImagePuller {
       });
       this.inflight.set(key, pull);
     }
-    return pull;
+    await pull;
+    return true;
   }
 
   private async pullWithRetries(image: string, auth?: RegistryAuth): Promise<void> {
