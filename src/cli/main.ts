@@ -23,6 +23,7 @@ import { agentCommand } from './commands/agent.js';
 import { mcpCommand } from './commands/mcp.js';
 import { versionCommand } from './commands/version.js';
 import { logsCommand } from './commands/logs.js';
+import { restartVmCommand, sshCommand, startVmCommand, stopVmCommand } from './commands/vm.js';
 import { cordonCommand, drainCommand, uncordonCommand } from './commands/nodes.js';
 import { EXIT, describeError, exitCodeOf } from './errors.js';
 import { VERSION } from './version.js';
@@ -60,6 +61,10 @@ export function buildProgram(): Command {
     resumeCommand(),
     explainCommand(),
     logsCommand(),
+    startVmCommand(),
+    stopVmCommand(),
+    restartVmCommand(),
+    sshCommand(),
     cordonCommand(),
     uncordonCommand(),
     drainCommand(),

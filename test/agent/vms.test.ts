@@ -1,8 +1,8 @@
 // Virtual machines end to end on loopback: a real `weft up`, a real `weft agent`, QEMU (KVM
 // where it works, else TCG) booting the test guest built here from Debian packages, served as
 // an Image over HTTP. The VM boots and its serial log shows cloud-init's marker; the agent is
-// killed with SIGKILL and the new one re-adopts the running VM; Halted presses the ACPI power
-// button and the guest powers off within the grace; Always boots it again. Skipped, naming the
+// killed with SIGKILL and the new one re-adopts the running VM; `weft stop vm` (Halted) presses
+// the ACPI power button and the guest powers off within the grace; `weft start vm` boots it again. Skipped, naming the
 // Debian packages to install, only where QEMU or the guest's packages are missing.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -96,15 +96,20 @@ describe.skipIf(missing !== undefined)(`virtual machines through weft up and wef
   it('Halted powers the guest down by ACPI within the grace; Always boots it again', async () => {
     const [alloc] = await allocationsOf(admin, PROJECT, 'box');
     const t0 = Date.now();
-    await admin.patch('VirtualMachine', 'box', { spec: { runStrategy: 'Halted' } }, { project: PROJECT });
+    const stop = await box.weft(['stop', 'vm', 'box', '-p', PROJECT]);
+    expect(stop.stdout).toContain('virtualmachine/box stopping');
+    expect((await vm()).spec).toMatchObject({ runStrategy: 'Halted' });
     await until('the VM stopped', async () => ((await vm()).status?.phase === 'Stopped' ? true : undefined), 60_000, 500);
     expect(Date.now() - t0).toBeLessThan(60_000);
     // Ended by the guest's own power-off (exit code 0), not killed when the grace ran out.
     expect((await admin.get('Allocation', alloc!.metadata.name, { project: PROJECT })).status).toMatchObject({ phase: 'Stopped', exitCode: 0 });
 
-    await admin.patch('VirtualMachine', 'box', { spec: { runStrategy: 'Always' } }, { project: PROJECT });
+    expect((await box.weft(['start', 'vm', 'box', '-p', PROJECT])).stdout).toContain('virtualmachine/box starting');
     const again = await running('the VM running again');
+    expect(again.spec).toMatchObject({ runStrategy: 'Always' });
     expect(again.status!.attempt).toBeGreaterThan(0);
     await until('the marker on the new boot', async () => (MARKER.test(await serialLog(again.status!.attempt as number)) ? true : undefined), BOOT_MS, 1000);
+    // The CLI reads the same serial log: `weft logs vm NAME`.
+    expect((await box.weft(['logs', 'vm', 'box', '-p', PROJECT])).stdout).toMatch(MARKER);
   }, 3 * BOOT_MS);
 });

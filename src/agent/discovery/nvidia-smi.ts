@@ -99,6 +99,8 @@ export function parseNvidiaSmi(out: NvidiaSmiOutputs): GpuInventory[] {
       memoryBytes,
       migEnabled,
     };
+    const pci = textAt(gpu, 'pci', 'pci_bus_id');
+    if (pci) inv.pciBusId = pci; // for VFIO passthrough to VMs
     if (migEnabled) inv.migInstances = migInstancesOf(gpu, inv.index, migList, placements);
     return inv;
   });

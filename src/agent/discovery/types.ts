@@ -16,6 +16,8 @@ export interface GpuInventory {
   memoryBytes: number;
   migEnabled: boolean;
   migInstances?: MigInstance[];
+  /** PCI address as nvidia-smi writes it (00000000:3B:00.0): what a VM's passthrough binds. */
+  pciBusId?: string;
 }
 
 export interface NvlinkInfo {

@@ -25,7 +25,8 @@ function count(value: string | undefined, flag: string, min: number): number | u
 export function logsCommand(): Command {
   return new Command('logs')
     .description('print a replica\'s logs (stdout and stderr); -f follows until it ends')
-    .argument('<name>', 'workload name')
+    .argument('<name>', 'workload name (or its kind, then the name: weft logs vm box)')
+    .argument('[name]', 'workload name, after its kind')
     .option('-k, --kind <kind>', workloadKindWords(), 'job')
     .option('-r, --replica <n>', 'replica index', '0')
     .option('--attempt <n>', 'a given attempt (default: the newest)')
@@ -33,9 +34,12 @@ export function logsCommand(): Command {
     .option('--tail <n>', 'only the last N chunks')
     .option('-f, --follow', 'keep printing new output until the replica ends')
     .option('-p, --project <name>', 'project (default: the context\'s, or wherever the name is unique)')
-    .action(async (name: string, opts: LogsOptions, self: Command) => {
-      const def = workloadKind(opts.kind);
-      if (!def) throw new CliError(`--kind: logs exist for workloads (${workloadKindWords()}), not "${opts.kind}"`, 2);
+    .action(async (first: string, second: string | undefined, opts: LogsOptions, self: Command) => {
+      // `weft logs vm box` reads as `weft logs box --kind vm`.
+      const kindWord = second !== undefined ? first : opts.kind;
+      const name = second ?? first;
+      const def = workloadKind(kindWord);
+      if (!def) throw new CliError(`${second !== undefined ? 'kind' : '--kind'}: logs exist for workloads (${workloadKindWords()}), not "${kindWord}"`, 2);
       if (opts.previous && opts.attempt !== undefined) throw new CliError('--previous and --attempt cannot be combined', 2);
       const { client, context } = connect(self);
       const found = await findOne(client, def.kind, name, projectOf(opts, context));

@@ -23,6 +23,7 @@ import { findQemu, findQemuImg, qemuVersion } from './qemu-binary.js';
 import { qmp } from './qmp.js';
 import { writeSeed } from './seed.js';
 import { deviceEnv } from '../env.js';
+import { bindVfio, passthroughFor, releaseVfio } from './vfio.js';
 
 /** QEMU's user-mode network gives the first guest that asks this address. */
 const USER_MODE_GUEST_IP = '10.0.2.15';
@@ -34,10 +35,18 @@ export interface VmDriverOptions {
   supervisorScript?: string;
   qemu?: string;
   accelTimeoutMs?: number;
+  /** The PCI address of a GPU device id (UUID or index) from the inventory; none for a fake one. */
+  pciOf?: (device: string) => string | undefined;
+  /** Where sysfs is (tests give a fixture tree). */
+  sys?: string;
+  /** numactl, to bind QEMU's threads to the GPUs' NUMA node. */
+  numactl?: string;
 }
 
 interface VmState extends VmReport {
   sshPort?: number;
+  /** PCI functions handed to vfio-pci for this VM, given back on remove. */
+  vfio?: string[];
 }
 
 export class VmDriver implements Driver {
@@ -120,6 +129,13 @@ export class VmDriver implements Driver {
   async remove(uid: string): Promise<void> {
     const dir = this.dir(uid);
     const launch = readJson<ReplicaLaunch>(join(dir, 'vm.json'));
+    for (const f of readJson<VmState>(join(dir, 'vm-state.json'))?.vfio ?? []) {
+      try {
+        releaseVfio(this.opts.sys ?? '/sys', f);
+      } catch {
+        /* already back with its driver */
+      }
+    }
     for (const d of launch?.vm?.disks ?? []) rmSync(join(dir, `disk-${d.name}.qcow2`), { force: true });
     for (const f of OWN_FILES) rmSync(join(dir, f), { recursive: true, force: true });
   }
@@ -196,6 +212,18 @@ export class VmDriver implements Driver {
       state.sshAddress = `127.0.0.1:${state.sshPort}`;
       state.ipAddresses = [USER_MODE_GUEST_IP];
     }
+    // Whole GPUs with a PCI address pass through by VFIO (their IOMMU group must be theirs alone);
+    // devices of a fake inventory have none and reach the guest only as its variables.
+    const sys = this.opts.sys ?? '/sys';
+    const pass = launch.devices.flatMap((d) => {
+      const pci = this.opts.pciOf?.(d);
+      return pci ? [passthroughFor(sys, pci)] : [];
+    });
+    if (pass.length > 0) {
+      state.vfio = pass.flatMap((p) => p.functions);
+      for (const f of state.vfio) bindVfio(sys, f);
+    }
+    const numaNode = pass.find((p) => p.numaNode !== undefined)?.numaNode;
     const plan: QemuPlan = {
       name: vm.hostname,
       accelerator: accel.accelerator,
@@ -207,6 +235,8 @@ export class VmDriver implements Driver {
         { id: 'seed', path: join(dir, 'seed.iso'), format: 'raw', readOnly: true },
       ],
       nics,
+      ...(state.vfio ? { vfio: state.vfio } : {}),
+      ...(numaNode !== undefined ? { numaNode } : {}),
       consoleSocket: join(dir, 'console.sock'),
       consoleLog: join(dir, 'console.fifo'),
       errorLog: join(dir, 'errors.fifo'),
@@ -219,6 +249,6 @@ export class VmDriver implements Driver {
     }
     writeJsonAtomic(join(dir, 'vm-state.json'), state);
     if (existsSync(join(dir, 'qemu', 'exit.json'))) return;
-    await this.proc.startSupervised(uid, { command: qemuCommand(this.qemu!, plan), env: {}, maxLogBytes: launch.maxLogBytes, limits: { cpuMilli: 0, memoryBytes: 0 }, qmpSocket: plan.qmpSocket, fifos: { stdout: plan.consoleLog, stderr: plan.errorLog } });
+    await this.proc.startSupervised(uid, { command: qemuCommand(this.qemu!, plan, this.opts.numactl), env: {}, maxLogBytes: launch.maxLogBytes, limits: { cpuMilli: 0, memoryBytes: 0 }, qmpSocket: plan.qmpSocket, fifos: { stdout: plan.consoleLog, stderr: plan.errorLog } });
   }
 }
