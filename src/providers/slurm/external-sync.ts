@@ -74,11 +74,13 @@ export function externalJobsStep(): ClusterStep {
     const weftNode = new Map([...look.nodeNames].map(([weft, slurm]) => [slurm, weft]));
     const external = look.slurmJobs.filter((j) => !j.comment?.startsWith(WEFT_COMMENT_PREFIX) && (j.start_time ?? 0) > 0);
     const selector = `${EXTERNAL_LABEL}=${EXTERNAL_SLURM},${CLUSTER_LABEL}=${cluster}`;
-    const mirrored = new Set((await ctx.store.list('Job', { labelSelector: selector })).items.map((j) => j.metadata.annotations?.[EXTERNAL_ID_ANNOTATION]));
+    const jobs = (await ctx.store.list('Job', { labelSelector: selector })).items;
+    const mirrored = new Set(jobs.map((j) => j.metadata.annotations?.[EXTERNAL_ID_ANNOTATION]));
+    const idOf = new Map(jobs.map((j) => [`${j.metadata.project}/${j.metadata.name}`, j.metadata.annotations?.[EXTERNAL_ID_ANNOTATION] ?? '']));
     // Mirrored jobs still open, by Slurm job id, with their open allocations.
     const open = new Map<string, Resource[]>();
     for (const a of (await ctx.store.list('Allocation', { labelSelector: selector })).items.filter(isActiveAllocation)) {
-      const id = a.metadata.labels?.[LABEL_WORKLOAD]?.slice(`${cluster}-slurm-`.length) ?? '';
+      const id = idOf.get(`${a.metadata.project}/${a.metadata.labels?.[LABEL_WORKLOAD]}`) ?? '';
       open.set(id, [...(open.get(id) ?? []), a]);
     }
     const mirrorNew = async (job: SlurmJob, gpusInAll?: number): Promise<void> => {
@@ -101,8 +103,7 @@ export function externalJobsStep(): ClusterStep {
     }
 
     // What is left open ended while Weft was not looking: Slurm's accounting says when, else now.
-    const gone = [...open.values()];
-    const accounting = await readAccounting(look, openSince(gone.map((allocs) => allocs[0]!)));
+    const accounting = await readAccounting(look, openSince([...open.values()].map((allocs) => allocs[0]!)));
     look.report.accounting = accounting.status;
     const records = new Map<number, EndedRecord>();
     for (const j of accounting.jobs ?? []) {
@@ -110,8 +111,8 @@ export function externalJobsStep(): ClusterStep {
       if (r) records.set(j.job_id, r);
     }
     const known = new Set((accounting.jobs ?? []).map((j) => j.job_id));
-    for (const allocs of gone) {
-      const id = Number(allocs[0]!.metadata.labels?.[LABEL_WORKLOAD]?.slice(`${cluster}-slurm-`.length));
+    for (const [key, allocs] of open) {
+      const id = Number(key);
       if (accounting.status.source === 'slurmctld') await finish(allocs, undefined);
       else if (records.has(id)) await finish(allocs, records.get(id)!.job);
       // Read, and unknown to slurmdbd too: nothing will ever say when it ended.
