@@ -2,7 +2,6 @@
 // watches the Allocations bound to its node and reconciles them with the replicas it runs.
 // It talks to the control plane only through the HTTP client. Stopping the agent leaves its
 // replicas running; the next agent started with the same state directory adopts them.
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { patchAllocationStatus, patchNodeStatus } from '../client/agent-api.js';
@@ -21,9 +20,6 @@ import { startImageReport, type ImageReport } from './image-report.js';
 import { adoptReplicas, reconcileOnce, type ReconcileContext } from './reconcile.js';
 import { connect } from './register.js';
 import { StateDir } from './state.js';
-
-/** Binds a VM's QEMU to its GPUs' NUMA node, where installed (Debian's numactl). */
-const NUMACTL = '/usr/bin/numactl';
 
 export const AGENT_VERSION = '0.1.0';
 /** How often the agent looks for images pulled or removed by others (only while the engine is up). */
@@ -71,11 +67,11 @@ export async function discoverInventory(nodeName: string, fakeGpus?: string): Pr
 }
 
 /** Every driver this agent has; DriverSet.probe finds which of them this host can run. */
-function hostDrivers(state: StateDir, cgroups: boolean, node: string, opts: Pick<AgentOptions, 'podmanSocket' | 'volumeRoots'>, onPulled: () => void, inventory: HostInventory): [ProcessDriver, ContainerDriver, VmDriver] {
+function hostDrivers(state: StateDir, cgroups: boolean, inventory: HostInventory, node: string, opts: Pick<AgentOptions, 'podmanSocket' | 'volumeRoots'>, onPulled: () => void): [ProcessDriver, ContainerDriver, VmDriver] {
   return [
     new ProcessDriver(state, cgroups ? join(CGROUP_ROOT, 'weft') : undefined),
     new ContainerDriver(state, { owner: node, stateDir: state.root, volumeRoots: opts.volumeRoots ?? [], onPulled, ...(opts.podmanSocket ? { socket: opts.podmanSocket } : {}) }),
-    new VmDriver(state, { stateRoot: state.root, pciOf: (d) => inventory.gpus.find((g) => g.uuid === d || String(g.index) === d)?.pciBusId, ...(existsSync(NUMACTL) ? { numactl: NUMACTL } : {}) }),
+    new VmDriver(state, { stateRoot: state.root, gpus: inventory.fake ? [] : inventory.gpus }),
   ];
 }
 
@@ -89,7 +85,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const cgroups = cgroupsV2Available() ? 'v2' : 'unavailable';
   if (cgroups === 'unavailable') log('cgroups v2 is not available (or not delegated): replicas run without CPU and memory limits');
   let images: ImageReport | undefined;
-  const own = hostDrivers(state, cgroups === 'v2', name, opts, () => images?.refresh(), inventory);
+  const own = hostDrivers(state, cgroups === 'v2', inventory, name, opts, () => images?.refresh());
   const drivers = await DriverSet.probe(own);
   for (const [driver, cap] of Object.entries(drivers.capabilities)) if (!cap.available) log(`the ${driver} driver cannot run here: ${cap.reason}`);
   const abort = new AbortController();

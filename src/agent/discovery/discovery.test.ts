@@ -33,7 +33,7 @@ describe('nvidia-smi -q -x', () => {
 
   it('reads an L4 without MIG support', () => {
     const [l4] = parseNvidiaSmi({ xml: fixture('l4.xml') });
-    expect(l4).toMatchObject({ index: 0, model: 'L4-24GB', memoryBytes: 23034 * MIB, migEnabled: false });
+    expect(l4).toMatchObject({ index: 0, model: 'L4-24GB', memoryBytes: 23034 * MIB, migEnabled: false, pciBusId: '00000000:00:03.0' });
   });
 
   it('maps product names onto the catalog, keeping unknown ones name-safe', () => {

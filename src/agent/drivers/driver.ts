@@ -8,6 +8,8 @@
 // agent process (a restart) finds and re-adopts what the previous one started.
 
 import type { VmTask } from '../../model/kinds/virtual-machine.js';
+import type { MdevType } from './vm/mdev.js';
+import type { PciGpu } from './vm/pci.js';
 
 export const DRIVER_NAMES = ['process', 'container', 'vm'] as const;
 export type DriverName = (typeof DRIVER_NAMES)[number];
@@ -22,6 +24,8 @@ export interface DriverCapability {
   accelerator?: 'kvm' | 'tcg';
   /** What an operator should know although the driver works (limits it had to work around). */
   notes?: string[];
+  /** The host's GPUs for VMs: whether each can be passed through whole and why not, and mediated-device types. */
+  passthrough?: { gpus: PciGpu[]; mdevTypes: MdevType[] };
 }
 
 export interface ReplicaLaunch {

@@ -7,6 +7,8 @@
 // beside QEMU's own messages; ttyS2 is a status channel in a file, where a guest may write
 // "weft-exit: N" before powering off.
 
+import type { GuestNumaNode } from './numa.js';
+
 export type Accelerator = 'kvm' | 'tcg';
 
 export interface VmNic {
@@ -36,8 +38,10 @@ export interface QemuPlan {
   vfio?: string[];
   /** Mediated devices (vGPU / MIG-backed) by sysfs path of the mdev. */
   mdevs?: string[];
-  /** Host NUMA node the guest's memory is bound to (the GPUs' node), when known. */
-  numaNode?: number;
+  /** Guest NUMA nodes, each with its memory bound to the host node of the GPUs (numa.ts). */
+  numa?: GuestNumaNode[];
+  /** Host CPUs (the GPUs' NUMA nodes) QEMU and its vCPU threads run on. */
+  cpuList?: string;
   /** Files and sockets in the replica's folder. */
   consoleSocket: string;
   /** FIFOs the supervisor reads into the replica's stdout and stderr. */
@@ -64,10 +68,11 @@ export function qemuArgs(p: QemuPlan): string[] {
     '-serial', 'chardev:status',
     '-qmp', `unix:${p.qmpSocket},server=on,wait=off`,
   ];
-  if (p.numaNode !== undefined) {
-    // Guest RAM from the GPUs' node only (the vCPU threads are bound by numactl around QEMU).
-    args.push('-object', `memory-backend-ram,id=ram0,size=${p.memoryMiB}M,host-nodes=${p.numaNode},policy=bind`, '-numa', 'node,nodeid=0,memdev=ram0');
-  }
+  (p.numa ?? []).forEach((n, i) => {
+    // Guest RAM from the GPUs' host node only (the vCPU threads are bound by taskset around QEMU).
+    const cpus = n.cpus ? `,cpus=${n.cpus[0] === n.cpus[1] ? n.cpus[0] : `${n.cpus[0]}-${n.cpus[1]}`}` : '';
+    args.push('-object', `memory-backend-ram,id=ram${i},size=${n.memoryMiB}M,host-nodes=${n.hostNode},policy=bind`, '-numa', `node,nodeid=${i}${cpus},memdev=ram${i}`);
+  });
   p.disks.forEach((d, i) => {
     args.push('-drive', `file=${d.path},if=none,id=${d.id},format=${d.format}${d.readOnly ? ',readonly=on' : ''}`);
     args.push('-device', `virtio-blk-pci,drive=${d.id}${i === 0 ? ',bootindex=0' : ''}`);
@@ -82,15 +87,15 @@ export function qemuArgs(p: QemuPlan): string[] {
     // No option ROM: nothing boots from the network, and iPXE stays off the console.
     args.push('-device', `virtio-net-pci,netdev=net${i},mac=${n.mac},romfile=`);
   });
-  (p.vfio ?? []).forEach((addr, i) => args.push('-device', `vfio-pci,host=${addr},id=gpu${i}`));
+  (p.vfio ?? []).forEach((addr, i) => args.push('-device', `vfio-pci,host=${addr},id=hostdev${i}`));
   (p.mdevs ?? []).forEach((path, i) => args.push('-device', `vfio-pci,sysfsdev=${path},id=mdev${i}`));
   return args;
 }
 
-/** The host command: QEMU itself, or under numactl pinned to the GPUs' NUMA node's CPUs. */
-export function qemuCommand(qemu: string, p: QemuPlan, numactl?: string): string[] {
+/** The host command: QEMU itself, or started by taskset on the GPUs' NUMA nodes' CPUs. */
+export function qemuCommand(qemu: string, p: QemuPlan, taskset = 'taskset'): string[] {
   const argv = [qemu, ...qemuArgs(p)];
-  return p.numaNode !== undefined && numactl ? [numactl, `--cpunodebind=${p.numaNode}`, `--membind=${p.numaNode}`, ...argv] : argv;
+  return p.cpuList ? [taskset, '--cpu-list', p.cpuList, ...argv] : argv;
 }
 
 /** A locally administered, stable MAC per replica and NIC (52:54:00 is QEMU's own prefix). */

@@ -7,6 +7,7 @@
 //                 vm-state.json    what was decided at boot: accelerator, SSH port, image size
 //                 root.qcow2       copy-on-write overlay on the node's cached base image
 //                 disk-<name>.qcow2, seed.iso (NoCloud), console.sock, qmp.sock, guest-status.log
+//                 gpu-binding.json GPUs bound to vfio-pci and mdevs created (gpu-attach.ts), until undone
 //                 qemu/            the supervisor's folder: launch.json, stdout.log (serial
 //                                  console), stderr.log (second serial port, QEMU's messages), exit.json
 import { execFileSync } from 'node:child_process';
@@ -23,11 +24,16 @@ import { findQemu, findQemuImg, qemuVersion } from './qemu-binary.js';
 import { qmp } from './qmp.js';
 import { writeSeed } from './seed.js';
 import { deviceEnv } from '../env.js';
-import { bindVfio, passthroughFor, releaseVfio } from './vfio.js';
+import type { GpuInventory } from '../../discovery/types.js';
+import { attachGpus, checkPassthrough, GPU_RECORD, gpuRequestOf, releaseGpus } from './gpu-attach.js';
+import { mdevTypes } from './mdev.js';
+import { findTaskset } from './numa.js';
+import { pciGpus } from './pci.js';
+import { Sysfs } from './sysfs.js';
 
 /** QEMU's user-mode network gives the first guest that asks this address. */
 const USER_MODE_GUEST_IP = '10.0.2.15';
-const OWN_FILES = ['vm.json', 'vm-state.json', 'root.qcow2', 'seed.iso', 'console.sock', 'console.fifo', 'errors.fifo', 'qmp.sock', 'guest-status.log', 'qemu'];
+const OWN_FILES = ['vm.json', 'vm-state.json', 'root.qcow2', 'seed.iso', 'console.sock', 'console.fifo', 'errors.fifo', 'qmp.sock', 'guest-status.log', 'qemu', GPU_RECORD];
 
 export interface VmDriverOptions {
   /** The agent's state directory: the image cache lives in <root>/images. */
@@ -35,18 +41,14 @@ export interface VmDriverOptions {
   supervisorScript?: string;
   qemu?: string;
   accelTimeoutMs?: number;
-  /** The PCI address of a GPU device id (UUID or index) from the inventory; none for a fake one. */
-  pciOf?: (device: string) => string | undefined;
-  /** Where sysfs is (tests give a fixture tree). */
-  sys?: string;
-  /** numactl, to bind QEMU's threads to the GPUs' NUMA node. */
-  numactl?: string;
+  /** sysfs (at /sys unless given another root): GPUs, IOMMU groups, NUMA nodes and mediated devices for passthrough. */
+  sysfs?: Sysfs;
+  /** The host's GPUs as discovered (their PCI bus ids say which device a GPU UUID is). */
+  gpus?: GpuInventory[];
 }
 
 interface VmState extends VmReport {
   sshPort?: number;
-  /** PCI functions handed to vfio-pci for this VM, given back on remove. */
-  vfio?: string[];
 }
 
 export class VmDriver implements Driver {
@@ -56,6 +58,7 @@ export class VmDriver implements Driver {
   private readonly qemu: string | undefined;
   private accel: AccelResult | undefined;
   private readonly preparing = new Map<string, Promise<void>>();
+  private readonly sysfs: Sysfs;
 
   constructor(
     private readonly folders: ReplicaFolders,
@@ -63,12 +66,20 @@ export class VmDriver implements Driver {
   ) {
     this.qemu = opts.qemu ?? findQemu();
     this.images = new ImageCache(join(opts.stateRoot, 'images'));
+    this.sysfs = opts.sysfs ?? new Sysfs();
     // QEMU's supervisor works in qemu/ inside the replica's folder, out of the process driver's sight.
     const inner: ReplicaFolders = { replicaDir: (uid) => join(folders.replicaDir(uid), 'qemu'), replicaUids: () => [] };
     this.proc = new ProcessDriver(inner, undefined, opts.supervisorScript ?? SUPERVISOR_SCRIPT);
   }
 
   async probe(): Promise<DriverCapability> {
+    const gpus = pciGpus(this.sysfs);
+    const types = mdevTypes(this.sysfs);
+    const cap = await this.probeQemu();
+    return gpus.length + types.length > 0 ? { ...cap, passthrough: { gpus, mdevTypes: types } } : cap;
+  }
+
+  private async probeQemu(): Promise<DriverCapability> {
     if (!this.qemu) return { available: false, reason: 'QEMU not installed (apt-get install qemu-system-x86 qemu-utils)' };
     if (!findQemuImg()) return { available: false, reason: 'qemu-img not installed (apt-get install qemu-utils)' };
     if (!existsSync('/usr/bin/genisoimage')) return { available: false, reason: 'genisoimage not installed (needed for cloud-init seeds; apt-get install genisoimage)' };
@@ -88,10 +99,10 @@ export class VmDriver implements Driver {
   async inspect(uid: string): Promise<ReplicaState> {
     const dir = this.dir(uid);
     const exit = readJson<ExitInfo>(join(dir, 'qemu', 'exit.json'));
-    if (exit) return { state: 'exited', exit: this.withGuestExit(uid, exit) };
+    if (exit) return this.ended(uid, exit);
     if (existsSync(join(dir, 'qemu', 'spawn.json'))) {
       const st = await this.proc.inspect(uid);
-      if (st.state === 'exited') return { state: 'exited', exit: this.withGuestExit(uid, st.exit) };
+      if (st.state === 'exited') return this.ended(uid, st.exit);
       if (st.state !== 'running') return st;
       const vm = readJson<VmState>(join(dir, 'vm-state.json'));
       if (!vm) return st;
@@ -128,14 +139,8 @@ export class VmDriver implements Driver {
 
   async remove(uid: string): Promise<void> {
     const dir = this.dir(uid);
+    releaseGpus(this.sysfs, dir);
     const launch = readJson<ReplicaLaunch>(join(dir, 'vm.json'));
-    for (const f of readJson<VmState>(join(dir, 'vm-state.json'))?.vfio ?? []) {
-      try {
-        releaseVfio(this.opts.sys ?? '/sys', f);
-      } catch {
-        /* already back with its driver */
-      }
-    }
     for (const d of launch?.vm?.disks ?? []) rmSync(join(dir, `disk-${d.name}.qcow2`), { force: true });
     for (const f of OWN_FILES) rmSync(join(dir, f), { recursive: true, force: true });
   }
@@ -153,6 +158,17 @@ export class VmDriver implements Driver {
 
   private dir(uid: string): string {
     return this.folders.replicaDir(uid);
+  }
+
+  /** The VM is over: its GPUs go back to the host (from the record, so also after an agent restart). */
+  private ended(uid: string, exit: ExitInfo): ReplicaState {
+    let released: ExitInfo = exit;
+    try {
+      releaseGpus(this.sysfs, this.dir(uid));
+    } catch (err) {
+      released = { ...exit, error: `${exit.error ? `${exit.error}; ` : ''}giving its GPUs back to the host failed: ${(err as Error).message}` };
+    }
+    return { state: 'exited', exit: this.withGuestExit(uid, released) };
   }
 
   private endBeforeBoot(uid: string, exit: ExitInfo): void {
@@ -186,6 +202,9 @@ export class VmDriver implements Driver {
     const launch = readJson<ReplicaLaunch>(join(dir, 'vm.json'));
     if (!launch?.vm) throw new Error('vm.json is missing or has no VM task');
     const vm = launch.vm;
+    // A GPU that cannot be passed through fails the VM now, before a long image download.
+    const gpuRequest = gpuRequestOf(launch.devices, this.opts.gpus ?? []);
+    checkPassthrough(this.sysfs, gpuRequest);
     const base = await this.images.get(vm.image);
     if (existsSync(join(dir, 'qemu', 'exit.json'))) return; // stopped while the image came in
     const qemuImg = findQemuImg()!;
@@ -212,31 +231,26 @@ export class VmDriver implements Driver {
       state.sshAddress = `127.0.0.1:${state.sshPort}`;
       state.ipAddresses = [USER_MODE_GUEST_IP];
     }
-    // Whole GPUs with a PCI address pass through by VFIO (their IOMMU group must be theirs alone);
-    // devices of a fake inventory have none and reach the guest only as its variables.
-    const sys = this.opts.sys ?? '/sys';
-    const pass = launch.devices.flatMap((d) => {
-      const pci = this.opts.pciOf?.(d);
-      return pci ? [passthroughFor(sys, pci)] : [];
-    });
-    if (pass.length > 0) {
-      state.vfio = pass.flatMap((p) => p.functions);
-      for (const f of state.vfio) bindVfio(sys, f);
-    }
-    const numaNode = pass.find((p) => p.numaNode !== undefined)?.numaNode;
+    const vcpus = Math.max(1, Math.round(launch.limits.cpuMilli / 1000));
+    const memoryMiB = Math.max(128, Math.floor(launch.limits.memoryBytes / 2 ** 20) || 512);
+    const gpus = attachGpus(this.sysfs, dir, gpuRequest, vcpus, memoryMiB);
+    const taskset = findTaskset();
+    if (gpus.cpuList && !taskset) throw new Error('taskset is not installed (apt-get install util-linux): cannot pin the VM to its GPUs\' NUMA node');
     const plan: QemuPlan = {
       name: vm.hostname,
       accelerator: accel.accelerator,
-      vcpus: Math.max(1, Math.round(launch.limits.cpuMilli / 1000)),
-      memoryMiB: Math.max(128, Math.floor(launch.limits.memoryBytes / 2 ** 20) || 512),
+      vcpus,
+      memoryMiB,
+      vfio: gpus.vfio,
+      mdevs: gpus.mdevs,
+      ...(gpus.numa ? { numa: gpus.numa } : {}),
+      ...(gpus.cpuList ? { cpuList: gpus.cpuList } : {}),
       disks: [
         { id: 'root', path: root, format: 'qcow2' },
         ...(vm.disks ?? []).map((d) => ({ id: `disk-${d.name}`, path: join(dir, `disk-${d.name}.qcow2`), format: 'qcow2' as const })),
         { id: 'seed', path: join(dir, 'seed.iso'), format: 'raw', readOnly: true },
       ],
       nics,
-      ...(state.vfio ? { vfio: state.vfio } : {}),
-      ...(numaNode !== undefined ? { numaNode } : {}),
       consoleSocket: join(dir, 'console.sock'),
       consoleLog: join(dir, 'console.fifo'),
       errorLog: join(dir, 'errors.fifo'),
@@ -249,6 +263,6 @@ export class VmDriver implements Driver {
     }
     writeJsonAtomic(join(dir, 'vm-state.json'), state);
     if (existsSync(join(dir, 'qemu', 'exit.json'))) return;
-    await this.proc.startSupervised(uid, { command: qemuCommand(this.qemu!, plan, this.opts.numactl), env: {}, maxLogBytes: launch.maxLogBytes, limits: { cpuMilli: 0, memoryBytes: 0 }, qmpSocket: plan.qmpSocket, fifos: { stdout: plan.consoleLog, stderr: plan.errorLog } });
+    await this.proc.startSupervised(uid, { command: qemuCommand(this.qemu!, plan, taskset), env: {}, maxLogBytes: launch.maxLogBytes, limits: { cpuMilli: 0, memoryBytes: 0 }, qmpSocket: plan.qmpSocket, fifos: { stdout: plan.consoleLog, stderr: plan.errorLog } });
   }
 }
