@@ -14,6 +14,7 @@ import type { HostInventory } from './discovery/types.js';
 import { DriverSet } from './drivers/driver-set.js';
 import { ProcessDriver } from './drivers/process/process-driver.js';
 import { ContainerDriver } from './drivers/container/container-driver.js';
+import { withVfioHeldGpus } from './drivers/vm/held-gpus.js';
 import { VmDriver } from './drivers/vm/vm-driver.js';
 import { startHeartbeat } from './heartbeat.js';
 import { startImageReport, type ImageReport } from './image-report.js';
@@ -59,11 +60,13 @@ export function defaultStateDir(name: string): string {
   return resolve('.weft-agent', name);
 }
 
-export async function discoverInventory(nodeName: string, fakeGpus?: string): Promise<HostInventory> {
+export async function discoverInventory(nodeName: string, fakeGpus?: string, stateRoot?: string): Promise<HostInventory> {
   const base = { cpuCores: hostCpuCores(), memoryBytes: hostMemoryBytes() };
   if (fakeGpus) return { fake: true, ...base, gpus: parseFakeGpus(fakeGpus, nodeName) };
   const real = await discoverNvidiaGpus();
-  return { fake: false, ...base, gpus: real?.gpus ?? [], ...(real?.nvlink ? { nvlink: real.nvlink } : {}) };
+  // GPUs passed through to this node's VMs are invisible to nvidia-smi until they are given back.
+  const gpus = stateRoot ? withVfioHeldGpus(real?.gpus ?? [], stateRoot) : (real?.gpus ?? []);
+  return { fake: false, ...base, gpus, ...(real?.nvlink ? { nvlink: real.nvlink } : {}) };
 }
 
 /** Every driver this agent has; DriverSet.probe finds which of them this host can run. */
@@ -81,7 +84,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const stateDir = resolve(opts.stateDir ?? defaultStateDir(name));
   const state = new StateDir(stateDir);
   const address = opts.address ?? '127.0.0.1';
-  const inventory = await discoverInventory(name, opts.fakeGpus);
+  const inventory = await discoverInventory(name, opts.fakeGpus, state.root);
   const cgroups = cgroupsV2Available() ? 'v2' : 'unavailable';
   if (cgroups === 'unavailable') log('cgroups v2 is not available (or not delegated): replicas run without CPU and memory limits');
   let images: ImageReport | undefined;

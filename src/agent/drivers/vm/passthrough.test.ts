@@ -12,6 +12,7 @@ import { qemuCommand, type QemuPlan } from './qemu-args.js';
 import { FixtureSysfs } from './test-sysfs.js';
 import { StateDir } from '../../state.js';
 import { VmDriver } from './vm-driver.js';
+import { withVfioHeldGpus } from './held-gpus.js';
 
 const A = '0000:3b:00.0'; // L40S on NUMA node 0, with its audio function and its upstream bridge in group 20
 const A_AUDIO = '0000:3b:00.1';
@@ -297,5 +298,15 @@ describe('vm driver with GPUs (fixture sysfs)', () => {
     expect(await restarted.inspect('vm2')).toMatchObject({ state: 'exited', exit: { code: 0 } });
     expect(sys.linkName(`bus/pci/devices/${B}/driver`)).toBe('nvidia');
     expect(sys.text(`bus/pci/devices/${B}/driver_override`)).toBe('\n');
+  });
+
+  it('keeps in the inventory a GPU nvidia-smi no longer lists because a VM holds it on vfio-pci', () => {
+    const [b, c] = inventory;
+    expect(withVfioHeldGpus([b!, c!], root, sys)).toEqual([b, c]); // first start: both seen, both saved
+    mkdirSync(join(root, 'r'));
+    attachGpus(sys, join(root, 'r'), { whole: [B], mdevs: [] }, 1, 1024);
+    expect(withVfioHeldGpus([c!], root, sys)).toEqual([b, c]); // restarted while the VM holds B
+    releaseGpus(sys, join(root, 'r'));
+    expect(withVfioHeldGpus([c!], root, sys)).toEqual([c]); // B is back with nvidia yet not listed: gone
   });
 });
