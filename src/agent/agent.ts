@@ -21,6 +21,7 @@ import { startImageReport, type ImageReport } from './image-report.js';
 import { adoptReplicas, reconcileOnce, type ReconcileContext } from './reconcile.js';
 import { connect } from './register.js';
 import { StateDir } from './state.js';
+import { LeaseAgent, type LeaseAgentOptions } from './lease.js';
 
 export const AGENT_VERSION = '0.1.0';
 /** How often the agent looks for images pulled or removed by others (only while the engine is up). */
@@ -46,6 +47,8 @@ export interface AgentOptions {
   podmanSocket?: string;
   /** Host directories under which container replicas may mount Volumes. */
   volumeRoots?: string[];
+  /** Leases: where accounts go (absent: real users) and the cleanup hook run at the end. */
+  lease?: LeaseAgentOptions;
   log?: (msg: string) => void;
 }
 
@@ -164,6 +167,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       });
   };
   const timer = setInterval(kick, opts.reconcileMs ?? 1000);
+  const leases = new LeaseAgent(client, name, address, opts.lease ?? {}, log);
+  const leaseTimer = setInterval(() => void leases.tick().catch((e: unknown) => log(`lease: ${(e as Error).message}`)), opts.reconcileMs ?? 1000);
   const watchLoop = watchAllocations(client, name, abort.signal, (msg) => {
     if (msg.type === 'SYNC') {
       allocations.clear();
@@ -179,6 +184,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   const done = watchLoop.finally(() => {
     clearInterval(timer);
+    clearInterval(leaseTimer);
     heartbeat.stop();
     images?.stop();
   });

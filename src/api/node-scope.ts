@@ -35,12 +35,12 @@ const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_ALLOCATION_PHASES);
  * only by registering again.
  */
 const SERVER_OWNED: Record<string, readonly string[]> = {
-  Node: ['state', 'address'],
+  Node: ['state', 'address', 'lease'],
   Allocation: ['stopRequested'],
 };
 
 /** What a node agent reports about its own Node (docs/api.md, "Nodes and agents"). */
-const AGENT_NODE_FIELDS: ReadonlySet<string> = new Set(['lastHeartbeatTime', 'agent', 'inventory', 'cgroups', 'drivers', 'gpuUtilization', 'images']);
+const AGENT_NODE_FIELDS: ReadonlySet<string> = new Set(['lastHeartbeatTime', 'agent', 'inventory', 'cgroups', 'drivers', 'gpuUtilization', 'images', 'leaseAccess']);
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 

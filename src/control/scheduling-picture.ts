@@ -58,7 +58,7 @@ export class SchedulingPicture {
 
   /** Every kind the picture is made of. */
   kinds(): string[] {
-    return ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Volume', 'Reservation', 'Node', 'Allocation', ...this.workloadKinds];
+    return ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Volume', 'Reservation', 'Lease', 'Node', 'Allocation', ...this.workloadKinds];
   }
 
   /** A picture of what the store holds now (one list per kind). */
@@ -93,6 +93,7 @@ export class SchedulingPicture {
       case 'Volume':
         return { changed: this.volumes.apply(ev.type, o) };
       case 'Reservation':
+      case 'Lease':
         return { changed: this.reservations.apply(ev.type, o) };
       case 'Node':
         // Images only break ties: a new list alone does not wake a cycle.

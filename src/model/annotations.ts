@@ -12,3 +12,6 @@ export const DRAIN_ANNOTATION = 'weft.dev/drain-requested';
 export const EXTERNAL_LABEL = 'weft.dev/external';
 /** On an external workload: the engine's id for it (a Slurm job id). */
 export const EXTERNAL_ID_ANNOTATION = 'weft.dev/external-id';
+
+/** On a cordoned Node: why it was cordoned by Weft itself (a lease's cleanup or health check failed). */
+export const CORDON_REASON_ANNOTATION = 'weft.dev/cordon-reason';

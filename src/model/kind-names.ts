@@ -46,6 +46,7 @@ export const KIND_NAMES: readonly KindNames[] = [
   { kind: 'Image', plural: 'images', aliases: ['image', 'img'], scope: 'project', description: 'A bootable disk (qcow2 or raw) for VirtualMachines, from an HTTP(S) URL with a required checksum; public ones (in weft-system) serve every project. Nodes cache it once and give each VM a copy-on-write overlay.' },
   { kind: 'VirtualMachine', plural: 'virtualmachines', aliases: ['virtualmachine', 'vm', 'vms'], scope: 'project', description: 'A QEMU virtual machine on a node agent: vCPUs, memory, GPUs, a root disk from an Image, cloud-init, networks and a runStrategy.' },
   { kind: 'Reservation', plural: 'reservations', aliases: ['reservation', 'rsv'], scope: 'project', description: 'Capacity booked ahead for a window: N GPUs of a model or N whole nodes, optionally within a site, rack or NVLink domain. Only the owning project\'s work that asks for it runs there during the window; before it, only work that ends in time.' },
+  { kind: 'Lease', plural: 'leases', aliases: ['lease'], scope: 'project', description: "Whole bare-metal nodes handed to a project for a window: drained of others' work, an account per user with their SSH keys, cleaned and health-checked before they return to the pool." },
 ];
 
 /** Events about cluster-scoped objects (nodes, sites) are recorded in this project. */

@@ -22,6 +22,7 @@ import { VolumeKind } from './kinds/volume.js';
 import { ImageKind } from './kinds/image.js';
 import { VirtualMachineKind } from './kinds/virtual-machine.js';
 import { ReservationKind } from './kinds/reservation.js';
+import { LeaseKind } from './kinds/lease.js';
 import { closestName } from './suggest.js';
 
 export const KINDS: readonly KindDef[] = [
@@ -42,6 +43,7 @@ export const KINDS: readonly KindDef[] = [
   ImageKind,
   VirtualMachineKind,
   ReservationKind,
+  LeaseKind,
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

@@ -42,6 +42,7 @@ const SAMPLES: Record<string, { spec: Record<string, unknown>; change: Record<st
   Image: { spec: { source: { url: 'https://images.example.org/debian-12.qcow2' }, checksum: `sha256:${'c'.repeat(64)}`, format: 'qcow2' }, change: { description: 'Debian 12' } },
   VirtualMachine: { spec: { resources: { cpu: '2', memory: '4Gi' }, rootDisk: { image: 'crud-disk' } }, change: { runStrategy: 'Halted' } },
   // Booked on crud-node (made in beforeAll); the change extends the window.
+  Lease: { spec: { nodes: 1, start: '2031-01-01T10:00:00Z', end: '2031-01-01T18:00:00Z', users: [{ name: 'alice', sshKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ6m alice@laptop'] }] }, change: { end: '2031-01-01T20:00:00Z' } },
   Reservation: { spec: { gpus: 1, model: 'H100-80GB', start: '2030-01-01T10:00:00Z', end: '2030-01-01T18:00:00Z' }, change: { end: '2030-01-01T20:00:00Z' } },
   Cluster: { spec: { provider: 'slurm', endpoint: 'http://127.0.0.1:6820', auth: { type: 'jwt', user: 'weft', tokenFile: '/etc/weft/slurm.jwt' } }, change: { partitions: ['gpu'] } },
 };

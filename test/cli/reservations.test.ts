@@ -42,7 +42,9 @@ describe('weft reserve, get reservations and calendar', () => {
     expect(cal.stdout).toContain('A  vision/tuesday  64 GPUs on 8 node(s)');
     expect(cal.stdout).toMatch(/^fra1-h100-\S+\s+\.+A+\.+$/m);
 
-    const example = await box.weft(['apply', '-f', join(ROOT, 'examples/reservations/reservation.yaml')]);
+    const example = await box.weft(['apply', '-f', join(ROOT, 'examples/reservations/reservation.yaml'), '-f', join(ROOT, 'examples/reservations/lease.yaml')]);
     expect(example.code, example.stderr).toBe(0);
+    const leases = await box.weft(['get', 'leases', '-p', 'vision']);
+    expect(leases.stdout).toContain('metal-week');
   });
 });

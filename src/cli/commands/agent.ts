@@ -17,6 +17,8 @@ interface AgentCliOptions {
   maxLogBytes: string;
   podmanSocket?: string;
   volumeRoot: string[];
+  leaseAccountsRoot?: string;
+  leaseCleanup?: string;
 }
 
 function parseMs(text: string, option: string): number {
@@ -42,6 +44,8 @@ export function agentCommand(): Command {
     .option('--heartbeat-interval <dur>', 'how often to report to the server', '10s')
     .option('--podman-socket <path>', "Podman's API socket for container replicas (env: WEFT_PODMAN_SOCKET; default /run/podman/podman.sock when it answers, else the agent runs podman's service itself)")
     .option('--volume-root <dir>', 'a host directory under which container replicas may mount Volumes (repeatable; none: no Volume is mounted here)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--lease-accounts-root <dir>', 'leases: make each user\'s account as DIR/USER/.ssh/authorized_keys instead of a real user (useradd)')
+    .option('--lease-cleanup <command>', 'leases: shell command run when a lease ends (wipe scratch, reset GPUs, check GPU health); exit 0 = healthy, else the node stays cordoned with its last line of output')
     .option('--max-log-bytes <n>', 'output kept per replica and stream; beyond it a marker and nothing more', String(8 * 1024 * 1024))
     .action(async (opts: AgentCliOptions) => {
       const server = opts.server ?? process.env.WEFT_SERVER;
@@ -60,6 +64,7 @@ export function agentCommand(): Command {
         maxLogBytes,
         podmanSocket: opts.podmanSocket ?? process.env.WEFT_PODMAN_SOCKET,
         volumeRoots: opts.volumeRoot,
+        lease: { ...(opts.leaseAccountsRoot ? { accountsRoot: opts.leaseAccountsRoot } : {}), ...(opts.leaseCleanup ? { cleanupHook: opts.leaseCleanup } : {}) },
       });
       console.log(`Weft agent running as node ${agent.name} (state in ${agent.stateDir}); Ctrl-C stops the agent, replicas keep running.`);
       await new Promise<void>((done) => {

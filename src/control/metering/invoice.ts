@@ -52,7 +52,7 @@ export function buildInvoice(project: string, month: string, segments: readonly 
     const price = s.entry ? divRound(s.entry.priceMicros * (10_000n - s.entry.discountBps), 10_000n) : 0n;
     const discount = s.entry && s.entry.discountBps > 0n ? `preemptible −${Number(s.entry.discountBps) / 100}%` : '';
     const tags = [iv.isolation, iv.site, discount].filter((t) => t !== '').join(', ');
-    const reservation = iv.workloadKind === 'Reservation' ? `Reservation ${iv.workloadName} (${iv.model || 'GPU'})` : '';
+    const reservation = iv.workloadKind === 'Reservation' || iv.workloadKind === 'Lease' ? `${iv.workloadKind} ${iv.workloadName} (${iv.model || 'GPU'})` : '';
     const covered = iv.coveredBy !== undefined ? ` — in reservation ${iv.coveredBy}, covered by its charge` : s.entry ? '' : ' — no price';
     const description = `${reservation || describeClass(iv.resourceClass)} ${unitName(iv.resourceClass)}s${tags ? ` (${tags})` : ''}${covered}`;
     const key = [iv.resourceClass, reservation, iv.coveredBy ?? '', iv.site, iv.isolation, price.toString(), s.entry?.discountBps.toString() ?? '-', s.entry ? '1' : '0'].join('|');

@@ -93,7 +93,7 @@ export function compilePrices(books: readonly PriceBookInput[]): Prices {
 /** "gpu:H100-80GB" → gpu; "mig:A100-80GB:1g.10gb" → mig; "cpu" → cpu. */
 export function resourceKind(resourceClass: string): PricedResource {
   const k = resourceClass.split(':')[0];
-  return k === 'gpu' || k === 'mig' || k === 'share' || k === 'cpu' || k === 'memory' || k === 'reservation' ? k : 'cpu';
+  return k === 'gpu' || k === 'mig' || k === 'share' || k === 'cpu' || k === 'memory' || k === 'reservation' || k === 'lease' ? k : 'cpu';
 }
 
 /** Entries that could price this interval at some instant (time aside). A share may use a GPU price. */
@@ -107,8 +107,8 @@ function candidates(prices: Prices, iv: UsageInterval): CompiledEntry[] {
     (e.site === undefined || e.site === iv.site);
   const own = prices.entries.filter((e) => fits(e, kind));
   // Without a share price, a share costs its fraction of the GPU price; without a reservation
-  // price, booked GPU-hours cost the model's GPU price.
-  if (kind === 'share' || kind === 'reservation') return [...own, ...prices.entries.filter((e) => fits(e, 'gpu')).map((e) => ({ ...e, specificity: e.specificity - 10 }))];
+  // price, booked GPU-hours cost the model's GPU price (leased ones too).
+  if (kind === 'share' || kind === 'reservation' || kind === 'lease') return [...own, ...prices.entries.filter((e) => fits(e, 'gpu')).map((e) => ({ ...e, specificity: e.specificity - 10 }))];
   return own;
 }
 
@@ -185,6 +185,8 @@ export function unitName(resourceClass: string): string {
       return 'GPU-hour';
     case 'reservation':
       return 'booked GPU-hour';
+    case 'lease':
+      return 'leased GPU-hour';
     case 'mig':
       return 'instance-hour';
     case 'cpu':

@@ -1,4 +1,4 @@
-// Reservations on the bill: a started reservation is charged for its booked GPUs over its whole
+// Reservations (and Leases) on the bill: a started reservation or lease is charged for its booked GPUs over its whole
 // window (up to now while it runs), at its own price class (PriceBook resource "reservation",
 // else the model's GPU price), whether used or not; the usage of work that runs in it, inside
 // its window, is covered by that charge (priced at 0) and counted as the reservation's used hours.
@@ -20,12 +20,12 @@ export async function withReservations(store: Store, q: UsageQuery, usage: reado
   const projects = q.project !== undefined ? [q.project] : q.projects;
   const list = async (kind: string): Promise<Resource[]> =>
     projects ? (await Promise.all(projects.map((project) => store.list(kind, { project })))).flatMap((l) => l.items) : (await store.list(kind)).items;
-  const reservations = (await list('Reservation')).filter((r) => phaseOf(r) !== 'Pending' && r.status?.booking);
+  const reservations = [...(await list('Reservation')), ...(await list('Lease'))].filter((r) => phaseOf(r) !== 'Pending' && r.status?.booking);
   if (reservations.length === 0) return { intervals: [...usage], uses: [] };
   const from = q.from.getTime();
   const to = q.to.getTime();
   const now = (q.now ?? new Date()).getTime();
-  const byKey = new Map(reservations.map((r) => [`${r.metadata.project ?? ''}/${r.metadata.name}`, r]));
+  const byKey = new Map(reservations.filter((r) => r.kind === 'Reservation').map((r) => [`${r.metadata.project ?? ''}/${r.metadata.name}`, r]));
   // Which workloads run in which reservation (spec.reservation).
   const asks = new Map<string, Resource>();
   for (const kind of WORKLOAD_KIND_NAMES) {
@@ -69,12 +69,12 @@ export async function withReservations(store: Store, q: UsageQuery, usage: reado
         allocationUid: `reservation:${r.metadata.uid}`,
         project: r.metadata.project ?? '',
         allocation: r.metadata.name,
-        workloadKind: 'Reservation',
+        workloadKind: r.kind,
         workloadName: r.metadata.name,
         queue: '',
         node: '',
         site: spec.site ?? '',
-        resourceClass: `reservation:${model}`,
+        resourceClass: `${r.kind === 'Lease' ? 'lease' : 'reservation'}:${model}`,
         model,
         profile: '',
         quantity: gpus * 1000,
@@ -86,6 +86,7 @@ export async function withReservations(store: Store, q: UsageQuery, usage: reado
         open: now < w.end && endMs === now,
       });
     }
+    if (r.kind === 'Lease') continue; // bare metal: what runs on it is not Weft's to count
     const reserved = endMs > startMs ? (gpus * (endMs - startMs)) / HOUR : 0;
     uses.push({ project: r.metadata.project ?? '', name: r.metadata.name, model, gpus, start: spec.start, end: new Date(w.end).toISOString(), reservedGpuHours: round6(reserved), usedGpuHours: round6(used.get(r) ?? 0) });
   }

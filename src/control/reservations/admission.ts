@@ -42,7 +42,7 @@ export function checkReservationSpec(spec: ReservationSpec, now: number): void {
 /** Loads the calendar: every node that takes bookings, every reservation still holding capacity. */
 export async function loadCalendar(tx: StoreTx, now: number): Promise<CapacityCalendar> {
   const nodes = (await tx.list('Node')).items.map(calendarNode).filter((n): n is CalendarNode => n !== undefined);
-  const bookings = (await tx.list('Reservation')).items.map((r) => bookingOf(r, now)).filter((b) => b !== undefined);
+  const bookings = [...(await tx.list('Reservation')).items, ...(await tx.list('Lease')).items].map((r) => bookingOf(r, now)).filter((b) => b !== undefined);
   return new CapacityCalendar(nodes, bookings);
 }
 
@@ -50,17 +50,19 @@ export async function admitReservation(tx: StoreTx, input: ResourceInput, old: R
   const spec = input.spec as unknown as ReservationSpec;
   const oldSpec = old?.spec as ReservationSpec | undefined;
   const phase = old ? phaseOf(old) : 'Pending';
-  if (old && (phase === 'Ended' || phase === 'Released')) {
+  if (old && (phase === 'Ended' || phase === 'Ending')) {
     if (JSON.stringify(spec) !== JSON.stringify(oldSpec)) throw new ConflictError(`reservation "${old.metadata.name}" has ${phase.toLowerCase()}; its window can no longer change`);
     return;
   }
   if (old && phase === 'Active' && spec.start !== oldSpec!.start) throw ValidationError.field('spec.start', 'cannot change once the reservation is active');
+  // Early release of a running one: an end already past (a clock a little behind ours) means now.
+  if (old && phase === 'Active' && Date.parse(spec.end) < now.getTime()) spec.end = now.toISOString();
   checkReservationSpec(spec, now.getTime());
   const held = old?.status?.booking as BookingStatus | undefined;
   if (old && held && sameCapacity(spec, oldSpec!) && spec.start === oldSpec!.start && spec.end === oldSpec!.end) return; // nothing to re-book
   const calendar = await loadCalendar(tx, now.getTime());
   const ask = askOf(spec);
-  const id = `${input.metadata.project ?? ''}/${input.metadata.name}`;
+  const id = reservationId({ kind: input.kind, metadata: input.metadata } as Resource);
   // A change keeps the nodes it holds when it can (an active reservation's work is on them).
   const keep = held && sameCapacity(spec, oldSpec!) ? calendar.fit({ ...ask, nodeNames: held.nodes.map((n) => n.node) }, id) : null;
   const nodes = keep ?? (phase === 'Active' ? null : calendar.fit(ask, id));

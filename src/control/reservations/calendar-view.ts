@@ -5,7 +5,8 @@ import type { NodeSpec } from '../../model/kinds/node.js';
 import type { BookingStatus, ReservationPhase, ReservationSpec } from '../../model/kinds/reservation.js';
 import type { Booking, CalendarNode } from '../../scheduler/calendar.js';
 
-export const reservationId = (r: Resource): string => `${r.metadata.project ?? ''}/${r.metadata.name}`;
+/** A booking's id in the calendar: "project/name" for a Reservation, "lease:project/name" for a Lease. */
+export const reservationId = (r: Resource): string => `${r.kind === 'Lease' ? 'lease:' : ''}${r.metadata.project ?? ''}/${r.metadata.name}`;
 
 /** A node as the calendar books it; cordoned nodes (spec.unschedulable) take no new bookings. */
 export function calendarNode(node: Resource): CalendarNode | undefined {
@@ -38,8 +39,10 @@ export function windowOf(r: Resource): { start: number; end: number } {
 export function bookingOf(r: Resource, now: number): Booking | undefined {
   const booked = r.status?.booking as BookingStatus | undefined;
   const phase = phaseOf(r);
-  if (!booked || phase === 'Ended' || phase === 'Released') return undefined;
-  const { start, end } = windowOf(r);
+  if (!booked || phase === 'Ended') return undefined;
+  const { start } = windowOf(r);
+  // A lease past its end still holds its nodes until they are cleaned and checked.
+  const end = r.kind === 'Lease' && phase === 'Ending' ? Math.max(windowOf(r).end, now + 60_000) : windowOf(r).end;
   if (end <= now) return undefined;
   return { id: reservationId(r), start, end, nodes: booked.nodes };
 }

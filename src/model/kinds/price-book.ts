@@ -7,12 +7,12 @@ import { kindNames } from '../kind-names.js';
 export const DECIMAL_PATTERN = '^[0-9]{1,12}(\\.[0-9]{1,6})?$';
 export const Decimal = Type.String({ pattern: DECIMAL_PATTERN, description: 'decimal amount, at most 6 decimals, e.g. "2.50"' });
 
-export const PRICED_RESOURCES = ['gpu', 'mig', 'share', 'cpu', 'memory', 'reservation'] as const;
+export const PRICED_RESOURCES = ['gpu', 'mig', 'share', 'cpu', 'memory', 'reservation', 'lease'] as const;
 export type PricedResource = (typeof PRICED_RESOURCES)[number];
 
 export const PriceEntry = Type.Object(
   {
-    /** gpu: per whole-GPU-hour; mig: per instance-hour; share: per GPU-hour of the share held; cpu: per core-hour; memory: per GiB-hour; reservation: per booked GPU-hour of a Reservation. */
+    /** gpu: per whole-GPU-hour; mig: per instance-hour; share: per GPU-hour of the share held; cpu: per core-hour; memory: per GiB-hour; reservation: per booked GPU-hour of a Reservation; lease: per leased GPU-hour of a Lease's nodes. */
     resource: Type.Union(PRICED_RESOURCES.map((r) => Type.Literal(r))),
     /** GPU model; absent = any model. */
     model: Type.Optional(GpuModelName),

@@ -39,6 +39,6 @@ export interface BookingStatus {
 }
 
 /** A reservation's phases, written by the reservation controller. */
-export type ReservationPhase = 'Pending' | 'Active' | 'Ended' | 'Released';
+export type ReservationPhase = 'Pending' | 'Active' | 'Ending' | 'Ended';
 
 export const ReservationKind: KindDef = { ...kindNames('Reservation'), spec: ReservationSpec, status: OpenStatus };
