@@ -11,7 +11,6 @@
 //
 // The scheduler keeps new work off booked capacity by itself (scheduler/bookings.ts); this
 // controller only clears what was there before, and writes the transitions.
-import { setTimeout as delay } from 'node:timers/promises';
 import { isActiveAllocation } from '../../model/allocation-rules.js';
 import { WORKLOAD_KIND_NAMES } from '../../model/kind-names.js';
 import type { AllocationSpec } from '../../model/kinds/allocation.js';
@@ -19,20 +18,14 @@ import type { NodeSpec } from '../../model/kinds/node.js';
 import type { PriorityClassSpec } from '../../model/kinds/priority-class.js';
 import type { BookingStatus, ReservationPhase, ReservationSpec } from '../../model/kinds/reservation.js';
 import type { Resource } from '../../model/metadata.js';
-import type { Store, StoreTx } from '../../store/types.js';
-import { systemClock, type Clock } from '../clock.js';
+import type { StoreTx } from '../../store/types.js';
 import { recordEvent } from '../events.js';
 import { graceOf, ownerKey, requestStop, stopRequested } from '../workloads/allocations.js';
 import { phaseOf, reservationId, windowOf } from './calendar-view.js';
 import { reservationAsked } from './view.js';
+import { PollingController, type PollingOptions } from './polling.js';
 
-export interface ReservationControllerOptions {
-  store: Store;
-  clock?: Clock;
-  /** Between passes (default 5 s). */
-  intervalMs?: number;
-  log?: (msg: string) => void;
-}
+export type ReservationControllerOptions = PollingOptions;
 
 export interface Conflict {
   workload: string;
@@ -57,24 +50,9 @@ interface Picture {
   active: Resource[];
 }
 
-export class ReservationController {
-  private readonly clock: Clock;
-  private readonly log: (msg: string) => void;
-
-  constructor(private readonly opts: ReservationControllerOptions) {
-    this.clock = opts.clock ?? systemClock;
-    this.log = opts.log ?? (() => undefined);
-  }
-
-  async start(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.reconcileAll();
-      } catch (e) {
-        if (!signal.aborted) this.log(`reservations: ${(e as Error).message}`);
-      }
-      await delay(this.opts.intervalMs ?? 5000, undefined, { signal }).catch(() => undefined);
-    }
+export class ReservationController extends PollingController {
+  constructor(opts: ReservationControllerOptions) {
+    super(opts, 'reservations', 5000);
   }
 
   /** One pass over every Reservation (tests call it directly). */

@@ -9,49 +9,27 @@
 //            asks each agent to remove the accounts and run its cleanup hook (wipe scratch, reset
 //            GPUs, check GPU health). Once every node reported, phase Ended: a node whose checks
 //            passed returns to the pool; one that failed stays cordoned with the hook's reason.
-import { setTimeout as delay } from 'node:timers/promises';
 import { isActiveAllocation } from '../../model/allocation-rules.js';
 import { CORDON_REASON_ANNOTATION } from '../../model/annotations.js';
 import type { AllocationSpec } from '../../model/kinds/allocation.js';
 import type { LeaseSpec, NodeLease, NodeLeaseAccess } from '../../model/kinds/lease.js';
 import type { BookingStatus } from '../../model/kinds/reservation.js';
 import type { Resource } from '../../model/metadata.js';
-import type { Store, StoreTx } from '../../store/types.js';
-import { systemClock, type Clock } from '../clock.js';
+import type { StoreTx } from '../../store/types.js';
 import { recordEvent } from '../events.js';
 import { graceOf, ownerKey, requestStop } from '../workloads/allocations.js';
 import { phaseOf, windowOf } from './calendar-view.js';
+import { PollingController, type PollingOptions } from './polling.js';
 
-export interface LeaseControllerOptions {
-  store: Store;
-  clock?: Clock;
-  /** Between passes (default 2 s). */
-  intervalMs?: number;
-  log?: (msg: string) => void;
-}
+export type LeaseControllerOptions = PollingOptions;
 
 const SOURCE = 'lease-controller';
 const idOf = (l: Resource): string => `${l.metadata.project ?? ''}/${l.metadata.name}`;
 const nodesOf = (l: Resource): string[] => ((l.status?.booking as BookingStatus | undefined)?.nodes ?? []).map((n) => n.node);
 
-export class LeaseController {
-  private readonly clock: Clock;
-  private readonly log: (msg: string) => void;
-
-  constructor(private readonly opts: LeaseControllerOptions) {
-    this.clock = opts.clock ?? systemClock;
-    this.log = opts.log ?? (() => undefined);
-  }
-
-  async start(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.reconcileAll();
-      } catch (e) {
-        if (!signal.aborted) this.log(`leases: ${(e as Error).message}`);
-      }
-      await delay(this.opts.intervalMs ?? 2000, undefined, { signal }).catch(() => undefined);
-    }
+export class LeaseController extends PollingController {
+  constructor(opts: LeaseControllerOptions) {
+    super(opts, 'leases', 2000);
   }
 
   async reconcileAll(): Promise<void> {
