@@ -31,6 +31,8 @@ export interface GpuAttachment {
   numa?: GuestNumaNode[];
   /** Host CPUs QEMU runs on. */
   cpuList?: string;
+  /** With several guest NUMA nodes: each device's guest node. */
+  deviceNuma?: Record<string, number>;
 }
 
 interface GpuRecord {
@@ -84,10 +86,19 @@ export function attachGpus(sys: Sysfs, dir: string, req: GpuRequest, vcpus: numb
     }
     createMdev(sys, inst);
   });
-  const hostNodes = [...gpus.map((g) => g.numaNode), ...req.mdevs.map((r) => pciDevice(sys, r.parent)?.numaNode)].filter((n): n is number => n !== undefined);
+  // Each device with the host node it hangs off: a GPU's functions share its node, an mdev its parent's.
+  const placed: [string, number | undefined][] = [
+    ...gpus.flatMap((g) => [g.address, ...g.functions].map((a): [string, number | undefined] => [a, g.numaNode])),
+    ...record.mdevs.map((m): [string, number | undefined] => [mdevPath(sys, m.uuid), pciDevice(sys, m.parent)?.numaNode]),
+  ];
+  const hostNodes = placed.map(([, n]) => n).filter((n): n is number => n !== undefined);
   const attachment: GpuAttachment = { vfio, mdevs: record.mdevs.map((m) => mdevPath(sys, m.uuid)) };
   if (hostNodes.length === 0) return attachment;
-  return { ...attachment, numa: numaLayout(hostNodes, vcpus, memoryMiB), cpuList: nodeCpuList(sys, hostNodes) };
+  const numa = numaLayout(hostNodes, vcpus, memoryMiB);
+  const pinned = { ...attachment, numa, cpuList: nodeCpuList(sys, hostNodes) };
+  if (numa.length === 1) return pinned;
+  const guestNode = (host: number | undefined): number => Math.max(0, numa.findIndex((n) => n.hostNode === host));
+  return { ...pinned, deviceNuma: Object.fromEntries(placed.map(([d, host]) => [d, guestNode(host)])) };
 }
 
 /** Removes the VM's mediated devices and gives its GPUs back to their drivers; nothing when nothing is recorded. */

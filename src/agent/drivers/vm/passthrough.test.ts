@@ -57,6 +57,7 @@ const base = (dir: string, vcpus: number, memoryMiB: number, gpus: GpuAttachment
   mdevs: gpus.mdevs,
   ...(gpus.numa ? { numa: gpus.numa } : {}),
   ...(gpus.cpuList ? { cpuList: gpus.cpuList } : {}),
+  ...(gpus.deviceNuma ? { deviceNuma: gpus.deviceNuma } : {}),
 });
 
 /** The command line every VM shares, up to the disks; the cases differ before and after it. */
@@ -98,8 +99,9 @@ describe('GPU passthrough (fixture sysfs)', () => {
       '-object', 'memory-backend-ram,id=ram0,size=16384M,host-nodes=0,policy=bind',
       '-numa', 'node,nodeid=0,cpus=0-3,memdev=ram0',
       ...rootDisk(dir),
-      '-device', `vfio-pci,host=${A},id=hostdev0`,
-      '-device', `vfio-pci,host=${A_AUDIO},id=hostdev1`,
+      '-device', 'pcie-root-port,id=gpuport0,chassis=1',
+      '-device', `vfio-pci,host=${A},id=hostdev0,bus=gpuport0,addr=0.0,multifunction=on`,
+      '-device', `vfio-pci,host=${A_AUDIO},id=hostdev1,bus=gpuport0,addr=0.1`,
     ]);
     // Bound the documented way: override, unbind from the old driver, probe. The bridge stays.
     expect(sys.writes).toEqual([
@@ -134,7 +136,7 @@ describe('GPU passthrough (fixture sysfs)', () => {
     expect(existsSync(join(dir, GPU_RECORD))).toBe(false);
   });
 
-  it('gives a guest with GPUs on two host NUMA nodes one guest node per host node, each bound to its own', () => {
+  it('gives a guest with GPUs on two host NUMA nodes one guest node per host node, each bound to its own, the second GPU on an expander of node 1', () => {
     const gpus = attachGpus(sys, dir, { whole: [A, B], mdevs: [] }, 8, 32768);
     expect(qemuCommand('/usr/bin/qemu-system-x86_64', base(dir, 8, 32768, gpus), '/usr/bin/taskset')).toEqual([
       '/usr/bin/taskset', '--cpu-list', '0-7,16-23,8-15,24-31',
@@ -144,9 +146,12 @@ describe('GPU passthrough (fixture sysfs)', () => {
       '-object', 'memory-backend-ram,id=ram1,size=16384M,host-nodes=1,policy=bind',
       '-numa', 'node,nodeid=1,cpus=4-7,memdev=ram1',
       ...rootDisk(dir),
-      '-device', `vfio-pci,host=${A},id=hostdev0`,
-      '-device', `vfio-pci,host=${A_AUDIO},id=hostdev1`,
-      '-device', `vfio-pci,host=${B},id=hostdev2`,
+      '-device', 'pcie-root-port,id=gpuport0,chassis=1',
+      '-device', `vfio-pci,host=${A},id=hostdev0,bus=gpuport0,addr=0.0,multifunction=on`,
+      '-device', `vfio-pci,host=${A_AUDIO},id=hostdev1,bus=gpuport0,addr=0.1`,
+      '-device', 'pxb-pcie,id=numa1,bus_nr=144,numa_node=1,bus=pcie.0',
+      '-device', 'pcie-root-port,id=gpuport1,chassis=2,bus=numa1',
+      '-device', `vfio-pci,host=${B},id=hostdev2,bus=gpuport1,addr=0.0`,
     ]);
     expect([A, A_AUDIO, B].map((a) => sys.linkName(`bus/pci/devices/${a}/driver`))).toEqual(['vfio-pci', 'vfio-pci', 'vfio-pci']);
   });
@@ -159,7 +164,8 @@ describe('GPU passthrough (fixture sysfs)', () => {
       '-object', 'memory-backend-ram,id=ram0,size=8192M,host-nodes=1,policy=bind',
       '-numa', 'node,nodeid=0,cpus=0-1,memdev=ram0',
       ...rootDisk(dir),
-      '-device', `vfio-pci,sysfsdev=${sys.root}/bus/mdev/devices/${UUID},id=mdev0`,
+      '-device', 'pcie-root-port,id=mdevport0,chassis=1',
+      '-device', `vfio-pci,sysfsdev=${sys.root}/bus/mdev/devices/${UUID},id=mdev0,bus=mdevport0,addr=0.0`,
     ]);
     expect(sys.writes).toEqual([{ file: `class/mdev_bus/${M}/mdev_supported_types/nvidia-700/create`, value: UUID }]);
     expect(sys.text(`class/mdev_bus/${M}/mdev_supported_types/nvidia-700/create`)).toBe(UUID);
@@ -218,8 +224,10 @@ describe('GPU passthrough (fixture sysfs)', () => {
       '-device', 'virtio-blk-pci,drive=seed',
       '-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22',
       '-device', 'virtio-net-pci,netdev=net0,mac=52:54:00:aa:bb:cc,romfile=',
-      '-device', `vfio-pci,host=${B},id=hostdev0`,
-      '-device', `vfio-pci,sysfsdev=${sys.root}/bus/mdev/devices/${UUID},id=mdev0`,
+      '-device', 'pcie-root-port,id=gpuport0,chassis=1',
+      '-device', `vfio-pci,host=${B},id=hostdev0,bus=gpuport0,addr=0.0`,
+      '-device', 'pcie-root-port,id=mdevport0,chassis=2',
+      '-device', `vfio-pci,sysfsdev=${sys.root}/bus/mdev/devices/${UUID},id=mdev0,bus=mdevport0,addr=0.0`,
     ]);
   });
 

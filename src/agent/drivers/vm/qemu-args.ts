@@ -42,6 +42,8 @@ export interface QemuPlan {
   numa?: GuestNumaNode[];
   /** Host CPUs (the GPUs' NUMA nodes) QEMU and its vCPU threads run on. */
   cpuList?: string;
+  /** With several guest NUMA nodes: the node of each passed-through device (PCI address or mdev path). */
+  deviceNuma?: Record<string, number>;
   /** Files and sockets in the replica's folder. */
   consoleSocket: string;
   /** FIFOs the supervisor reads into the replica's stdout and stderr. */
@@ -87,8 +89,46 @@ export function qemuArgs(p: QemuPlan): string[] {
     // No option ROM: nothing boots from the network, and iPXE stays off the console.
     args.push('-device', `virtio-net-pci,netdev=net${i},mac=${n.mac},romfile=`);
   });
-  (p.vfio ?? []).forEach((addr, i) => args.push('-device', `vfio-pci,host=${addr},id=hostdev${i}`));
-  (p.mdevs ?? []).forEach((path, i) => args.push('-device', `vfio-pci,sysfsdev=${path},id=mdev${i}`));
+  args.push(...passthroughDevices(p.vfio ?? [], p.mdevs ?? [], p.deviceNuma ?? {}));
+  return args;
+}
+
+/**
+ * Each passed-through device behind its own PCIe root port, as a GPU sits on a host: the guest's
+ * driver then finds a PCIe link above it, which an integrated endpoint on the root bus lacks.
+ * A GPU's functions (its audio controller) share its port as functions of one device, as on
+ * the host. On a guest with several NUMA nodes, the port of a device on node N > 0 hangs off a
+ * PCIe expander bridge of that node (pxb-pcie), so the guest sees which node the GPU is near.
+ */
+function passthroughDevices(vfio: string[], mdevs: string[], numaOf: Record<string, number>): string[] {
+  const slotOf = (a: string): string => a.slice(0, a.lastIndexOf('.'));
+  const groups: string[][] = [];
+  for (const addr of vfio) {
+    const last = groups.at(-1);
+    if (last && slotOf(last[0]!) === slotOf(addr)) last.push(addr);
+    else groups.push([addr]);
+  }
+  const args: string[] = [];
+  const expanders = new Set<number>();
+  const onNode = (device: string): string => {
+    const node = numaOf[device] ?? 0;
+    if (node === 0) return '';
+    if (!expanders.has(node)) args.push('-device', `pxb-pcie,id=numa${node},bus_nr=${128 + 16 * node},numa_node=${node},bus=pcie.0`);
+    expanders.add(node);
+    return `,bus=numa${node}`;
+  };
+  let dev = 0;
+  groups.forEach((fns, g) => {
+    args.push('-device', `pcie-root-port,id=gpuport${g},chassis=${g + 1}${onNode(fns[0]!)}`);
+    fns.forEach((addr, f) => {
+      const fn = addr.slice(addr.lastIndexOf('.') + 1);
+      args.push('-device', `vfio-pci,host=${addr},id=hostdev${dev++},bus=gpuport${g},addr=0.${fn}${f === 0 && fns.length > 1 ? ',multifunction=on' : ''}`);
+    });
+  });
+  mdevs.forEach((path, i) => {
+    args.push('-device', `pcie-root-port,id=mdevport${i},chassis=${groups.length + i + 1}${onNode(path)}`);
+    args.push('-device', `vfio-pci,sysfsdev=${path},id=mdev${i},bus=mdevport${i},addr=0.0`);
+  });
   return args;
 }
 

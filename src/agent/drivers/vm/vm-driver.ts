@@ -245,6 +245,7 @@ export class VmDriver implements Driver {
       mdevs: gpus.mdevs,
       ...(gpus.numa ? { numa: gpus.numa } : {}),
       ...(gpus.cpuList ? { cpuList: gpus.cpuList } : {}),
+      ...(gpus.deviceNuma ? { deviceNuma: gpus.deviceNuma } : {}),
       disks: [
         { id: 'root', path: root, format: 'qcow2' },
         ...(vm.disks ?? []).map((d) => ({ id: `disk-${d.name}`, path: join(dir, `disk-${d.name}.qcow2`), format: 'qcow2' as const })),
