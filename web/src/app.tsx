@@ -11,6 +11,7 @@ import { Workloads } from './pages/workloads.js';
 import { WorkloadDetail } from './pages/workload-detail.js';
 import { Queues } from './pages/queues.js';
 import { Billing } from './pages/billing.js';
+import { Calendar } from './pages/calendar.js';
 
 // The editor pulls in a YAML parser: load it only when someone submits.
 const Submit = lazy(() => import('./pages/submit.js').then((m) => ({ default: m.Submit })));
@@ -20,6 +21,7 @@ const NAV = [
   { path: 'fleet', label: 'Fleet' },
   { path: 'workloads', label: 'Workloads' },
   { path: 'queues', label: 'Queues & projects' },
+  { path: 'calendar', label: 'Calendar' },
   { path: 'billing', label: 'Billing' },
 ] as const;
 
@@ -125,6 +127,8 @@ function Page({ session, route }: { session: Session; route: string[] }) {
       return <Queues session={session} />;
     case 'billing':
       return <Billing session={session} />;
+    case 'calendar':
+      return <Calendar session={session} />;
     default:
       return (
         <section>
