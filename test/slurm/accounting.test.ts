@@ -14,6 +14,7 @@ import type { Resource } from '../../src/model/metadata.js';
 import { loadServerConfig } from '../../src/server/config.js';
 import { startWeftServer, type RunningWeft } from '../../src/server/start.js';
 import { parseSacct } from '../../src/sim/replay/sacct.js';
+import { sandbox } from '../cli/helpers.js';
 import { clusterManifest, slurmAbsent, startSlurm, type SlurmCluster } from './daemons.js';
 import { leftBehind } from './processes.js';
 
@@ -69,6 +70,13 @@ describe.skipIf(absent !== undefined)('Slurm accounting (slurmdbd) as the record
       return (c.status?.accounting as { source?: string } | undefined)?.source === 'slurmdbd' ? c : undefined;
     });
     expect((cluster.status?.accounting as { message: string }).message).toContain('slurmdbd');
+    const box = sandbox();
+    try {
+      const listed = await box.weft(['get', 'clusters', '-o', 'wide'], { env: { WEFT_SERVER: server!.url, WEFT_TOKEN: token } });
+      expect(listed.stdout).toMatch(/ACCOUNTING[\s\S]*\bslurmdbd\b/);
+    } finally {
+      box.cleanup();
+    }
 
     // One external job Weft sees start, and a Weft job, both still running when the server stops.
     const seen = sbatch(['--gres=gpu:h100:2', '--wrap', 'sleep 6']);

@@ -120,6 +120,8 @@ const COLUMNS: Record<string, Column[]> = {
     { header: 'REACHABLE', value: (r) => str((Array.isArray(status(r).conditions) ? (status(r).conditions as Obj[]) : []).find((c) => c.type === 'Reachable')?.status, 'Unknown') },
     { header: 'NODES', value: (r) => str(status(r).nodes, '0') },
     { header: 'SITE', value: (r) => str(spec(r).site), wide: true },
+    // Where ended jobs of Slurm's own users are metered from: slurmdbd, or slurmctld's list.
+    { header: 'ACCOUNTING', value: (r) => str(obj(status(r).accounting).source), wide: true },
     age,
   ],
   Site: [
