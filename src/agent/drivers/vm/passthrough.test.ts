@@ -35,6 +35,7 @@ function host(): FixtureSysfs {
   sys.addDevice({ address: C, class: '0x030200', driver: 'nvidia', numaNode: 0, iommuGroup: 30 });
   sys.addDevice({ address: NIC, class: '0x020000', vendor: '0x8086', device: '0x1572', driver: 'i40e', numaNode: 0, iommuGroup: 30 });
   sys.addDevice({ address: M, class: '0x030200', device: '0x20b5', driver: 'nvidia', numaNode: 1, iommuGroup: 50 });
+  sys.addDevice({ address: '0000:03:00.0', class: '0x030000', vendor: '0x1a03', device: '0x2000', driver: 'ast', iommuGroup: 3 }); // the BMC's VGA: no GPU
   sys.addMdevType(M, 'nvidia-699', 'GRID A100-7-80C', 1);
   sys.addMdevType(M, 'nvidia-700', 'GRID A100-1-10C', 7);
   sys.addMdevType(M, 'nvidia-701', 'GRID A100-3-40C', 0);

@@ -32,6 +32,8 @@ const devicePath = (address: string, attr = ''): string => `bus/pci/devices/${ad
 
 /** PCI class 0x03xxxx: display controllers (VGA 0x0300, 3D controller 0x0302, as data-centre GPUs are). */
 const isGpuClass = (cls: string): boolean => /^0x03/i.test(cls);
+/** GPU makers (NVIDIA, AMD): a server's other display controller is its BMC's VGA, no accelerator. */
+const GPU_VENDORS = new Set(['0x10de', '0x1002']);
 /** PCI-to-PCI (0x0604) and semi-transparent (0x0609) bridges: not endpoints, left to the host. */
 const isBridgeClass = (cls: string): boolean => /^0x060[49]/i.test(cls);
 /** Same domain, bus and slot: another function of the same physical device. */
@@ -60,11 +62,11 @@ export function pciDevice(sys: Sysfs, address: string): Omit<PciGpu, 'functions'
   };
 }
 
-/** Every display-class PCI device on the host, with whether it can be passed through and why not. */
+/** Every NVIDIA or AMD display-class PCI device on the host, with whether it can be passed through and why not. */
 export function pciGpus(sys: Sysfs): PciGpu[] {
   return sys
     .list('bus/pci/devices')
-    .filter((a) => isGpuClass(sys.read(devicePath(a, 'class')) ?? ''))
+    .filter((a) => isGpuClass(sys.read(devicePath(a, 'class')) ?? '') && GPU_VENDORS.has((sys.read(devicePath(a, 'vendor')) ?? '').toLowerCase()))
     .map((a) => passthroughOf(sys, a));
 }
 
