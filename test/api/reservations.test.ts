@@ -67,6 +67,15 @@ describe('reservation admission', () => {
     expect(bad.body.issues[0].field).toBe(field);
   });
 
+  it('applies the project quota to booked GPUs', async () => {
+    await mustCreate(h, '/api/v1/projects', project('small', { quota: { gpu: { 'H100-80GB': 4 } } }));
+    const over = await h.call('POST', '/api/v1/projects/small/reservations', { body: reservation('big', { gpus: 6, start: at(1), end: at(2) }) });
+    expect(over.status).toBe(403);
+    expect(over.body.issues[0]).toMatchObject({ field: 'spec.gpus' });
+    expect(over.body.detail).toContain('may hold at most 4');
+    expect((await h.call('POST', '/api/v1/projects/small/reservations', { body: reservation('fits', { gpus: 4, start: at(1), end: at(2) }) })).status).toBe(201);
+  });
+
   it('lets a workload ask only for a reservation of its own project', async () => {
     const bad = await h.call('POST', `/api/v1/projects/${P}/jobs`, { body: job('j', { reservation: 'nope', resources: { gpu: { count: 1 } } }) });
     expect(bad.status).toBe(422);

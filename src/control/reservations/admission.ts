@@ -2,7 +2,9 @@
 // the nodes and GPUs it holds) or refused with 409, naming the earliest window where it fits.
 // Runs inside the write's transaction, so two reservations admitted at once cannot both take the
 // last free GPUs.
-import { ConflictError, ValidationError } from '../../model/errors.js';
+import { ConflictError, QuotaExceededError, ValidationError } from '../../model/errors.js';
+import type { ProjectSpec } from '../../model/kinds/project.js';
+import { ANY_GPU, limitOf } from '../quota.js';
 import type { Resource, ResourceInput } from '../../model/metadata.js';
 import type { BookingStatus, ReservationSpec } from '../../model/kinds/reservation.js';
 import { MAX_DURATION_SECONDS } from '../../model/common.js';
@@ -67,8 +69,26 @@ export async function admitReservation(tx: StoreTx, input: ResourceInput, old: R
   const keep = held && sameCapacity(spec, oldSpec!) ? calendar.fit({ ...ask, nodeNames: held.nodes.map((n) => n.node) }, id) : null;
   const nodes = keep ?? (phase === 'Active' ? null : calendar.fit(ask, id));
   if (!nodes) throw refusal(calendar, spec, ask, id, phase === 'Active');
+  await checkQuota(tx, input, nodes);
   const booking: BookingStatus = { nodes };
   input.status = { ...(old?.status ?? {}), phase, booking };
+}
+
+/**
+ * Quota applies to booked capacity as to running work: a project cannot book more GPUs of a model
+ * at once than its quota lets it hold (what it books is what its work will run on).
+ */
+async function checkQuota(tx: StoreTx, input: ResourceInput, nodes: readonly { node: string; gpus: number }[]): Promise<void> {
+  const project = await tx.get({ kind: 'Project', name: input.metadata.project ?? '' });
+  const quota = (project?.spec as ProjectSpec | undefined)?.quota;
+  if (!quota) return;
+  const gpus = nodes.reduce((s, n) => s + n.gpus, 0);
+  const model = (input.spec as { model?: string }).model ?? ANY_GPU;
+  const limit = Math.min(limitOf(`gpu ${model}`, quota), limitOf(`gpu ${ANY_GPU}`, quota));
+  if (gpus > limit) {
+    const field = (input.spec as { gpus?: number }).gpus !== undefined ? 'spec.gpus' : 'spec.nodes';
+    throw new QuotaExceededError(`${field}: books ${gpus} ${model === ANY_GPU ? '' : `${model} `}GPUs; project "${input.metadata.project ?? ''}" may hold at most ${limit}`, [{ field, message: `books ${gpus} GPUs, over the project's quota of ${limit}` }]);
+  }
 }
 
 function sameCapacity(a: ReservationSpec, b: ReservationSpec): boolean {
