@@ -31,8 +31,9 @@ export interface GpuAttachment {
   numa?: GuestNumaNode[];
   /** Host CPUs QEMU runs on. */
   cpuList?: string;
-  /** With several guest NUMA nodes: each device's guest node. */
+  /** With several guest NUMA nodes: each device's guest node, and each guest node's host CPUs. */
   deviceNuma?: Record<string, number>;
+  nodeCpus?: string[];
 }
 
 interface GpuRecord {
@@ -98,7 +99,7 @@ export function attachGpus(sys: Sysfs, dir: string, req: GpuRequest, vcpus: numb
   const pinned = { ...attachment, numa, cpuList: nodeCpuList(sys, hostNodes) };
   if (numa.length === 1) return pinned;
   const guestNode = (host: number | undefined): number => Math.max(0, numa.findIndex((n) => n.hostNode === host));
-  return { ...pinned, deviceNuma: Object.fromEntries(placed.map(([d, host]) => [d, guestNode(host)])) };
+  return { ...pinned, deviceNuma: Object.fromEntries(placed.map(([d, host]) => [d, guestNode(host)])), nodeCpus: numa.map((n) => nodeCpuList(sys, [n.hostNode])) };
 }
 
 /** Removes the VM's mediated devices and gives its GPUs back to their drivers; nothing when nothing is recorded. */

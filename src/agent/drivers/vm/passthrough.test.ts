@@ -155,6 +155,7 @@ describe('GPU passthrough (fixture sysfs)', () => {
       '-device', `vfio-pci,host=${B},id=hostdev2,bus=gpuport1,addr=0.0`,
     ]);
     expect([A, A_AUDIO, B].map((a) => sys.linkName(`bus/pci/devices/${a}/driver`))).toEqual(['vfio-pci', 'vfio-pci', 'vfio-pci']);
+    expect(gpus.nodeCpus).toEqual(['0-7,16-23', '8-15,24-31']); // each guest node's vCPU threads go there once QEMU runs (vcpu-pin.ts)
   });
 
   it('creates a MIG-backed mediated device for a MIG profile, pinned to its GPU\'s node, and removes it after', () => {

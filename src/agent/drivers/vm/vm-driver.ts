@@ -28,6 +28,7 @@ import type { GpuInventory } from '../../discovery/types.js';
 import { attachGpus, checkPassthrough, GPU_RECORD, gpuRequestOf, releaseGpus } from './gpu-attach.js';
 import { mdevTypes } from './mdev.js';
 import { findTaskset } from './numa.js';
+import { pinVcpus } from './vcpu-pin.js';
 import { pciGpus } from './pci.js';
 import { Sysfs } from './sysfs.js';
 
@@ -49,6 +50,8 @@ export interface VmDriverOptions {
 
 interface VmState extends VmReport {
   sshPort?: number;
+  /** Each vCPU's host CPUs, for a guest with GPUs on two host NUMA nodes (or why not). */
+  vcpuPins?: Record<number, string> | string;
 }
 
 export class VmDriver implements Driver {
@@ -106,7 +109,7 @@ export class VmDriver implements Driver {
       if (st.state !== 'running') return st;
       const vm = readJson<VmState>(join(dir, 'vm-state.json'));
       if (!vm) return st;
-      const { sshPort: _port, ...report } = vm;
+      const { sshPort: _port, vcpuPins: _pins, ...report } = vm;
       return { ...st, vm: report };
     }
     if (!existsSync(join(dir, 'vm.json'))) return { state: 'lost' };
@@ -265,5 +268,11 @@ export class VmDriver implements Driver {
     writeJsonAtomic(join(dir, 'vm-state.json'), state);
     if (existsSync(join(dir, 'qemu', 'exit.json'))) return;
     await this.proc.startSupervised(uid, { command: qemuCommand(this.qemu!, plan, taskset), env: {}, maxLogBytes: launch.maxLogBytes, limits: { cpuMilli: 0, memoryBytes: 0 }, qmpSocket: plan.qmpSocket, fifos: { stdout: plan.consoleLog, stderr: plan.errorLog } });
+    // GPUs on two host nodes: each vCPU thread onto its own node's CPUs once QEMU runs (best effort:
+    // unpinned, the threads still stay on the CPUs of the GPUs' nodes).
+    if (gpus.numa && gpus.numa.length > 1 && gpus.nodeCpus && taskset) {
+      const vcpuPins = await pinVcpus(plan.qmpSocket, gpus.numa, gpus.nodeCpus, taskset).catch((err: unknown) => `not pinned: ${(err as Error).message}`);
+      writeJsonAtomic(join(dir, 'vm-state.json'), { ...state, vcpuPins });
+    }
   }
 }
