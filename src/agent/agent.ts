@@ -17,6 +17,7 @@ import { ContainerDriver } from './drivers/container/container-driver.js';
 import { withVfioHeldGpus } from './drivers/vm/held-gpus.js';
 import { VmDriver } from './drivers/vm/vm-driver.js';
 import { startHeartbeat } from './heartbeat.js';
+import { ConsoleAttacher } from './console.js';
 import { startImageReport, type ImageReport } from './image-report.js';
 import { adoptReplicas, reconcileOnce, type ReconcileContext } from './reconcile.js';
 import { connect } from './register.js';
@@ -169,6 +170,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const timer = setInterval(kick, opts.reconcileMs ?? 1000);
   const leases = new LeaseAgent(client, name, address, opts.lease ?? {}, log);
   const leaseTimer = setInterval(() => void leases.tick().catch((e: unknown) => log(`lease: ${(e as Error).message}`)), opts.reconcileMs ?? 1000);
+  const consoles = new ConsoleAttacher(client, drivers, name, log);
   const watchLoop = watchAllocations(client, name, abort.signal, (msg) => {
     if (msg.type === 'SYNC') {
       allocations.clear();
@@ -176,7 +178,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       synced = true;
     } else if (msg.object.metadata.uid) {
       if (msg.type === 'DELETED') allocations.delete(msg.object.metadata.uid);
-      else allocations.set(msg.object.metadata.uid, msg.object);
+      else {
+        allocations.set(msg.object.metadata.uid, msg.object);
+        consoles.see(msg.object);
+      }
     }
     kick();
   }, log);

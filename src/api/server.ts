@@ -25,6 +25,7 @@ import { registerResourceRoutes } from './routes/resources.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerNodeRoutes, REGISTER_PATH } from './routes/nodes.js';
 import { registerLogRoutes } from './routes/logs.js';
+import { registerVmConsoleRoutes } from './routes/vm-console.js';
 import { registerSecretRoutes } from './routes/secrets.js';
 import { SecretBox } from '../control/secrets/secret-box.js';
 import { ServerKey } from '../control/audit/server-key.js';
@@ -182,6 +183,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   registerResourceRoutes(app, deps);
   registerNodeRoutes(app, deps);
   registerLogRoutes(app, deps);
+  registerVmConsoleRoutes(app, deps);
   registerSecretRoutes(app, { ...deps, secrets });
   registerWhatIfRoutes(app, { ...deps, ...(opts.policy ? { policy: opts.policy } : {}) });
   if (opts.mcp) registerMcpRoutes(app, opts.mcp, version);

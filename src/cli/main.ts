@@ -24,6 +24,7 @@ import { mcpCommand } from './commands/mcp.js';
 import { versionCommand } from './commands/version.js';
 import { logsCommand } from './commands/logs.js';
 import { restartVmCommand, sshCommand, startVmCommand, stopVmCommand } from './commands/vm.js';
+import { consoleCommand } from './commands/console.js';
 import { cordonCommand, drainCommand, uncordonCommand } from './commands/nodes.js';
 import { EXIT, describeError, exitCodeOf } from './errors.js';
 import { VERSION } from './version.js';
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
     stopVmCommand(),
     restartVmCommand(),
     sshCommand(),
+    consoleCommand(),
     cordonCommand(),
     uncordonCommand(),
     drainCommand(),

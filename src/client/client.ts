@@ -128,6 +128,11 @@ export class WeftClient {
     this.onWarning = opts.onWarning;
   }
 
+  /** The headers a request of this client carries (for a WebSocket opened beside it: socket.ts). */
+  socketHeaders(): Record<string, string> {
+    return { 'user-agent': this.userAgent, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) };
+  }
+
   /** The same server and token with other per-call options, e.g. to collect one call's warnings. */
   with(opts: Pick<ClientOptions, 'onWarning' | 'userAgent'>): WeftClient {
     return new WeftClient({ server: this.server, token: this.token, timeoutMs: this.timeoutMs, userAgent: opts.userAgent ?? this.userAgent, onWarning: opts.onWarning ?? this.onWarning });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeftClient } from '../../src/client/index.js';
 import { readLogs } from '../../src/client/logs.js';
+import { openSocket, vmConsolePath } from '../../src/client/socket.js';
 import { qmp } from '../../src/agent/drivers/vm/qmp.js';
 import { buildTestGuest, serveImages, testGuestMissing, type ImageServer } from '../../src/agent/drivers/vm/test-guest.js';
 import { assertBuilt, interrupt, sandbox, weftUp, type Sandbox, type UpServer } from '../cli/helpers.js';
@@ -92,6 +93,24 @@ describe.skipIf(missing !== undefined)(`virtual machines through weft up and wef
     expect((await vm()).status).toMatchObject({ phase: 'Running', attempt: vm0.status!.attempt });
     expect((await admin.get('Allocation', alloc!.metadata.name, { project: PROJECT })).status?.phase).toBe('Running');
   }, 2 * BOOT_MS);
+
+  it('attaches the serial console over the API for members of the project, and refuses a member of another', async () => {
+    const ws = await openSocket(admin, vmConsolePath(PROJECT, 'box'));
+    let seen = '';
+    ws.on('message', (d: Buffer) => (seen += d.toString('utf8')));
+    // The guest's console runs a shell: what it answers comes back through server and agent.
+    await until('the shell to answer through the console', async () => {
+      ws.send('echo console-$((6*7))\n');
+      return seen.includes('console-42') ? true : undefined;
+    }, 30_000, 1000);
+    ws.close();
+
+    await admin.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: 'other' }, spec: {} });
+    await admin.create({ apiVersion: 'weft/v1', kind: 'User', metadata: { name: 'eve' }, spec: { roles: [{ role: 'member', project: 'other' }] } });
+    const eve = new WeftClient({ server: up.url, token: (await admin.tokens.create({ user: 'eve' })).token });
+    await expect(openSocket(eve, vmConsolePath(PROJECT, 'box'))).rejects.toMatchObject({ status: 403 });
+    await expect(openSocket(admin, vmConsolePath(PROJECT, 'nobox'))).rejects.toMatchObject({ status: 404 });
+  }, 60_000);
 
   it('Halted powers the guest down by ACPI within the grace; Always boots it again', async () => {
     const [alloc] = await allocationsOf(admin, PROJECT, 'box');

@@ -22,6 +22,7 @@ if [ -s /run/workload.pid ]; then kill -TERM "$(cat /run/workload.pid)"; else sy
 EOS
 chmod +x /etc/acpi/PWRF/00000080
 acpid -d -c /etc/acpi >/dev/ttyS2 2>&1 &
+echo weft-ready > /dev/ttyS2
 for i in $(seq 1 50); do [ -b /dev/vdb ] && break; sleep 0.1; done
 mount -t iso9660 -o ro /dev/vdb /seed || echo "weft-exit: 120 (no NoCloud seed)" > /dev/ttyS2
 hostname "$(sed -n 's/^local-hostname: *//p' /seed/meta-data)"
@@ -40,6 +41,7 @@ if head -c 2 /seed/user-data 2>/dev/null | grep -q '#!'; then
   sync
   poweroff -f
 fi
+echo "weft-test-guest: init up, NoCloud seed read" > /dev/ttyS0
 ip link set lo up
 for nic in /sys/class/net/e*; do
   n=\${nic##*/}
@@ -47,7 +49,10 @@ for nic in /sys/class/net/e*; do
   udhcpc -i "$n" -q -n -t 10 -s /udhcpc.script >/dev/null 2>&1
 done
 echo "Cloud-init finished: instance $(sed -n 's/^instance-id: *//p' /seed/meta-data) up, addresses: $(ip -4 -o addr show scope global | awk '{print $4}' | tr '\\n' ' ')" > /dev/ttyS0
-while :; do setsid cttyhack sh -l </dev/ttyS0 >/dev/ttyS0 2>&1; done
+# A login shell on the console, again whenever it exits. In a subshell, which is not a process
+# group leader, so setsid makes the new session without forking and the loop waits for the shell.
+( while :; do setsid -c sh -l </dev/ttyS0 >/dev/ttyS0 2>&1; done ) &
+while :; do sleep 3600; done
 `;
 
 /** udhcpc's hook. */

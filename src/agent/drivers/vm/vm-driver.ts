@@ -11,7 +11,7 @@
 //                 qemu/            the supervisor's folder: launch.json, stdout.log (serial
 //                                  console), stderr.log (second serial port, QEMU's messages), exit.json
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, writeJsonAtomic } from '../../state.js';
 import { freePort } from '../../launch.js';
@@ -34,6 +34,8 @@ import { Sysfs } from './sysfs.js';
 
 /** QEMU's user-mode network gives the first guest that asks this address. */
 const USER_MODE_GUEST_IP = '10.0.2.15';
+/** A guest that has written nothing by then is taken as up anyway. */
+const GUEST_UP_AFTER_MS = 60_000;
 const OWN_FILES = ['vm.json', 'vm-state.json', 'root.qcow2', 'seed.iso', 'console.sock', 'console.fifo', 'errors.fifo', 'qmp.sock', 'guest-status.log', 'qemu', GPU_RECORD];
 
 export interface VmDriverOptions {
@@ -107,6 +109,7 @@ export class VmDriver implements Driver {
       const st = await this.proc.inspect(uid);
       if (st.state === 'exited') return this.ended(uid, st.exit);
       if (st.state !== 'running') return st;
+      if (!this.guestUp(uid, st.startedAt)) return { state: 'starting', message: 'Booting' };
       const vm = readJson<VmState>(join(dir, 'vm-state.json'));
       if (!vm) return st;
       const { sshPort: _port, vcpuPins: _pins, ...report } = vm;
@@ -177,6 +180,26 @@ export class VmDriver implements Driver {
   private endBeforeBoot(uid: string, exit: ExitInfo): void {
     mkdirSync(join(this.dir(uid), 'qemu'), { recursive: true });
     if (!existsSync(join(this.dir(uid), 'qemu', 'exit.json'))) writeJsonAtomic(join(this.dir(uid), 'qemu', 'exit.json'), exit);
+  }
+
+  /**
+   * Whether the guest is up, not only QEMU: it said so on the status port ("weft-ready"), or wrote
+   * on its console, or QEMU has run for GUEST_UP_AFTER_MS (a guest that prints nothing). A stop
+   * before that still presses the power button, but a guest with no handler yet cannot obey it.
+   */
+  private guestUp(uid: string, startedAt: string | undefined): boolean {
+    const dir = this.dir(uid);
+    if (startedAt !== undefined && Date.now() - Date.parse(startedAt) > GUEST_UP_AFTER_MS) return true;
+    try {
+      if (statSync(join(dir, 'qemu', 'stdout.log')).size > 0) return true;
+    } catch {
+      /* nothing written yet */
+    }
+    try {
+      return readFileSync(join(dir, 'guest-status.log'), 'utf8').includes('weft-ready');
+    } catch {
+      return false;
+    }
   }
 
   /** A clean power-off (QEMU exit 0) carries the guest's own exit status when it wrote one. */
