@@ -7,7 +7,7 @@
 // SIGTERM to the replica's process group (for a VM: the ACPI power button over QMP) and SIGKILL
 // when the grace runs out.
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { closeSync, constants, createReadStream, createWriteStream, openSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readJson, writeJsonAtomic } from '../../state.js';
@@ -103,9 +103,22 @@ const self: SupervisorInfo = { pid: process.pid, startTime: processStartTime(pro
 if (launch.cgroup) joinCgroup(launch.cgroup);
 const [cmd, ...args] = launch.command;
 const child = spawn(cmd!, args, { cwd: launch.cwd, env: launch.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-// A FIFO opens (and then ends) only once the child opens its end; a child that never does is
-// covered by the exit timer below.
+// A FIFO opens (and then ends) only once the child opens its end. A child that exits without
+// ever doing so (QEMU refusing its arguments) would leave our open waiting for a writer forever,
+// holding a worker thread and keeping this process alive: on the child's exit we open each
+// FIFO's write end without blocking and close it, which completes a pending open with an
+// immediate end of file (and fails harmlessly, ENXIO, where no open is pending any more).
 const fifo = (path: string | undefined): Readable[] => (path ? [createReadStream(path)] : []);
+const fifoPaths = [launch.fifos?.stdout, launch.fifos?.stderr].filter((p): p is string => p !== undefined);
+function releaseFifos(): void {
+  for (const path of fifoPaths) {
+    try {
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      /* no reader waiting */
+    }
+  }
+}
 const streams = [
   bounded([child.stdout, ...fifo(launch.fifos?.stdout)], join(dir, 'stdout.log'), launch.maxLogBytes),
   bounded([child.stderr, ...fifo(launch.fifos?.stderr)], join(dir, 'stderr.log'), launch.maxLogBytes),
@@ -125,13 +138,19 @@ function finish(info: ExitInfo): void {
   for (const o of outs) o.end(done);
 }
 
-child.on('error', (err) => finish({ code: null, signal: null, finishedAt: new Date().toISOString(), error: err.message }));
+child.on('error', (err) => {
+  releaseFifos();
+  finish({ code: null, signal: null, finishedAt: new Date().toISOString(), error: err.message });
+});
 child.on('close', (code, signal) => {
   const info: ExitInfo = { code, signal, finishedAt: new Date().toISOString() };
   void Promise.all(streams.map((s) => s.ended)).then(() => finish(info));
 });
 // A background grandchild may hold the pipes open after the replica itself has exited.
-child.on('exit', (code, signal) => setTimeout(() => finish({ code, signal, finishedAt: new Date().toISOString() }), 2000).unref());
+child.on('exit', (code, signal) => {
+  releaseFifos();
+  setTimeout(() => finish({ code, signal, finishedAt: new Date().toISOString() }), 2000).unref();
+});
 stopChild = (): void => {
   if (child.pid === undefined) return;
   const stop = readJson<{ graceMs?: number }>(join(dir!, 'stop.json'));
