@@ -70,30 +70,30 @@ export function reserveCommand(): Command {
 }
 
 export function calendarCommand(): Command {
-  return addScopeOptions(
-    new Command('calendar')
-      .description('booked capacity over the next days as a Gantt chart: one row per node, one column per hour block')
-      .option('--site <site>', 'only nodes of this site')
-      .option('--model <model>', 'only nodes of this GPU model')
-      .option('--days <n>', 'how many days to draw', '3')
-      .option('--width <n>', 'columns for the time axis', '72'),
-  ).action(async (opts: { site?: string; model?: string; days: string; width: string; project?: string; allProjects?: boolean }, self: Command) => {
-    const { client } = connect(self);
-    const days = count(opts.days, '--days')!;
-    const width = count(opts.width, '--width')!;
-    const nodes: GanttNode[] = (await client.list('Node', { autoPaginate: true })).items.map((n: Resource) => {
-      const spec = n.spec as { site?: string; gpus?: { model: string }[] };
-      return { name: n.metadata.name, site: spec.site ?? '', model: spec.gpus?.[0]?.model ?? '', gpus: spec.gpus?.length ?? 0 };
+  return new Command('calendar')
+    .description('booked capacity (Reservations and Leases you can see) over the next days as a Gantt chart: one row per node, one column per time block')
+    .option('--site <site>', 'only nodes of this site')
+    .option('--model <model>', 'only nodes of this GPU model')
+    .option('--days <n>', 'how many days to draw', '3')
+    .option('--width <n>', 'columns for the time axis', '72')
+    .action(async (opts: { site?: string; model?: string; days: string; width: string }, self: Command) => {
+      const { client } = connect(self);
+      const days = count(opts.days, '--days')!;
+      const width = count(opts.width, '--width')!;
+      const nodes: GanttNode[] = (await client.list('Node', { autoPaginate: true })).items.map((n: Resource) => {
+        const spec = n.spec as { site?: string; gpus?: { model: string }[] };
+        return { name: n.metadata.name, site: spec.site ?? '', model: spec.gpus?.[0]?.model ?? '', gpus: spec.gpus?.length ?? 0 };
+      });
+      const shown = nodes.filter((n) => (opts.site === undefined || n.site === opts.site) && (opts.model === undefined || n.model === opts.model));
+      const booked = [...(await client.list('Reservation', { autoPaginate: true })).items, ...(await client.list('Lease', { autoPaginate: true })).items];
+      const reservations: GanttReservation[] = booked.map((r: Resource) => ({
+        name: `${r.kind === 'Lease' ? 'lease ' : ''}${r.metadata.project ?? ''}/${r.metadata.name}`,
+        start: Date.parse((r.spec as { start: string }).start),
+        end: Date.parse((r.spec as { end: string }).end),
+        phase: String(r.status?.phase ?? 'Pending'),
+        nodes: ((r.status?.booking as { nodes?: { node: string; gpus: number; whole?: boolean }[] } | undefined)?.nodes ?? []),
+      }));
+      const from = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+      console.log(ganttText(shown, reservations, { from, to: from + days * 24 * 3_600_000, width }));
     });
-    const shown = nodes.filter((n) => (opts.site === undefined || n.site === opts.site) && (opts.model === undefined || n.model === opts.model));
-    const reservations: GanttReservation[] = (await client.list('Reservation', { autoPaginate: true })).items.map((r: Resource) => ({
-      name: `${r.metadata.project ?? ''}/${r.metadata.name}`,
-      start: Date.parse((r.spec as { start: string }).start),
-      end: Date.parse((r.spec as { end: string }).end),
-      phase: String(r.status?.phase ?? 'Pending'),
-      nodes: ((r.status?.booking as { nodes?: { node: string; gpus: number; whole?: boolean }[] } | undefined)?.nodes ?? []),
-    }));
-    const from = Math.floor(Date.now() / 3_600_000) * 3_600_000;
-    console.log(ganttText(shown, reservations, { from, to: from + days * 24 * 3_600_000, width }));
-  });
 }
