@@ -45,6 +45,6 @@ describe('weft reserve, get reservations and calendar', () => {
     const example = await box.weft(['apply', '-f', join(ROOT, 'examples/reservations/reservation.yaml'), '-f', join(ROOT, 'examples/reservations/lease.yaml')]);
     expect(example.code, example.stderr).toBe(0);
     const leases = await box.weft(['get', 'leases', '-p', 'vision']);
-    expect(leases.stdout).toContain('metal-week');
+    expect(leases.stdout).toMatch(/metal-week\s+Pending\s+2 node\(s\) × H100-80GB\s+2027-03-08T00:00:00Z\s+2027-03-15T00:00:00Z\s+par1-h100-01,par1-h100-02/);
   });
 });

@@ -180,6 +180,16 @@ const COLUMNS: Record<string, Column[]> = {
     { header: 'CONFLICTS', value: (r) => (Array.isArray(status(r).conflicts) ? String((status(r).conflicts as unknown[]).length) : '0'), wide: true },
     age,
   ],
+  Lease: [
+    name,
+    project,
+    { header: 'PHASE', value: (r) => str(status(r).phase, 'Pending') },
+    { header: 'CAPACITY', value: (r) => `${str(spec(r).nodes)} node(s)${spec(r).model !== undefined ? ` × ${str(spec(r).model)}` : ''}` },
+    { header: 'START', value: (r) => str(spec(r).start) },
+    { header: 'END', value: (r) => str(spec(r).end) },
+    { header: 'NODES', value: (r) => (Array.isArray(obj(status(r).booking).nodes) ? (obj(status(r).booking).nodes as { node: string }[]).map((n) => n.node).join(',') : NONE) },
+    age,
+  ],
   Allocation: [
     name,
     project,
