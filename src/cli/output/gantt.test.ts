@@ -23,4 +23,11 @@ describe('calendar Gantt chart', () => {
     expect(lines).toContain('A  vision/train  12 GPUs on 2 node(s)  2030-01-01T02:00:00.000Z – 2030-01-01T04:00:00.000Z  Pending');
     expect(lines.join('\n')).not.toContain('old/done');
   });
+
+  it('names every day that starts in the chart, even one starting right after the first column', () => {
+    const nodes = [{ name: 'fra-1', site: 'fra', model: 'H100-80GB', gpus: 8 }];
+    const late = from - 2 * HOUR; // Monday 22:00, two columns before Tuesday starts
+    const lines = ganttText(nodes, [], { from: late, to: late + 52 * HOUR, width: 26 }).split('\n');
+    expect(lines[0]).toBe('        |Tue 1      |Wed 2      |'); // Thursday starts in the last column
+  });
 });

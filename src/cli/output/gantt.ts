@@ -28,13 +28,18 @@ export function ganttText(nodes: readonly GanttNode[], reservations: readonly Ga
   const letter = new Map(shown.map((r, i) => [r, LETTERS[i % LETTERS.length]!]));
   const label = Math.max(4, ...nodes.map((n) => n.name.length));
   const lines: string[] = [];
-  // Axis: the day's name where a day starts, else spaces.
+  // Axis: the day's name where a day starts, else spaces. The first column's label names a day
+  // that may have only a few hours left: where the next day's label would collide with it, the
+  // next day's wins (a whole day is what a reader looks for), so no day goes unnamed.
   let axis = '';
   for (let c = 0; c < width; c++) {
     const t = from + c * step;
     const d = new Date(t);
-    const startsDay = c === 0 || new Date(t - step).getUTCDate() !== d.getUTCDate();
-    if (startsDay && axis.length <= c) axis = axis.padEnd(c) + `|${DAYS[d.getUTCDay()]!} ${d.getUTCDate()}`;
+    const newDay = c > 0 && new Date(t - step).getUTCDate() !== d.getUTCDate();
+    const label = `|${DAYS[d.getUTCDay()]!} ${d.getUTCDate()}`;
+    if (c === 0) axis = label;
+    else if (newDay && axis.length <= c) axis = axis.padEnd(c) + label;
+    else if (newDay && !axis.slice(1).includes('|')) axis = ''.padEnd(c) + label;
   }
   lines.push(`${''.padEnd(label)}  ${axis.slice(0, width)}`);
   const freeGpus = new Array<number>(width).fill(0);
