@@ -10,6 +10,7 @@ import type { AllocatedGpu, AllocationSpec } from '../model/kinds/allocation.js'
 import type { NodeSpec } from '../model/kinds/node.js';
 import type { Resource } from '../model/metadata.js';
 import { parseCpuMilli, parseMemoryBytes } from '../model/quantity.js';
+import { noPassthroughGpus } from './passthrough-gpus.js';
 import type { ProjectSpec } from '../model/kinds/project.js';
 import { GPU_MILLI, Snapshot, type BackfillRunning, type NodeDelta, type NodeInput } from '../scheduler/index.js';
 import { NO_SHAPE, SHAPE_MANY, SHAPE_MIG, SHAPE_SHARE } from '../scheduler/snapshot.js';
@@ -30,6 +31,8 @@ interface NodeEntry {
   gpus: NodeGpu[];
   /** Hardware fingerprint: a change rebuilds the snapshot. */
   shape: string;
+  /** Positions in `gpus` the node cannot pass through to a VM (its agent's report). */
+  noPassthrough: number[];
 }
 
 const keyOf = (o: Resource): string => `${o.metadata.project ?? ''}/${o.metadata.name}`;
@@ -162,9 +165,10 @@ export class FleetView {
     }
     const spec = obj.spec as unknown as NodeSpec;
     const gpus = [...(spec.gpus ?? [])].sort((a, b) => a.index - b.index);
-    const shape = JSON.stringify([spec.cpu, spec.memory, gpus, spec.site ?? '', spec.rack ?? '', spec.nvlinkDomain ?? '']);
+    const noPassthrough = noPassthroughGpus(obj, gpus);
+    const shape = JSON.stringify([spec.cpu, spec.memory, gpus, spec.site ?? '', spec.rack ?? '', spec.nvlinkDomain ?? '', noPassthrough]);
     const old = this.nodes.get(name);
-    this.nodes.set(name, { obj, gpus, shape });
+    this.nodes.set(name, { obj, gpus, shape, noPassthrough });
     if (!old || old.shape !== shape) {
       this.snap = undefined;
       return true;
@@ -283,6 +287,7 @@ export class FleetView {
         schedulable: nodeSchedulable(e.obj),
         migGpus: e.gpus.flatMap((g, i) => (g.migEnabled ? [i] : [])),
       };
+      if (e.noPassthrough.length > 0) input.noPassthroughGpus = e.noPassthrough;
       // A host is assumed to carry one GPU model (the first GPU's).
       if (e.gpus.length > 0) input.gpuModel = e.gpus[0]!.model;
       if (spec.site) input.site = spec.site;

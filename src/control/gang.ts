@@ -87,6 +87,8 @@ export function gangRequest(id: string, d: PlacementDemand, tenant: TenantOption
   const reservation = (d.workload.spec as { reservation?: unknown }).reservation;
   if (typeof reservation === 'string') g.reservation = reservation;
   if (tenant.imageNodes) g.imageNodes = tenant.imageNodes;
+  // A VM's whole GPUs go to the guest by VFIO: only GPUs its node can pass through will do.
+  if (d.workload.kind === 'VirtualMachine' && d.resources.gpu.kind === 'whole') g.passthrough = true;
   const max = maxRuntimeMs(d.workload);
   if (max !== undefined) g.maxRuntimeMs = max;
   return g;

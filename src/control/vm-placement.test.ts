@@ -68,4 +68,45 @@ describe('VirtualMachine placement and metering', () => {
       .reduce((sum, iv) => sum + (iv.quantity / 1000) * ((iv.endMs - iv.startMs) / 1000), 0);
     expect(gpuSeconds).toBe(2 * 600);
   });
+
+  it('places a VM with whole GPUs only where the agent reports GPUs it can pass through, and says why when none can', async () => {
+    // What an agent writes: nvidia-smi's PCI addresses in the inventory, and per sysfs address
+    // whether the IOMMU group is isolated.
+    const reporting = (name: string, passable: (i: number) => boolean): ResourceInput => {
+      const n = h100Node(name);
+      const bus = (i: number) => `00000000:${(0x18 + i).toString(16).toUpperCase()}:00.0`;
+      const gpus = (n.spec as { gpus: { index: number; model: string }[] }).gpus;
+      return {
+        ...n,
+        status: {
+          inventory: { gpus: gpus.map((g) => ({ index: g.index, model: g.model, pciBusId: bus(g.index) })) },
+          drivers: { vm: { available: true, passthrough: { mdevTypes: [], gpus: gpus.map((g) => ({ address: `0000:${(0x18 + g.index).toString(16)}:00.0`, passthrough: passable(g.index), ...(passable(g.index) ? {} : { reason: 'IOMMU group 30 is not isolated' }) })) } } },
+        },
+      };
+    };
+    const { store } = await startPlane({
+      project: P,
+      seed: async (s) => {
+        await s.create(reporting('shared-groups', (i) => i === 0));
+        await s.create(reporting('isolated', (i) => i < 4));
+        await s.create({ apiVersion: 'weft/v1', kind: 'Image', metadata: { name: 'deb', project: P }, spec: { source: { url: 'http://127.0.0.1:9/deb.raw' }, checksum: SUM, format: 'raw' } });
+      },
+    });
+    const get = (name: string) => store.get({ kind: 'VirtualMachine', project: P, name });
+    await store.create(vm('fits', {}));
+    await until('fits running', async () => ((await get('fits'))?.status?.phase === 'Running' ? true : undefined));
+    const [alloc] = (await store.list('Allocation', { project: P, labelSelector: 'weft.dev/workload=fits' })).items;
+    expect((alloc!.spec as { node: string }).node).toBe('isolated');
+    expect((alloc!.spec as { gpus: { index: number }[] }).gpus.map((g) => g.index).every((i) => i < 4)).toBe(true);
+
+    // Five GPUs: no node can pass through that many, though both have eight free.
+    await store.create(vm('too-many', { resources: { cpu: '4', memory: '16Gi', gpu: { count: 5 } } }));
+    const why = await until('too-many explained', async () => {
+      const s = (await get('too-many'))?.status as { phase?: string; scheduling?: { explanation?: string; reasons?: Record<string, number> } } | undefined;
+      return s?.scheduling?.explanation ? s : undefined;
+    });
+    expect(why.phase).toBe('Pending');
+    expect(why.scheduling!.reasons).toEqual({ GpuNotPassthrough: 2 });
+    expect(why.scheduling!.explanation).toContain('asks 5 GPUs passed through to a VM; the most any node it may use can pass through is 4');
+  });
 });

@@ -269,7 +269,7 @@ function chooseGpus(snap: Snapshot, n: number, req: ReplicaShape, policy: Policy
   let migMask = 0;
   if (req.gpuKind === GPU_WHOLE) {
     for (let g = snap.gpuStart[n]!, e = snap.gpuStart[n + 1]!; g < e && gpus.length < req.gpuCount; g++) {
-      if (snap.gpuFree[g] === 1000) gpus.push(g);
+      if (snap.gpuFree[g] === 1000 && !(req.passthrough && snap.gpuNoPassthrough[g] === 1)) gpus.push(g);
     }
   } else if (req.gpuKind === GPU_SHARE) {
     gpus.push(pickShareableGpu(snap, n, req, policy, rng));

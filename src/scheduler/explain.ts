@@ -22,6 +22,7 @@ const REJECTION_TEXT: Record<RejectionReason, string> = {
   VolumeNotOnNode: 'without its volumes',
   CapacityReserved: 'booked by a reservation',
   OutsideReservation: 'outside its reservation',
+  GpuNotPassthrough: 'without enough GPUs that can be passed through to a VM',
 };
 
 /** Order of reason codes in the sentence: what the gang needs first, then why it waits. */

@@ -1,8 +1,8 @@
 // Node equivalence classes, so a scan over a large fleet touches classes instead of nodes.
 //
 // Static class: nodes with the same fixed attributes — schedulable, GPU model, site, CPU and memory
-// capacity, GPU count and which GPUs are in MIG mode. Static filters (filters/filter.ts) give the
-// same answer for every member, so a gang asks them once per static class.
+// capacity, GPU count, which GPUs are in MIG mode and which cannot be passed through to a VM.
+// Static filters (filters/filter.ts) give the same answer for every member, so a gang asks them once per static class.
 //
 // State class: nodes of one static class that are also in the same state — free CPU, memory and
 // GPU milli (per GPU, in index order), MIG slices, replicas per shape class and the tenant marks
@@ -168,7 +168,7 @@ export class NodeClasses {
 
 function staticKey(snap: Snapshot, n: number): string {
   let k = `${snap.schedulable[n]}|${snap.model[n]}|${snap.site[n]}|${snap.cpuCap[n]}|${snap.memCap[n]}|`;
-  for (let g = snap.gpuStart[n]!, e = snap.gpuStart[n + 1]!; g < e; g++) k += snap.gpuMig[g] === 1 ? 'm' : 'g';
+  for (let g = snap.gpuStart[n]!, e = snap.gpuStart[n + 1]!; g < e; g++) k += snap.gpuMig[g] === 1 ? 'm' : snap.gpuNoPassthrough[g] === 1 ? 'x' : 'g';
   return k;
 }
 

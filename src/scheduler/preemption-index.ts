@@ -31,6 +31,7 @@ export class RoomBound {
   readonly cpuFree: Int32Array;
   readonly memFree: Float64Array;
   readonly gpuStart: Int32Array;
+  readonly gpuNoPassthrough: Uint8Array;
   /** Nodes the gang could ever use (every unresolvable filter passes); others count 0. */
   private readonly eligible: Uint8Array;
   private readonly slots: Int32Array;
@@ -49,6 +50,7 @@ export class RoomBound {
     this.cpuFree = snap.cpuFree.slice();
     this.memFree = snap.memFree.slice();
     this.gpuStart = snap.gpuStart;
+    this.gpuNoPassthrough = snap.gpuNoPassthrough;
     this.domain = gang.topology?.mode === 'required' ? domainOf(snap, gang.topology.within) : null;
     const n = snap.nodeCount;
     const nodes = new Int32Array(n);

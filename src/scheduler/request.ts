@@ -48,11 +48,13 @@ export interface ReplicaShape {
   readonly exclusive: boolean;
   /** The tenant lets other tenants share the GPUs its shares land on. */
   readonly allowSharing: boolean;
+  /** Whole GPUs passed through to a VM: only GPUs the node can pass through may be taken. */
+  readonly passthrough: boolean;
 }
 
 export function compileReplica(
   snap: Snapshot,
-  gang: Pick<GangRequest, 'resources' | 'sites'> & Partial<Pick<GangRequest, 'project' | 'isolation' | 'allowSharing' | 'residency' | 'volumes' | 'imageNodes'>>,
+  gang: Pick<GangRequest, 'resources' | 'sites'> & Partial<Pick<GangRequest, 'project' | 'isolation' | 'allowSharing' | 'residency' | 'volumes' | 'imageNodes' | 'passthrough'>>,
 ): ReplicaShape {
   const r: ReplicaResources = gang.resources;
   const models = r.gpuModels && r.gpuModels.length > 0 ? [...r.gpuModels].sort() : null;
@@ -97,7 +99,8 @@ export function compileReplica(
   const residencySites = resident ? siteMask(snap, resident) : null;
   const volumeNodes = gang.volumes && gang.volumes.length > 0 ? volumeMask(snap, gang.volumes) : null;
   const volumeKey = volumeNodes ? `v:${gang.volumes!.map((v) => `${v.name}=${v.nodes?.join(',') ?? ''}/${v.sites?.join(',') ?? ''}`).join('|')}` : '';
-  const key = [r.cpuMilli, r.memoryBytes, gpuKind, gpuCount, milli, migProfile ?? '', models?.join('|') ?? '', sites?.join('|') ?? '', resident ? `r:${resident.join('|')}` : '', volumeKey].join(':');
+  const passthrough = gang.passthrough === true && gpuKind === GPU_WHOLE;
+  const key = [r.cpuMilli, r.memoryBytes, gpuKind, gpuCount, milli, migProfile ?? '', models?.join('|') ?? '', sites?.join('|') ?? '', resident ? `r:${resident.join('|')}` : '', volumeKey, passthrough ? 'vfio' : ''].join(':');
   return {
     key,
     cpuMilli: r.cpuMilli,
@@ -120,6 +123,7 @@ export function compileReplica(
     tenant: snap.tenantId(gang.project ?? ''),
     exclusive: gang.isolation === 'exclusive-node',
     allowSharing: gang.allowSharing === true,
+    passthrough,
   };
 }
 

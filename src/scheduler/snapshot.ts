@@ -22,6 +22,8 @@ export interface NodeInput {
   schedulable?: boolean;
   /** GPUs (node-local indices) in MIG mode: they host MIG instances only. */
   migGpus?: readonly number[];
+  /** GPUs (node-local indices) the host cannot pass through to a VM (IOMMU group not isolated); they serve other work. */
+  noPassthroughGpus?: readonly number[];
 }
 
 /** Gang shape classes tracked per node (used by gpu-clustering): share, 1..8 whole GPUs, more, MIG. */
@@ -87,6 +89,10 @@ export class Snapshot {
   /** Free milli-GPU per GPU (0..1000); 0 for GPUs in MIG mode. */
   readonly gpuFree: Int16Array;
   readonly gpuMig: Uint8Array;
+  /** 1 for a GPU the host cannot pass through to a VM (NodeInput.noPassthroughGpus). */
+  readonly gpuNoPassthrough: Uint8Array;
+  /** Per node: GPUs outside MIG mode that can be passed through to a VM (a fixed attribute). */
+  readonly passthroughGpus: Uint8Array;
   /** Occupied MIG memory slices per GPU, one bit per slot. */
   readonly migUsed: Uint8Array;
   /** Fully free GPUs per node (kept so whole-GPU checks need not scan). */
@@ -164,22 +170,29 @@ export class Snapshot {
     this.gpuTotal = g;
     this.gpuFree = new Int16Array(g);
     this.gpuMig = new Uint8Array(g);
+    this.gpuNoPassthrough = new Uint8Array(g);
+    this.passthroughGpus = new Uint8Array(n);
     this.migUsed = new Uint8Array(g);
     let cap = 0;
     for (let i = 0; i < n; i++) {
       const x = nodes[i]!;
       const mig = new Set(x.migGpus ?? []);
+      const noPass = new Set(x.noPassthroughGpus ?? []);
       let full = 0;
+      let pass = 0;
       for (let j = 0; j < x.gpus; j++) {
         const k = this.gpuStart[i]! + j;
+        if (noPass.has(j)) this.gpuNoPassthrough[k] = 1;
         if (mig.has(j)) this.gpuMig[k] = 1;
         else {
           this.gpuFree[k] = GPU_MILLI;
           full++;
           cap += GPU_MILLI;
+          if (!noPass.has(j)) pass++;
         }
       }
       this.fullFree[i] = full;
+      this.passthroughGpus[i] = pass;
     }
     this.cpuFree = this.cpuCap.slice();
     this.memFree = this.memCap.slice();
@@ -251,7 +264,11 @@ export class Snapshot {
   /** Node n's fixed attributes as a node input, as if nothing ran there (for replays on an empty copy). */
   emptyInput(n: number, name = this.nodeNames[n]!): NodeInput {
     const migGpus: number[] = [];
-    for (let g = this.gpuStart[n]!, j = 0; g < this.gpuStart[n + 1]!; g++, j++) if (this.gpuMig[g] === 1) migGpus.push(j);
+    const noPassthroughGpus: number[] = [];
+    for (let g = this.gpuStart[n]!, j = 0; g < this.gpuStart[n + 1]!; g++, j++) {
+      if (this.gpuMig[g] === 1) migGpus.push(j);
+      if (this.gpuNoPassthrough[g] === 1) noPassthroughGpus.push(j);
+    }
     return {
       name,
       cpuMilli: this.cpuCap[n]!,
@@ -260,6 +277,7 @@ export class Snapshot {
       gpuModel: this.modelNames[this.model[n]!]!,
       site: this.siteNames[this.site[n]!]!,
       migGpus,
+      ...(noPassthroughGpus.length > 0 ? { noPassthroughGpus } : {}),
     };
   }
 

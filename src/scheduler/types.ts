@@ -60,6 +60,8 @@ export interface GangRequest {
   reservation?: string;
   /** Its priority class lets it be preempted: it may use idle booked capacity shared with shareWhenIdle. */
   preemptible?: boolean;
+  /** Its whole GPUs are passed through to a virtual machine (VFIO): only GPUs the node can pass through count. */
+  passthrough?: boolean;
 }
 
 /** Capacity a reservation booked (the capacity calendar's booking), as the scheduler reads it. */
@@ -102,7 +104,9 @@ export type RejectionReason =
   /** The node's free GPUs (or the whole node) are booked by a reservation this gang may not use. */
   | 'CapacityReserved'
   /** The gang runs in a reservation and the node is not part of it, or its booked GPUs there are taken. */
-  | 'OutsideReservation';
+  | 'OutsideReservation'
+  /** A VM asks for more whole GPUs than the node can pass through (the node reports the others' IOMMU groups are not isolated). */
+  | 'GpuNotPassthrough';
 
 /** Where a volume is: on these nodes (hostPath), or on every node of these sites (shared). */
 export interface VolumePlacement {

@@ -16,7 +16,7 @@ import type { Snapshot } from '../snapshot.js';
 import type { RejectionReason } from '../types.js';
 
 /** Free capacity as a filter's room() reads it: the snapshot's own arrays, or a copy a what-if changes. */
-export type FreeCapacity = Pick<Snapshot, 'cpuFree' | 'memFree' | 'gpuFree' | 'fullFree' | 'gpuStart'>;
+export type FreeCapacity = Pick<Snapshot, 'cpuFree' | 'memFree' | 'gpuFree' | 'fullFree' | 'gpuStart' | 'gpuNoPassthrough'>;
 
 export interface Filter {
   readonly name: string;

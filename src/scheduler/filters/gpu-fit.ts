@@ -3,6 +3,7 @@
 import { GPU_MIG, GPU_NONE, GPU_SHARE, GPU_WHOLE } from '../request.js';
 import { findMigSlot } from '../mig.js';
 import type { Filter } from './filter.js';
+import { freeWholeGpus } from './gpu-passthrough.js';
 
 export const gpuFit: Filter = {
   name: 'gpu-fit',
@@ -19,7 +20,7 @@ export const gpuFit: Filter = {
         const full = snap.fullFree;
         for (let i = 0; i < count; i++) {
           const n = nodes[i]!;
-          if (full[n]! >= need) nodes[k++] = n;
+          if (full[n]! >= need && (!req.passthrough || freeWholeGpus(snap, req, n) >= need)) nodes[k++] = n;
         }
         return k;
       }
@@ -49,7 +50,7 @@ export const gpuFit: Filter = {
     }
   },
   room(free, req, n) {
-    if (req.gpuKind === GPU_WHOLE) return Math.floor(free.fullFree[n]! / req.gpuCount);
+    if (req.gpuKind === GPU_WHOLE) return Math.floor(freeWholeGpus(free, req, n) / req.gpuCount);
     if (req.gpuKind !== GPU_SHARE) return Infinity; // MIG slots are not counted: no bound
     let slots = 0;
     for (let g = free.gpuStart[n]!, e = free.gpuStart[n + 1]!; g < e; g++) slots += Math.floor(free.gpuFree[g]! / req.milliPerGpu);

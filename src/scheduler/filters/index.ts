@@ -6,6 +6,7 @@ import { cpuFit } from './cpu-fit.js';
 import type { Filter } from './filter.js';
 import { gpuFit } from './gpu-fit.js';
 import { gpuModel } from './gpu-model.js';
+import { gpuPassthrough } from './gpu-passthrough.js';
 import { gpuSharing, nodeExclusive } from './isolation.js';
 import { memoryFit } from './memory-fit.js';
 import { nodeSchedulable } from './node-schedulable.js';
@@ -21,6 +22,7 @@ export const DEFAULT_FILTERS: readonly Filter[] = [
   siteAllowed, // the workload's own placement wish
   volumes, // where its data is: no eviction brings the data to another node
   gpuModel, // wrong hardware is a clearer answer than "not enough GPU"
+  gpuPassthrough, // a VM's GPUs: hardware too (IOMMU groups), before any count of free GPUs
   nodeExclusive, // another tenant's host is off limits whatever its free capacity
   cpuFit,
   memoryFit,

@@ -39,12 +39,7 @@ const isBridgeClass = (cls: string): boolean => /^0x060[49]/i.test(cls);
 /** Same domain, bus and slot: another function of the same physical device. */
 const sameSlot = (a: string, b: string): boolean => a.slice(0, a.lastIndexOf('.')) === b.slice(0, b.lastIndexOf('.'));
 
-/** Normalises nvidia-smi's "00000000:3B:00.0" to sysfs's "0000:3b:00.0". */
-export function sysfsAddress(busId: string): string {
-  const m = /^([0-9a-f]+):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(busId.trim());
-  if (!m) return busId.trim().toLowerCase();
-  return `${m[1]!.slice(-4).padStart(4, '0')}:${m[2]}:${m[3]}.${m[4]}`.toLowerCase();
-}
+export { sysfsAddress } from '../../../model/pci-address.js';
 
 export function pciDevice(sys: Sysfs, address: string): Omit<PciGpu, 'functions' | 'passthrough' | 'reason'> | undefined {
   if (!sys.exists(devicePath(address))) return undefined;
