@@ -36,7 +36,7 @@ const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_ALLOCATION_PHASES);
  */
 const SERVER_OWNED: Record<string, readonly string[]> = {
   Node: ['state', 'address', 'lease'],
-  Allocation: ['stopRequested', 'consoleRequest'],
+  Allocation: ['stopRequested', 'consoleRequest', 'tenantNetworks'],
 };
 
 /** What a node agent reports about its own Node (docs/api.md, "Nodes and agents"). */

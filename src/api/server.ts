@@ -68,6 +68,8 @@ export interface ServerOptions {
   mcp?: McpHandler;
   /** Queue positions of waiting workloads, left by this process's scheduling loop while it leads. */
   positions?: QueuePositions;
+  /** Where a Network without a subnet gets one (default control/networks DEFAULT_NETWORK_POOL). */
+  networkPool?: string;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
@@ -175,7 +177,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   // database) makes one that lives as long as the process, like its data.
   const secrets = new SecretBox(opts.serverKey ?? ServerKey.generate());
   const positions = opts.positions;
-  const deps: RouteDeps = { store, hub, policies, clock, secrets, present: positions ? (o) => positions.present(o) : (o) => o };
+  const deps: RouteDeps = { store, hub, policies, clock, secrets, present: positions ? (o) => positions.present(o) : (o) => o, ...(opts.networkPool ? { networkPool: opts.networkPool } : {}) };
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, { ...deps, checkpoints: opts.auditCheckpoints });
   registerUsageRoutes(app, deps);

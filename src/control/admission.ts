@@ -17,10 +17,10 @@ import { PolicyRun, type AdmissionContext } from './policy/admission.js';
 import type { PolicySpec } from '../model/kinds/policy.js';
 import { containerSpecIssues, type ContainerSpec } from '../model/container.js';
 import { admitSecret, checkSecretReferences } from './secrets/secret-admission.js';
-import type { SecretBox } from './secrets/secret-box.js';
 import { admitVolume, checkVolumeMounts } from './volumes.js';
 import { admitImage, admitVirtualMachine } from './vm-admission.js';
 import { admitReservation } from './reservations/admission.js';
+import { admitNetwork } from './networks/admission.js';
 
 /**
  * Returns the object to store (defaults filled in) or throws a typed error naming the field.
@@ -29,7 +29,7 @@ import { admitReservation } from './reservations/admission.js';
 export async function admit(tx: StoreTx, def: KindDef, input: ResourceInput, old?: Resource, ctx: AdmissionContext = {}): Promise<ResourceInput> {
   ctx.policyRun = undefined;
   const run = await PolicyRun.start(tx, ctx, def, old ? 'UPDATE' : 'CREATE', input, old);
-  const out = await admitObject(tx, def, input, old, ctx.now ?? systemClock.now(), ctx.secrets);
+  const out = await admitObject(tx, def, input, old, ctx.now ?? systemClock.now(), ctx);
   run?.check(out);
   ctx.policyRun = run;
   return out;
@@ -43,7 +43,7 @@ export async function admitDelete(tx: StoreTx, def: KindDef, old: Resource, ctx:
   ctx.policyRun = run;
 }
 
-async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old: Resource | undefined, now: Date, secrets?: SecretBox): Promise<ResourceInput> {
+async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old: Resource | undefined, now: Date, ctx: AdmissionContext): Promise<ResourceInput> {
   if (def.kind === 'User') checkUser(input.spec as unknown as UserSpec);
   if (def.kind === 'Policy' || def.kind === 'ProjectPolicy') compilePolicy(def.kind, input.metadata.name, input.metadata.project, input.spec as unknown as PolicySpec);
   if (def.kind === 'Queue') await checkQueue(tx, input);
@@ -55,7 +55,8 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old:
   const projectName = input.metadata.project!;
   const project = await tx.get({ kind: 'Project', name: projectName });
   if (!project) throw new NotFoundError(`project "${projectName}" not found`);
-  if (def.kind === 'Secret') await admitSecret(tx, input, old, secrets);
+  if (def.kind === 'Secret') await admitSecret(tx, input, old, ctx.secrets);
+  if (def.kind === 'Network') await admitNetwork(tx, input, old, ctx.networkPool);
   if (def.kind === 'Volume') await admitVolume(tx, input, old);
   if (def.kind === 'Image') {
     admitImage(projectName, input.spec as { public?: boolean });

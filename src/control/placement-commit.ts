@@ -15,6 +15,7 @@ import type { FleetView } from './fleet-view.js';
 import type { VolumeView } from './volumes.js';
 import { effectiveIsolation } from './gang.js';
 import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
+import { AddressBook, NoAddressError, statusAddresses, withNicAddresses, type PlacedNic } from './networks/ipam.js';
 
 export const LABEL_WORKLOAD_KIND = 'weft.dev/workload-kind';
 export const LABEL_WORKLOAD = 'weft.dev/workload';
@@ -199,23 +200,37 @@ export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains:
     out.skipped++;
     return undefined;
   };
-  const bound: { b: Bind; cur: Resource; placed: Resource[] }[] = [];
+  const bound: { b: Bind; cur: Resource; placed: Resource[]; nics: PlacedNic[] }[] = [];
+  const book = new AddressBook(tx);
+  const events: { cur: Resource; message: string }[] = [];
+  const updates: { input: Resource; opts: { resourceVersion: string } }[] = [];
   for (const [i, b] of binds.entries()) {
     const cur = fresh(i, b.demand.workload);
     if (!cur) continue;
+    let nics: PlacedNic[] = [];
+    if (cur.kind === 'VirtualMachine') {
+      try {
+        nics = await book.assign(cur);
+      } catch (e) {
+        // No address for one of its NICs: the VM waits (and says why) rather than boots without one.
+        if (!(e instanceof NoAddressError)) throw e;
+        events.push({ cur, message: e.message });
+        updates.push({ input: { ...cur, status: { ...(cur.status ?? {}), scheduling: { message: e.message, lastCycle: now.toISOString() } } }, opts: { resourceVersion: cur.metadata.resourceVersion } });
+        continue;
+      }
+    }
     const placed: Resource[] = [];
-    for (const a of withRendezvous(b.demand.workload, b.demand.attempt, b.allocations)) placed.push(await tx.create(a));
-    bound.push({ b, cur, placed });
+    for (const a of withNicAddresses(withRendezvous(b.demand.workload, b.demand.attempt, b.allocations), nics)) placed.push(await tx.create(a));
+    bound.push({ b, cur, placed, nics });
   }
-  const updates: { input: Resource; opts: { resourceVersion: string } }[] = [];
-  for (const { b, cur, placed } of bound) {
+  for (const { b, cur, placed, nics } of bound) {
     out.allocations.push(...placed);
     out.bound++;
     const status = b.adapter.statusOnBound(cur, placed, now);
     if (b.locality) status['locality'] = b.locality;
+    if (nics.length > 0) status['addresses'] = statusAddresses(nics);
     updates.push({ input: { ...cur, status }, opts: { resourceVersion: cur.metadata.resourceVersion } });
   }
-  const events: { cur: Resource; message: string }[] = [];
   for (const [j, e] of explains.entries()) {
     const cur = fresh(binds.length + j, e.demand.workload);
     if (!cur) continue;

@@ -13,6 +13,7 @@ import { applySchemaDefaults } from './defaults.js';
 import { isPlainObject, mergePatch } from './merge-patch.js';
 import { recordEvent } from './events.js';
 import { replicaStatusEvents } from './replica-events.js';
+import { mustBeUnusedNetwork } from './networks/admission.js';
 
 /** Where the URL says the object lives. */
 export interface Target {
@@ -168,6 +169,7 @@ export async function deleteResource(store: Store, def: KindDef, target: Target 
       if (def.kind === 'Project') await mustBeEmpty(tx, target.name);
       if (def.kind === 'DataClass') await mustBeUnused(tx, target.name);
       if (def.kind === 'Reservation') mustNotHaveStarted(old);
+      if (def.kind === 'Network') await mustBeUnusedNetwork(tx, target.project ?? '', target.name);
       await admitDelete(tx, def, old, ctx);
       return writeAdmitted(tx, ctx, tx.delete(keyOf(def, target), { resourceVersion: old.metadata.resourceVersion }));
     }, ctx),

@@ -20,6 +20,7 @@ import { ClusterKind } from './kinds/cluster.js';
 import { SecretKind } from './kinds/secret.js';
 import { VolumeKind } from './kinds/volume.js';
 import { ImageKind } from './kinds/image.js';
+import { NetworkKind } from './kinds/network.js';
 import { VirtualMachineKind } from './kinds/virtual-machine.js';
 import { ReservationKind } from './kinds/reservation.js';
 import { LeaseKind } from './kinds/lease.js';
@@ -41,6 +42,7 @@ export const KINDS: readonly KindDef[] = [
   SecretKind,
   VolumeKind,
   ImageKind,
+  NetworkKind,
   VirtualMachineKind,
   ReservationKind,
   LeaseKind,

@@ -46,8 +46,11 @@ describe('server configuration', () => {
       auditCheckpointMs: 60_000,
       mcpReadOnly: false,
       eventTtlMs: 3_600_000,
+      networkPool: '10.128.0.0/16',
     });
     expect(load({ env: { WEFT_MCP_READ_ONLY: 'yes' } }).mcpReadOnly).toBe(true);
+    expect(load({ env: { WEFT_NETWORK_POOL: '172.20.0.0/14' } }).networkPool).toBe('172.20.0.0/14');
+    expect(() => load({ env: { WEFT_NETWORK_POOL: '172.20.0.1/14' } })).toThrow(/WEFT_NETWORK_POOL: .*host bits/);
     // `weft up` is interactive: it logs only warnings unless asked.
     expect(load({ command: 'up' }).logLevel).toBe('warn');
   });

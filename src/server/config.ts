@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_EVENT_TTL_MS } from '../control/event-expiry.js';
+import { DEFAULT_NETWORK_POOL } from '../control/networks/admission.js';
+import { formatSubnet, parseSubnet } from '../model/subnet.js';
 import { WeftError } from '../model/errors.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../scheduler/index.js';
 import { parseDurationMs } from '../sim/replay/duration.js';
@@ -47,6 +49,8 @@ export interface ServerConfig {
   mcpReadOnly: boolean;
   /** Events last seen longer ago than this are deleted by store maintenance. */
   eventTtlMs: number;
+  /** IPv4 block Networks without a subnet get theirs from (a /24 each). */
+  networkPool: string;
 }
 
 /** A setting refused: `source` names the flag, variable or file key it came from. */
@@ -237,6 +241,19 @@ export const SETTINGS: readonly AnySetting[] = [
     help: 'Events last seen longer ago than this are deleted (e.g. 1h, 30m, 7d)',
     parse: positiveDurationMs,
   },
+  {
+    key: 'networkPool',
+    flag: '--network-pool',
+    arg: '<cidr>',
+    env: 'WEFT_NETWORK_POOL',
+    inFile: true,
+    help: 'IPv4 block a Network without spec.subnet gets a /24 of (per project; e.g. 10.128.0.0/16)',
+    parse: (v) => {
+      const s = parseSubnet(text(v));
+      if (typeof s === 'string') throw new Error(s);
+      return formatSubnet(s);
+    },
+  },
 ];
 
 function nonEmpty(s: string): string {
@@ -266,6 +283,7 @@ const DEFAULTS: Omit<ServerConfig, 'databaseUrl' | 'dataDir' | 'auditDir'> & { d
   auditCheckpointMs: 60_000,
   mcpReadOnly: false,
   eventTtlMs: DEFAULT_EVENT_TTL_MS,
+  networkPool: DEFAULT_NETWORK_POOL,
 };
 
 /** The value a command uses when no source sets it (for help texts). */

@@ -1,8 +1,8 @@
 // Everything in a server process that writes on its own, and so runs only while this process
 // leads (one leader among every replica on a database; the embedded engine's single process
 // always leads): the scheduling loop, the workload controllers, the providers that execute
-// replicas, node lifecycle, autoscaling, budgets, reservations, leases, queue-wait metrics and store
-// maintenance.
+// replicas, node lifecycle, autoscaling, budgets, reservations, leases, tenant networks, queue-wait
+// metrics and store maintenance.
 // Followers serve the API only. Losing leadership stops all of it; the next term starts afresh.
 import type { ServerMetrics } from '../api/metrics.js';
 import { AutoscalerController, type TrafficSource } from '../control/autoscaler-controller.js';
@@ -15,6 +15,7 @@ import { queueWaitController } from '../control/queue-wait.js';
 import { StoreMaintenanceController } from '../control/store-maintenance.js';
 import { ReservationController } from '../control/reservations/controller.js';
 import { LeaseController } from '../control/reservations/lease-controller.js';
+import { NetworkController } from '../control/networks/controller.js';
 import { createWorkloadControllers } from '../control/workloads/index.js';
 import { builtInProviders, livenessOf } from '../providers/index.js';
 import type { Store } from '../store/types.js';
@@ -51,6 +52,7 @@ export function startLeaderWork(opts: LeaderOptions): ControlPlane {
     new BudgetController({ store, clock, log }),
     new ReservationController({ store, clock, log }),
     new LeaseController({ store, clock, log }),
+    new NetworkController({ store, clock, log }),
     new StoreMaintenanceController({ store, clock, eventTtlMs: config.eventTtlMs, log }),
   ];
   return startControlPlane({

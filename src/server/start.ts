@@ -113,7 +113,7 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
     let starting: string | undefined = 'the control plane is starting';
     // The scheduling loop leaves queue positions here; the API serves them with waiting workloads.
     const positions = new QueuePositions();
-    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, positions, mcp: mcpHttpHandler({ readOnly: config.mcpReadOnly }), notReady: () => starting, serverKey, ...(book ? { auditCheckpoints: book } : {}) });
+    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, positions, mcp: mcpHttpHandler({ readOnly: config.mcpReadOnly }), notReady: () => starting, serverKey, networkPool: config.networkPool, ...(book ? { auditCheckpoints: book } : {}) });
     if (book) {
       checkpoints = new CheckpointPublisher({
         store,

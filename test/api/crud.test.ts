@@ -39,6 +39,7 @@ const SAMPLES: Record<string, { spec: Record<string, unknown>; change: Record<st
   // Reads show a Secret's key names only; new data (with another key) changes them.
   Secret: { spec: { data: { token: 'crud-value' } }, change: { data: { token: 'other', extra: 'x' } } },
   Volume: { spec: { type: 'hostPath', path: '/data/cache', nodes: ['n1'] }, change: { nodes: ['n1', 'n2'] } },
+  Network: { spec: { subnet: '10.30.0.0/24' }, change: { description: 'lab' } },
   Image: { spec: { source: { url: 'https://images.example.org/debian-12.qcow2' }, checksum: `sha256:${'c'.repeat(64)}`, format: 'qcow2' }, change: { description: 'Debian 12' } },
   VirtualMachine: { spec: { resources: { cpu: '2', memory: '4Gi' }, rootDisk: { image: 'crud-disk' } }, change: { runStrategy: 'Halted' } },
   // Booked on crud-node (made in beforeAll); the change extends the window.

@@ -21,6 +21,8 @@ export interface RouteDeps {
   present: (obj: Resource) => Resource;
   /** Seals Secret values on their way into the store. */
   secrets?: SecretBox;
+  /** Where a Network without a subnet gets one. */
+  networkPool?: string;
 }
 
 declare module 'fastify' {

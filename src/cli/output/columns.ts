@@ -169,6 +169,16 @@ const COLUMNS: Record<string, Column[]> = {
     { header: 'URL', value: (r) => str(obj(spec(r).source).url), wide: true },
     age,
   ],
+  Network: [
+    name,
+    project,
+    { header: 'SUBNET', value: (r) => str(spec(r).subnet) },
+    { header: 'VNI', value: (r) => str(status(r).vni) },
+    { header: 'VMS', value: (r) => (Array.isArray(status(r).addresses) ? String((status(r).addresses as unknown[]).length) : '0') },
+    { header: 'NODES', value: (r) => (Array.isArray(status(r).nodes) ? (status(r).nodes as { node: string }[]).map((n) => n.node).join(',') || NONE : NONE) },
+    { header: 'DESCRIPTION', value: (r) => str(spec(r).description, ''), wide: true },
+    age,
+  ],
   Reservation: [
     name,
     project,

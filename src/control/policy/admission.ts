@@ -35,6 +35,8 @@ export interface AdmissionContext {
   policyRun?: PolicyRun;
   /** Seals a Secret's values under the server key (control/secrets). */
   secrets?: SecretBox;
+  /** Where a Network without a subnet gets one (the server's --network-pool). */
+  networkPool?: string;
 }
 
 /** Refused by a policy; carries the run so the refusal is counted too. */

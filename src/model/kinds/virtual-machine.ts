@@ -64,6 +64,20 @@ export const VirtualMachineSpec = Type.Object(
 );
 export type VirtualMachineSpec = Static<typeof VirtualMachineSpec>;
 
+/** A NIC as the node agent gets it: on a Network, with the address placement gave it and what builds the network. */
+export const VmTaskNic = Type.Object(
+  {
+    network: Type.Optional(Name),
+    userMode: Type.Optional(Type.Boolean()),
+    mac: Type.Optional(Type.String({ pattern: '^([0-9a-f]{2}:){5}[0-9a-f]{2}$' })),
+    ip: Type.Optional(Type.String({ maxLength: 15 })),
+    subnet: Type.Optional(Type.String({ maxLength: 18 })),
+    vni: Type.Optional(Type.Integer({ minimum: 1, maximum: 16_777_215 })),
+  },
+  { additionalProperties: false },
+);
+export type VmTaskNic = Static<typeof VmTaskNic>;
+
 /** What the node agent gets on the Allocation's task to run a VM (sizes in bytes, the Image resolved). */
 export const VmTask = Type.Object(
   {
@@ -76,7 +90,7 @@ export const VmTask = Type.Object(
     userData: Type.Optional(Type.String({ maxLength: 65536 })),
     sshKeys: Type.Optional(Type.Array(Type.String({ maxLength: 16384 }), { maxItems: 64 })),
     hostname: Name,
-    networks: Type.Array(NetworkAttachment, { maxItems: 8 }),
+    networks: Type.Array(VmTaskNic, { maxItems: 8 }),
   },
   { additionalProperties: false },
 );
