@@ -2,28 +2,11 @@
 // allocation's status change, append-only, exact to the millisecond, split at hour boundaries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceInput } from '../model/metadata.js';
-import { openStore } from './index.js';
 import { driverOf } from './store.js';
-import { createTestDatabase, TEST_DATABASE_URL } from './testing/pg-database.js';
+import { storeEngines, type Engine } from './testing/engines.js';
 import type { Store } from './types.js';
 
-interface Engine {
-  open(): Promise<Store>;
-  destroy(): Promise<void>;
-}
-
-const engines: [string, (() => Promise<Engine>) | undefined][] = [
-  ['pglite', async () => ({ open: () => openStore({}), destroy: async () => undefined })],
-  [
-    'postgres',
-    TEST_DATABASE_URL
-      ? async () => {
-          const db = await createTestDatabase('weft_usage');
-          return { open: () => openStore({ url: db.url, poolSize: 2 }), destroy: db.drop };
-        }
-      : undefined,
-  ],
-];
+const engines = storeEngines('weft_usage');
 
 const T0 = Date.parse('2026-11-02T10:30:00.000Z');
 const iso = (ms: number): string => new Date(ms).toISOString();

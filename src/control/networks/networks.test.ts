@@ -6,30 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceInput } from '../../model/metadata.js';
 import { kindDef } from '../../model/registry.js';
-import { openStore } from '../../store/index.js';
-import { createTestDatabase, TEST_DATABASE_URL } from '../../store/testing/pg-database.js';
+import { storeEngines, type Engine } from '../../store/testing/engines.js';
 import type { Store } from '../../store/types.js';
 import { createResource, deleteResource, replaceResource } from '../resources.js';
 import { AddressBook, NetworkFullError, statusAddresses } from './ipam.js';
 import { reconcileProject, type TenantNetworkView } from './controller.js';
 
-interface Engine {
-  open(): Promise<Store>;
-  destroy(): Promise<void>;
-}
-
-const engines: [string, (() => Promise<Engine>) | undefined][] = [
-  ['pglite', async () => ({ open: () => openStore({}), destroy: async () => undefined })],
-  [
-    'postgres',
-    TEST_DATABASE_URL
-      ? async () => {
-          const db = await createTestDatabase('weft_networks');
-          return { open: () => openStore({ url: db.url, poolSize: 4 }), destroy: db.drop };
-        }
-      : undefined,
-  ],
-];
+const engines = storeEngines('weft_networks', 4);
 
 const SUM = `sha256:${'c'.repeat(64)}`;
 const NETWORK = kindDef('Network')!;
