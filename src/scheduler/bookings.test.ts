@@ -106,6 +106,19 @@ describe('booked capacity during the window', () => {
     expect(firm!.placed).toBe(false);
   });
 
+  it('shares nothing while the owner has a gang waiting for the reservation', () => {
+    const shared = [booking({ shareWhenIdle: true })];
+    // The owner's gang cannot fit yet (3 × 8 GPUs on 8 + 4 booked), but it is waiting: what the
+    // sharers free must stay free for it, so no new sharer moves in.
+    const waiting = gang('owner', 8, { project: 'vision', reservation: 'tuesday', replicas: 3 });
+    const [owner, borrower] = run([waiting, gang('borrower', 8, { preemptible: true })], START + HOUR, shared);
+    expect(owner!.placed).toBe(false);
+    expect(borrower!.placed).toBe(false);
+    expect(borrower!.unplaced[0]!.rejected).toMatchObject({ CapacityReserved: 2 });
+    const [alone] = run([gang('borrower', 8, { preemptible: true })], START + HOUR, shared);
+    expect(alone!.placed).toBe(true);
+  });
+
   it('closes a whole booked node to everyone else, CPU-only work included', () => {
     const whole = booking({ nodes: [{ node: 'n-a', gpus: 8, whole: true }] });
     const cpu = (id: string): GangRequest => ({ id, replicas: 2, project: 'other', resources: { cpuMilli: 60_000, memoryBytes: GIB, gpu: { kind: 'none' } } });

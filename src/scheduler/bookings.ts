@@ -5,7 +5,10 @@
 //                  maxRuntime ends by the start (backfill); work with no declared run time
 //                  never goes there
 //   during         only the owner's gangs that ask for it (`reservation`) run on it; with
-//                  shareWhenIdle its idle GPUs also take other tenants' preemptible gangs
+//                  shareWhenIdle its idle GPUs also take other tenants' preemptible gangs —
+//                  unless the owner has a gang asking for it among the pending ones: then the
+//                  GPUs the sharers free (the reservation controller evicts them) stay free for
+//                  the owner instead of going to the next sharer
 //   at/after end   it holds nothing
 //
 // A gang that asks for a reservation runs only on its nodes, only while it is active, and only
@@ -37,6 +40,15 @@ export class Bookings {
   private readonly byId = new Map<string, BookedCapacity>();
   private readonly placed: NodeBooking[] = [];
   private readonly cache = new Map<string, readonly Filter[]>();
+  /** Bookings whose owner has a gang waiting for them in this cycle: they share nothing. */
+  private readonly ownerWaiting = new Set<string>();
+  /**
+   * Every node a booking holds GPUs on — the only nodes where capacity-held's answer differs — with
+   * what decides that answer there for a gang that asks for no reservation: per booking its start
+   * (or "open"), shareWhenIdle, project, GPUs held and wholeness. Nodes alike in this and in state
+   * answer alike, so node-classes.ts keys booked nodes by it and the scan still goes by class.
+   */
+  readonly tags = new Map<number, string>();
   /** Fully free GPUs per node when the cycle began: what this cycle placed since counts against a reservation's room. */
   private readonly startFree: Uint8Array;
 
@@ -44,7 +56,9 @@ export class Bookings {
     snap: Snapshot,
     bookings: readonly BookedCapacity[],
     private readonly now: number,
+    pending: readonly GangRequest[] = [],
   ) {
+    for (const g of pending) if (g.reservation !== undefined) this.ownerWaiting.add(`${g.project ?? ''}/${g.reservation}`);
     this.startFree = snap.fullFree.slice();
     const index = new Map(snap.nodeNames.map((n, i) => [n, i]));
     for (const b of bookings) {
@@ -54,6 +68,9 @@ export class Bookings {
         const node = index.get(x.node);
         if (node === undefined) continue; // a node that left the fleet holds nothing
         this.placed.push({ booking: b, node, held: Math.max(0, x.gpus - (b.used?.[x.node] ?? 0)), whole: x.whole === true });
+        const tag = `${b.start > now ? b.start : 'open'}/${this.shares(b)}/${b.project}/${x.gpus - (b.used?.[x.node] ?? 0)}/${x.whole === true}`;
+        const had = this.tags.get(node);
+        this.tags.set(node, had === undefined ? tag : [had, tag].sort().join(' '));
       }
     }
   }
@@ -75,7 +92,12 @@ export class Bookings {
   private holdsAgainst(b: BookedCapacity, gang: GangRequest): boolean {
     if (this.now < b.start) return !(gang.maxRuntimeMs !== undefined && this.now + gang.maxRuntimeMs <= b.start);
     if (b === this.own(gang)) return false;
-    return !(b.shareWhenIdle === true && gang.preemptible === true && b.project !== gang.project);
+    return !(this.shares(b) && gang.preemptible === true && b.project !== gang.project);
+  }
+
+  /** Whether the booking's idle GPUs take other tenants' preemptible work now. */
+  private shares(b: BookedCapacity): boolean {
+    return b.shareWhenIdle === true && !this.ownerWaiting.has(b.id);
   }
 
   /** The filters `gang` runs under besides `base`; cached per way a gang can relate to the bookings. */
@@ -88,16 +110,18 @@ export class Bookings {
   }
 
   private build(gang: GangRequest): Filter[] {
-    const held = new Map<number, number>();
-    const closed = new Set<number>();
+    // GPUs held per node against this gang (0: none; CLOSED: the whole node), as a typed array:
+    // the filter runs on every class's node for every replica.
+    let held: Int32Array | null = null;
     for (const x of this.placed) {
-      if (!this.holdsAgainst(x.booking, gang)) continue;
-      if (x.whole) closed.add(x.node);
-      else if (x.held > 0) held.set(x.node, (held.get(x.node) ?? 0) + x.held);
+      if (!this.holdsAgainst(x.booking, gang) || (!x.whole && x.held <= 0)) continue;
+      held ??= new Int32Array(this.startFree.length);
+      held[x.node] = x.whole ? CLOSED : held[x.node] === CLOSED ? CLOSED : held[x.node]! + x.held;
     }
     const out: Filter[] = [];
     if (gang.reservation !== undefined) out.push(reservationOnly(this.ownNodes(gang), this.startFree));
-    if (held.size > 0 || closed.size > 0) out.push(capacityHeld(held, closed));
+    // Asking for a reservation, a gang's own booking holds nothing against it: that reads the booking itself, not the tags.
+    if (held) out.push(capacityHeld(held, gang.reservation === undefined ? this.tags : undefined));
     return out;
   }
 
@@ -145,20 +169,22 @@ function reservationOnly(room: ReadonlyMap<number, number>, startFree: Uint8Arra
 }
 
 /** Keeps a gang off GPUs (and whole nodes) that bookings hold against it. */
-function capacityHeld(held: ReadonlyMap<number, number>, closed: ReadonlySet<number>): Filter {
+const CLOSED = -1;
+
+function capacityHeld(held: Int32Array, tags: ReadonlyMap<number, string> | undefined): Filter {
   return {
     name: 'capacity-held',
     reason: 'CapacityReserved',
     reads: 'node',
+    ...(tags ? { differsOn: tags } : {}), // nothing is held on a node no booking touches
     resolvable: false, // evicting work does not lift a booking
     filter(snap, req, nodes, count) {
       const need = gpusTaken(req);
       let k = 0;
       for (let i = 0; i < count; i++) {
         const n = nodes[i]!;
-        if (closed.has(n)) continue;
-        const h = held.get(n);
-        if (h !== undefined && need > 0 && snap.fullFree[n]! - h < need) continue;
+        const h = held[n]!;
+        if (h === CLOSED || (h > 0 && need > 0 && snap.fullFree[n]! - h < need)) continue;
         nodes[k++] = n;
       }
       return k;

@@ -66,11 +66,15 @@ export function orderGangs(pending: readonly GangRequest[], queues?: QueueUsage)
   return orderByFairShare(pending, queues);
 }
 
+const NONE: ReadonlyMap<number, string> = new Map();
+
 export function schedule(snap: Snapshot, pending: readonly GangRequest[], config: SchedulerConfig, now: number, rng: Rng): ScheduleResult {
   const ws = workspaceFor(config.policy, snap);
   const base = config.filters ?? DEFAULT_FILTERS;
   const backfill = config.backfill ? new Backfill(config.backfill, now) : null;
-  const bookings = (config.bookings?.length ?? 0) > 0 || pending.some((g) => g.reservation !== undefined) ? new Bookings(snap, config.bookings ?? [], now) : null;
+  const bookings = (config.bookings?.length ?? 0) > 0 || pending.some((g) => g.reservation !== undefined) ? new Bookings(snap, config.bookings ?? [], now, pending) : null;
+  // Booked nodes classed by what is booked there, so the unbooked rest still scans by class.
+  nodeClassesOf(snap).tag(bookings?.tags ?? NONE);
   const ordered: GangRequest[] = [];
   // Fair order re-reads queue shares before each pick, as admitted gangs are charged.
   const decisions = Array.from(fairOrder(pending, config.queues), (gang) => {

@@ -11,6 +11,11 @@
 // and takes, among the best classes, the member with the smallest tie-break rank — exactly the
 // node a scan over all nodes would choose. A fresh fleet of 20,000 identical hosts is one class.
 //
+// A per-node filter whose answer differs only on a few nodes (booked capacity: filters/filter.ts,
+// `differsOn`), and there depends only on the node's state and a tag (what is booked there), need
+// not force a node-by-node scan: the classes key those nodes by their tag too, and every class
+// then answers the filter alike.
+//
 // Membership follows the snapshot lazily: the snapshot lists the nodes it changed and the next
 // scan re-keys only those. Each class keeps its members in a heap by rank (stale entries are
 // dropped when they reach the top), so its smallest-rank member is at hand.
@@ -37,6 +42,10 @@ export class NodeClasses {
   private readonly activeAt: number[] = [];
   private epoch = -1;
   private readonly staticNodes = new Map<string, Int32Array>();
+  /** Tagged nodes: they share a state class only with nodes of the same tag. */
+  private tags: ReadonlyMap<number, string> = new Map();
+  /** Tag → a short number for the class key (tags are long; keys are built on every re-key). */
+  private readonly tagIds = new Map<string, number>();
 
   /** Use nodeClassesOf(): the classes consume the snapshot's list of changed nodes, so there is one reader per snapshot. */
   constructor(private readonly snap: Snapshot) {
@@ -58,6 +67,24 @@ export class NodeClasses {
       return;
     }
     for (const n of changed) this.rekey(n);
+  }
+
+  /** Keys each node of `tags` by its tag too; nodes tagged before and not now (or differently) are re-keyed. */
+  tag(tags: ReadonlyMap<number, string>): void {
+    if (tags === this.tags) return;
+    const old = this.tags;
+    this.tags = tags;
+    if (this.epoch !== this.snap.staticEpoch) return; // the next sync() rebuilds every class
+    for (const n of old.keys()) if (tags.get(n) !== old.get(n)) this.rekey(n);
+    for (const n of tags.keys()) if (!old.has(n)) this.rekey(n);
+  }
+
+  /** Whether the classes key nodes by exactly these tags (so a filter whose answer follows them answers alike per class). */
+  tagged(tags: ReadonlyMap<number, string>): boolean {
+    if (tags === this.tags) return true;
+    if (tags.size !== this.tags.size) return false;
+    for (const [n, t] of tags) if (this.tags.get(n) !== t) return false;
+    return true;
   }
 
   /** Nodes (ascending) of the static classes marked in `ok`; kept per set of classes until the grouping changes. */
@@ -117,7 +144,13 @@ export class NodeClasses {
   }
 
   private rekey(n: number): void {
-    const key = stateKey(this.snap, n, this.staticOf[n]!);
+    const tag = this.tags.get(n);
+    let key = stateKey(this.snap, n, this.staticOf[n]!);
+    if (tag !== undefined) {
+      let id = this.tagIds.get(tag);
+      if (id === undefined) this.tagIds.set(tag, (id = this.tagIds.size));
+      key += `|#${id}`;
+    }
     const old = this.stateOf[n]!;
     if (old >= 0 && this.keys[old] === key) return;
     let c = this.byKey.get(key);

@@ -65,7 +65,9 @@ export class GangScan {
     this.staticOk = new Uint8Array(members.length);
     for (let i = 0; i < count; i++) this.staticOk[ids[i]!] = 1;
     this.tieBreak = activeTieBreak(policy, req);
-    this.byClass = policy.selection === 'max-score' && isCacheable(policy) && this.others.every((f) => f.reads !== 'node') && this.tieBreak === null;
+    // A per-node filter stands in the way unless the classes key the nodes it tells apart by what it reads there.
+    const classSafe = (f: Filter): boolean => f.reads !== 'node' || f.keepsAll?.(req) === true || (f.differsOn !== undefined && classes.tagged(f.differsOn));
+    this.byClass = policy.selection === 'max-score' && isCacheable(policy) && this.others.every(classSafe) && this.tieBreak === null;
   }
 
   /** Every node that passes all filters now, ascending, into `out`; returns how many (for choosing a topology domain). */

@@ -24,6 +24,15 @@ export interface Filter {
   readonly reason: RejectionReason;
   /** What the answer depends on (see above). */
   readonly reads: 'static' | 'state' | 'node';
+  /**
+   * 'node' filters: the only nodes whose answer may differ from the rest (every other node gets
+   * one same answer), each with a tag; on them the answer depends only on the node's state and its
+   * tag. While the node classes key nodes by these tags (node-classes.ts), the filter is asked per
+   * class like a 'state' filter; absent, it is asked node by node.
+   */
+  readonly differsOn?: ReadonlyMap<number, string>;
+  /** 'node' filters: true when, for this request, the filter keeps every node (it is then no reason to scan node by node). */
+  keepsAll?(req: ReplicaShape): boolean;
   /** True when releasing running work can turn a rejection into a fit; false for hardware, placement rules, reservations. */
   readonly resolvable: boolean;
   /**

@@ -8,6 +8,7 @@ export const volumes: Filter = {
   reason: 'VolumeNotOnNode',
   reads: 'node',
   resolvable: false,
+  keepsAll: (req) => !req.volumeNodes,
   filter(_snap, req, nodes, count) {
     const mask = req.volumeNodes;
     if (!mask) return count;
