@@ -72,6 +72,36 @@ describe('capacity calendar', () => {
     );
   });
 
+  it('earliest() sweeps to the same window as trying every booking end in turn (property)', () => {
+    // The plain search the sweep replaces: the asked start, then every booking end, first that fits.
+    const byScan = (cal: CapacityCalendar, ask: CapacityAsk, until: number, skip?: string) => {
+      const length = ask.end - ask.start;
+      const starts = [ask.start, ...cal.all().filter((b) => b.id !== skip && b.end > ask.start && b.end < until).map((b) => b.end)].sort((a, b) => a - b);
+      for (const s of starts) {
+        const nodes = cal.fit({ ...ask, start: s, end: s + length }, skip);
+        if (nodes) return { start: s, end: s + length, nodes };
+      }
+      return null;
+    };
+    // Minutes, not hours: windows that touch, overlap by a little or sit a minute apart.
+    const minute = 60_000;
+    const bookingArb = fc.record({ start: fc.integer({ min: 0, max: 600 }), minutes: fc.integer({ min: 1, max: 240 }), gpus: fc.integer({ min: 1, max: 8 }), whole: fc.boolean(), node: fc.integer({ min: 0, max: 4 }) });
+    fc.assert(
+      fc.property(fc.array(bookingArb, { maxLength: 30 }), fc.array(askArb, { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 300 }), (bs, asks, scale) => {
+        const nodes: CalendarNode[] = Array.from({ length: 5 }, (_, i) => ({ name: `n${i}`, site: i < 3 ? 'fra' : 'ams', model: 'H100', gpus: 8 }));
+        const bookings: Booking[] = bs.map((b, i) => ({ id: `b${i}`, start: b.start * minute, end: (b.start + b.minutes) * minute, nodes: [{ node: `n${b.node}`, gpus: b.whole ? 8 : b.gpus, ...(b.whole ? { whole: true } : {}) }] }));
+        const cal = new CapacityCalendar(nodes, bookings);
+        for (const a of asks) {
+          const ask = { ...toAsk({ ...a, model: 'H100' }), start: a.start * scale * minute, end: (a.start * scale + a.hours * 37) * minute };
+          const until = ask.start + 2000 * minute;
+          expect(cal.earliest(ask, until)).toEqual(byScan(cal, ask, until));
+          expect(cal.earliest(ask, until, 'b0')).toEqual(byScan(cal, ask, until, 'b0'));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('books the emptiest nodes first, within the asked scope, and refuses past capacity', () => {
     const nodes: CalendarNode[] = [
       { name: 'a', site: 'fra', model: 'H100', gpus: 8 },
