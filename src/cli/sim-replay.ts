@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { isPolicyName, POLICY_NAMES, type NodeInput } from '../scheduler/index.js';
 import { fleetGpuMilli, loadNodes } from '../sim/index.js';
-import { extendArrivals, parseAlibabaTimedPods, parseDurationMs, parseReplayYaml, parseSacct, runReplay, scaleToLoad, writeReplayReport, type LoadBy, type ReplayInput, type ReplayQueue } from '../sim/replay/index.js';
+import { extendArrivals, parseAlibabaTimedPods, parseDurationMs, parseReplayYaml, parseSacct, reservationCost, runReplay, scaleToLoad, withoutReservations, writeReplayReport, type LoadBy, type ReplayInput, type ReplayOptions, type ReplayQueue } from '../sim/replay/index.js';
 import { CliError, EXIT } from './errors.js';
 
 interface ReplayFlags {
@@ -23,6 +23,7 @@ interface ReplayFlags {
   grace?: number;
   limit?: number;
   qosPriority?: Record<string, number>;
+  preemptibleQos?: string[];
   preemption: boolean;
   fairShare: boolean;
   backfill: boolean;
@@ -30,7 +31,9 @@ interface ReplayFlags {
   load?: number;
   loadBy: string;
   maxRun?: number;
+  declareMaxRun?: boolean;
   arrivals?: number;
+  reservations?: string;
   out: string;
 }
 
@@ -64,7 +67,7 @@ function qosPriorities(v: string): Record<string, number> {
 }
 
 /** Reads and parses a file, turning any failure into one message naming the file. */
-function load<T>(path: string, flag: string, parse: (text: string) => T): T {
+function readParsed<T>(path: string, flag: string, parse: (text: string) => T): T {
   if (!existsSync(path)) throw new CliError(`${flag} ${path}: no such file`, EXIT.usage);
   try {
     return parse(readFileSync(path, 'utf8'));
@@ -100,15 +103,15 @@ function assemble(o: ReplayFlags): Assembled {
     sources['fleet'] = basename(fleetFile);
   }
   if (o.workload) {
-    const s = load(o.workload, '--workload', parseReplayYaml);
+    const s = readParsed(o.workload, '--workload', parseReplayYaml);
     sources['workload'] = basename(o.workload);
     nodes ??= s.nodes;
     if (!nodes) throw new CliError(`--workload ${o.workload}: the file has no nodes; pass --fleet or --nodes`, EXIT.usage);
-    return { input: { nodes, gangs: s.gangs, queues: s.queues }, defaults: s.defaults, sources, fairShare: true };
+    return { input: { nodes, gangs: s.gangs, queues: s.queues, reservations: s.reservations }, defaults: s.defaults, sources, fairShare: true };
   }
   if (o.sacct) {
     if (!nodes) throw new CliError('--sacct needs a fleet: pass --fleet (Weft fleet YAML) or --nodes', EXIT.usage);
-    const { gangs, neverStarted } = load(o.sacct, '--sacct', parseSacct);
+    const { gangs, neverStarted } = readParsed(o.sacct, '--sacct', parseSacct);
     sources['sacct'] = basename(o.sacct);
     if (neverStarted > 0) process.stderr.write(`--sacct: ${neverStarted} jobs never started in Slurm (cancelled while pending); left out\n`);
     const limited = o.limit === undefined ? gangs : gangs.slice(0, o.limit);
@@ -117,7 +120,7 @@ function assemble(o: ReplayFlags): Assembled {
     return { input: { nodes, gangs: limited, queues }, defaults: {}, sources, fairShare: false };
   }
   if (!nodes) throw new CliError('--pods needs a fleet: pass --nodes (Alibaba node CSV) or --fleet', EXIT.usage);
-  const gangs = load(o.pods!, '--pods', (t) => parseAlibabaTimedPods(t, { limit: o.limit, priorityByQos: o.qosPriority }));
+  const gangs = readParsed(o.pods!, '--pods', (t) => parseAlibabaTimedPods(t, { limit: o.limit, priorityByQos: o.qosPriority, ...(o.preemptibleQos ? { preemptibleQos: o.preemptibleQos } : {}) }));
   sources['pods'] = basename(o.pods!);
   // The trace declares no quotas: every QoS class seen is entitled to an equal share.
   const classes = [...new Set(gangs.map((g) => g.queue))].sort();
@@ -144,6 +147,7 @@ export function replayCommand(): Command {
     .option('--grace <duration>', 'preemption grace period (default 30s)', duration('--grace'))
     .option('--limit <n>', 'with --pods or --sacct: only the first N by submission time', positiveInt('--limit'))
     .option('--qos-priority <list>', 'with --pods: priority per QoS class, e.g. LS=10,Guaranteed=10', qosPriorities)
+    .option('--preemptible-qos <list>', 'with --pods: QoS classes whose pods may be preempted, e.g. BE (they may use idle shareWhenIdle reservations)', (v) => v.split(',').map((x) => x.trim()).filter(Boolean))
     .option('--no-preemption', 'never preempt running gangs')
     .option('--no-fair-share', "treat the scenario's queues as accounting labels only (no quotas, no reclaim)")
     .option('--no-backfill', 'do not give the scheduler declared run times (maxRuntime) for backfill')
@@ -154,14 +158,18 @@ export function replayCommand(): Command {
       return n;
     })
     .option('--max-run <duration>', 'cap every run time at this (e.g. 24h; runs a trace caught still running are only lower bounds)', duration('--max-run'))
+    .option('--declare-max-run', 'with --max-run: every gang without a declared run time declares the cap (its maxRuntime), so backfill may plan with it')
     .option('--load-by <how>', 'with --load: scale the gaps between arrivals (arrivals), every run time (durations), or arrive as a Poisson process in the same order (poisson)', 'arrivals')
     .option('--arrivals <n>', 'with --load-by poisson: this many arrivals, the trace\'s gangs then copies drawn with replacement', positiveInt('--arrivals'))
+    .option('--reservations <yaml>', 'add reservations (and their owners\' gangs) from a replay scenario file: its reservations and gangs lists; the report compares with the same replay without them')
     .option('--out <dir>', 'output directory', 'sim-out/replay')
     .action((o: ReplayFlags) => {
       const { input, defaults, sources, fairShare } = assemble(o);
       if (!['arrivals', 'durations', 'poisson'].includes(o.loadBy)) throw new CliError('--load-by must be arrivals, durations or poisson', EXIT.usage);
       if (o.arrivals !== undefined && (o.load === undefined || o.loadBy !== 'poisson')) throw new CliError('--arrivals goes with --load and --load-by poisson', EXIT.usage);
+      if (o.declareMaxRun && o.maxRun === undefined) throw new CliError('--declare-max-run goes with --max-run', EXIT.usage);
       if (o.maxRun !== undefined) input.gangs = input.gangs.map((g) => (g.durationMs !== null && g.durationMs > o.maxRun! ? { ...g, durationMs: o.maxRun! } : g));
+      if (o.declareMaxRun) input.gangs = input.gangs.map((g) => (g.gang.maxRuntimeMs === undefined && g.durationMs !== null ? { ...g, gang: { ...g.gang, maxRuntimeMs: o.maxRun! } } : g));
       let load: Omit<ReturnType<typeof scaleToLoad>, 'gangs'> | undefined;
       if (o.load !== undefined) {
         let scaled;
@@ -178,12 +186,19 @@ export function replayCommand(): Command {
         const how = rest.by === 'poisson' ? `Poisson arrivals, mean gap ${rest.factor.toPrecision(3)} s` : `${rest.by === 'arrivals' ? 'gaps between arrivals' : 'run times'} × ${rest.factor.toPrecision(4)}`;
         process.stderr.write(`offered GPU load ${(100 * rest.offeredBefore).toPrecision(3)}% → ${(100 * rest.offeredAfter).toPrecision(3)}% (${how})\n`);
       }
+      if (o.reservations) {
+        // After any load scaling: the owners' work keeps the times the file gives it.
+        const extra = readParsed(o.reservations, '--reservations', parseReplayYaml);
+        sources['reservations'] = basename(o.reservations);
+        input.reservations = [...(input.reservations ?? []), ...extra.reservations];
+        input.gangs = [...input.gangs, ...extra.gangs];
+      }
       const policy = o.policy ?? defaults.policy ?? 'weft';
       if (!isPolicyName(policy)) throw new CliError(`unknown policy "${policy}" (known: ${POLICY_NAMES.join(', ')})`, EXIT.usage);
       const seed = o.seed ?? defaults.seed ?? 1;
       const name = basename(o.workload ?? o.pods ?? o.sacct!);
       process.stderr.write(`weft sim replay: ${input.nodes.length} nodes, ${input.gangs.length} gangs, policy ${policy}, seed ${seed}\n`);
-      const result = runReplay(input, {
+      const options: ReplayOptions = {
         policy,
         seed,
         cycleMs: o.cycle ?? defaults.cycleMs,
@@ -196,15 +211,31 @@ export function replayCommand(): Command {
         progressEvery: 5000,
         onProgress: (p) =>
           process.stderr.write(`  t=${(p.now / 3_600_000).toFixed(2)}h events ${p.events}, arrived ${p.arrived}/${p.total}, running ${p.running}, pending ${p.pending}\n`),
-      });
+      };
+      let result;
+      try {
+        result = runReplay(input, options);
+      } catch (e) {
+        if (!/^reservations\[/.test((e as Error).message)) throw e;
+        throw new CliError(`${sources['reservations'] ?? sources['workload'] ?? ''}: ${(e as Error).message}`, EXIT.usage);
+      }
+      // What the reservations cost: the same scenario and seed without them, in the same run.
+      const cost = result.reservations ? reservationCost(result, runReplay(withoutReservations(input), { ...options, onProgress: undefined })) : undefined;
       const title = `${name}: replay (${policy}, seed ${seed})`;
-      const files = writeReplayReport(o.out, { title, sources, result, ...(load ? { load } : {}) });
+      const files = writeReplayReport(o.out, { title, sources, result, ...(load ? { load } : {}), ...(cost ? { reservationCost: cost } : {}) });
       const all = result.overall;
       process.stdout.write(
         `utilisation ${result.utilisationPct.toFixed(2)}% (${result.arrivalWindow.utilisationPct.toFixed(2)}% while arriving)  completed ${all.completed}/${all.submitted}  wait p50/p99 ${all.waitSeconds.p50}/${all.waitSeconds.p99}s  ` +
           `JCT p50/p99 ${all.jctSeconds.p50}/${all.jctSeconds.p99}s  preemptions ${all.preemptions}` +
           (result.notArrived > 0 ? `  (${result.notArrived} gangs due after --until left out)` : '') + '\n',
       );
+      if (result.reservations && cost) {
+        const t = result.reservations.total;
+        process.stdout.write(
+          `reservations ${result.reservations.bookings.length}: reserved ${t.reservedGpuHours} GPU-h, owners used ${t.ownerGpuHours}; idle ${t.idleGpuHours}, recovered ${t.recoveredGpuHours} (${t.recoveredPct}%: backfill ${t.backfillGpuHours}, shared ${t.sharedGpuHours}); conflicts ${t.conflicts}\n` +
+            `  without them: utilisation ${cost.utilisationPct.without.toFixed(2)}% (${cost.arrivalWindowPct.without.toFixed(2)}% while arriving)  wait mean ${cost.waitMeanSeconds.without}s, p99 ${cost.waitP99Seconds.without}s\n`,
+        );
+      }
       for (const q of result.byQueue) {
         process.stdout.write(`  ${q.queue.padEnd(14)} wait p50 ${q.waitSeconds.p50}s  JCT p50 ${q.jctSeconds.p50}s  preempted ${q.preemptions}  share ${q.share} / entitled ${q.entitled}\n`);
       }

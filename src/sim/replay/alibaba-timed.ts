@@ -12,6 +12,8 @@ export interface TimedPodsOptions {
   limit?: number;
   /** Priority per QoS class (e.g. {LS: 10}); absent classes get 0. */
   priorityByQos?: Readonly<Record<string, number>>;
+  /** QoS classes whose pods may be preempted (e.g. BE): they may use idle shareWhenIdle reservations. */
+  preemptibleQos?: readonly string[];
 }
 
 function seconds(row: Record<string, string>, col: string, where: string): number | null {
@@ -38,7 +40,7 @@ export function parseAlibabaTimedPods(text: string, opts: TimedPodsOptions = {})
     const queue = row['qos'] || 'default';
     const priority = opts.priorityByQos?.[queue];
     return {
-      gang: { ...pod.gang, queue, ...(priority === undefined ? {} : { priority }) },
+      gang: { ...pod.gang, queue, ...(priority === undefined ? {} : { priority }), ...(opts.preemptibleQos?.includes(queue) ? { preemptible: true } : {}) },
       queue,
       submitAt: created * 1000,
       durationMs: duration,

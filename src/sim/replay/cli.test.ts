@@ -70,6 +70,23 @@ describe('weft sim replay', () => {
     expect(bad.stderr).toMatch(/--arrivals goes with --load and --load-by poisson/);
   });
 
+  it('replays examples/sim/reservations.yaml and compares with the same replay without the reservation', { timeout: 90_000 }, () => {
+    const out = join(dir, 'reservations');
+    const r = weft(['sim', 'replay', '--workload', join(ROOT, 'examples/sim/reservations.yaml'), '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/reservations 1: reserved 64 GPU-h, owners used 48; idle 80, recovered 48 \(60%: backfill 32, shared 16\); conflicts 0/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.reservations.bookings[0]).toMatchObject({ id: 'vision/tuesday', gpus: 16, reservedGpuHours: 64 });
+    expect(summary.reservationCost.waitMeanSeconds).toEqual({ with: 3600, without: 4254.5455 });
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/\| vision\/tuesday \| 16 \| 4–8 \| 64 \| 48 \| 64 \| 32 \| 16 \|/);
+    // A reservation the fleet cannot hold is a usage error naming it and the earliest window.
+    const bad = join(dir, 'too-big.yaml');
+    writeFileSync(bad, 'reservations:\n  - { name: big, project: p, gpus: 64, start: 1h, end: 2h }\ngangs: []\n');
+    const refused = weft(['sim', 'replay', '--workload', join(ROOT, 'examples/sim/reservations.yaml'), '--reservations', bad, '--out', join(dir, 'too-big-out')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/too-big\.yaml: reservations\[\d\] \(p\/big\): 64 GPUs do not fit from 3600 s to 7200 s/);
+  });
+
   it('names the bad field and file, exits 2, and writes nothing', () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'nodes:\n  - { name: n, gpus: 8, cpu: "8", memory: 1Ti }\ngangs:\n  - { name: g, duration: soon, resources: { gpu: { count: 1 } } }\n');

@@ -17,8 +17,10 @@ import {
   createPolicy, findVictims, placementCharge, schedule, seededRng, Snapshot, typicalPods,
   type BackfillRunning, type GangDecision, type GangRequest, type ResourceVector, type RunningGang, type RunningReplica, type SchedulerConfig,
 } from '../../scheduler/index.js';
+import { bookReservations, ReplayBookings, type Holder } from './booked.js';
+import { reservationSummary } from './booked-report.js';
 import { askedGpus, heldGpus, placementDelta } from './delta.js';
-import { EV_ARRIVE, EV_CYCLE, EV_FINISH, EV_RELEASE, EventQueue } from './events.js';
+import { EV_ARRIVE, EV_BOOKING, EV_CYCLE, EV_FINISH, EV_RELEASE, EventQueue } from './events.js';
 import { Ledger } from './ledger.js';
 import { borrowers, queueUsageFor } from './queues.js';
 import { jainIndex, queueStats, round } from './metrics.js';
@@ -76,6 +78,7 @@ export function runReplay(input: ReplayInput, opts: ReplayOptions): ReplayResult
     const c: { -readonly [K in keyof SchedulerConfig]: SchedulerConfig[K] } = { policy, explain: false };
     if (usage) c.queues = usage;
     if (backfill) c.backfill = { running: backfillRunning() };
+    if (booked) c.bookings = booked.at(now, [...holding].map((i): Holder => ({ gang: i, replicas: state[i]!.replicas })));
     return c;
   };
   const rng = seededRng(opts.seed);
@@ -101,10 +104,14 @@ export function runReplay(input: ReplayInput, opts: ReplayOptions): ReplayResult
 
   const events = new EventQueue();
   input.gangs.forEach((g, i) => events.push(g.submitAt, EV_ARRIVE, i));
+  // Reservations: booked in the calendar up front, held by the scheduler from their booking time.
+  const booked = (input.reservations ?? []).length > 0 ? new ReplayBookings(bookReservations(input.nodes, input.reservations!), input.nodes, gangs) : null;
+  for (const t of booked?.times() ?? []) events.push(t, EV_BOOKING);
 
   const pending = new Set<number>(); // gangs to try in the next cycle
   const blocked = new Set<number>(); // pending gangs that did not fit; retried after a release
   const running = new Set<number>(); // RUNNING (not STOPPING)
+  const holding = new Set<number>(); // RUNNING or STOPPING: holds resources
   let runningVersion = 0;
   let cycleAt = -1;
   let cycles = 0;
@@ -122,6 +129,8 @@ export function runReplay(input: ReplayInput, opts: ReplayOptions): ReplayResult
 
   const releaseAll = (i: number) => {
     const s = state[i]!;
+    booked?.stopped(i, s.replicas, now);
+    holding.delete(i);
     for (const r of s.replicas) snap.release(r.node, r.delta);
     snap.commit();
     ledger.change(qOf[i]!, -s.gpus);
@@ -149,6 +158,8 @@ export function runReplay(input: ReplayInput, opts: ReplayOptions): ReplayResult
     s.gpus = s.replicas.reduce((sum, r) => sum + heldGpus(r.delta), 0);
     if (usage && gangs[i]!.queue !== undefined) s.charge = placementCharge(snap, usage, gangs[i]!, d.placements);
     ledger.change(qOf[i]!, s.gpus);
+    booked?.started(i, s.replicas, now);
+    holding.add(i);
     ledger.running++;
     ledger.pending--;
     running.add(i);
@@ -191,8 +202,20 @@ export function runReplay(input: ReplayInput, opts: ReplayOptions): ReplayResult
     });
   };
 
+  // The reservation controller's part: stop what has no right to an open window's capacity.
+  const sweepBooked = () => {
+    const waitingFor = new Set([...blocked].map((i) => booked!.askedBy(i)));
+    const holders = [...running].map((i): Holder => ({ gang: i, replicas: state[i]!.replicas }));
+    for (const v of booked!.sweep(now, holders, (i) => gangs[i]!.preemptible === true, (k) => waitingFor.has(k))) preempt(v, -1);
+  };
+
   const cycle = () => {
     cycleAt = -1;
+    scheduleCycle();
+    if (booked) sweepBooked();
+  };
+
+  const scheduleCycle = () => {
     if (pending.size === 0) return;
     cycles++;
     // With backfill every waiting gang takes part: the head of the line must be in the cycle to
@@ -200,6 +223,15 @@ export function runReplay(input: ReplayInput, opts: ReplayOptions): ReplayResult
     if (backfill) {
       for (const b of blocked) pending.add(b);
       blocked.clear();
+    }
+    // An owner's gang waiting for its reservation takes part too: while it waits, the booking
+    // shares nothing (scheduler/bookings.ts), and the cycle must see it to know.
+    if (booked) {
+      for (const b of blocked) {
+        if (booked.askedBy(b) < 0) continue;
+        pending.add(b);
+        blocked.delete(b);
+      }
     }
     const list = [...pending].map((i) => gangs[i]!);
     pending.clear();
@@ -226,7 +258,7 @@ export function runReplay(input: ReplayInput, opts: ReplayOptions): ReplayResult
       if (s.waitingFor > 0 || s.triedAt === runningVersion) continue;
       candidates ??= runningGangs();
       // Backfill is left out of the what-ifs: the victims' release is what frees the room.
-      const plan = findVictims(snap, gangs[i]!, candidates, usage ? { policy, explain: false, queues: usage } : { policy, explain: false }, now, rng);
+      const plan = findVictims(snap, gangs[i]!, candidates, { policy, explain: false, ...(usage ? { queues: usage } : {}), ...(config.bookings ? { bookings: config.bookings } : {}) }, now, rng);
       if (!plan) {
         s.triedAt = runningVersion;
         continue;
@@ -261,6 +293,10 @@ export function runReplay(input: ReplayInput, opts: ReplayOptions): ReplayResult
       s.preemptions++;
       pending.add(i);
       ledger.pending++;
+    } else if (ev.kind === EV_BOOKING) {
+      for (const b of blocked) pending.add(b);
+      blocked.clear();
+      wantCycle(now);
     } else if (ev.kind === EV_CYCLE) cycle();
     ledger.record();
     if (++processed % progressEvery === 0) {
@@ -269,7 +305,9 @@ export function runReplay(input: ReplayInput, opts: ReplayOptions): ReplayResult
   }
   const end = Number.isFinite(until) ? until : now;
   ledger.advance(end);
-  return summarise(input, opts, { end, capacityGpus, events: processed, cycles, queueNames, nominal, ledger, lostGpuMs, gangs, state });
+  const result = summarise(input, opts, { end, capacityGpus, events: processed, cycles, queueNames, nominal, ledger, lostGpuMs, gangs, state });
+  if (booked) result.reservations = reservationSummary(booked.bookings, input.nodes, booked.allRuns(end), (i) => booked.askedBy(i), end, booked.conflicts.size);
+  return result;
 }
 
 interface Finished {

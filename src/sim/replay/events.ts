@@ -1,12 +1,14 @@
 // The replay's event queue: a binary min-heap ordered by (time, kind, sequence), so events at the
 // same virtual instant are handled in a fixed order — departures and releases before arrivals,
-// and the scheduling cycle last — and ties keep insertion order. That order is what makes a
+// then reservations opening or closing, and the scheduling cycle last — and ties keep insertion order. That order is what makes a
 // replay deterministic.
 
 export const EV_FINISH = 0;
 export const EV_RELEASE = 1;
 export const EV_ARRIVE = 2;
-export const EV_CYCLE = 3;
+/** A reservation is booked, opens or closes: what the bookings hold changes. */
+export const EV_BOOKING = 3;
+export const EV_CYCLE = 4;
 
 export interface ReplayEvent {
   t: number;

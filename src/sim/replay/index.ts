@@ -8,3 +8,5 @@ export { parseDurationMs } from './duration.js';
 export { percentiles, jainIndex } from './metrics.js';
 export { writeReplayReport } from './report.js';
 export { extendArrivals, offeredLoad, scaleToLoad, type LoadBy, type ScaledLoad } from './load.js';
+export { bookReservations, withoutReservations, ReplayBookings, type ReplayBooking, type BookedRun } from './booked.js';
+export { reservationCost, reservationSummary, type ReservationCost, type ReservationSummary, type ReservationStats } from './booked-report.js';

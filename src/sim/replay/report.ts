@@ -2,6 +2,7 @@
 // timeline.csv, gangs.csv, utilisation.svg and summary.md.
 import { toCsv } from '../csv.js';
 import { reportWriter } from '../report/write.js';
+import { reservationMarkdown, type ReservationCost } from './booked-report.js';
 import { round } from './metrics.js';
 import { utilisationSvg } from './svg.js';
 import type { QueueStats, ReplayResult } from './types.js';
@@ -13,6 +14,8 @@ export interface ReplayReportInput {
   result: ReplayResult;
   /** The load knob, when the arrivals or run times were scaled (load.ts). */
   load?: { offeredBefore: number; offeredAfter: number; factor: number; by: string };
+  /** With reservations: the same scenario and seed replayed without them. */
+  reservationCost?: ReservationCost;
 }
 
 const sec = (ms: number | null) => (ms === null ? '' : round(ms / 1000, 3));
@@ -32,7 +35,7 @@ const QUEUE_HEADER = [
   'gpu_hours', 'lost_gpu_hours', 'share', 'entitled', 'fairness',
 ];
 
-export function replayMarkdown(title: string, r: ReplayResult, load?: ReplayReportInput['load']): string {
+export function replayMarkdown(title: string, r: ReplayResult, load?: ReplayReportInput['load'], cost?: ReservationCost): string {
   const lines = [
     `### ${title}`,
     '',
@@ -57,6 +60,7 @@ export function replayMarkdown(title: string, r: ReplayResult, load?: ReplayRepo
       `| ${q.queue} | ${q.submitted} | ${q.completed} | ${q.unfinished} | ${w.p50} / ${w.p90} / ${w.p99} | ${j.p50} / ${j.p90} / ${j.p99} | ${q.preemptions} | ${q.gpuHours} | ${q.share} | ${q.entitled} | ${q.fairness ?? '—'} |`,
     );
   }
+  if (r.reservations) lines.push(...reservationMarkdown(r.reservations, cost));
   const never = r.gangs.filter((g) => g.startedAt === null);
   if (never.length > 0) {
     lines.push('', `${never.length} gang(s) never started; the scheduler's last word on the first few:`, '');
@@ -70,7 +74,7 @@ export function writeReplayReport(dir: string, input: ReplayReportInput): string
   const { put, written } = reportWriter(dir);
   const r = input.result;
   const { gangs, timeline, ...rest } = r;
-  put('summary.json', JSON.stringify({ title: input.title, sources: input.sources, ...(input.load ? { load: input.load } : {}), ...rest, timelineBuckets: timeline.length, gangCount: gangs.length }, null, 2) + '\n');
+  put('summary.json', JSON.stringify({ title: input.title, sources: input.sources, ...(input.load ? { load: input.load } : {}), ...(input.reservationCost ? { reservationCost: input.reservationCost } : {}), ...rest, timelineBuckets: timeline.length, gangCount: gangs.length }, null, 2) + '\n');
   put('queues.csv', toCsv(QUEUE_HEADER, [...r.byQueue, r.overall].map(queueRow)));
   put(
     'timeline.csv',
@@ -91,6 +95,6 @@ export function writeReplayReport(dir: string, input: ReplayReportInput): string
     ),
   );
   put('utilisation.svg', utilisationSvg(r, input.title));
-  put('summary.md', replayMarkdown(input.title, r, input.load));
+  put('summary.md', replayMarkdown(input.title, r, input.load, input.reservationCost));
   return written;
 }

@@ -23,11 +23,15 @@
 //       isolation: dedicated
 //       allowSharing: false
 //       maxRuntime: 2h      # declared limit, used by backfill
+//       reservation: tue    # runs in the project's reservation "tue", during its window
+//       preemptible: true   # may be preempted: may use idle shareWhenIdle capacity
+//   reservations:           # booked in the capacity calendar before the replay starts
+//     - { name: tue, project: vision, gpus: 16, model: H100-80GB, start: 2h, end: 6h, bookedAt: 0s, shareWhenIdle: false }
 import { parse } from 'yaml';
 import type { GangRequest, IsolationTier, NodeInput } from '../../scheduler/index.js';
 import { parseFleetYaml, parseWorkloadYaml } from '../weft-yaml.js';
 import { parseDurationMs } from './duration.js';
-import type { ReplayGang, ReplayQueue } from './types.js';
+import type { ReplayGang, ReplayQueue, ReplayReservation } from './types.js';
 
 export interface ReplayScenario {
   description?: string;
@@ -35,6 +39,7 @@ export interface ReplayScenario {
   nodes?: NodeInput[];
   queues: ReplayQueue[];
   gangs: ReplayGang[];
+  reservations: ReplayReservation[];
   defaults: { policy?: string; cycleMs?: number; graceMs?: number; untilMs?: number; seed?: number };
 }
 
@@ -64,12 +69,15 @@ function optDuration(v: unknown, where: string): number | undefined {
   return v === undefined ? undefined : parseDurationMs(v, where);
 }
 
-function parseQueues(v: unknown): ReplayQueue[] {
+/** The mappings of an optional list field, each with where it is for messages. */
+function entries(v: unknown, field: string): { e: Doc; where: string }[] {
   if (v === undefined) return [];
-  if (!Array.isArray(v)) throw new Error('queues: expected a list');
-  return v.map((raw, i) => {
-    const where = `queues[${i}]`;
-    const e = mapping(raw, where);
+  if (!Array.isArray(v)) throw new Error(`${field}: expected a list`);
+  return v.map((raw, i) => ({ e: mapping(raw, `${field}[${i}]`), where: `${field}[${i}]` }));
+}
+
+function parseQueues(v: unknown): ReplayQueue[] {
+  return entries(v, 'queues').map(({ e, where }) => {
     const q: ReplayQueue = { name: optString(e['name'], `${where}.name`) ?? '', nominalGpus: optNumber(e['nominal'], `${where}.nominal`) ?? 0 };
     if (!q.name) throw new Error(`${where}.name: is required`);
     const parent = optString(e['parent'], `${where}.parent`);
@@ -103,7 +111,49 @@ function gangExtras(e: Doc, where: string): Partial<GangRequest> {
   }
   const maxRuntime = optDuration(e['maxRuntime'], `${where}.maxRuntime`);
   if (maxRuntime !== undefined) out.maxRuntimeMs = maxRuntime;
+  const reservation = optString(e['reservation'], `${where}.reservation`);
+  if (reservation) out.reservation = reservation;
+  if (e['preemptible'] !== undefined) {
+    if (typeof e['preemptible'] !== 'boolean') throw new Error(`${where}.preemptible: must be true or false`);
+    out.preemptible = e['preemptible'];
+  }
   return out;
+}
+
+function parseReservations(v: unknown): ReplayReservation[] {
+  return entries(v, 'reservations').map(({ e, where }) => {
+    const name = optString(e['name'], `${where}.name`);
+    const project = optString(e['project'], `${where}.project`);
+    if (!name) throw new Error(`${where}.name: is required`);
+    if (!project) throw new Error(`${where}.project: is required (the owner)`);
+    const gpus = optNumber(e['gpus'], `${where}.gpus`, 1);
+    const nodes = optNumber(e['nodes'], `${where}.nodes`, 1);
+    if ((gpus === undefined) === (nodes === undefined)) throw new Error(`${where}.gpus: give exactly one of gpus (GPUs of a model) and nodes (whole nodes)`);
+    const start = optDuration(e['start'], `${where}.start`);
+    const end = optDuration(e['end'], `${where}.end`);
+    if (start === undefined) throw new Error(`${where}.start: is required`);
+    if (end === undefined || !(end > start)) throw new Error(`${where}.end: must be after start`);
+    const r: ReplayReservation = { name, project, start, end };
+    if (gpus !== undefined) {
+      if (!Number.isInteger(gpus)) throw new Error(`${where}.gpus: must be a whole number`);
+      r.gpus = gpus;
+    }
+    if (nodes !== undefined) r.nodes = nodes;
+    for (const k of ['model', 'site', 'rack'] as const) {
+      const x = optString(e[k], `${where}.${k}`);
+      if (x) r[k] = x;
+    }
+    const bookedAt = optDuration(e['bookedAt'], `${where}.bookedAt`);
+    if (bookedAt !== undefined) {
+      if (bookedAt > start) throw new Error(`${where}.bookedAt: must be at or before start`);
+      r.bookedAt = bookedAt;
+    }
+    if (e['shareWhenIdle'] !== undefined) {
+      if (typeof e['shareWhenIdle'] !== 'boolean') throw new Error(`${where}.shareWhenIdle: must be true or false`);
+      r.shareWhenIdle = e['shareWhenIdle'];
+    }
+    return r;
+  });
 }
 
 export function parseReplayYaml(text: string): ReplayScenario {
@@ -140,6 +190,7 @@ export function parseReplayYaml(text: string): ReplayScenario {
   const scenario: ReplayScenario = {
     queues: parseQueues(doc['queues']),
     gangs,
+    reservations: parseReservations(doc['reservations']),
     defaults: {
       policy: optString(doc['policy'], 'policy'),
       cycleMs: optDuration(doc['cycle'], 'cycle'),

@@ -1,6 +1,7 @@
 // What a time-based replay takes and gives back. Times are virtual milliseconds from the start of
 // the replay; nothing here reads the wall clock.
 import type { GangRequest, NodeInput, PodShape } from '../../scheduler/index.js';
+import type { ReservationSummary } from './booked-report.js';
 
 /** One gang of the workload: when it arrives, how long it runs once started, where it queues. */
 export interface ReplayGang {
@@ -31,11 +32,30 @@ export interface ReplayQueue {
   weight?: number;
 }
 
+/** Capacity booked ahead (a Reservation): `gpus` of a model or `nodes` whole nodes for [start, end). */
+export interface ReplayReservation {
+  name: string;
+  project: string;
+  gpus?: number;
+  nodes?: number;
+  model?: string;
+  site?: string;
+  rack?: string;
+  /** Virtual ms; end is exclusive. */
+  start: number;
+  end: number;
+  /** When it is booked (from then on it holds capacity against work that might overrun); default 0. */
+  bookedAt?: number;
+  shareWhenIdle?: boolean;
+}
+
 export interface ReplayInput {
   nodes: NodeInput[];
   gangs: ReplayGang[];
   /** Declared queues; queues that only appear on gangs get nominal 0. */
   queues?: ReplayQueue[];
+  /** Reservations, booked in the capacity calendar before the replay starts. */
+  reservations?: ReplayReservation[];
 }
 
 export interface ReplayOptions {
@@ -155,4 +175,6 @@ export interface ReplayResult {
   jainIndex: number | null;
   timeline: TimelinePoint[];
   gangs: GangOutcome[];
+  /** With reservations: what they booked, what their owners used, what backfill recovered. */
+  reservations?: ReservationSummary;
 }
