@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { patchAllocationStatus, patchNodeStatus } from '../client/agent-api.js';
+import { fetchImageDisk } from '../client/images.js';
 import type { WeftClient } from '../client/client.js';
 import type { AllocatedGpu } from '../model/kinds/allocation.js';
 import type { Resource } from '../model/metadata.js';
@@ -74,11 +75,17 @@ export async function discoverInventory(nodeName: string, fakeGpus?: string, sta
 }
 
 /** Every driver this agent has; DriverSet.probe finds which of them this host can run. */
-function hostDrivers(state: StateDir, cgroups: boolean, inventory: HostInventory, node: string, opts: Pick<AgentOptions, 'podmanSocket' | 'volumeRoots'>, onPulled: () => void): [ProcessDriver, ContainerDriver, VmDriver] {
+function hostDrivers(state: StateDir, cgroups: boolean, inventory: HostInventory, node: string, opts: Pick<AgentOptions, 'podmanSocket' | 'volumeRoots'>, onPulled: () => void, server: () => WeftClient | undefined): [ProcessDriver, ContainerDriver, VmDriver] {
+  // Uploaded Images come from the server with this node's credential (the client exists once registered).
+  const fetchUpload = (path: string): Promise<Response> => {
+    const client = server();
+    if (!client) return Promise.reject(new Error('not connected to the server yet'));
+    return fetchImageDisk(client, path);
+  };
   return [
     new ProcessDriver(state, cgroups ? join(CGROUP_ROOT, 'weft') : undefined),
     new ContainerDriver(state, { owner: node, stateDir: state.root, volumeRoots: opts.volumeRoots ?? [], onPulled, ...(opts.podmanSocket ? { socket: opts.podmanSocket } : {}) }),
-    new VmDriver(state, { stateRoot: state.root, gpus: inventory.fake ? [] : inventory.gpus }),
+    new VmDriver(state, { stateRoot: state.root, gpus: inventory.fake ? [] : inventory.gpus, fetchUpload }),
   ];
 }
 
@@ -92,7 +99,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const cgroups = cgroupsV2Available() ? 'v2' : 'unavailable';
   if (cgroups === 'unavailable') log('cgroups v2 is not available (or not delegated): replicas run without CPU and memory limits');
   let images: ImageReport | undefined;
-  const own = hostDrivers(state, cgroups === 'v2', inventory, name, opts, () => images?.refresh());
+  let connected: WeftClient | undefined;
+  const own = hostDrivers(state, cgroups === 'v2', inventory, name, opts, () => images?.refresh(), () => connected);
   const drivers = await DriverSet.probe(own);
   for (const [driver, cap] of Object.entries(drivers.capabilities)) if (!cap.available) log(`the ${driver} driver cannot run here: ${cap.reason}`);
   const abort = new AbortController();
@@ -105,6 +113,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     lastHeartbeatTime: new Date().toISOString(),
   };
   const { client, registered } = await connect({ server: opts.server, name, joinToken: opts.token, replace: opts.replace, state, inventory, status, log, signal: abort.signal });
+  connected = client;
   log(registered ? `registered node ${name}` : `reconnected as node ${name}`);
   if (registered) await patchNodeStatus(client, name, status).catch(() => undefined);
   if (drivers.capabilities.container?.available) {

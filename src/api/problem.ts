@@ -47,8 +47,9 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const p = toProblem(err);
-    // Say what the limit is: "Request body is too large" alone leaves the caller guessing.
-    if (p.code === 'PayloadTooLarge') p.detail = tooLargeMessage(req.routeOptions.bodyLimit ?? MAX_REQUEST_BYTES);
+    // Say what the limit is: Fastify's "Request body is too large" alone leaves the caller guessing
+    // (a route's own refusal, such as an image upload's, already says it).
+    if (p.code === 'PayloadTooLarge' && !(err instanceof WeftError)) p.detail = tooLargeMessage(req.routeOptions.bodyLimit ?? MAX_REQUEST_BYTES);
     // An unreachable or full database is an operating condition, logged once per request without
     // a stack; any other 5xx is a bug.
     if (err instanceof StoreUnavailableError) req.log.warn({ code: p.code }, p.detail);

@@ -26,6 +26,8 @@ import { registerTokenRoutes } from './routes/tokens.js';
 import { registerNodeRoutes, REGISTER_PATH } from './routes/nodes.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { registerVmConsoleRoutes } from './routes/vm-console.js';
+import { registerImageDiskRoutes } from './routes/image-disk.js';
+import type { ImageBlobs } from './image-blobs.js';
 import { registerSecretRoutes } from './routes/secrets.js';
 import { SecretBox } from '../control/secrets/secret-box.js';
 import { ServerKey } from '../control/audit/server-key.js';
@@ -70,6 +72,8 @@ export interface ServerOptions {
   positions?: QueuePositions;
   /** Where a Network without a subnet gets one (default control/networks DEFAULT_NETWORK_POOL). */
   networkPool?: string;
+  /** Where uploaded Image disks are kept; none = uploads are refused. */
+  imageBlobs?: ImageBlobs;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/api/openapi.json']);
@@ -186,6 +190,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   registerNodeRoutes(app, deps);
   registerLogRoutes(app, deps);
   registerVmConsoleRoutes(app, deps);
+  registerImageDiskRoutes(app, deps, opts.imageBlobs);
   registerSecretRoutes(app, { ...deps, secrets });
   registerWhatIfRoutes(app, { ...deps, ...(opts.policy ? { policy: opts.policy } : {}) });
   if (opts.mcp) registerMcpRoutes(app, opts.mcp, version);

@@ -25,6 +25,7 @@ import { versionCommand } from './commands/version.js';
 import { logsCommand } from './commands/logs.js';
 import { restartVmCommand, sshCommand, startVmCommand, stopVmCommand } from './commands/vm.js';
 import { consoleCommand } from './commands/console.js';
+import { imageCommand } from './commands/image.js';
 import { cordonCommand, drainCommand, uncordonCommand } from './commands/nodes.js';
 import { EXIT, describeError, exitCodeOf } from './errors.js';
 import { VERSION } from './version.js';
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
     restartVmCommand(),
     sshCommand(),
     consoleCommand(),
+    imageCommand(),
     cordonCommand(),
     uncordonCommand(),
     drainCommand(),

@@ -59,7 +59,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old:
   if (def.kind === 'Network') await admitNetwork(tx, input, old, ctx.networkPool);
   if (def.kind === 'Volume') await admitVolume(tx, input, old);
   if (def.kind === 'Image') {
-    admitImage(projectName, input.spec as { public?: boolean });
+    admitImage(projectName, input.spec as Parameters<typeof admitImage>[1]);
     await checkDataClassName(tx, (input.spec as { dataClass?: string }).dataClass);
   }
   if (def.kind === 'Reservation' || def.kind === 'Lease') await admitReservation(tx, input, old, now);

@@ -22,6 +22,7 @@ export async function admitVirtualMachine(tx: StoreTx, project: string, input: R
 }
 
 /** An Image's own rule: only weft-system holds public Images. */
-export function admitImage(project: string, spec: { public?: boolean }): void {
+export function admitImage(project: string, spec: { public?: boolean; source?: { url?: string; upload?: boolean } }): void {
   if (spec.public === true && project !== SYSTEM_PROJECT) throw ValidationError.field('spec.public', `only Images of project ${SYSTEM_PROJECT} can be public`);
+  if ((spec.source?.url === undefined) === (spec.source?.upload !== true)) throw ValidationError.field('spec.source', 'give exactly one of url (an http(s) URL the nodes download) or upload: true (weft image upload)');
 }

@@ -47,10 +47,12 @@ describe('server configuration', () => {
       mcpReadOnly: false,
       eventTtlMs: 3_600_000,
       networkPool: '10.128.0.0/16',
+      imageUploadMaxBytes: 64 * 1024 ** 3,
     });
     expect(load({ env: { WEFT_MCP_READ_ONLY: 'yes' } }).mcpReadOnly).toBe(true);
     expect(load({ env: { WEFT_NETWORK_POOL: '172.20.0.0/14' } }).networkPool).toBe('172.20.0.0/14');
     expect(() => load({ env: { WEFT_NETWORK_POOL: '172.20.0.1/14' } })).toThrow(/WEFT_NETWORK_POOL: .*host bits/);
+    expect(load({ env: { WEFT_IMAGE_UPLOAD_LIMIT: '500Mi', WEFT_IMAGE_DIR: 'disks' } })).toMatchObject({ imageUploadMaxBytes: 500 * 1024 ** 2, imageDir: expect.stringMatching(/\/disks$/) });
     // `weft up` is interactive: it logs only warnings unless asked.
     expect(load({ command: 'up' }).logLevel).toBe('warn');
   });

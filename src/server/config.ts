@@ -10,6 +10,7 @@ import { DEFAULT_EVENT_TTL_MS } from '../control/event-expiry.js';
 import { DEFAULT_NETWORK_POOL } from '../control/networks/admission.js';
 import { formatSubnet, parseSubnet } from '../model/subnet.js';
 import { WeftError } from '../model/errors.js';
+import { parseMemoryBytes } from '../model/quantity.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../scheduler/index.js';
 import { parseDurationMs } from '../sim/replay/duration.js';
 
@@ -51,6 +52,10 @@ export interface ServerConfig {
   eventTtlMs: number;
   /** IPv4 block Networks without a subnet get theirs from (a /24 each). */
   networkPool: string;
+  /** Uploaded Image disks; absent: `<dataDir>-images` (none in memory). Shared by every server replica. */
+  imageDir?: string;
+  /** The largest Image disk an upload may bring. */
+  imageUploadMaxBytes: number;
 }
 
 /** A setting refused: `source` names the flag, variable or file key it came from. */
@@ -216,6 +221,24 @@ export const SETTINGS: readonly AnySetting[] = [
     parse: (v, base) => resolve(base, nonEmpty(text(v))),
   },
   {
+    key: 'imageDir',
+    flag: '--image-dir',
+    arg: '<dir>',
+    env: 'WEFT_IMAGE_DIR',
+    inFile: true,
+    help: 'uploaded Image disks (default: <data-dir>-images); with several servers, one directory they all share',
+    parse: (v, base) => resolve(base, nonEmpty(text(v))),
+  },
+  {
+    key: 'imageUploadMaxBytes',
+    flag: '--image-upload-limit',
+    arg: '<size>',
+    env: 'WEFT_IMAGE_UPLOAD_LIMIT',
+    inFile: true,
+    help: 'the largest Image disk an upload may bring (e.g. 64Gi, 500Mi)',
+    parse: (v) => parseMemoryBytes(text(v), 'imageUploadMaxBytes'),
+  },
+  {
     key: 'auditCheckpointMs',
     flag: '--audit-checkpoint-interval',
     arg: '<dur>',
@@ -284,6 +307,7 @@ const DEFAULTS: Omit<ServerConfig, 'databaseUrl' | 'dataDir' | 'auditDir'> & { d
   mcpReadOnly: false,
   eventTtlMs: DEFAULT_EVENT_TTL_MS,
   networkPool: DEFAULT_NETWORK_POOL,
+  imageUploadMaxBytes: 64 * 1024 ** 3,
 };
 
 /** The value a command uses when no source sets it (for help texts). */
@@ -293,6 +317,7 @@ export function defaultOf(command: ServerCommand, key: keyof ServerConfig): RawV
   if (key === 'nodeLostAfterMs') return '60s';
   if (key === 'auditCheckpointMs') return '60s';
   if (key === 'eventTtlMs') return '1h';
+  if (key === 'imageUploadMaxBytes') return '64Gi';
   return (DEFAULTS as Partial<Record<keyof ServerConfig, RawValue>>)[key];
 }
 

@@ -8,6 +8,7 @@ import { ensureBootstrapAdmin, issueToken } from '../api/auth.js';
 import { startGateway, type Gateway } from '../api/gateway/index.js';
 import { createMetrics } from '../api/metrics.js';
 import { startServer, type RunningServer } from '../api/server.js';
+import { ImageBlobs } from '../api/image-blobs.js';
 import { CHECKPOINT_FILE, CheckpointPublisher, type CheckpointBook } from '../control/audit/checkpoints.js';
 import { ServerKey } from '../control/audit/server-key.js';
 import { SecretBox } from '../control/secrets/secret-box.js';
@@ -113,7 +114,7 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
     let starting: string | undefined = 'the control plane is starting';
     // The scheduling loop leaves queue positions here; the API serves them with waiting workloads.
     const positions = new QueuePositions();
-    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, positions, mcp: mcpHttpHandler({ readOnly: config.mcpReadOnly }), notReady: () => starting, serverKey, networkPool: config.networkPool, ...(book ? { auditCheckpoints: book } : {}) });
+    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, positions, mcp: mcpHttpHandler({ readOnly: config.mcpReadOnly }), notReady: () => starting, serverKey, networkPool: config.networkPool, ...(book ? { auditCheckpoints: book } : {}), ...imageBlobsOf(config) });
     if (book) {
       checkpoints = new CheckpointPublisher({
         store,
@@ -140,6 +141,12 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
 function auditBook(config: ServerConfig): CheckpointBook | undefined {
   const dir = config.auditDir ?? (config.databaseUrl !== undefined || config.dataDir !== IN_MEMORY ? `${config.dataDir}-audit` : undefined);
   return dir !== undefined ? { file: join(dir, CHECKPOINT_FILE), key: ServerKey.loadOrCreate(dir) } : undefined;
+}
+
+/** Where uploaded Image disks go: --image-dir, else beside an on-disk data directory (none in memory). */
+function imageBlobsOf(config: ServerConfig): { imageBlobs?: ImageBlobs } {
+  const dir = config.imageDir ?? (config.dataDir !== IN_MEMORY ? `${config.dataDir}-images` : undefined);
+  return dir !== undefined ? { imageBlobs: new ImageBlobs(dir, config.imageUploadMaxBytes) } : {};
 }
 
 /** The simulated nodes in this store (registered now or by an earlier --demo start), for the start-up message. */

@@ -1,6 +1,6 @@
 // Virtual machines end to end on loopback: a real `weft up`, a real `weft agent`, QEMU (KVM
-// where it works, else TCG) booting the test guest built here from Debian packages, served as
-// an Image over HTTP. The VM boots and its serial log shows cloud-init's marker; the agent is
+// where it works, else TCG) booting the test guest built here from Debian packages, registered
+// with `weft image upload` (the agent fetches it from the server with its node credential). The VM boots and its serial log shows cloud-init's marker; the agent is
 // killed with SIGKILL and the new one re-adopts the running VM; `weft stop vm` (Halted) presses
 // the ACPI power button and the guest powers off within the grace; `weft start vm` boots it again. Skipped, naming the
 // Debian packages to install, only where QEMU or the guest's packages are missing.
@@ -11,7 +11,7 @@ import { WeftClient } from '../../src/client/index.js';
 import { readLogs } from '../../src/client/logs.js';
 import { openSocket, vmConsolePath } from '../../src/client/socket.js';
 import { qmp } from '../../src/agent/drivers/vm/qmp.js';
-import { buildTestGuest, serveImages, testGuestMissing, type ImageServer } from '../../src/agent/drivers/vm/test-guest.js';
+import { buildTestGuest, testGuestMissing } from '../../src/agent/drivers/vm/test-guest.js';
 import { assertBuilt, interrupt, sandbox, weftUp, type Sandbox, type UpServer } from '../cli/helpers.js';
 import { allocationsOf, joinToken, killHard, killReplicas, startAgent, until, type AgentProc } from './helpers.js';
 
@@ -25,7 +25,6 @@ describe.skipIf(missing !== undefined)(`virtual machines through weft up and wef
   let box: Sandbox;
   let up: UpServer;
   let admin: WeftClient;
-  let images: ImageServer;
   let agent: AgentProc;
   let token: string;
 
@@ -37,12 +36,12 @@ describe.skipIf(missing !== undefined)(`virtual machines through weft up and wef
   beforeAll(async () => {
     assertBuilt();
     const guest = buildTestGuest();
-    images = await serveImages({ 'guest.raw': guest.disk });
     box = sandbox();
     up = await weftUp(box, '.weft', ['--node-not-ready-after', '5s', '--node-lost-after', '60s']);
     admin = new WeftClient({ server: up.url, token: up.token! });
     await admin.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: PROJECT }, spec: {} });
-    await admin.create({ apiVersion: 'weft/v1', kind: 'Image', metadata: { name: 'guest', project: PROJECT }, spec: { source: { url: images.url('guest.raw') }, checksum: guest.checksum, format: 'raw' } });
+    const upload = await box.weft(['image', 'upload', 'guest', '--file', guest.disk, '-p', PROJECT, '--sha256', guest.checksum.slice('sha256:'.length)]);
+    expect(upload.stdout).toContain(`image/guest uploaded to project ${PROJECT}: raw`);
     token = await joinToken(box);
     agent = await startAgent(box, up.url, 'vmhost', token);
   }, 120_000);
@@ -53,7 +52,6 @@ describe.skipIf(missing !== undefined)(`virtual machines through weft up and wef
       killReplicas(agent.stateDir);
     }
     if (up) await interrupt(up.child);
-    await images?.close();
     box?.cleanup();
   }, 30_000);
 
@@ -79,7 +77,8 @@ describe.skipIf(missing !== undefined)(`virtual machines through weft up and wef
     expect(vm0.status).toMatchObject({ node: 'vmhost', ipAddresses: ['10.0.2.15'], sshAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/), accelerator: expect.stringMatching(/^(kvm|tcg)$/), consoleUrl: `/api/v1/projects/${PROJECT}/virtualmachines/box/console` });
     await until('the cloud-init marker in the serial log', async () => (MARKER.test(await serialLog()) ? true : undefined), BOOT_MS, 1000);
     const image = await admin.get('Image', 'guest', { project: PROJECT });
-    expect(image.status).toMatchObject({ format: 'raw', nodes: ['vmhost'], sizeBytes: expect.any(Number) });
+    expect(image.spec).toMatchObject({ source: { upload: true }, checksum: expect.stringMatching(/^sha256:/) });
+    expect(image.status).toMatchObject({ format: 'raw', nodes: ['vmhost'], sizeBytes: expect.any(Number), upload: { phase: 'Uploaded' } });
 
     const [alloc] = await allocationsOf(admin, PROJECT, 'box');
     const uid = alloc!.metadata.uid;

@@ -8,6 +8,7 @@ import type { Store } from '../../src/store/types.js';
 import type { Clock } from '../../src/control/clock.js';
 import type { QueuePositions } from '../../src/control/queue-positions.js';
 import type { RoleBinding } from '../../src/model/kinds/user.js';
+import type { ImageBlobs } from '../../src/api/image-blobs.js';
 
 export interface Reply<T = unknown> {
   status: number;
@@ -27,7 +28,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { dataDir?: string; watchHeartbeatMs?: number; store?: Store; policyFlushIntervalMs?: number; clock?: Clock; positions?: QueuePositions } = {}): Promise<Harness> {
+export async function startHarness(opts: { dataDir?: string; watchHeartbeatMs?: number; store?: Store; policyFlushIntervalMs?: number; clock?: Clock; positions?: QueuePositions; imageBlobs?: ImageBlobs } = {}): Promise<Harness> {
   const now = opts.clock ? { now: () => opts.clock!.now() } : {};
   const store = opts.store ?? (await openStore(opts.dataDir ? { dataDir: opts.dataDir, ...now } : now));
   const boot = await ensureBootstrapAdmin(store);
@@ -39,6 +40,7 @@ export async function startHarness(opts: { dataDir?: string; watchHeartbeatMs?: 
     ...(opts.watchHeartbeatMs ? { watchHeartbeatMs: opts.watchHeartbeatMs } : {}),
     ...(opts.policyFlushIntervalMs ? { policyFlushIntervalMs: opts.policyFlushIntervalMs } : {}),
     ...(opts.positions ? { positions: opts.positions } : {}),
+    ...(opts.imageBlobs ? { imageBlobs: opts.imageBlobs } : {}),
   });
   const url = server.url;
   const call: Harness['call'] = async (method, path, o = {}) => {

@@ -16,7 +16,7 @@ import { backoffDelayMs, parseTime } from './backoff.js';
 import { readConditions, setCondition, type Condition } from './conditions.js';
 import type { PassResult } from './reconciler.js';
 import { vmAttempt } from './vm-adapter.js';
-import { recordImageCached, resolveImage, type ResolvedImage } from './vm-image.js';
+import { awaitingUpload, recordImageCached, resolveImage, type ResolvedImage } from './vm-image.js';
 
 /** What the node agent reports about a running VM on its Allocation's status.vm. */
 interface VmReport {
@@ -64,14 +64,18 @@ export async function reconcileVirtualMachine(tx: StoreTx, vm: Resource, allocs:
   };
 
   if (phase === 'Pending') {
-    const image = await resolveImage(tx, vm.metadata.project ?? '', spec.rootDisk.image);
+    const found = await resolveImage(tx, vm.metadata.project ?? '', spec.rootDisk.image);
+    const waiting = found !== undefined && (await awaitingUpload(tx, found));
+    const image = waiting ? undefined : found;
     if (image) st.image = image;
     else delete st.image;
     conditions = setCondition(
       conditions,
       image
         ? { type: 'ImageReady', status: 'True', reason: 'Resolved', message: `${image.project}/${image.name}` }
-        : { type: 'ImageReady', status: 'False', reason: 'ImageNotFound', message: `Image "${spec.rootDisk.image}" is neither in project "${vm.metadata.project ?? ''}" nor public` },
+        : waiting
+          ? { type: 'ImageReady', status: 'False', reason: 'ImageNotUploaded', message: `Image "${spec.rootDisk.image}" waits for its disk: weft image upload ${spec.rootDisk.image} --file …` }
+          : { type: 'ImageReady', status: 'False', reason: 'ImageNotFound', message: `Image "${spec.rootDisk.image}" is neither in project "${vm.metadata.project ?? ''}" nor public` },
       now,
     );
   }

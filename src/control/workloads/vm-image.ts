@@ -2,7 +2,7 @@
 // weft-system. The controller copies what the node needs (URL, checksum, format) onto the VM's
 // status, and placement onto the Allocation's task; and it records which nodes cached it.
 import { SYSTEM_PROJECT } from '../../model/kind-names.js';
-import type { ImageSpec, ImageStatus } from '../../model/kinds/image.js';
+import { imageDiskPath, type ImageSpec, type ImageStatus } from '../../model/kinds/image.js';
 import type { VmTask } from '../../model/kinds/virtual-machine.js';
 import type { Resource } from '../../model/metadata.js';
 import type { StoreTx } from '../../store/types.js';
@@ -15,7 +15,17 @@ export async function resolveImage(tx: StoreTx, project: string, name: string): 
   if (!img) return undefined;
   const spec = img.spec as unknown as ImageSpec;
   if (!own && spec.public !== true) return undefined;
-  return { name, project: img.metadata.project ?? project, url: spec.source.url, checksum: spec.checksum, format: spec.format };
+  const at = img.metadata.project ?? project;
+  // An uploaded disk is fetched from the API by the node, with its credential.
+  if (spec.source.upload === true) return { name, project: at, url: imageDiskPath(at, name), upload: true, checksum: spec.checksum, format: spec.format };
+  return { name, project: at, url: spec.source.url ?? '', checksum: spec.checksum, format: spec.format };
+}
+
+/** An uploaded Image whose disk has not reached the server yet (registered with apply, upload to come). */
+export async function awaitingUpload(tx: StoreTx, image: ResolvedImage): Promise<boolean> {
+  if (image.upload !== true) return false;
+  const img = await tx.get({ kind: 'Image', project: image.project, name: image.name });
+  return ((img?.status ?? {}) as ImageStatus).upload?.phase !== 'Uploaded';
 }
 
 /** Adds `node` to the Image's cached nodes (with the size the node measured), once. */

@@ -16,8 +16,12 @@ export const IMAGE_CHECKSUM_PATTERN = '^sha256:[0-9a-f]{64}$';
  */
 export const ImageSpec = Type.Object(
   {
+    /** Exactly one of: a URL the nodes download from, or `upload: true` (the disk is uploaded to the server: `weft image upload`). */
     source: Type.Object(
-      { url: Type.String({ maxLength: 4096, pattern: '^https?://[^\\s]+$', description: 'an http:// or https:// URL the node agents download the disk from' }) },
+      {
+        url: Type.Optional(Type.String({ maxLength: 4096, pattern: '^https?://[^\\s]+$', description: 'an http:// or https:// URL the node agents download the disk from' })),
+        upload: Type.Optional(Type.Literal(true, { description: 'the disk is uploaded to the server (PUT …/images/{name}/disk), which the nodes fetch it from' })),
+      },
       { additionalProperties: false },
     ),
     checksum: Type.String({ pattern: IMAGE_CHECKSUM_PATTERN, description: 'sha256:<64 lower-case hex digits> of the disk file; required' }),
@@ -38,6 +42,21 @@ export interface ImageStatus {
   sizeBytes?: number;
   /** Nodes whose image cache holds it, checksum verified. */
   nodes?: string[];
+  /** An uploaded Image: whether its disk is on the server, or why the last upload failed. */
+  upload?: ImageUploadStatus;
+}
+
+export interface ImageUploadStatus {
+  phase: 'Uploaded' | 'Failed';
+  /** When the upload ended. */
+  at: string;
+  sizeBytes?: number;
+  message?: string;
+}
+
+/** The API path an uploaded Image's disk is read and written at. */
+export function imageDiskPath(project: string, name: string): string {
+  return `/api/v1/projects/${encodeURIComponent(project)}/images/${encodeURIComponent(name)}/disk`;
 }
 
 export const ImageKind: KindDef = { ...kindNames('Image'), spec: ImageSpec, status: OpenStatus };

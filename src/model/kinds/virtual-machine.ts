@@ -82,7 +82,15 @@ export type VmTaskNic = Static<typeof VmTaskNic>;
 export const VmTask = Type.Object(
   {
     image: Type.Object(
-      { name: Name, project: Name, url: Type.String({ maxLength: 4096 }), checksum: Type.String({ maxLength: 80 }), format: Type.Union(IMAGE_FORMATS.map((f) => Type.Literal(f))) },
+      {
+        name: Name,
+        project: Name,
+        /** An http(s) URL, or for an uploaded Image the API path the node fetches it from with its credential. */
+        url: Type.String({ maxLength: 4096 }),
+        upload: Type.Optional(Type.Literal(true)),
+        checksum: Type.String({ maxLength: 80 }),
+        format: Type.Union(IMAGE_FORMATS.map((f) => Type.Literal(f))),
+      },
       { additionalProperties: false },
     ),
     rootDiskBytes: Type.Optional(Type.Integer({ minimum: 0 })),

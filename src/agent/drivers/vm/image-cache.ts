@@ -1,7 +1,8 @@
 // The node's base-image cache: each Image downloaded once (by checksum) into <state>/images,
 // verified while it streams in, and only then renamed into place, so a VM never boots from a
 // partial or corrupted file. Downloads of the same image at once share one; a failed one leaves
-// nothing behind. Each VM then gets a qcow2 overlay backed by the cached file.
+// nothing behind. Each VM then gets a qcow2 overlay backed by the cached file. An uploaded Image
+// comes from the server's API (with the node's credential) instead of its own URL; same checks.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,9 @@ export interface CachedImage {
 }
 
 export interface ImageSource {
+  /** An http(s) URL, or for an uploaded Image the API path it is read from. */
   url: string;
+  upload?: boolean;
   /** sha256:<hex> */
   checksum: string;
   format: 'qcow2' | 'raw';
@@ -26,7 +29,14 @@ export class ImageCache {
   /** Bytes received so far per checksum, for "Downloading image 42%". */
   readonly progress = new Map<string, { received: number; total?: number }>();
 
-  constructor(readonly dir: string) {}
+  /**
+   * @param fetchUpload reads an uploaded Image's disk from the server (an API path, with the
+   *   node's credential); absent, such an Image cannot be fetched here.
+   */
+  constructor(
+    readonly dir: string,
+    private readonly fetchUpload?: (path: string) => Promise<Response>,
+  ) {}
 
   pathOf(img: ImageSource): string {
     return join(this.dir, `${img.checksum.replace(':', '-')}.${img.format}`);
@@ -57,7 +67,7 @@ export class ImageCache {
     mkdirSync(this.dir, { recursive: true });
     const part = join(this.dir, `.part-${randomBytes(6).toString('hex')}`);
     try {
-      const res = await fetch(img.url, { redirect: 'follow' });
+      const res = await this.open(img);
       if (!res.ok || !res.body) throw new Error(`downloading ${img.url}: HTTP ${res.status} ${res.statusText}`.trim());
       const total = Number(res.headers.get('content-length')) || undefined;
       const hash = createHash('sha256');
@@ -78,5 +88,11 @@ export class ImageCache {
       rmSync(part, { force: true });
       throw err;
     }
+  }
+
+  private open(img: ImageSource): Promise<Response> {
+    if (img.upload !== true) return fetch(img.url, { redirect: 'follow' });
+    if (!this.fetchUpload) throw new Error(`${img.url}: this node cannot fetch uploaded Images (no connection to the server)`);
+    return this.fetchUpload(img.url);
   }
 }

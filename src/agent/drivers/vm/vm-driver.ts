@@ -48,6 +48,8 @@ export interface VmDriverOptions {
   sysfs?: Sysfs;
   /** The host's GPUs as discovered (their PCI bus ids say which device a GPU UUID is). */
   gpus?: GpuInventory[];
+  /** Reads an uploaded Image's disk from the server's API path with the node's credential. */
+  fetchUpload?: (path: string) => Promise<Response>;
 }
 
 interface VmState extends VmReport {
@@ -70,7 +72,7 @@ export class VmDriver implements Driver {
     private readonly opts: VmDriverOptions,
   ) {
     this.qemu = opts.qemu ?? findQemu();
-    this.images = new ImageCache(join(opts.stateRoot, 'images'));
+    this.images = new ImageCache(join(opts.stateRoot, 'images'), opts.fetchUpload);
     this.sysfs = opts.sysfs ?? new Sysfs();
     // QEMU's supervisor works in qemu/ inside the replica's folder, out of the process driver's sight.
     const inner: ReplicaFolders = { replicaDir: (uid) => join(folders.replicaDir(uid), 'qemu'), replicaUids: () => [] };
