@@ -20,6 +20,7 @@ import { VmDriver } from './drivers/vm/vm-driver.js';
 import { startHeartbeat } from './heartbeat.js';
 import { ConsoleAttacher } from './console.js';
 import { startImageReport, type ImageReport } from './image-report.js';
+import { nodeNetworks, syncNodeNetworks, type NodeNetworks } from './networks/node-networks.js';
 import { adoptReplicas, reconcileOnce, type ReconcileContext } from './reconcile.js';
 import { connect } from './register.js';
 import { StateDir } from './state.js';
@@ -75,7 +76,7 @@ export async function discoverInventory(nodeName: string, fakeGpus?: string, sta
 }
 
 /** Every driver this agent has; DriverSet.probe finds which of them this host can run. */
-function hostDrivers(state: StateDir, cgroups: boolean, inventory: HostInventory, node: string, opts: Pick<AgentOptions, 'podmanSocket' | 'volumeRoots'>, onPulled: () => void, server: () => WeftClient | undefined): [ProcessDriver, ContainerDriver, VmDriver] {
+function hostDrivers(state: StateDir, cgroups: boolean, inventory: HostInventory, node: string, opts: Pick<AgentOptions, 'podmanSocket' | 'volumeRoots'>, onPulled: () => void, server: () => WeftClient | undefined, nets: NodeNetworks): [ProcessDriver, ContainerDriver, VmDriver] {
   // Uploaded Images come from the server with this node's credential (the client exists once registered).
   const fetchUpload = (path: string): Promise<Response> => {
     const client = server();
@@ -85,7 +86,7 @@ function hostDrivers(state: StateDir, cgroups: boolean, inventory: HostInventory
   return [
     new ProcessDriver(state, cgroups ? join(CGROUP_ROOT, 'weft') : undefined),
     new ContainerDriver(state, { owner: node, stateDir: state.root, volumeRoots: opts.volumeRoots ?? [], onPulled, ...(opts.podmanSocket ? { socket: opts.podmanSocket } : {}) }),
-    new VmDriver(state, { stateRoot: state.root, gpus: inventory.fake ? [] : inventory.gpus, fetchUpload }),
+    new VmDriver(state, { stateRoot: state.root, gpus: inventory.fake ? [] : inventory.gpus, fetchUpload, ...(nets.networks ? { networks: nets.networks } : {}), ...(nets.unavailable ? { networksUnavailable: nets.unavailable } : {}) }),
   ];
 }
 
@@ -100,7 +101,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   if (cgroups === 'unavailable') log('cgroups v2 is not available (or not delegated): replicas run without CPU and memory limits');
   let images: ImageReport | undefined;
   let connected: WeftClient | undefined;
-  const own = hostDrivers(state, cgroups === 'v2', inventory, name, opts, () => images?.refresh(), () => connected);
+  const nets = nodeNetworks(state, name, address, log);
+  const own = hostDrivers(state, cgroups === 'v2', inventory, name, opts, () => images?.refresh(), () => connected, nets);
   const drivers = await DriverSet.probe(own);
   for (const [driver, cap] of Object.entries(drivers.capabilities)) if (!cap.available) log(`the ${driver} driver cannot run here: ${cap.reason}`);
   const abort = new AbortController();
@@ -168,6 +170,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
     running = reconcileOnce(ctx, allocations, synced)
       .catch((err: unknown) => log(`reconcile: ${(err as Error).message}`))
+      .then(() => (nets.networks && synced ? syncNodeNetworks(nets.networks, state, allocations) : undefined))
+      .catch((err: unknown) => log(`tenant networks: ${(err as Error).message}`))
       .finally(() => {
         running = undefined;
         if (again && !abort.signal.aborted) {

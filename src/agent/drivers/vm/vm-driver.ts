@@ -31,6 +31,7 @@ import { findTaskset } from './numa.js';
 import { pinVcpus } from './vcpu-pin.js';
 import { pciGpus } from './pci.js';
 import { Sysfs } from './sysfs.js';
+import type { TenantNetworks } from '../../networks/tenant-networks.js';
 
 /** QEMU's user-mode network gives the first guest that asks this address. */
 const USER_MODE_GUEST_IP = '10.0.2.15';
@@ -50,6 +51,10 @@ export interface VmDriverOptions {
   gpus?: GpuInventory[];
   /** Reads an uploaded Image's disk from the server's API path with the node's credential. */
   fetchUpload?: (path: string) => Promise<Response>;
+  /** Bridges, VXLAN and dnsmasq for NICs on project Networks; absent: such a VM fails, saying why. */
+  networks?: TenantNetworks;
+  /** Why there are none (a tool missing), for the Node's report and the VM's error. */
+  networksUnavailable?: string;
 }
 
 interface VmState extends VmReport {
@@ -94,7 +99,8 @@ export class VmDriver implements Driver {
     if (!sup.available) return sup;
     this.accel = await probeAccelerator(this.qemu, this.opts.accelTimeoutMs ?? PROBE_TIMEOUT_MS);
     const version = qemuVersion(this.qemu);
-    return { available: true, accelerator: this.accel.accelerator, ...(version ? { version } : {}), ...(this.accel.note ? { notes: [this.accel.note] } : {}) };
+    const notes = [...(this.accel.note ? [this.accel.note] : []), ...(this.opts.networksUnavailable ? [`no project Networks on this node: ${this.opts.networksUnavailable}`] : [])];
+    return { available: true, accelerator: this.accel.accelerator, ...(version ? { version } : {}), ...(notes.length > 0 ? { notes } : {}) };
   }
 
   async start(launch: ReplicaLaunch): Promise<void> {
@@ -249,16 +255,25 @@ export class VmDriver implements Driver {
     const accel = this.accel ?? (await probeAccelerator(this.qemu!, this.opts.accelTimeoutMs ?? PROBE_TIMEOUT_MS));
     const state: VmState = { accelerator: accel.accelerator, imageSizeBytes: base.sizeBytes };
     const nics: VmNic[] = [];
+    const ips: string[] = [];
     for (const [i, n] of vm.networks.entries()) {
-      if (!n.userMode) throw new Error(`spec.networks.${i}: project Networks are not available on this node yet`);
+      if (n.network !== undefined) {
+        if (n.vni === undefined || n.subnet === undefined || n.mac === undefined || n.ip === undefined) throw new Error(`NIC ${i} on Network ${n.network} came without its address (placed by an older server?)`);
+        if (!this.opts.networks) throw new Error(`NIC ${i} on Network ${n.network}: this node cannot build tenant networks (${this.opts.networksUnavailable ?? 'not enabled'})`);
+        const tap = await this.opts.networks.plug(uid, i, { network: n.network, vni: n.vni, subnet: n.subnet, mac: n.mac, ip: n.ip }, vm.hostname);
+        nics.push({ tap, mac: n.mac });
+        ips.push(n.ip);
+        continue;
+      }
       const sshPort = state.sshPort ?? (await freePort());
       state.sshPort = sshPort;
       nics.push({ userMode: { sshPort }, mac: macFor(uid, i) });
     }
     if (state.sshPort !== undefined) {
       state.sshAddress = `127.0.0.1:${state.sshPort}`;
-      state.ipAddresses = [USER_MODE_GUEST_IP];
+      ips.push(USER_MODE_GUEST_IP);
     }
+    if (ips.length > 0) state.ipAddresses = ips;
     const vcpus = Math.max(1, Math.round(launch.limits.cpuMilli / 1000));
     const memoryMiB = Math.max(128, Math.floor(launch.limits.memoryBytes / 2 ** 20) || 512);
     const gpus = attachGpus(this.sysfs, dir, gpuRequest, vcpus, memoryMiB);
