@@ -44,15 +44,21 @@ async function storeBytes(dataDir) {
   }
 }
 
-async function count(url, token, path) {
-  let n = 0;
+/** Events by "reason (source)", and their total: what the Event count is made of. */
+async function eventCounts(url, token) {
+  const by = {};
+  let total = 0;
   let cont;
   do {
-    const page = await api(url, token, 'GET', `${path}?limit=5000${cont ? `&continue=${cont}` : ''}`);
-    n += page.items.length;
+    const page = await api(url, token, 'GET', `/api/v1/events?limit=5000${cont ? `&continue=${cont}` : ''}`);
+    for (const e of page.items) {
+      const key = `${e.spec.reason} (${e.spec.source})`;
+      by[key] = (by[key] ?? 0) + 1;
+    }
+    total += page.items.length;
     cont = page.metadata?.continue;
   } while (cont);
-  return n;
+  return { total, by };
 }
 
 /** Growth rate (MiB per hour) between the sample nearest the window's middle and the end. */
@@ -104,7 +110,7 @@ async function main() {
       });
     };
     const rv = async () => BigInt((await api(url, token, 'GET', '/api/v1/nodes?limit=1')).metadata.resourceVersion);
-    const start = { at: performance.now(), rv: await rv(), bytes: await storeBytes(dataDir), events: await count(url, token, '/api/v1/events'), cpu: cpuSeconds(server.pid) };
+    const start = { at: performance.now(), rv: await rv(), bytes: await storeBytes(dataDir), events: await eventCounts(url, token), cpu: cpuSeconds(server.pid) };
     const latencies = [];
     const sizes = [[start.at, start.bytes]];
     const end = start.at + MINUTES * 60_000;
@@ -125,13 +131,13 @@ async function main() {
       await sleep(Math.max(0, 250 - (performance.now() - t0)));
     }
     const hours = (performance.now() - start.at) / 3_600_000;
-    const fin = { rv: await rv(), bytes: await storeBytes(dataDir), events: await count(url, token, '/api/v1/events'), cpu: cpuSeconds(server.pid) };
+    const fin = { rv: await rv(), bytes: await storeBytes(dataDir), events: await eventCounts(url, token), cpu: cpuSeconds(server.pid) };
     const pendingNow = (await api(url, token, 'GET', '/api/v1/summary')).workloads;
     console.log(`
 window: ${(hours * 60).toFixed(1)} min, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}
 writes: ${fin.rv - start.rv} (${((Number(fin.rv - start.rv) / hours)).toFixed(0)} per hour)
 store: ${mib(start.bytes)} → ${mib(fin.bytes)} MiB (${((fin.bytes - start.bytes) / 2 ** 20 / hours).toFixed(1)} MiB per hour over the window; ${secondHalf(sizes, fin.bytes)} MiB per hour over its second half)
-events: ${start.events} → ${fin.events}
+events: ${start.events.total} → ${fin.events.total}: ${JSON.stringify(start.events.by)} → ${JSON.stringify(fin.events.by)}
 server CPU: ${(((fin.cpu - start.cpu) / (hours * 3600)) * 100).toFixed(1)} % of one core
 /healthz (${latencies.length} requests): p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms
 workloads now: ${JSON.stringify(pendingNow)}`);

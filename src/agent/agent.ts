@@ -17,7 +17,7 @@ import { ProcessDriver } from './drivers/process/process-driver.js';
 import { ContainerDriver } from './drivers/container/container-driver.js';
 import { withVfioHeldGpus } from './drivers/vm/held-gpus.js';
 import { VmDriver } from './drivers/vm/vm-driver.js';
-import { startHeartbeat } from './heartbeat.js';
+import { startHeartbeat, utilizationMoved } from './heartbeat.js';
 import { ConsoleAttacher } from './console.js';
 import { startImageReport, type ImageReport } from './image-report.js';
 import { nodeNetworks, syncNodeNetworks, type NodeNetworks } from './networks/node-networks.js';
@@ -29,6 +29,8 @@ import { LeaseAgent, type LeaseAgentOptions } from './lease.js';
 export const AGENT_VERSION = '0.1.0';
 /** How often the agent looks for images pulled or removed by others (only while the engine is up). */
 const IMAGE_REPORT_MS = 30_000;
+/** Percentage points a GPU's utilisation must move before the Node's status is written again. */
+const UTILIZATION_STEP = 5;
 const LABEL_NODE = 'weft.dev/node';
 
 export interface AgentOptions {
@@ -145,15 +147,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     },
   };
 
+  let reportedUtil: Record<string, number> | undefined;
   const heartbeat = startHeartbeat({
     client,
     node: name,
     intervalMs: opts.heartbeatMs ?? 10_000,
-    extra: async () => {
+    changes: async () => {
       if (inventory.fake) return {};
       const util = await sampleGpuUtilization();
       if (util) reportAllocationUtilization(client, allocations, name, util);
-      return util ? { gpuUtilization: util } : {};
+      return util && utilizationMoved(reportedUtil, util, UTILIZATION_STEP) ? { gpuUtilization: util } : {};
+    },
+    reported: (changes) => {
+      if (changes.gpuUtilization) reportedUtil = changes.gpuUtilization as Record<string, number>;
     },
     log,
   });

@@ -1,7 +1,8 @@
-// Heartbeats: the agent merge-patches lastHeartbeatTime (and live GPU utilisation) onto its
-// Node's status. Failures are logged once per outage and retried on the next beat; the
-// node-lifecycle controller on the server decides when silence means NotReady.
-import { patchNodeStatus } from '../client/agent-api.js';
+// Heartbeats: each beat renews the node's heartbeat on the server (in place, no Node write) and
+// merge-patches the Node's status only with what changed since it was last reported (live GPU
+// utilisation, when it moved). Failures are logged once per outage and retried on the next beat;
+// the node-lifecycle controller on the server decides when silence means NotReady.
+import { patchNodeStatus, renewNodeHeartbeat } from '../client/agent-api.js';
 import type { WeftClient } from '../client/client.js';
 
 export interface Heartbeat {
@@ -14,7 +15,10 @@ export function startHeartbeat(opts: {
   client: WeftClient;
   node: string;
   intervalMs: number;
-  extra: () => Promise<Record<string, unknown>>;
+  /** Status fields to report with this beat because they changed; {} (the usual case) for none. */
+  changes: () => Promise<Record<string, unknown>>;
+  /** Called once the server has the changes `changes` returned. */
+  reported?: (changes: Record<string, unknown>) => void;
   log: (msg: string) => void;
 }): Heartbeat {
   let ok = true;
@@ -22,7 +26,12 @@ export function startHeartbeat(opts: {
   let timer: NodeJS.Timeout | undefined;
   const beat = async (): Promise<void> => {
     try {
-      await patchNodeStatus(opts.client, opts.node, { ...(await opts.extra()), lastHeartbeatTime: new Date().toISOString() });
+      await renewNodeHeartbeat(opts.client, opts.node);
+      const changes = await opts.changes();
+      if (Object.keys(changes).length > 0) {
+        await patchNodeStatus(opts.client, opts.node, changes);
+        opts.reported?.(changes);
+      }
       if (!ok) opts.log('server reachable again');
       ok = true;
     } catch (err) {
@@ -39,4 +48,20 @@ export function startHeartbeat(opts: {
     },
     connected: () => ok,
   };
+}
+
+/**
+ * Whether GPU utilisation moved enough to report: a GPU appeared or went, or one's value changed
+ * by at least `points` percentage points. Utilisation jitters from one sample to the next; writing
+ * each jitter would rewrite the Node every beat.
+ */
+export function utilizationMoved(prev: Record<string, number> | undefined, next: Record<string, number>, points: number): boolean {
+  if (!prev) return true;
+  const keys = new Set([...Object.keys(prev), ...Object.keys(next)]);
+  for (const k of keys) {
+    const a = prev[k];
+    const b = next[k];
+    if (a === undefined || b === undefined || Math.abs(a - b) >= points) return true;
+  }
+  return false;
 }

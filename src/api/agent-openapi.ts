@@ -58,6 +58,18 @@ export function agentPaths(): Record<string, Json> {
         },
       },
     },
+    '/api/v1/nodes/{name}/heartbeat': {
+      post: {
+        operationId: 'renewNodeHeartbeat',
+        tags: ['Nodes'],
+        summary: 'Say the node is alive (its own node token, or a cluster admin): renewed in place, no Node write and no watch event; reads show it as status.lastHeartbeatTime',
+        parameters: [path('name', 'node name')],
+        responses: {
+          200: { description: 'the time recorded', content: json({ type: 'object', required: ['node', 'lastHeartbeatTime'], properties: { node: { type: 'string' }, lastHeartbeatTime: { type: 'string', format: 'date-time' } } }) },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
     '/api/v1/nodes/{name}/drain': {
       post: {
         operationId: 'drainNode',

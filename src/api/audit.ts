@@ -21,6 +21,11 @@ declare module 'fastify' {
     auditName?: string;
     /** Set once the request's write committed together with its audit entry. */
     auditCommitted?: boolean;
+    /**
+     * Set by a route whose success changes no resource and comes thousands of times an hour (a
+     * node's heartbeat): recorded only when it is refused or fails.
+     */
+    auditQuiet?: boolean;
   }
   interface FastifyInstance {
     /** The server's clock (ServerOptions.clock): audit entries carry its time. */
@@ -118,6 +123,7 @@ export function registerAuditHooks(app: FastifyInstance, store: Store, clock: Cl
     // Only the control-plane API is audited: requests the inference gateway proxies to a
     // Service change nothing in Weft and would drown the log.
     if (!MUTATING.has(req.method) || !isApiRequest(req) || req.auditCommitted) return payload;
+    if (req.auditQuiet && reply.statusCode < 400) return payload;
     store.audit.append([auditEntry(req, reply.statusCode, clock.now())]).catch((err: unknown) => {
       // The request already happened; a lost entry must at least be loud in the server log.
       req.log.error({ err, requestId: req.id }, 'audit: could not record a request');

@@ -27,6 +27,14 @@ export function registerNode(client: WeftClient, req: RegisterRequest): Promise<
   return client.request<RegisterResponse>('POST', '/api/v1/nodes/register', { body: req });
 }
 
+/**
+ * Says the node is alive. The server renews its heartbeat in place: no Node write, no watch
+ * event; readers see the time as the Node's status.lastHeartbeatTime.
+ */
+export function renewNodeHeartbeat(client: WeftClient, node: string): Promise<{ node: string; lastHeartbeatTime: string }> {
+  return client.request('POST', `/api/v1/nodes/${encodeURIComponent(node)}/heartbeat`);
+}
+
 /** JSON merge patch on the Node's status (body `{status}`): fields not named are left as they are. */
 export function patchNodeStatus(client: WeftClient, node: string, patch: Record<string, unknown>): Promise<Resource> {
   return client.request<Resource>('PATCH', `/api/v1/nodes/${encodeURIComponent(node)}/status`, {

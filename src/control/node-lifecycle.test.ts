@@ -30,9 +30,9 @@ async function node(name: string): Promise<Resource> {
   return (await kit.store.get({ kind: 'Node', name }))!;
 }
 
+/** A heartbeat as agents send it: renewed in place, the Node itself untouched. */
 async function heartbeat(name: string): Promise<void> {
-  const n = await node(name);
-  await kit.store.update({ ...n, status: { ...n.status, lastHeartbeatTime: kit.clock.now().toISOString() } });
+  expect(await kit.store.heartbeats.renew([name], kit.clock.now())).toEqual([name]);
 }
 
 async function patchNode(name: string, spec: Record<string, unknown>, annotations?: Record<string, string>): Promise<void> {
@@ -116,6 +116,41 @@ describe('node lifecycle', () => {
     kit.clock.advance(NOT_READY + 1);
     await fresh.tick();
     expect(await state('n1')).toBe('NotReady');
+  });
+
+  it('keeps a heartbeating node Ready without writing it, and judges it by its renewed heartbeat', async () => {
+    const n1 = await addNode('n1');
+    for (let i = 0; i < 8; i++) {
+      kit.clock.advance(NOT_READY / 2);
+      await heartbeat('n1');
+      await ctl.tick();
+    }
+    expect((await node('n1')).metadata.resourceVersion).toBe(n1.metadata.resourceVersion);
+    kit.clock.advance(NOT_READY + 1);
+    await ctl.tick();
+    const silent = await node('n1');
+    expect(silent.status).toMatchObject({ state: 'NotReady', lastHeartbeatTime: new Date(kit.clock.now().getTime() - NOT_READY - 1).toISOString() });
+    expect(silent.status?.message).toContain(`since ${silent.status?.lastHeartbeatTime as string}`);
+  });
+
+  it('gives every node a fresh grace when it takes over as leader, not only when it is made', async () => {
+    await addNode('n1');
+    const follower = new NodeLifecycleController({ store: kit.store, clock: kit.clock, livenessOf: liveness, notReadyAfterMs: NOT_READY, lostAfterMs: LOST, intervalMs: 5 });
+    // The follower waited for leadership while every heartbeat went unanswered (the control plane was away).
+    kit.clock.advance(10 * NOT_READY);
+    const term = new AbortController();
+    const leading = follower.start(term.signal);
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await state('n1')).toBe('Ready');
+      kit.clock.advance(NOT_READY + 1);
+      await expect.poll(() => state('n1')).toBe('NotReady');
+      await heartbeat('n1');
+      await expect.poll(() => state('n1')).toBe('Ready');
+    } finally {
+      term.abort();
+      await leading;
+    }
   });
 
   it('shows Cordoned for an unschedulable node and Ready again after uncordon', async () => {

@@ -10,8 +10,10 @@
 // Draining asks every active allocation on the node to stop (reason "node <name> is draining");
 // providers finish them as Stopped, which the workload controllers requeue without counting a
 // failure. Nodes whose provider is their only witness (simulated ones) have their state kept by
-// that provider, so only drain applies to them. Time is the injected clock; each tick is one
-// pass, idempotent.
+// that provider, so only drain applies to them. A node's heartbeats are renewed apart from its
+// Node (store.heartbeats), so a live fleet rewrites no Node; a registration's time in
+// status.lastHeartbeatTime counts too. Time is the injected clock; each tick is one pass,
+// idempotent.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Resource } from '../model/metadata.js';
 import type { Store, StoreTx } from '../store/types.js';
@@ -71,8 +73,15 @@ export class NodeLifecycleController implements Controller {
   readonly lostAfterMs: number;
   private readonly intervalMs: number;
   private readonly log: (msg: string) => void;
-  /** Heartbeats are judged from here at the earliest: a restarted server gives agents a fresh grace. */
-  private readonly since: number;
+  /**
+   * Heartbeats are judged from here at the earliest: a restarted server, or one that has just
+   * taken over as leader, gives every node a fresh grace rather than declaring at once each one
+   * whose heartbeat it finds old (the control plane itself may have been away), as
+   * kube-controller-manager does.
+   */
+  private since: number;
+  /** Each node's latest heartbeat as of this pass (store.heartbeats; renewed outside the Node). */
+  private beats = new Map<string, string>();
 
   constructor(private readonly opts: NodeLifecycleOptions) {
     this.notReadyAfterMs = opts.notReadyAfterMs ?? DEFAULT_NOT_READY_AFTER_MS;
@@ -83,6 +92,7 @@ export class NodeLifecycleController implements Controller {
   }
 
   async start(signal: AbortSignal): Promise<void> {
+    this.since = this.opts.clock.now().getTime();
     while (!signal.aborted) {
       try {
         await this.tick();
@@ -102,11 +112,18 @@ export class NodeLifecycleController implements Controller {
 
   /** The state a heartbeating node should be in now, from its heartbeat and what operators asked for. */
   stateOf(n: Resource, now: number, activeCount: number): NodeState {
-    const beat = Math.max(time(n.status?.lastHeartbeatTime) ?? -Infinity, this.since);
+    const beat = Math.max(this.lastHeartbeat(n) ?? -Infinity, this.since);
     if (now - beat > this.notReadyAfterMs) return 'NotReady';
     if (drainRequested(n)) return activeCount > 0 ? 'Draining' : 'Drained';
     if ((n.spec as { unschedulable?: boolean }).unschedulable === true) return 'Cordoned';
     return 'Ready';
+  }
+
+  /** The node's latest heartbeat: its renewed one, or the time in its status (registration). */
+  private lastHeartbeat(n: Resource): number | undefined {
+    const renewed = time(this.beats.get(n.metadata.name));
+    const reported = time(n.status?.lastHeartbeatTime);
+    return renewed === undefined ? reported : Math.max(renewed, reported ?? -Infinity);
   }
 
   /** One pass over every node; returns how many objects it wrote. */
@@ -114,6 +131,7 @@ export class NodeLifecycleController implements Controller {
     const { store } = this.opts;
     const t = this.opts.clock.now().getTime();
     const nodes = (await store.list('Node')).items;
+    this.beats = await store.heartbeats.list();
     // Allocations matter only on nodes being drained or gone silent; most passes read none.
     const watched = nodes.filter((n) => drainRequested(n) || (this.heartbeats(n) && this.stateOf(n, t, 0) === 'NotReady'));
     const byNode = new Map<string, Resource[]>();
@@ -161,8 +179,11 @@ export class NodeLifecycleController implements Controller {
       if (st.state === 'NotReady' && t - since >= this.lostAfterMs) writes += await this.loseAll(tx, node, active, now);
     }
     if (st.state !== state) {
-      const message = this.describe(state, node, st);
-      await tx.update({ ...node, status: { ...st, state, stateSince: now.toISOString(), message } }, { resourceVersion: node.metadata.resourceVersion });
+      const message = this.describe(state, node);
+      // The Node records its latest heartbeat with each change of state, so its own history shows it.
+      const lastHeartbeatTime = this.lastHeartbeatText(node);
+      const status = { ...st, ...(lastHeartbeatTime ? { lastHeartbeatTime } : {}), state, stateSince: now.toISOString(), message };
+      await tx.update({ ...node, status }, { resourceVersion: node.metadata.resourceVersion });
       const warn = state === 'NotReady';
       await recordEvent(tx, node, { type: warn ? 'Warning' : 'Normal', reason: `Node${state}`, message, source: 'node-lifecycle' }, now);
       this.log(`node lifecycle: ${name} ${st.state ?? '(new)'} → ${state}`);
@@ -171,11 +192,11 @@ export class NodeLifecycleController implements Controller {
     return writes;
   }
 
-  private describe(state: NodeState, node: Resource, st: NodeStatus): string {
+  private describe(state: NodeState, node: Resource): string {
     const name = node.metadata.name;
     switch (state) {
       case 'NotReady':
-        return `node ${name} has not sent a heartbeat since ${st.lastHeartbeatTime ?? 'it registered'} (limit ${Math.round(this.notReadyAfterMs / 1000)} s)`;
+        return `node ${name} has not sent a heartbeat since ${this.lastHeartbeatText(node) ?? 'it registered'} (limit ${Math.round(this.notReadyAfterMs / 1000)} s)`;
       case 'Draining':
         return `node ${name} is draining: its replicas are being stopped and rescheduled`;
       case 'Drained':
@@ -185,6 +206,11 @@ export class NodeLifecycleController implements Controller {
       default:
         return `node ${name} is ready`;
     }
+  }
+
+  private lastHeartbeatText(node: Resource): string | undefined {
+    const t = this.lastHeartbeat(node);
+    return t === undefined ? undefined : new Date(t).toISOString();
   }
 
   /** Marks every active allocation of a long-silent node Lost: its workload restarts it elsewhere. */

@@ -15,6 +15,7 @@ import { SqlUsageStore, type UsageStore } from './usage.js';
 import { readSummary, type SummaryQuery } from './summary.js';
 import type { FleetSummary } from '../model/summary.js';
 import { sqlLogStore, type LogStore } from './logs.js';
+import { sqlHeartbeatStore, type HeartbeatStore } from './heartbeats.js';
 
 async function mapped<T>(p: Promise<T>): Promise<T> {
   try {
@@ -70,6 +71,7 @@ export class SqlStore implements Store {
   readonly usage: UsageStore;
   readonly logs: LogStore;
   readonly secrets: SecretValueStore;
+  readonly heartbeats: HeartbeatStore;
   private readonly driver: Driver;
   private readonly now: () => Date;
   private readonly read: Sql;
@@ -101,6 +103,7 @@ export class SqlStore implements Store {
     this.usage = new SqlUsageStore(this.read);
     this.logs = sqlLogStore(this.read, opts.now);
     this.secrets = sqlSecretStore(this.read, opts.now);
+    this.heartbeats = sqlHeartbeatStore(this.read);
     DRIVERS.set(this, opts.driver);
   }
 
@@ -199,7 +202,7 @@ export class SqlStore implements Store {
     // Only the tables every write touches; VACUUM cannot run inside a transaction, and on the
     // single embedded connection it simply waits for the current one. One table per statement,
     // so requests waiting on the connection are served between them.
-    for (const table of ['resources', 'changes', 'gpu_usage']) await mapped(this.read.exec(`VACUUM (ANALYZE) ${table}`));
+    for (const table of ['resources', 'changes', 'gpu_usage', 'node_heartbeats']) await mapped(this.read.exec(`VACUUM (ANALYZE) ${table}`));
     // Nor a checkpointer: a checkpoint now lets the write-ahead log recycle its old segments.
     await mapped(this.read.exec('CHECKPOINT'));
   }

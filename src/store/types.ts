@@ -11,6 +11,8 @@ import type { FleetSummary } from '../model/summary.js';
 export type { LogChunk, LogChunkInput, LogReadOptions, LogStore, LogStream } from './logs.js';
 import type { LogStore } from './logs.js';
 import type { SecretValueStore } from './secrets.js';
+import type { HeartbeatStore } from './heartbeats.js';
+export type { HeartbeatStore } from './heartbeats.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -153,6 +155,11 @@ export interface Store extends StoreTx {
   logs: LogStore;
   /** Sealed Secret values, read when a node agent asks for what its replica needs. */
   secrets: SecretValueStore;
+  /**
+   * When each Node last sent a heartbeat: renewed in place, outside resources, so a fleet that
+   * only says it is alive writes no resource version and no change-log entry.
+   */
+  heartbeats: HeartbeatStore;
   /** The append-only, hash-chained record of mutating API requests. */
   audit: AuditLog;
   /** Usage records (what allocations held, and how long), written by the database with each allocation change. */

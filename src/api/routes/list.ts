@@ -6,6 +6,7 @@ import { API_VERSION, type Resource } from '../../model/metadata.js';
 import type { ListOptions, ListOrder } from '../../store/types.js';
 import { authorize, listScope, nodeLabelSelector, type Principal } from '../rbac.js';
 import { listQuery, type Query } from '../params.js';
+import { withHeartbeats } from '../node-heartbeats.js';
 import { serveWatch } from '../watch.js';
 import { principalOf, type RouteDeps } from './context.js';
 
@@ -133,11 +134,11 @@ export async function serveCollection(deps: RouteDeps, def: KindDef, req: Fastif
     });
   }
 
-  const body = (items: Resource[], resourceVersion: string, cont?: string): ListBody => ({
+  const body = async (items: Resource[], resourceVersion: string, cont?: string): Promise<ListBody> => ({
     apiVersion: API_VERSION,
     kind: `${def.kind}List`,
     metadata: cont !== undefined ? { resourceVersion, continue: cont } : { resourceVersion },
-    items: items.map(deps.present),
+    items: (await withHeartbeats(deps.store, def, items)).map(deps.present),
   });
   if (opts.projects !== undefined && opts.projects.length === 0) {
     return body([], await deps.store.currentResourceVersion());

@@ -1,12 +1,14 @@
 // Node routes beyond the generic ones (docs/api.md, "Nodes and agents"):
 //   POST /api/v1/nodes/register     an agent trades a one-time join token for a node token
 //   POST /api/v1/nodes/{name}/drain  an operator asks for a node to be emptied
+//   POST /api/v1/nodes/{name}/heartbeat  an agent says its node is alive (renewed in place:
+//                                    no resource write, no watch event)
 // Registration authenticates by itself: a join token is refused by the ordinary auth hook. A join
 // token only ever registers a new node; an existing one is registered again by its own
 // credential (or replaced by a cluster admin who says so), and every registration leaves the
 // node exactly one live credential: the one it returns.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BadRequestError, ConflictError, ForbiddenError, UnauthorizedError, ValidationError } from '../../model/errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../../model/errors.js';
 import { NodeKind } from '../../model/kinds/node.js';
 import { API_VERSION, type Resource, type ResourceInput } from '../../model/metadata.js';
 import { validateResource } from '../../model/validate.js';
@@ -138,6 +140,20 @@ export function registerNodeRoutes(app: FastifyInstance, deps: RouteDeps): void 
       }, opts),
     );
     return reply.code(201).send({ node, token });
+  });
+
+  app.post(`${API_PREFIX}/nodes/:name/heartbeat`, async (req) => {
+    const name = nameParam((req.params as Record<string, unknown>).name, 'name');
+    if (req.body !== undefined && req.body !== null && !(isPlainObject(req.body) && Object.keys(req.body).length === 0)) {
+      throw new BadRequestError('a heartbeat has no body (or an empty object): what the node reports goes to PATCH /api/v1/nodes/{name}/status');
+    }
+    // Renewing is writing the Node's status: its own agent and cluster admins only.
+    authorize(principalOf(req), 'status', NodeKind, { name });
+    const at = deps.clock.now();
+    if ((await store.heartbeats.renew([name], at)).length === 0) throw new NotFoundError(`Node "${name}" not found`);
+    // Thousands of these an hour change no resource: only refusals go to the audit log.
+    req.auditQuiet = true;
+    return { node: name, lastHeartbeatTime: at.toISOString() };
   });
 
   app.post(`${API_PREFIX}/nodes/:name/drain`, async (req) => {

@@ -19,6 +19,7 @@ import { authorize, type Verb } from '../rbac.js';
 import { agentStatusBody, scopeForNode } from '../node-scope.js';
 import { nameParam, versionParam, type Query } from '../params.js';
 import { serveCollection } from './list.js';
+import { withHeartbeats } from '../node-heartbeats.js';
 import { API_PREFIX, principalOf, type RouteDeps } from './context.js';
 
 type Params = Record<string, unknown>;
@@ -78,7 +79,8 @@ function registerKind(app: FastifyInstance, deps: RouteDeps, def: KindDef): void
   app.get(item, async (req) => {
     const t = (await scopeForNode(store, principalOf(req), def, itemTarget(def, req))).target;
     check(req, 'get', def, t);
-    return deps.present(await getResource(store, def, t));
+    const [obj] = await withHeartbeats(store, def, [await getResource(store, def, t)]);
+    return deps.present(obj!);
   });
 
   app.put(item, async (req, reply) => {

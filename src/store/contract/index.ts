@@ -12,6 +12,7 @@ import { leadershipTests } from './leadership.js';
 import { auditTests } from './audit.js';
 import { logTests } from './logs.js';
 import { summaryTests } from './summary.js';
+import { heartbeatTests } from './heartbeats.js';
 import type { Ctx, HarnessFactory } from './harness.js';
 
 export type { HarnessFactory, StoreHarness, HarnessOpenOptions } from './harness.js';
@@ -42,6 +43,7 @@ export function runStoreContract(name: string, factory: HarnessFactory | undefin
     tokenTests(get);
     logTests(get);
     summaryTests(get);
+    heartbeatTests(get);
     durabilityTests(get);
     ledgerTests(get);
     leadershipTests(get);

@@ -9,6 +9,7 @@ import * as m006 from './006-newest-index.js';
 import * as m007 from './007-no-jsonb-statistics.js';
 import * as m008 from './008-one-node-credential.js';
 import * as m009 from './009-secret-values.js';
+import * as m010 from './010-node-heartbeats.js';
 
 export interface Migration {
   version: number;
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, ...m007 },
   { version: 8, ...m008 },
   { version: 9, ...m009 },
+  { version: 10, ...m010 },
 ];
