@@ -2,7 +2,8 @@
 // item 9). A scratch `weft server` (embedded database, or PostgreSQL with --database-url) gets
 // NODES simulated 8-GPU nodes, one-GPU Jobs that fill every GPU, and PENDING more that must wait.
 // The running Jobs finish after a random time in --churn (so waiting ones start and the queue
-// moves), or never with --churn still; once a minute new Jobs top the queue up to PENDING. After a warm-up, for --minutes we sample /healthz every
+// moves), or never with --churn still; once a minute new Jobs top the queue up to PENDING. Once the
+// fleet is full (every running Job started) and after a warm-up, for --minutes we sample /healthz every
 // 250 ms (one request at a time) and record the store's writes (resourceVersion), the data
 // directory's size (or the database's size), the number of Events and the server's CPU time.
 //
@@ -96,12 +97,18 @@ async function main() {
     const running = NODES * 8;
     await pool(running, 16, (i) => createRetrying(url, token, `/api/v1/projects/${PROJECTS[i % 4]}/jobs`, job(`run-${String(i).padStart(5, '0')}`, i, durationOf(i))));
     await pool(PENDING, 16, (i) => createRetrying(url, token, `/api/v1/projects/${PROJECTS[i % 4]}/jobs`, job(`wait-${String(i).padStart(5, '0')}`, i, '30m')));
-    console.log(`filled: ${running} running, ${PENDING} waiting; warming up ${WARMUP_S} s`);
+    // The window starts once every running Job has started: the simulated fleet takes a while to
+    // start 800 replicas, and each Job's one "Running" Event written inside the window would
+    // read as growth of a queue that stands still.
+    const phaseCount = async (phase) => (await api(url, token, 'GET', '/api/v1/summary')).workloads.filter((w) => w.phase === phase).reduce((n, w) => n + w.count, 0);
+    const fullBy = performance.now() + 15 * 60_000;
+    while ((await phaseCount('Running')) < running && performance.now() < fullBy) await sleep(2000);
+    console.log(`filled: ${await phaseCount('Running')} of ${running} running, ${PENDING} waiting; warming up ${WARMUP_S} s`);
     await sleep(WARMUP_S * 1000);
 
     // Keep the queue at PENDING: whenever waiting Jobs have started, submit as many new ones.
     let submitted = PENDING;
-    const pendingCount = async () => (await api(url, token, 'GET', '/api/v1/summary')).workloads.filter((w) => w.phase === 'Pending').reduce((n, w) => n + w.count, 0);
+    const pendingCount = () => phaseCount('Pending');
     const feed = async () => {
       const missing = PENDING - (await pendingCount());
       await pool(Math.max(0, missing), 8, () => {
