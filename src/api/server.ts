@@ -38,6 +38,7 @@ import type { WatchHub } from './watch.js';
 import { PolicyEngine } from '../control/policy/engine.js';
 import type { RouteDeps } from './routes/context.js';
 import type { QueuePositions } from '../control/queue-positions.js';
+import { CalendarCache } from '../control/reservations/calendar-cache.js';
 
 export const DEFAULT_BODY_LIMIT = MAX_REQUEST_BYTES;
 
@@ -180,8 +181,13 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   // Secret values are sealed under the server key; a server without one on disk (an in-memory
   // database) makes one that lives as long as the process, like its data.
   const secrets = new SecretBox(opts.serverKey ?? ServerKey.generate());
+  // Reservation admission answers from an in-memory calendar while it provably holds what a write
+  // sees (control/reservations/calendar-cache.ts); until it has read everything, from the store.
+  const calendar = new CalendarCache(store, (msg) => app.log.warn(msg));
+  calendar.start().catch((err: unknown) => app.log.error({ err }, 'capacity calendar stopped'));
+  app.addHook('onClose', () => calendar.stop());
   const positions = opts.positions;
-  const deps: RouteDeps = { store, hub, policies, clock, secrets, present: positions ? (o) => positions.present(o) : (o) => o, ...(opts.networkPool ? { networkPool: opts.networkPool } : {}) };
+  const deps: RouteDeps = { store, hub, policies, calendar, clock, secrets, present: positions ? (o) => positions.present(o) : (o) => o, ...(opts.networkPool ? { networkPool: opts.networkPool } : {}) };
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, { ...deps, checkpoints: opts.auditCheckpoints });
   registerUsageRoutes(app, deps);

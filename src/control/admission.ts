@@ -62,7 +62,7 @@ async function admitObject(tx: StoreTx, def: KindDef, input: ResourceInput, old:
     admitImage(projectName, input.spec as Parameters<typeof admitImage>[1]);
     await checkDataClassName(tx, (input.spec as { dataClass?: string }).dataClass);
   }
-  if (def.kind === 'Reservation' || def.kind === 'Lease') await admitReservation(tx, input, old, now);
+  if (def.kind === 'Reservation' || def.kind === 'Lease') await admitReservation(tx, input, old, now, ctx.calendar);
   if (!isWorkloadKind(def)) return input;
   // An exhausted, enforcing budget refuses new work only; running and existing work continue.
   if (!old) await checkBudgets(tx, projectName, now);

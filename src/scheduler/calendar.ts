@@ -114,6 +114,11 @@ export class CapacityCalendar {
     return this.bookings.has(id);
   }
 
+  /** The end of booking `id`, or undefined when it is not booked. */
+  endOf(id: string): number | undefined {
+    return this.bookings.get(id)?.end;
+  }
+
   all(): Booking[] {
     return [...this.bookings.values()];
   }

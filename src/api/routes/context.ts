@@ -7,6 +7,7 @@ import type { Store } from '../../store/types.js';
 import type { PolicyEngine } from '../../control/policy/engine.js';
 import type { Principal } from '../rbac.js';
 import type { WatchHub } from '../watch.js';
+import type { CalendarCache } from '../../control/reservations/calendar-cache.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -23,6 +24,8 @@ export interface RouteDeps {
   secrets?: SecretBox;
   /** Where a Network without a subnet gets one. */
   networkPool?: string;
+  /** The capacity calendar kept in memory, for reservation admission. */
+  calendar?: CalendarCache;
 }
 
 declare module 'fastify' {

@@ -46,7 +46,7 @@ function check(req: FastifyRequest, verb: Verb, def: KindDef, t: Target): void {
 /** Admission's view of the request: the policies in force and who asks. */
 export function admission(deps: RouteDeps, req: FastifyRequest): AdmissionContext {
   const p = principalOf(req);
-  return { ...(deps.policies ? { policies: deps.policies } : {}), ...(deps.secrets ? { secrets: deps.secrets } : {}), ...(deps.networkPool ? { networkPool: deps.networkPool } : {}), requester: { kind: p.kind, name: p.name, roles: p.roles }, now: deps.clock.now() };
+  return { ...(deps.policies ? { policies: deps.policies } : {}), ...(deps.secrets ? { secrets: deps.secrets } : {}), ...(deps.networkPool ? { networkPool: deps.networkPool } : {}), ...(deps.calendar ? { calendar: deps.calendar } : {}), requester: { kind: p.kind, name: p.name, roles: p.roles }, now: deps.clock.now() };
 }
 
 /** Warn policies' messages, as RFC 9111 Warning headers (code 299, as Kubernetes sends them). */

@@ -15,6 +15,7 @@ import { chargedReplicas, chargesQuota, gpuEquivalents, isWorkloadKind, WORKLOAD
 import type { CompiledPolicy } from './compile.js';
 import type { PolicyEngine } from './engine.js';
 import { Bindings, mutate, MutationFailed, selects, validate, violationText, type PolicyRequest, type PolicyUser, type Violation } from './evaluate.js';
+import type { CalendarCache } from '../reservations/calendar-cache.js';
 
 /** Annotation the API sets on every object it creates: the user (or node) who created it. */
 export const CREATED_BY = 'weft.dev/created-by';
@@ -35,6 +36,8 @@ export interface AdmissionContext {
   policyRun?: PolicyRun;
   /** Seals a Secret's values under the server key (control/secrets). */
   secrets?: SecretBox;
+  /** The API server's capacity calendar, kept in memory (reservations/calendar-cache.ts). */
+  calendar?: CalendarCache;
   /** Where a Network without a subnet gets one (the server's --network-pool). */
   networkPool?: string;
 }

@@ -1,7 +1,8 @@
 // Reservation admission: a reservation is booked in the capacity calendar (status.booking names
 // the nodes and GPUs it holds) or refused with 409, naming the earliest window where it fits.
 // Runs inside the write's transaction, so two reservations admitted at once cannot both take the
-// last free GPUs.
+// last free GPUs. The API server's in-memory calendar answers when it provably holds what the
+// transaction sees (calendar-cache.ts); otherwise the calendar is loaded from the store.
 import { ConflictError, QuotaExceededError, ValidationError } from '../../model/errors.js';
 import type { ProjectSpec } from '../../model/kinds/project.js';
 import { ANY_GPU, limitOf } from '../quota.js';
@@ -9,7 +10,8 @@ import type { Resource, ResourceInput } from '../../model/metadata.js';
 import type { BookingStatus, ReservationSpec } from '../../model/kinds/reservation.js';
 import { MAX_DURATION_SECONDS } from '../../model/common.js';
 import type { StoreTx } from '../../store/types.js';
-import { CapacityCalendar, type CalendarNode, type CapacityAsk } from '../../scheduler/calendar.js';
+import { CapacityCalendar, type BookedNode, type CalendarNode, type CapacityAsk } from '../../scheduler/calendar.js';
+import type { CalendarCache } from './calendar-cache.js';
 import { bookingOf, calendarNode, phaseOf, reservationId } from './calendar-view.js';
 import { askText, windowText } from './words.js';
 
@@ -48,7 +50,7 @@ export async function loadCalendar(tx: StoreTx, now: number): Promise<CapacityCa
   return new CapacityCalendar(nodes, bookings);
 }
 
-export async function admitReservation(tx: StoreTx, input: ResourceInput, old: Resource | undefined, now: Date): Promise<void> {
+export async function admitReservation(tx: StoreTx, input: ResourceInput, old: Resource | undefined, now: Date, cache?: CalendarCache): Promise<void> {
   const spec = input.spec as unknown as ReservationSpec;
   const oldSpec = old?.spec as ReservationSpec | undefined;
   const phase = old ? phaseOf(old) : 'Pending';
@@ -62,12 +64,22 @@ export async function admitReservation(tx: StoreTx, input: ResourceInput, old: R
   checkReservationSpec(spec, now.getTime());
   const held = old?.status?.booking as BookingStatus | undefined;
   if (old && held && sameCapacity(spec, oldSpec!) && spec.start === oldSpec!.start && spec.end === oldSpec!.end) return; // nothing to re-book
-  const calendar = await loadCalendar(tx, now.getTime());
   const ask = askOf(spec);
   const id = reservationId({ kind: input.kind, metadata: input.metadata } as Resource);
-  // A change keeps the nodes it holds when it can (an active reservation's work is on them).
-  const keep = held && sameCapacity(spec, oldSpec!) ? calendar.fit({ ...ask, nodeNames: held.nodes.map((n) => n.node) }, id) : null;
-  const nodes = keep ?? (phase === 'Active' ? null : calendar.fit(ask, id));
+  const decide = (calendar: CapacityCalendar): BookedNode[] | null => {
+    // A change keeps the nodes it holds when it can (an active reservation's work is on them).
+    const keep = held && sameCapacity(spec, oldSpec!) ? calendar.fit({ ...ask, nodeNames: held.nodes.map((n) => n.node) }, id) : null;
+    return keep ?? (phase === 'Active' ? null : calendar.fit(ask, id));
+  };
+  // The in-memory calendar when it holds exactly what this transaction sees (calendar-cache.ts),
+  // and its answer only while the Nodes it rests on are still so; else the calendar from the store.
+  let calendar = (await cache?.forTransaction(tx, now.getTime())) ?? null;
+  let nodes = calendar ? decide(calendar) : null;
+  if (calendar && !(nodes ? await cache!.nodesHold(tx, nodes) : await cache!.nodesCurrent(tx))) calendar = null;
+  if (!calendar) {
+    calendar = await loadCalendar(tx, now.getTime());
+    nodes = decide(calendar);
+  }
   if (!nodes) throw refusal(calendar, spec, ask, id, phase === 'Active');
   await checkQuota(tx, input, nodes);
   const booking: BookingStatus = { nodes };
