@@ -45,7 +45,7 @@ export class Bookings {
   /**
    * Every node a booking holds GPUs on — the only nodes where capacity-held's answer differs — with
    * what decides that answer there for a gang that asks for no reservation: per booking its start
-   * (or "open"), shareWhenIdle, project, GPUs held and wholeness. Nodes alike in this and in state
+   * (or "open", and the project when it shares now), GPUs held and wholeness. Nodes alike in this and in state
    * answer alike, so node-classes.ts keys booked nodes by it and the scan still goes by class.
    */
   readonly tags = new Map<number, string>();
@@ -68,7 +68,9 @@ export class Bookings {
         const node = index.get(x.node);
         if (node === undefined) continue; // a node that left the fleet holds nothing
         this.placed.push({ booking: b, node, held: Math.max(0, x.gpus - (b.used?.[x.node] ?? 0)), whole: x.whole === true });
-        const tag = `${b.start > now ? b.start : 'open'}/${this.shares(b)}/${b.project}/${x.gpus - (b.used?.[x.node] ?? 0)}/${x.whole === true}`;
+        // Before its start a booking holds by its start alone; once open, by whom it shares with (if it shares).
+        const when = b.start > now ? `${b.start}` : this.shares(b) ? `open/shares/${b.project}` : 'open';
+        const tag = `${when}/${x.gpus - (b.used?.[x.node] ?? 0)}/${x.whole === true}`;
         const had = this.tags.get(node);
         this.tags.set(node, had === undefined ? tag : [had, tag].sort().join(' '));
       }
