@@ -118,6 +118,16 @@ describe.skipIf(!HAVE_CHROMIUM)('web console', () => {
     errors.splice(0, errors.length, ...errors.filter((e) => !refused.includes(e)));
   });
 
+  it("keeps a node's last heartbeat current on the fleet page, though heartbeats are no watch event", async () => {
+    await page.goto(up.url + '/#/fleet/node/par1-a100-07');
+    const shown = page.getByTestId('node-heartbeat');
+    await expect.poll(async () => (await shown.textContent()) ?? '—', { timeout: 15_000 }).not.toBe('—');
+    const parsed = async () => page.evaluate((t) => Date.parse(t), (await shown.textContent())!);
+    const first = await parsed();
+    // The simulated fleet beats every 10 s; the open detail must show a later one without a reload.
+    await expect.poll(parsed, { timeout: 30_000, interval: 500 }).toBeGreaterThan(first);
+  });
+
   it('drains a node from the fleet page', async () => {
     page.once('dialog', (d) => void d.accept());
     await page.goto(up.url + '/#/fleet/node/par1-a100-08');

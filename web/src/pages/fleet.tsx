@@ -1,6 +1,6 @@
 // Fleet: sites → racks → nodes with a GPU heatmap; node detail with its allocations and, for
 // cluster admins, cordon / uncordon / drain.
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { drainNode, WeftApiError } from '../../../src/client/index.js';
 import { ErrorBox, Loading, NotAvailable, Phase } from '../components/common.js';
 import { GpuCells, MIG_LINES } from '../components/heatmap.js';
@@ -83,10 +83,37 @@ function group(views: NodeView[]): Map<string, Map<string, NodeView[]>> {
   return sites;
 }
 
+const HEARTBEAT_REFRESH_MS = 10_000;
+
+/**
+ * The node's latest heartbeat. Heartbeats are renewed apart from the Node (no watch event), so
+ * the watched Node carries the time of its last change; a GET puts the latest in, and the open
+ * detail asks again every 10 s (a node's heartbeat period).
+ */
+function useLastHeartbeat(session: Session, name: string, watched: string | undefined): string | undefined {
+  const [fetched, setFetched] = useState<{ name: string; at?: string }>();
+  useEffect(() => {
+    let open = true;
+    const load = (): void => {
+      session.client.get('Node', name).then((n) => open && setFetched({ name, at: str(status(n).lastHeartbeatTime) }), () => undefined);
+    };
+    load();
+    const timer = setInterval(load, HEARTBEAT_REFRESH_MS);
+    return () => {
+      open = false;
+      clearInterval(timer);
+    };
+  }, [session, name]);
+  const at = fetched?.name === name ? fetched.at : undefined;
+  if (at === undefined || watched === undefined) return at ?? watched;
+  return Date.parse(at) >= Date.parse(watched) ? at : watched;
+}
+
 function NodeDetail({ session, view }: { session: Session; view: NodeView }) {
   const n = view.node;
   const s = spec(n);
   const st = status(n);
+  const lastHeartbeat = useLastHeartbeat(session, view.name, str(st.lastHeartbeatTime));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const [drainMissing, setDrainMissing] = useState(false);
@@ -113,7 +140,7 @@ function NodeDetail({ session, view }: { session: Session; view: NodeView }) {
         <dt>CPU / memory</dt><dd>{str(s.cpu)} / {str(s.memory)}</dd>
         <dt>GPUs</dt><dd>{view.gpus.length} × {view.gpus[0]?.model ?? '—'}{view.gpus.some((g) => g.migEnabled) ? ' (MIG)' : ''}</dd>
         <dt>Provider</dt><dd>{str(s.provider) ?? '—'}</dd>
-        <dt>Last heartbeat</dt><dd>{time(str(st.lastHeartbeatTime))}</dd>
+        <dt>Last heartbeat</dt><dd data-testid="node-heartbeat">{time(lastHeartbeat)}</dd>
       </dl>
       {session.admin && (
         <div className="actions">
