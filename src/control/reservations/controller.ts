@@ -5,7 +5,9 @@
 //           on the booked capacity without asking for the reservation is evicted when its priority
 //           class allows (stop with its grace, Event Preempted), else reported as a conflict
 //           (status.conflicts, Event Conflict). With shareWhenIdle, other tenants' preemptible
-//           work may stay until the owner has work waiting for the reservation.
+//           work may stay until the owner has work waiting for the reservation. A GPU share or a
+//           MIG slice takes its whole GPU from the booking, as a whole-GPU replica does
+//           (clearing.ts decides, GPU by GPU).
 //   end     phase Ended, Event Ended; with atEnd Stop the owner's work still on it is stopped
 //           with its grace, with Continue it runs on in the shared pool.
 //
@@ -22,6 +24,7 @@ import type { StoreTx } from '../../store/types.js';
 import { recordEvent } from '../events.js';
 import { graceOf, ownerKey, requestStop, stopRequested } from '../workloads/allocations.js';
 import { phaseOf, reservationId, windowOf } from './calendar-view.js';
+import { clearNode, type Fate, type Outsider } from './clearing.js';
 import { reservationAsked } from './view.js';
 import { PollingController, type PollingOptions } from './polling.js';
 
@@ -35,8 +38,8 @@ export interface Conflict {
 
 const SOURCE = 'reservation-controller';
 
-const wholeGpus = (a: Resource): number => (a.spec as unknown as AllocationSpec).gpus.filter((g) => g.milli === 1000 && !g.mig).length;
-const gpusTouched = (a: Resource): number => new Set((a.spec as unknown as AllocationSpec).gpus.map((g) => g.index)).size;
+/** The GPUs an allocation holds any part of: a share or a MIG slice keeps its GPU from the booking too. */
+const gpusHeld = (a: Resource): number[] => (a.spec as unknown as AllocationSpec).gpus.map((g) => g.index);
 const keyOf = (o: { kind: string; project: string; name: string }): string => `${o.kind}/${o.project}/${o.name}`;
 
 /** What one pass sees: active allocations by node, the workloads they belong to, which classes may be preempted. */
@@ -124,57 +127,35 @@ export class ReservationController extends PollingController {
     const booking = r.status?.booking as BookingStatus | undefined;
     const id = reservationId(r);
     const ownerWaiting = spec.shareWhenIdle === true && (await this.ownerHasWaiting(tx, r));
-    const stopped = new Set<string>();
     const conflicts: Conflict[] = [];
-    const evicted: string[] = [];
+    const evicted: string[] = []; // workloads asked to stop in this pass
     for (const b of booking?.nodes ?? []) {
       const onNode = (p.byNode.get(b.node) ?? []).filter((a) => !stopRequested(a));
       // GPUs on this node booked by every active reservation, and the allocations that run in one.
       const bookedHere = new Map<string, number>();
       for (const x of p.active) for (const n of (x.status?.booking as BookingStatus | undefined)?.nodes ?? []) if (n.node === b.node) bookedHere.set(reservationId(x), n.whole ? Infinity : n.gpus);
-      const outsiders = onNode.filter((a) => {
-        const asked = reservationAsked(p.workloads.get(keyOf(ownerKey(a))));
-        return asked === undefined || !bookedHere.has(asked);
-      });
-      const total = p.gpusOf.get(b.node) ?? 0;
+      const outsiders: Outsider[] = [];
+      for (const a of onNode) {
+        const k = keyOf(ownerKey(a));
+        const w = p.workloads.get(k);
+        const asked = reservationAsked(w);
+        if (asked !== undefined && bookedHere.has(asked)) continue;
+        outsiders.push({ workload: k, gpus: gpusHeld(a), fate: evicted.includes(k) ? 'leaving' : this.fate(w, r, ownerWaiting, p) });
+      }
       const booked = [...bookedHere.values()].reduce((s, g) => s + g, 0);
-      let over = b.whole ? Infinity : outsiders.reduce((s, a) => s + wholeGpus(a), 0) - Math.max(0, total - booked);
-      // Preemptible work goes first; what may not be preempted is a conflict.
-      const first = (a: Resource): number => (this.preemptible(p.workloads.get(keyOf(ownerKey(a))), p) ? 0 : 1);
-      outsiders.sort((x, y) => first(x) - first(y));
-      for (const a of outsiders) {
-        if (over <= 0) break;
-        if (stopped.has(`${a.metadata.project ?? ''}/${a.metadata.name}`)) continue;
-        const w = p.workloads.get(keyOf(ownerKey(a)));
-        const gpus = b.whole ? gpusTouched(a) : wholeGpus(a);
-        if (!b.whole && gpus === 0) continue;
-        const mayGo = this.preemptible(w, p);
-        const borrower = spec.shareWhenIdle === true && mayGo && w?.metadata.project !== r.metadata.project;
-        if (borrower && !ownerWaiting) {
-          over -= gpus;
-          continue;
-        }
-        if (!mayGo || !w) {
-          conflicts.push({ workload: keyOf(ownerKey(a)), node: b.node, gpus });
-          over -= gpus;
-          continue;
-        }
+      const plan = clearNode(outsiders, b.whole ? 'whole' : Math.max(0, (p.gpusOf.get(b.node) ?? 0) - booked));
+      for (const [workload, gpus] of plan.conflicts) conflicts.push({ workload, node: b.node, gpus });
+      for (const k of plan.evict) {
         // The whole gang goes, with its grace: a gang missing a replica is no use to anyone.
-        for (const other of [...p.byNode.values()].flat()) {
-          const k = `${other.metadata.project ?? ''}/${other.metadata.name}`;
-          if (keyOf(ownerKey(other)) !== keyOf(ownerKey(a)) || stopped.has(k)) continue;
-          stopped.add(k);
-          await requestStop(tx, other, `Preempted by reservation ${id}`, p.now, graceOf(w));
-        }
-        evicted.push(keyOf(ownerKey(a)));
-        over -= gpus;
+        evicted.push(k);
+        for (const other of [...p.byNode.values()].flat()) if (keyOf(ownerKey(other)) === k) await requestStop(tx, other, `Preempted by reservation ${id}`, p.now, graceOf(p.workloads.get(k)));
       }
     }
     if (evicted.length > 0) {
-      await recordEvent(tx, r, { type: 'Normal', reason: 'Preempted', message: `preempted to free booked capacity: ${[...new Set(evicted)].join(', ')}`, source: SOURCE }, p.now);
-      for (const k of new Set(evicted)) {
+      await recordEvent(tx, r, { type: 'Normal', reason: 'Preempted', message: `preempted to free booked capacity: ${evicted.join(', ')}`, source: SOURCE }, p.now);
+      for (const k of evicted) {
         const w = p.workloads.get(k);
-        if (w) await recordEvent(tx, w, { type: 'Warning', reason: 'Preempted', message: `preempted: reservation ${id} starts on its nodes`, source: SOURCE }, p.now);
+        if (w) await recordEvent(tx, w, { type: 'Warning', reason: 'Preempted', message: `preempted: reservation ${id} needs the capacity it booked on its nodes`, source: SOURCE }, p.now);
       }
     }
     return conflicts;
@@ -194,6 +175,13 @@ export class ReservationController extends PollingController {
     const after = spec.atEnd === 'Continue' ? 'its work runs on in the shared pool' : `${stopped} replica(s) asked to stop`;
     await recordEvent(tx, r, { type: 'Normal', reason: 'Ended', message: `reservation ended; ${after}; the capacity returns to the pool`, source: SOURCE }, p.now);
     await tx.update({ ...r, status: { ...(r.status ?? {}), phase: 'Ended' satisfies ReservationPhase, endedAt: p.now.toISOString() } }, { resourceVersion: r.metadata.resourceVersion });
+  }
+
+  /** What reservation r may do with a workload's replica on its booked capacity. */
+  private fate(w: Resource | undefined, r: Resource, ownerWaiting: boolean, p: Picture): Exclude<Fate, 'leaving'> {
+    if (!w || !this.preemptible(w, p)) return 'fixed';
+    const sharer = (r.spec as unknown as ReservationSpec).shareWhenIdle === true && w.metadata.project !== r.metadata.project;
+    return sharer && !ownerWaiting ? 'may-stay' : 'evictable';
   }
 
   private preemptible(w: Resource | undefined, p: Picture): boolean {

@@ -7,9 +7,9 @@
 // here too, on the replay's clock: while a window is open, work on booked capacity that has no
 // right to it — a backfilled gang that overran its declared maxRuntime — is stopped with its grace
 // when preemptible, otherwise counted as a conflict; other tenants' preemptible work on idle
-// shareWhenIdle capacity stays until the owner has work waiting for the reservation. Unlike the
-// controller, which counts whole GPUs only, a GPU share or MIG slice counts the GPU it sits on:
-// the owner's whole-GPU work cannot use that GPU until it goes.
+// shareWhenIdle capacity stays until the owner has work waiting for the reservation. As in the
+// controller, a GPU share or MIG slice counts the GPU it sits on: the owner's whole-GPU work cannot
+// use that GPU until it goes.
 import { CapacityCalendar, type BookedCapacity, type CalendarNode, type GangRequest, type NodeInput, type RunningReplica } from '../../scheduler/index.js';
 import { heldGpus } from './delta.js';
 import type { ReplayInput, ReplayReservation } from './types.js';
