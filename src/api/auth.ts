@@ -1,6 +1,8 @@
 // Bearer-token authentication. Tokens are "weft_" + base64url(32 random bytes); only their
 // SHA-256 hash is stored, so a database dump reveals no usable credential.
 import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { BEARER_PROTOCOL_PREFIX } from '../model/console-protocol.js';
 import { AlreadyExistsError, UnauthorizedError } from '../model/errors.js';
 import { API_VERSION } from '../model/metadata.js';
 import { SYSTEM_PROJECT } from '../model/kinds/event.js';
@@ -102,4 +104,16 @@ export async function ensureBootstrapAdmin(store: Store): Promise<{ token?: stri
   await createIfMissing(store, 'User', BOOTSTRAP_ADMIN, { displayName: 'Bootstrap administrator', roles: [{ role: 'admin' }] });
   const { token } = await issueToken(store, { kind: 'user', subject: BOOTSTRAP_ADMIN, description: 'bootstrap admin token' });
   return { token, user: BOOTSTRAP_ADMIN };
+}
+
+/**
+ * The request's Authorization header; for a browser's WebSocket upgrade, which cannot carry one,
+ * the bearer token it offered as a subprotocol (model/console-protocol.ts).
+ */
+export function authorizationOf(headers: IncomingHttpHeaders): string | undefined {
+  if (headers.authorization !== undefined) return headers.authorization;
+  if (String(headers.upgrade ?? '').toLowerCase() !== 'websocket') return undefined;
+  const offered = String(headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const token = offered.find((p) => p.startsWith(BEARER_PROTOCOL_PREFIX));
+  return token ? `Bearer ${token.slice(BEARER_PROTOCOL_PREFIX.length)}` : undefined;
 }

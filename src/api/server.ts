@@ -11,7 +11,7 @@ import type { Store } from '../store/types.js';
 import { registerAuditHooks } from './audit.js';
 import { routedPath } from './routed-path.js';
 import { PrincipalCache } from './auth-cache.js';
-import { authenticate } from './auth.js';
+import { authenticate, authorizationOf } from './auth.js';
 import { registerBodyParsers } from './body.js';
 import { isConsolePath, registerConsole } from './console.js';
 import { createMetrics, registerMetricsRoute, type ServerMetrics } from './metrics.js';
@@ -146,7 +146,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     const route = req.routeOptions.url;
     if (route !== undefined && (PUBLIC_PATHS.has(route) || isConsolePath(route))) return;
     if (route === REGISTER_PATH) return; // authenticates a join token itself (routes/nodes.ts)
-    req.principal = await authenticate(store, req.headers.authorization, clock.now(), principals);
+    req.principal = await authenticate(store, authorizationOf(req.headers), clock.now(), principals);
   });
   // A change of who is who (a revoked token, a disabled user, a node's replaced or revoked
   // credential): forget every cached principal.

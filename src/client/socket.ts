@@ -26,10 +26,7 @@ export function openSocket(client: WeftClient, path: string): Promise<WebSocket>
   });
 }
 
-/** The API path of a VM's serial console. */
-export function vmConsolePath(project: string, name: string): string {
-  return `/api/v1/projects/${encodeURIComponent(project)}/virtualmachines/${encodeURIComponent(name)}/console`;
-}
+export { vmConsolePath } from './console-path.js';
 
 /** The API path a node agent attaches a console session on. */
 export function agentConsolePath(project: string, allocation: string, session: string): string {

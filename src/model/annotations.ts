@@ -1,6 +1,11 @@
 // Annotation names with a meaning to Weft. Plain constants (no schema library), so the client and
 // the console import them as they are.
 
+/** `weft start vm` on a Manual VM sets this annotation to On, `weft stop vm` to Off. */
+export const POWER_ANNOTATION = 'weft.dev/power';
+/** `weft restart vm` writes the time here; the controller restarts the VM once per new value. */
+export const RESTART_ANNOTATION = 'weft.dev/restart-requested';
+
 /** Set (to the time asked) by `weft drain`; the node-lifecycle controller then moves the work off. */
 export const DRAIN_ANNOTATION = 'weft.dev/drain-requested';
 

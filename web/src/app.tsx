@@ -12,6 +12,8 @@ import { WorkloadDetail } from './pages/workload-detail.js';
 import { Queues } from './pages/queues.js';
 import { Billing } from './pages/billing.js';
 import { Calendar } from './pages/calendar.js';
+import { Vms } from './pages/vms.js';
+import { VmDetail } from './pages/vm-detail.js';
 
 // The editor pulls in a YAML parser: load it only when someone submits.
 const Submit = lazy(() => import('./pages/submit.js').then((m) => ({ default: m.Submit })));
@@ -20,6 +22,7 @@ const NAV = [
   { path: 'overview', label: 'Overview' },
   { path: 'fleet', label: 'Fleet' },
   { path: 'workloads', label: 'Workloads' },
+  { path: 'vms', label: 'Virtual machines' },
   { path: 'queues', label: 'Queues & projects' },
   { path: 'calendar', label: 'Calendar' },
   { path: 'billing', label: 'Billing' },
@@ -123,6 +126,9 @@ function Page({ session, route }: { session: Session; route: string[] }) {
       if (rest[0] === 'new') return <Suspense fallback={<p className="muted">Loading the editor…</p>}><Submit session={session} /></Suspense>;
       if (rest.length >= 3) return <WorkloadDetail session={session} kind={rest[0]!} project={rest[1]!} name={rest[2]!} />;
       return <Workloads session={session} />;
+    case 'vms':
+      if (rest.length >= 2) return <VmDetail session={session} project={rest[0]!} name={rest[1]!} />;
+      return <Vms session={session} />;
     case 'queues':
       return <Queues session={session} />;
     case 'billing':

@@ -12,6 +12,7 @@ import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../model/errors.js';
 import { VirtualMachineKind } from '../../model/kinds/virtual-machine.js';
+import { CONSOLE_PROTOCOL } from '../../model/console-protocol.js';
 import type { Resource } from '../../model/metadata.js';
 import { nameParam } from '../params.js';
 import { authorize } from '../rbac.js';
@@ -36,7 +37,8 @@ declare module 'fastify' {
 export function registerVmConsoleRoutes(root: FastifyInstance, deps: RouteDeps): void {
   // Its own scope, so the WebSocket plugin is loaded before these routes are declared.
   void root.register(async (app) => {
-    await app.register(websocket, { options: { maxPayload: 1 << 20 } });
+    // A browser offers its token as a subprotocol beside the console's: answer with the console's only.
+    await app.register(websocket, { options: { maxPayload: 1 << 20, handleProtocols: (offered) => (offered.has(CONSOLE_PROTOCOL) ? CONSOLE_PROTOCOL : false) } });
     consoleRoutes(app, deps);
   });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Resource } from '../../model/metadata.js';
-import { powerPatch, sshTarget } from './vm.js';
+import { powerPatch } from '../../client/vm-power.js';
+import { sshTarget } from './vm.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const vm = (runStrategy: string | undefined, status: Record<string, unknown> = {}, annotations?: Record<string, string>): Resource =>

@@ -4,13 +4,13 @@
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import type { WeftClient } from '../../client/index.js';
-import { POWER_ANNOTATION, RESTART_ANNOTATION, type RunStrategy } from '../../model/kinds/virtual-machine.js';
 import type { Resource } from '../../model/metadata.js';
+import { setVmPower, type VmPower } from '../../client/vm-power.js';
 import { addScopeOptions, connect, projectOf, type ScopeOptions } from '../connect.js';
 import { CliError } from '../errors.js';
 import { findOne } from '../lookup.js';
 
-type Power = 'start' | 'stop' | 'restart';
+type Power = VmPower;
 
 const DESCRIPTIONS: Record<Power, string> = {
   start: 'start a VirtualMachine (runStrategy Halted becomes Always; a stopped or failed VM boots again)',
@@ -22,34 +22,16 @@ function vmKind(kind: string): void {
   if (!['vm', 'vms', 'virtualmachine', 'virtualmachines'].includes(kind.toLowerCase())) throw new CliError(`kind: only a vm can be ${kind === 'ssh' ? 'reached' : 'powered'} this way, not "${kind}"`, 2);
 }
 
-/** The merge patch that asks for `want`, or undefined when the VM is already so. */
-export function powerPatch(vm: Resource, want: Power, now: Date): Record<string, unknown> | undefined {
-  const strategy = ((vm.spec as { runStrategy?: RunStrategy }).runStrategy ?? 'Always') as RunStrategy;
-  const phase = String(vm.status?.phase ?? 'Pending');
-  const stamp = { [RESTART_ANNOTATION]: now.toISOString() };
-  if (want === 'restart') return { metadata: { annotations: stamp } };
-  if (want === 'stop') {
-    if (strategy === 'Halted' || (strategy === 'Manual' && vm.metadata.annotations?.[POWER_ANNOTATION] !== 'On')) return undefined;
-    return strategy === 'Manual' ? { metadata: { annotations: { [POWER_ANNOTATION]: 'Off' } } } : { spec: { runStrategy: 'Halted' } };
-  }
-  if (strategy === 'Halted') return { spec: { runStrategy: 'Always' } };
-  if (strategy === 'Manual') return { metadata: { annotations: { [POWER_ANNOTATION]: 'On', ...stamp } } };
-  // Always or RerunOnFailure: only a VM the guest powered off (or that failed) needs asking.
-  return phase === 'Stopped' || phase === 'Failed' ? { metadata: { annotations: stamp } } : undefined;
-}
-
 function powerCommand(verb: Power): Command {
   const cmd = new Command(verb).description(DESCRIPTIONS[verb]).argument('<kind>', 'vm').argument('<name>', 'VirtualMachine name');
   addScopeOptions(cmd).action(async (kind: string, name: string, opts: ScopeOptions, self: Command) => {
     vmKind(kind);
     const { client, context } = connect(self);
     const vm = await findOne(client, 'VirtualMachine', name, projectOf(opts, context));
-    const patch = powerPatch(vm, verb, new Date());
-    if (!patch) {
+    if (!(await setVmPower(client, vm, verb))) {
       console.log(`virtualmachine/${name} already ${verb === 'stop' ? 'stopped' : 'running'}`);
       return;
     }
-    await client.patch('VirtualMachine', name, patch, { project: vm.metadata.project ?? '' });
     console.log(`virtualmachine/${name} ${verb === 'stop' ? 'stopping' : verb === 'start' ? 'starting' : 'restarting'}`);
   });
   return cmd;

@@ -6,14 +6,13 @@ import { kindNames } from '../kind-names.js';
 import { Placement, ReplicaResources } from '../workload.js';
 import { Isolation } from '../common.js';
 import { IMAGE_FORMATS } from './image.js';
+import { POWER_ANNOTATION } from '../annotations.js';
 
 export const RUN_STRATEGIES = ['Always', 'RerunOnFailure', 'Manual', 'Halted'] as const;
 export type RunStrategy = (typeof RUN_STRATEGIES)[number];
 
-/** `weft start vm` on a Manual VM sets this annotation to On, `weft stop vm` to Off. */
-export const POWER_ANNOTATION = 'weft.dev/power';
-/** `weft restart vm` writes the time here; the controller restarts the VM once per new value. */
-export const RESTART_ANNOTATION = 'weft.dev/restart-requested';
+/** The power annotations (`weft start|stop|restart vm`) live in annotations.ts, which the console may import. */
+export { POWER_ANNOTATION, RESTART_ANNOTATION } from '../annotations.js';
 
 const NetworkAttachment = Type.Object(
   {
