@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { WeftClient } from '../../src/client/index.js';
 import type { Resource } from '../../src/model/metadata.js';
-import { waitForOutput, type Sandbox } from '../cli/helpers.js';
+import { interrupt, waitForOutput, type Sandbox, type UpServer } from '../cli/helpers.js';
 
 export interface AgentProc {
   name: string;
@@ -60,6 +60,16 @@ function killSupervised(file: string): void {
   } catch {
     /* never started */
   }
+}
+
+/** Ends a test's agent (and the replicas it left), then its `weft up`, then removes its sandbox; each only if it was started. */
+export async function stopRig(rig: { agent?: AgentProc | undefined; up?: UpServer | undefined; box?: Sandbox | undefined }): Promise<void> {
+  if (rig.agent) {
+    await killHard(rig.agent.child);
+    killReplicas(rig.agent.stateDir);
+  }
+  if (rig.up) await interrupt(rig.up.child);
+  rig.box?.cleanup();
 }
 
 export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {

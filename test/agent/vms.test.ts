@@ -12,8 +12,8 @@ import { readLogs } from '../../src/client/logs.js';
 import { openSocket, vmConsolePath } from '../../src/client/socket.js';
 import { qmp } from '../../src/agent/drivers/vm/qmp.js';
 import { buildTestGuest, testGuestMissing } from '../../src/agent/drivers/vm/test-guest.js';
-import { assertBuilt, interrupt, sandbox, weftUp, type Sandbox, type UpServer } from '../cli/helpers.js';
-import { allocationsOf, joinToken, killHard, killReplicas, startAgent, until, type AgentProc } from './helpers.js';
+import { assertBuilt, sandbox, weftUp, type Sandbox, type UpServer } from '../cli/helpers.js';
+import { allocationsOf, joinToken, killHard, startAgent, stopRig, until, type AgentProc } from './helpers.js';
 
 const PROJECT = 'vms';
 const MARKER = /Cloud-init finished: instance \S+ up/;
@@ -47,12 +47,7 @@ describe.skipIf(missing !== undefined)(`virtual machines through weft up and wef
   }, 120_000);
 
   afterAll(async () => {
-    if (agent) {
-      await killHard(agent.child);
-      killReplicas(agent.stateDir);
-    }
-    if (up) await interrupt(up.child);
-    box?.cleanup();
+    await stopRig({ agent, up, box });
   }, 30_000);
 
   it('reports the accelerator on the Node, and why when it is not KVM', async () => {

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { WeftClient } from '../../src/client/index.js';
 import { buildTestGuest, testGuestMissing } from '../../src/agent/drivers/vm/test-guest.js';
-import { assertBuilt, interrupt, sandbox, weftUp, type Sandbox, type UpServer } from '../cli/helpers.js';
-import { joinToken, killHard, killReplicas, startAgent, until, type AgentProc } from '../agent/helpers.js';
+import { assertBuilt, sandbox, weftUp, type Sandbox, type UpServer } from '../cli/helpers.js';
+import { joinToken, startAgent, stopRig, until, type AgentProc } from '../agent/helpers.js';
 import { assertConsoleBuilt, CHROMIUM, HAVE_CHROMIUM, launch, screenshot, signIn, watchErrors, type Chrome } from './browser.js';
 
 const PROJECT = 'vmweb';
@@ -51,12 +51,7 @@ describe.skipIf(missing !== undefined)('console virtual machines', () => {
 
   afterAll(async () => {
     await chrome?.close();
-    if (agent) {
-      await killHard(agent.child);
-      killReplicas(agent.stateDir);
-    }
-    if (up) await interrupt(up.child);
-    box?.cleanup();
+    await stopRig({ agent, up, box });
   }, 30_000);
 
   it('lists the VM with its state, node, size and GPUs', async () => {
