@@ -190,7 +190,10 @@ export class TenantNetworks {
   /** One all-zero FDB entry per peer: broadcast and unknown unicast go to each of them. */
   private async applyPeers(vni: number, peers: readonly string[] | undefined): Promise<void> {
     if (!peers) return;
-    const want = [...new Set(peers)].sort();
+    // VXLAN's underlay here is IPv4: a node registered by host name (or IPv6) cannot be a peer.
+    const skipped = peers.filter((p) => isIP(p) !== 4);
+    if (skipped.length > 0 && this.peersApplied.get(vni) === undefined) this.opts.log(`tenant network VNI ${vni}: peers ${skipped.join(', ')} are not IPv4 addresses; not joined`);
+    const want = [...new Set(peers.filter((p) => isIP(p) === 4))].sort();
     if (this.peersApplied.get(vni) === want.join(',')) return;
     const vx = vxlanName(vni);
     const entries = JSON.parse((await bridge('-j', 'fdb', 'show', 'dev', vx)) || '[]') as { mac: string; dst?: string }[];
