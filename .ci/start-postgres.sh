@@ -16,6 +16,8 @@ for _ in $(seq 1 30); do
 done
 su postgres -c "psql -qtAc \"select 1 from pg_roles where rolname='weft'\"" | grep -q 1 ||
   su postgres -c "psql -qc \"create role weft login password 'weft' createdb\""
+# Tests drop their databases WITH (FORCE); terminating an autovacuum worker inside one needs this.
+su postgres -c "psql -qc \"grant pg_signal_backend to weft\"" >/dev/null
 su postgres -c "psql -qtAc \"select 1 from pg_database where datname='weft_test'\"" | grep -q 1 ||
   su postgres -c "psql -qc \"create database weft_test owner weft\""
 echo "postgres ready on 127.0.0.1:5432 (database weft_test, role weft)"

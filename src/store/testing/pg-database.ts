@@ -29,5 +29,22 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   await asAdmin((c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => asAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+  return { url: url.toString(), drop: () => dropDatabase(name) };
+}
+
+/**
+ * DROP … WITH (FORCE) terminates the database's sessions, and PostgreSQL refuses that (42501)
+ * to a role without pg_signal_backend when an autovacuum worker happens to be in the database;
+ * the worker leaves within moments, so the drop is retried for a few seconds before failing.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await asAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '42501' || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
