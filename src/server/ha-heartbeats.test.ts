@@ -3,6 +3,9 @@
 // over gives every node a fresh grace (as kube-controller-manager does): a leader that hung
 // while agents could not reach it leaves heartbeats older than the deadline, and the new leader
 // must not declare those nodes NotReady at once, nor spare one that stays silent past the grace.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LEADER_NAME } from '../control/control-plane.js';
 import { until } from '../control/testing/until.js';
@@ -12,6 +15,10 @@ import { loadServerConfig } from './config.js';
 import { startWeftServer, type RunningWeft } from './start.js';
 
 const NOT_READY_MS = 3000;
+// The servers' key and audit checkpoints go to a scratch directory, not beside the default
+// (relative) data directory in the working tree.
+const auditDir = mkdtempSync(join(tmpdir(), 'weft-ha-audit-'));
+afterAll(() => rmSync(auditDir, { recursive: true, force: true }));
 
 async function call(server: RunningWeft, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${server.url}/api/v1${path}`, {
@@ -39,7 +46,7 @@ describe.skipIf(!TEST_DATABASE_URL)('node heartbeats across a leader change (Pos
     try {
       const lead = await hung.acquireLeadership(LEADER_NAME, new AbortController().signal);
       const b = await startWeftServer(
-        loadServerConfig({ command: 'server', env: {}, flags: { port: '0', databaseUrl: db.url, logLevel: 'silent', nodeNotReadyAfter: `${NOT_READY_MS}ms`, nodeLostAfter: '60s' } }),
+        loadServerConfig({ command: 'server', env: {}, flags: { port: '0', databaseUrl: db.url, auditDir, logLevel: 'silent', nodeNotReadyAfter: `${NOT_READY_MS}ms`, nodeLostAfter: '60s' } }),
       );
       running.push(b);
       const admin = b.bootstrapToken!;

@@ -2,6 +2,9 @@
 // says why it is not ready), it schedules with the policy it was configured with, and on a
 // shared PostgreSQL database only the leader writes: a follower serves the API and runs no
 // controller and no provider.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createServer } from '../api/server.js';
 import { LEADER_NAME } from '../control/control-plane.js';
@@ -14,8 +17,13 @@ import type { Store } from '../store/types.js';
 import { loadServerConfig, type ServerConfig } from './config.js';
 import { startWeftServer, type RunningWeft } from './start.js';
 
+// The server key and audit checkpoints go to a scratch directory: a server on PostgreSQL would
+// otherwise keep them beside its (default, relative) data directory, in the working tree.
+const auditDir = mkdtempSync(join(tmpdir(), 'weft-start-audit-'));
+afterAll(() => rmSync(auditDir, { recursive: true, force: true }));
+
 function config(flags: Record<string, string>, command: 'up' | 'server' = 'server'): ServerConfig {
-  return loadServerConfig({ command, env: {}, flags: { port: '0', dataDir: 'memory://', logLevel: 'silent', ...flags } });
+  return loadServerConfig({ command, env: {}, flags: { port: '0', dataDir: 'memory://', logLevel: 'silent', auditDir, ...flags } });
 }
 
 async function api(server: RunningWeft, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
