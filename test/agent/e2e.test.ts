@@ -153,7 +153,7 @@ setTimeout(() => process.exit(9), 60000);`;
       expect((await admin.get('Node', 'a3')).status?.address).toBe(address);
       const after = credential();
       expect(after).not.toBe(before);
-      expect((await new WeftClient({ server: up.url, token: before }).request('GET', '/api/v1/whoami').catch((e: { status?: number }) => e)).status).toBe(401);
+      expect(((await new WeftClient({ server: up.url, token: before }).request('GET', '/api/v1/whoami').catch((e: unknown) => e)) as { status?: number }).status).toBe(401);
       expect((await new WeftClient({ server: up.url, token: after }).whoami()).user).toBe('a3');
     }
   }, 60_000);

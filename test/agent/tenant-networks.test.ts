@@ -172,7 +172,7 @@ describe.skipIf(missing !== undefined)(`tenant Networks across two namespaced no
     expect(() => execFileSync('ip', ['netns', 'pids', `weft-${n2.name}-${vniB}`], { stdio: 'pipe' })).toThrow();
     await until('Network B realised nowhere', async () => ((await admin.get('Network', 'lan', { project: 'proj-b' })).status?.nodes as unknown[]).length === 0 ? true : undefined, 20_000, 500);
     await expect(admin.delete('Network', 'lan', { project: 'proj-a' })).rejects.toMatchObject({ status: 409 });
-    const gone: Resource = await admin.delete('Network', 'lan', { project: 'proj-b' });
+    const gone = (await admin.delete('Network', 'lan', { project: 'proj-b' })) as Resource;
     expect(gone.metadata.name).toBe('lan');
   }, 120_000);
 });

@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/control/clock.js';
 import { mustCreate, openSse, startHarness, type Harness } from './helpers.js';
 
 let h: Harness;
-const clock = new ManualClock(new Date('2030-03-01T00:00:00Z'));
+const clock = new ManualClock(Date.parse('2030-03-01T00:00:00Z'));
 const gpus = [0, 1].map((index) => ({ index, model: 'H100-80GB', uuid: `GPU-${index}` }));
 const spec = { cpu: '8', memory: '32Gi', gpus };
 let tokA: string;
