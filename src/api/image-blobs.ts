@@ -4,7 +4,7 @@
 // its first bytes looked at; only a complete, checked file is renamed into place, so an interrupted
 // or refused upload leaves nothing a node could fetch. Never held in memory whole.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, type ReadStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, type ReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -84,6 +84,35 @@ export class ImageBlobs {
     const path = this.pathOf(project, checksum, format);
     if (!existsSync(path)) return undefined;
     return { stream: createReadStream(path), sizeBytes: statSync(path).size };
+  }
+
+  /**
+   * Removes what no Image names any more: stored disks not in `keep` (paths as pathOf gives them)
+   * and temporary files of uploads that never finished, each only once older than `graceMs`, so a
+   * disk renamed into place a moment before its Image is committed is never taken. Empty project
+   * folders go too. The removed paths, relative to the image directory.
+   */
+  sweep(keep: ReadonlySet<string>, graceMs: number, nowMs: number): string[] {
+    if (!existsSync(this.dir)) return [];
+    const removed: string[] = [];
+    const old = (path: string): boolean => nowMs - statSync(path).mtimeMs > graceMs;
+    for (const entry of readdirSync(this.dir, { withFileTypes: true })) {
+      const path = join(this.dir, entry.name);
+      if (entry.isFile() && entry.name.startsWith('.part-') && old(path)) {
+        rmSync(path, { force: true });
+        removed.push(entry.name);
+      }
+      if (!entry.isDirectory()) continue;
+      const files = readdirSync(path, { withFileTypes: true });
+      for (const f of files) {
+        const file = join(path, f.name);
+        if (!f.isFile() || keep.has(file) || !old(file)) continue;
+        rmSync(file, { force: true });
+        removed.push(join(entry.name, f.name));
+      }
+      if (readdirSync(path).length === 0) rmdirSync(path);
+    }
+    return removed;
   }
 
   private tooLarge(what: string): PayloadTooLargeError {

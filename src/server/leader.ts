@@ -2,7 +2,7 @@
 // leads (one leader among every replica on a database; the embedded engine's single process
 // always leads): the scheduling loop, the workload controllers, the providers that execute
 // replicas, node lifecycle, autoscaling, budgets, reservations, leases, tenant networks, queue-wait
-// metrics and store maintenance.
+// metrics, store maintenance and removing uploaded Image disks no Image names.
 // Followers serve the API only. Losing leadership stops all of it; the next term starts afresh.
 import type { ServerMetrics } from '../api/metrics.js';
 import { AutoscalerController, type TrafficSource } from '../control/autoscaler-controller.js';
@@ -20,6 +20,8 @@ import { createWorkloadControllers } from '../control/workloads/index.js';
 import { builtInProviders, livenessOf } from '../providers/index.js';
 import type { Store } from '../store/types.js';
 import type { SealedValues, SecretBox } from '../control/secrets/secret-box.js';
+import type { ImageBlobs } from '../api/image-blobs.js';
+import { ImageDiskCollector } from './image-disk-collector.js';
 import type { ServerConfig } from './config.js';
 
 export interface LeaderOptions {
@@ -35,6 +37,8 @@ export interface LeaderOptions {
   traffic: TrafficSource;
   /** Where the scheduling loop leaves each cycle's queue positions for the API to serve. */
   positions?: QueuePositions;
+  /** Uploaded Image disks: those no Image names any more are deleted (none: no image directory). */
+  imageBlobs?: ImageBlobs;
 }
 
 /** Queues for leadership and, while leading, runs every writer; stop() ends it (and the term). */
@@ -54,6 +58,7 @@ export function startLeaderWork(opts: LeaderOptions): ControlPlane {
     new LeaseController({ store, clock, log }),
     new NetworkController({ store, clock, log }),
     new StoreMaintenanceController({ store, clock, eventTtlMs: config.eventTtlMs, log }),
+    ...(opts.imageBlobs ? [new ImageDiskCollector({ store, blobs: opts.imageBlobs, log })] : []),
   ];
   return startControlPlane({
     store,

@@ -114,7 +114,8 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
     let starting: string | undefined = 'the control plane is starting';
     // The scheduling loop leaves queue positions here; the API serves them with waiting workloads.
     const positions = new QueuePositions();
-    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, positions, mcp: mcpHttpHandler({ readOnly: config.mcpReadOnly }), notReady: () => starting, serverKey, networkPool: config.networkPool, ...(book ? { auditCheckpoints: book } : {}), ...imageBlobsOf(config) });
+    const blobs = imageBlobsOf(config);
+    server = await startServer({ store, port: config.port, host: config.host, logger, metrics, gateway, clock, positions, mcp: mcpHttpHandler({ readOnly: config.mcpReadOnly }), notReady: () => starting, serverKey, networkPool: config.networkPool, ...(book ? { auditCheckpoints: book } : {}), ...blobs });
     if (book) {
       checkpoints = new CheckpointPublisher({
         store,
@@ -125,7 +126,7 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
       });
       await checkpoints.start();
     }
-    leader = startLeaderWork({ store, clock, config, log, metrics, traffic: gateway.traffic, positions, secrets: new SecretBox(serverKey) });
+    leader = startLeaderWork({ store, clock, config, log, metrics, traffic: gateway.traffic, positions, secrets: new SecretBox(serverKey), ...blobs });
     starting = undefined;
     logger.info('control plane started; ready');
     const url = localUrl(server.url);
