@@ -70,6 +70,28 @@ export function agentPaths(): Record<string, Json> {
         },
       },
     },
+    '/api/v1/projects/{project}/allocations/{name}/secrets': {
+      get: {
+        operationId: 'readAllocationSecrets',
+        tags: ['Nodes'],
+        summary: 'The Secret values an active Allocation\'s replica needs (environment and registry logins), for the node it runs on only',
+        parameters: [path('project', 'project name'), path('name', 'Allocation name')],
+        responses: {
+          200: {
+            description: 'opened values',
+            content: json({
+              type: 'object',
+              required: ['env', 'registryAuth'],
+              properties: {
+                env: { type: 'object', additionalProperties: { type: 'string' } },
+                registryAuth: { type: 'array', items: { type: 'object', required: ['serveraddress', 'username', 'password'], properties: { serveraddress: { type: 'string' }, username: { type: 'string' }, password: { type: 'string' } } } },
+              },
+            }),
+          },
+          ...errors(401, 403, 404, 409),
+        },
+      },
+    },
     '/api/v1/nodes/{name}/drain': {
       post: {
         operationId: 'drainNode',

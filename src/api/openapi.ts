@@ -4,6 +4,7 @@ import type { KindDef } from '../model/kind.js';
 import { KINDS } from '../model/registry.js';
 import { resourceSchema } from '../model/validate.js';
 import { agentPaths } from './agent-openapi.js';
+import { vmPaths } from './vm-openapi.js';
 import { WHAT_IF_SCHEMA, whatIfPaths } from './what-if-openapi.js';
 
 type Json = Record<string, unknown>;
@@ -109,6 +110,7 @@ function servicePaths(): Record<string, Json> {
   return {
     '/healthz': { get: { operationId: 'health', security: [], responses: { 200: ok('the process is up') } } },
     '/readyz': { get: { operationId: 'ready', security: [], responses: { 200: ok('the store answers'), ...errors(503) } } },
+    '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics (cluster admins and cluster-wide viewers)', responses: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors(401, 403) } } },
     '/api/openapi.json': { get: { operationId: 'openapi', security: [], responses: { 200: ok('this document') } } },
     '/api/v1/whoami': { get: { operationId: 'whoami', tags: ['Auth'], responses: { 200: ok('the caller', ref('WhoAmI')), ...errors(401) } } },
     '/api/v1/version': { get: { operationId: 'version', responses: { 200: ok('the server\'s version', { type: 'object', required: ['version', 'apiVersion'], properties: { version: { type: 'string' }, apiVersion: { type: 'string' } } }), ...errors(401) } } },
@@ -270,7 +272,7 @@ export function buildOpenApi(version: string): Json {
     WhoAmI: { type: 'object', properties: { user: { type: 'string' }, kind: { enum: ['user', 'node'] }, roles: { type: 'array', items: { type: 'object' } } } },
   };
   schemas['WhatIf'] = WHAT_IF_SCHEMA;
-  let paths: Record<string, Json> = { ...servicePaths(), ...agentPaths(), ...whatIfPaths() };
+  let paths: Record<string, Json> = { ...servicePaths(), ...agentPaths(), ...whatIfPaths(), ...vmPaths() };
   for (const def of KINDS) {
     schemas[def.kind] = cleanSchema(def);
     schemas[`${def.kind}List`] = {

@@ -101,6 +101,17 @@ function packageVersion(): string {
   }
 }
 
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+}
+const declaredRoutes = new WeakMap<FastifyInstance, DeclaredRoute[]>();
+
+/** Every route the server declares (method and Fastify's path), so the API document can be checked against them. */
+export function routesOf(app: FastifyInstance): readonly DeclaredRoute[] {
+  return declaredRoutes.get(app) ?? [];
+}
+
 export function createServer(opts: ServerOptions): FastifyInstance {
   const { store } = opts;
   const clock = opts.clock ?? systemClock;
@@ -121,6 +132,12 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     // (Fastify's default counter restarts at 1), and never taken from the caller.
     genReqId: () => randomUUID(),
   }) as unknown as FastifyInstance;
+
+  const declared: DeclaredRoute[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') declared.push({ method, url: r.url });
+  });
+  declaredRoutes.set(app, declared);
 
   const hub: WatchHub = { heartbeatMs: opts.watchHeartbeatMs ?? 15_000, open: new Set() };
   // Open watch streams would otherwise hold close() until every client hung up.

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KINDS } from '../../src/model/registry.js';
 import type { KindDef } from '../../src/model/kind.js';
+import { routesOf } from '../../src/api/server.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { job, mustCreate, openSse, project, startHarness, type Harness } from './helpers.js';
@@ -418,5 +419,11 @@ describe('service endpoints', () => {
     expect(r.body.paths['/api/v1/projects/{project}/jobs/{name}/explain'].get).toBeDefined();
     expect(h.server.app.hasRoute({ method: 'GET', url: '/api/v1/projects/:project/jobs/:name/explain' })).toBe(true);
     expect(JSON.stringify(r.body)).not.toMatch(/"\$id"/);
+    // And every route the server serves is documented, but the console's pages.
+    const documented = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
+    const served = routesOf(h.server.app).map((d) => `${d.method} ${d.url}`);
+    expect(served.length).toBeGreaterThan(50);
+    const consolePages = ['GET /', 'GET /index.html', 'GET /ui', 'GET /ui/*'];
+    expect(served.filter((d) => !documented.includes(d) && !consolePages.includes(d))).toEqual([]);
   });
 });
