@@ -66,6 +66,11 @@ describe.skipIf(missing !== undefined)('console virtual machines', () => {
     // User-mode networking: the guest's address and the forwarded SSH port.
     expect(cells[4]).toMatch(/^10\.0\.2\.15, ssh 127\.0\.0\.1:\d+$/);
     expect(cells.slice(5, 8)).toEqual(['1', '1', '256Mi']);
+    // The generic Workloads list links a VM to its own page.
+    await page.getByRole('link', { name: 'Workloads' }).first().click();
+    expect(await page.getByRole('link', { name: 'box', exact: true }).getAttribute('href')).toBe(`#/vms/${PROJECT}/box`);
+    await page.getByRole('link', { name: 'Virtual machines' }).click();
+    await row.waitFor();
   }, BOOT_MS + 30_000);
 
   it('opens the serial console in the browser: typed keys reach the guest shell and its output comes back', async () => {

@@ -124,6 +124,8 @@ function Page({ session, route }: { session: Session; route: string[] }) {
       return <Fleet session={session} node={rest[0] === 'node' ? rest[1] : undefined} />;
     case 'workloads':
       if (rest[0] === 'new') return <Suspense fallback={<p className="muted">Loading the editor…</p>}><Submit session={session} /></Suspense>;
+      // An older link to a VM through the generic page shows the VM's own.
+      if (rest.length >= 3 && rest[0] === 'VirtualMachine') return <VmDetail session={session} project={rest[1]!} name={rest[2]!} />;
       if (rest.length >= 3) return <WorkloadDetail session={session} kind={rest[0]!} project={rest[1]!} name={rest[2]!} />;
       return <Workloads session={session} />;
     case 'vms':

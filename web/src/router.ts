@@ -22,3 +22,8 @@ export function href(...segments: string[]): string {
 export function navigate(...segments: string[]): void {
   window.location.hash = href(...segments).slice(1);
 }
+
+/** A workload's page: virtual machines have their own (state, actions, serial console). */
+export function workloadHref(kind: string, project: string, name: string): string {
+  return kind === 'VirtualMachine' ? href('vms', project, name) : href('workloads', kind, project, name);
+}

@@ -7,7 +7,7 @@ import { GpuCells, MIG_LINES } from '../components/heatmap.js';
 import { nodeViews, type NodeView } from '../fleet.js';
 import { colourFor, errorText, obj, spec, status, str, time } from '../format.js';
 import { useLive } from '../live.js';
-import { href } from '../router.js';
+import { href, workloadHref } from '../router.js';
 import type { Session } from '../session.js';
 
 export function Fleet({ session, node }: { session: Session; node?: string }) {
@@ -169,7 +169,7 @@ function NodeDetail({ session, view }: { session: Session; view: NodeView }) {
             return (
               <li key={`${a.metadata.project}/${a.metadata.name}`}>
                 <span className="swatch" style={{ background: colourFor(a.metadata.project ?? '') }} aria-hidden="true" />
-                <a href={href('workloads', String(w.kind), a.metadata.project ?? '', String(w.name))}>{a.metadata.project}/{String(w.name)}</a>{' '}
+                <a href={workloadHref(String(w.kind), a.metadata.project ?? '', String(w.name))}>{a.metadata.project}/{String(w.name)}</a>{' '}
                 replica {String(spec(a).replica)} <Phase phase={str(status(a).phase) ?? 'Bound'} />
               </li>
             );

@@ -7,7 +7,7 @@ import type { SummaryWorkloads, WeftClient } from '../../../src/client/index.js'
 import { ErrorBox, Loading, Phase } from '../components/common.js';
 import { age, errorText, gpuRequest, phaseOf, replicasShown, spec, str, WORKLOAD_KINDS } from '../format.js';
 import { isLoaded, useLive } from '../live.js';
-import { href } from '../router.js';
+import { href, workloadHref } from '../router.js';
 import { canWrite, type Session } from '../session.js';
 import { useSummary } from '../summary.js';
 
@@ -110,7 +110,7 @@ export function Workloads({ session }: { session: Session }) {
 function Row({ w }: { w: Resource }) {
   return (
     <tr>
-      <td><a href={href('workloads', w.kind, w.metadata.project ?? '', w.metadata.name)}>{w.metadata.name}</a></td>
+      <td><a href={workloadHref(w.kind, w.metadata.project ?? '', w.metadata.name)}>{w.metadata.name}</a></td>
       <td>{w.kind}</td>
       <td>{w.metadata.project}</td>
       <td><Phase phase={phaseOf(w)} /></td>
