@@ -17,7 +17,7 @@ import { ProcessDriver } from './drivers/process/process-driver.js';
 import { ContainerDriver } from './drivers/container/container-driver.js';
 import { withVfioHeldGpus } from './drivers/vm/held-gpus.js';
 import { VmDriver } from './drivers/vm/vm-driver.js';
-import { startHeartbeat, utilizationMoved } from './heartbeat.js';
+import { allocationUtilizationUpdates, startHeartbeat, utilizationMoved } from './heartbeat.js';
 import { ConsoleAttacher } from './console.js';
 import { startImageReport, type ImageReport } from './image-report.js';
 import { nodeNetworks, syncNodeNetworks, type NodeNetworks } from './networks/node-networks.js';
@@ -155,7 +155,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     changes: async () => {
       if (inventory.fake) return {};
       const util = await sampleGpuUtilization();
-      if (util) reportAllocationUtilization(client, allocations, name, util);
+      // Best effort: each allocation's mean beside its phase, when it moved enough to say.
+      for (const u of util ? allocationUtilizationUpdates(allocations.values(), name, util, UTILIZATION_STEP) : []) {
+        void patchAllocationStatus(client, u.project, u.name, { gpuUtilization: u.gpuUtilization }).catch(() => undefined);
+      }
       return util && utilizationMoved(reportedUtil, util, UTILIZATION_STEP) ? { gpuUtilization: util } : {};
     },
     reported: (changes) => {
@@ -222,19 +225,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     },
     done,
   };
-}
-
-/** Mean utilisation over each running allocation's GPUs, written beside its phase (best effort). */
-function reportAllocationUtilization(client: WeftClient, allocations: Map<string, Resource>, node: string, util: Record<string, number>): void {
-  for (const a of allocations.values()) {
-    const spec = a.spec as { node?: string; gpus?: { index: number }[] };
-    if (spec.node !== node || a.status?.phase !== 'Running' || !spec.gpus?.length) continue;
-    const values = spec.gpus.map((g) => util[String(g.index)]).filter((v): v is number => v !== undefined);
-    if (values.length === 0) continue;
-    const mean = Math.round(values.reduce((x, y) => x + y, 0) / values.length);
-    if (a.status?.gpuUtilization === mean) continue;
-    void patchAllocationStatus(client, a.metadata.project ?? '', a.metadata.name, { gpuUtilization: mean }).catch(() => undefined);
-  }
 }
 
 type WatchMsg = { type: 'SYNC'; objects: Resource[] } | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: Resource };

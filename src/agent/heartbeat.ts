@@ -4,6 +4,7 @@
 // the node-lifecycle controller on the server decides when silence means NotReady.
 import { patchNodeStatus, renewNodeHeartbeat } from '../client/agent-api.js';
 import type { WeftClient } from '../client/client.js';
+import type { Resource } from '../model/metadata.js';
 
 export interface Heartbeat {
   stop(): void;
@@ -64,4 +65,30 @@ export function utilizationMoved(prev: Record<string, number> | undefined, next:
     if (a === undefined || b === undefined || Math.abs(a - b) >= points) return true;
   }
   return false;
+}
+
+export interface AllocationUtilization {
+  project: string;
+  name: string;
+  gpuUtilization: number;
+}
+
+/**
+ * The running allocations on `node` whose mean GPU utilisation (over their GPUs) should be written
+ * beside their phase: those without one yet, and those whose mean moved by at least `points`, as
+ * for the Node, so a busy node does not rewrite every allocation on every beat.
+ */
+export function allocationUtilizationUpdates(allocations: Iterable<Resource>, node: string, util: Record<string, number>, points: number): AllocationUtilization[] {
+  const out: AllocationUtilization[] = [];
+  for (const a of allocations) {
+    const spec = a.spec as { node?: string; gpus?: { index: number }[] };
+    if (spec.node !== node || a.status?.phase !== 'Running' || !spec.gpus?.length) continue;
+    const values = spec.gpus.map((g) => util[String(g.index)]).filter((v): v is number => v !== undefined);
+    if (values.length === 0) continue;
+    const mean = Math.round(values.reduce((x, y) => x + y, 0) / values.length);
+    const before = a.status?.gpuUtilization;
+    if (typeof before === 'number' && Math.abs(before - mean) < points) continue;
+    out.push({ project: a.metadata.project ?? '', name: a.metadata.name, gpuUtilization: mean });
+  }
+  return out;
 }
