@@ -1,21 +1,28 @@
 // Time mode under load (issue #21): each shared Alibaba trace with timestamps replayed through
-// `weft sim replay --load` at several offered GPU loads, for weft, fgd and best-fit: mean GPU
-// allocation while gangs arrive, queueing delay (mean, p99) and JCT (mean, p99). Each run is its
-// own `weft sim replay` process (two at a time). Run with `npm run bench:replay-load` (builds
-// first); needs the trace folder beside the repository. Not part of `npm test`.
+// `weft sim replay --load` at several offered GPU loads, for weft, fgd and best-fit, over several
+// seeds of the Poisson arrival stream: mean GPU allocation while gangs arrive, queueing delay (mean,
+// p99) and JCT (mean, p99). Each cell reports the mean over its seeds of each statistic, and on how
+// many seeds weft was behind fgd on it: one seed's p99 moves by seconds with the stream. Each run is
+// its own `weft sim replay` process (two at a time, niced). Run with `npm run bench:replay-load`
+// (builds first); needs the trace folder beside the repository. Not part of `npm test`.
 //
 //   node bench/replay-load.mjs [--traces default,cpu050] [--loads 0.8,1,1.2] [--policies weft,fgd,best-fit]
-//                              [--arrivals 40000] [--max-run 30m] [--parallel 2] [--json out.json]
+//        [--seeds 1-3] [--seeds-for 0.8=1] [--arrivals 40000] [--max-run 30m] [--parallel 2] [--nice 10]
+//        [--json runs.json] [--resume]
+//
+// --seeds-for LOAD=SEEDS gives one load its own seeds (e.g. fewer at 80%, where the policies
+// coincide); --json keeps every finished run in a file as it goes, and --resume reads it back and
+// skips those runs.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, getPriority, loadavg, setPriority, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]?.startsWith('--') ? 'true' : (all[i + 1] ?? 'true')]] : acc), []),
 );
 const here = dirname(fileURLToPath(import.meta.url));
 const T = resolve(here, '../../shared/traces/alibaba-gpu-2023');
@@ -24,57 +31,101 @@ if (!existsSync(resolve(T, 'openb_node_list_gpu_node.csv'))) {
   console.error(`skipped: ${T} not found (the trace folder sits beside the repository)`);
   process.exit(0);
 }
+
+/** "1-3,7" → [1, 2, 3, 7] */
+function parseSeeds(spec) {
+  return spec.split(',').flatMap((part) => {
+    const [a, b] = part.split('-').map(Number);
+    if (!Number.isInteger(a) || (b !== undefined && !(Number.isInteger(b) && b >= a))) throw new Error(`--seeds: bad range "${part}"`);
+    return Array.from({ length: (b ?? a) - a + 1 }, (_, i) => a + i);
+  });
+}
+
 // The multigpu files carry no timestamps: every other shared trace.
 const traces = (args.traces ?? 'default,gpushare20,gpushare40,gpushare60,gpushare80,gpushare100,cpu050,cpu100,cpu200').split(',');
 const loads = (args.loads ?? '0.8,1,1.2').split(',');
 const policies = (args.policies ?? 'weft,fgd,best-fit').split(',');
+const seeds = parseSeeds(args.seeds ?? '1');
+const seedsFor = new Map((args['seeds-for'] ?? '').split(';').filter(Boolean).map((kv) => kv.split('=')).map(([l, s]) => [l, parseSeeds(s)]));
+const seedsAt = (load) => seedsFor.get(load) ?? seeds;
 const arrivals = args.arrivals ?? '40000';
 const maxRun = args['max-run'] ?? '30m';
 const parallel = Number(args.parallel ?? 2);
+// Children inherit the niceness: the replays yield to other work on a shared machine.
+setPriority(Math.max(Number(args.nice ?? 10), getPriority()));
 
-const jobs = traces.flatMap((trace) => loads.flatMap((load) => policies.map((policy) => ({ trace, load, policy }))));
+const key = (j) => `${j.trace}|${j.load}|${j.seed}|${j.policy}`;
+const out = new Map(args.resume && args.json && existsSync(args.json) ? Object.entries(JSON.parse(readFileSync(args.json, 'utf8'))) : []);
+// Seed by seed, so that a run cut short still leaves whole seeds.
+const allSeeds = [...new Set(loads.flatMap(seedsAt))].sort((a, b) => a - b);
+const jobs = allSeeds.flatMap((seed) =>
+  traces.flatMap((trace) => loads.filter((load) => seedsAt(load).includes(seed)).flatMap((load) => policies.map((policy) => ({ trace, load, seed, policy })))),
+);
+const todo = jobs.filter((j) => !out.has(key(j)));
 const scratch = mkdtempSync(join(tmpdir(), 'weft-replay-load-'));
-const out = new Map();
 let next = 0;
+let done = 0;
 const started = Date.now();
 const loadAtStart = loadavg();
 await Promise.all(
   Array.from({ length: parallel }, async () => {
-    while (next < jobs.length) {
-      const j = jobs[next++];
-      const dir = join(scratch, `${j.trace}-${j.load}-${j.policy}`);
+    while (next < todo.length) {
+      const j = todo[next++];
+      const dir = join(scratch, `${j.trace}-${j.load}-${j.seed}-${j.policy}`);
       await run(process.execPath, [
         bin, 'sim', 'replay', '--pods', resolve(T, `openb_pod_list_${j.trace}.csv`), '--nodes', resolve(T, 'openb_node_list_gpu_node.csv'),
-        '--policy', j.policy, '--load', j.load, '--load-by', 'poisson', '--arrivals', arrivals, '--max-run', maxRun, '--out', dir,
+        '--policy', j.policy, '--load', j.load, '--load-by', 'poisson', '--arrivals', arrivals, '--max-run', maxRun, '--seed', String(j.seed), '--out', dir,
       ], { maxBuffer: 1 << 26 });
       const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-      out.set(`${j.trace}|${j.load}|${j.policy}`, {
+      rmSync(dir, { recursive: true, force: true });
+      out.set(key(j), {
         alloc: s.arrivalWindow.utilisationPct, waitMean: s.overall.waitSeconds.mean, waitP99: s.overall.waitSeconds.p99,
         jctMean: s.overall.jctSeconds.mean, jctP99: s.overall.jctSeconds.p99, completed: s.overall.completed, submitted: s.overall.submitted,
       });
-      process.stderr.write(`[${out.size}/${jobs.length}] ${j.trace} load ${j.load} ${j.policy} (${((Date.now() - started) / 60000).toFixed(1)} min)\n`);
+      if (args.json) writeFileSync(args.json, JSON.stringify(Object.fromEntries(out), null, 1));
+      done++;
+      process.stderr.write(`[${done}/${todo.length}] ${j.trace} load ${j.load} seed ${j.seed} ${j.policy} (${((Date.now() - started) / 60000).toFixed(1)} min)\n`);
     }
   }),
 );
 rmSync(scratch, { recursive: true, force: true });
 
-console.log(`# time mode under load — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${arrivals} Poisson arrivals in trace order, run times capped at ${maxRun}; load average ${loadAtStart.map((x) => x.toFixed(1)).join(' ')} at the start\n`);
-console.log('| trace | load | policy | mean GPU alloc % | wait mean s | wait p99 s | JCT mean s | JCT p99 s |\n|---|---|---|---|---|---|---|---|');
-const worse = [];
+const stats = [
+  { k: 'alloc', name: 'mean GPU alloc %', digits: 2, better: 'higher' },
+  { k: 'waitMean', name: 'wait mean s', digits: 1, better: 'lower' },
+  { k: 'waitP99', name: 'wait p99 s', digits: 1, better: 'lower' },
+  { k: 'jctMean', name: 'JCT mean s', digits: 1, better: 'lower' },
+  { k: 'jctP99', name: 'JCT p99 s', digits: 1, better: 'lower' },
+];
+const behind = (stat, w, f) => (stat.better === 'higher' ? w < f : w > f);
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+const seedList = loads.map((l) => `${Number(l) * 100}%: ${seedsAt(l).join(',')}`).join('; ');
+console.log(`# time mode under load — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${arrivals} Poisson arrivals in trace order, run times capped at ${maxRun}; seeds ${seedList}; load average ${loadAtStart.map((x) => x.toFixed(1)).join(' ')} at the start\n`);
+console.log(`Each statistic is the mean over the cell's seeds, ${policies.join(' / ')}; "weft behind" counts the seeds where weft was worse than fgd on that statistic (alloc / wait mean / wait p99 / JCT mean / JCT p99).\n`);
+console.log(`| trace | load | seeds | ${stats.map((s) => s.name).join(' | ')} | weft behind fgd (seeds) |\n|---|---|---|${stats.map(() => '---|').join('')}---|`);
+const misses = [];
+let seedMisses = 0;
 for (const trace of traces) {
   for (const load of loads) {
-    const w = out.get(`${trace}|${load}|weft`);
-    const f = out.get(`${trace}|${load}|fgd`);
-    for (const policy of policies) {
-      const r = out.get(`${trace}|${load}|${policy}`);
-      console.log(`| ${trace} | ${load} | ${policy} | ${r.alloc.toFixed(2)} | ${r.waitMean.toFixed(1)} | ${r.waitP99.toFixed(1)} | ${r.jctMean.toFixed(1)} | ${r.jctP99.toFixed(1)} |`);
+    const ss = seedsAt(load).filter((seed) => policies.every((policy) => out.has(key({ trace, load, seed, policy }))));
+    if (!ss.length) continue;
+    const of = (policy, k) => ss.map((seed) => out.get(key({ trace, load, seed, policy }))[k]);
+    const cells = stats.map((s) => policies.map((p) => mean(of(p, s.k)).toFixed(s.digits)).join(' / '));
+    let counts = '';
+    if (policies.includes('weft') && policies.includes('fgd')) {
+      const n = stats.map((s) => ss.filter((seed) => behind(s, out.get(key({ trace, load, seed, policy: 'weft' }))[s.k], out.get(key({ trace, load, seed, policy: 'fgd' }))[s.k])).length);
+      seedMisses += n.reduce((a, b) => a + b, 0);
+      counts = n.join(' / ');
+      for (const s of stats) {
+        const w = mean(of('weft', s.k));
+        const f = mean(of('fgd', s.k));
+        if (behind(s, w, f)) misses.push(`${trace} ${Number(load) * 100}% ${s.name} ${w.toFixed(s.digits + 1)} vs ${f.toFixed(s.digits + 1)}`);
+      }
     }
-    if (w && f) {
-      if (w.alloc < f.alloc) worse.push(`${trace} ${load}: allocation ${w.alloc} < ${f.alloc}`);
-      for (const k of ['waitMean', 'waitP99', 'jctMean', 'jctP99']) if (w[k] > f[k]) worse.push(`${trace} ${load}: ${k} ${w[k]} > ${f[k]}`);
-    }
+    console.log(`| ${trace} | ${Number(load) * 100}% | ${ss.length} | ${cells.join(' | ')} | ${counts} |`);
   }
 }
-console.log(`\nweft worse than fgd on: ${worse.length ? worse.join('; ') : 'nothing'}`);
-console.log(`${((Date.now() - started) / 60000).toFixed(1)} min; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-if (args.json) writeFileSync(args.json, JSON.stringify(Object.fromEntries(out), null, 2));
+console.log(`\nweft behind fgd on the mean over seeds: ${misses.length ? misses.join('; ') : 'nothing'}`);
+console.log(`weft behind fgd on single seeds: ${seedMisses} (cell, seed, statistic) triples`);
+console.log(`${done} runs in ${((Date.now() - started) / 60000).toFixed(1)} min; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
