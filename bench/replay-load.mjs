@@ -8,11 +8,12 @@
 //
 //   node bench/replay-load.mjs [--traces default,cpu050] [--loads 0.8,1,1.2] [--policies weft,fgd,best-fit]
 //        [--seeds 1-3] [--seeds-for 0.8=1] [--arrivals 40000] [--max-run 30m] [--parallel 2] [--nice 10]
-//        [--json runs.json] [--resume]
+//        [--json runs.json] [--resume] [--with more.json,…]
 //
 // --seeds-for LOAD=SEEDS gives one load its own seeds (e.g. fewer at 80%, where the policies
 // coincide); --json keeps every finished run in a file as it goes, and --resume reads it back and
-// skips those runs.
+// skips those runs; --with adds runs kept in other files (read only) to the table. A policy short
+// of seeds in a cell is averaged over those it has, and compared with weft over the seeds both have.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg, setPriority, tmpdir } from 'node:os';
@@ -54,14 +55,26 @@ const parallel = Number(args.parallel ?? 2);
 // Children inherit the niceness: the replays yield to other work on a shared machine.
 setPriority(Math.max(Number(args.nice ?? 10), getPriority()));
 
+/** Waits (s) of the gangs that ask two or more whole GPUs: the ones a fragmented fleet keeps waiting. */
+function multiGpuWaits(csv) {
+  const [head, ...rows] = csv.trim().split('\n');
+  const cols = head.split(',');
+  const gpus = cols.indexOf('gpus');
+  const wait = cols.indexOf('wait_s');
+  return rows.map((r) => r.split(',')).filter((c) => Number(c[gpus]) >= 2 && c[wait] !== '').map((c) => Number(c[wait]));
+}
+
 const key = (j) => `${j.trace}|${j.load}|${j.seed}|${j.policy}`;
-const out = new Map(args.resume && args.json && existsSync(args.json) ? Object.entries(JSON.parse(readFileSync(args.json, 'utf8'))) : []);
+const readRuns = (file) => Object.entries(JSON.parse(readFileSync(file, 'utf8')));
+const out = new Map(args.resume && args.json && existsSync(args.json) ? readRuns(args.json) : []);
+// Runs kept by other invocations (e.g. other policies run at another time) count as done too.
+const others = new Map((args.with ?? '').split(',').filter(Boolean).flatMap(readRuns));
 // Seed by seed, so that a run cut short still leaves whole seeds.
 const allSeeds = [...new Set(loads.flatMap(seedsAt))].sort((a, b) => a - b);
 const jobs = allSeeds.flatMap((seed) =>
   traces.flatMap((trace) => loads.filter((load) => seedsAt(load).includes(seed)).flatMap((load) => policies.map((policy) => ({ trace, load, seed, policy })))),
 );
-const todo = jobs.filter((j) => !out.has(key(j)));
+const todo = jobs.filter((j) => !out.has(key(j)) && !others.has(key(j)));
 const scratch = mkdtempSync(join(tmpdir(), 'weft-replay-load-'));
 let next = 0;
 let done = 0;
@@ -77,10 +90,12 @@ await Promise.all(
         '--policy', j.policy, '--load', j.load, '--load-by', 'poisson', '--arrivals', arrivals, '--max-run', maxRun, '--seed', String(j.seed), '--out', dir,
       ], { maxBuffer: 1 << 26 });
       const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+      const multi = multiGpuWaits(readFileSync(join(dir, 'gangs.csv'), 'utf8'));
       rmSync(dir, { recursive: true, force: true });
       out.set(key(j), {
         alloc: s.arrivalWindow.utilisationPct, waitMean: s.overall.waitSeconds.mean, waitP99: s.overall.waitSeconds.p99,
         jctMean: s.overall.jctSeconds.mean, jctP99: s.overall.jctSeconds.p99, completed: s.overall.completed, submitted: s.overall.submitted,
+        multiWaitMean: multi.reduce((a, b) => a + b, 0) / Math.max(multi.length, 1), multiGangs: multi.length,
       });
       if (args.json) writeFileSync(args.json, JSON.stringify(Object.fromEntries(out), null, 1));
       done++;
@@ -89,6 +104,7 @@ await Promise.all(
   }),
 );
 rmSync(scratch, { recursive: true, force: true });
+for (const [k, v] of others) if (!out.has(k)) out.set(k, v);
 
 const stats = [
   { k: 'alloc', name: 'mean GPU alloc %', digits: 2, better: 'higher' },
@@ -97,33 +113,40 @@ const stats = [
   { k: 'jctMean', name: 'JCT mean s', digits: 1, better: 'lower' },
   { k: 'jctP99', name: 'JCT p99 s', digits: 1, better: 'lower' },
 ];
+// Reported beside the bar, not part of it: how the gangs of two or more GPUs fare.
+const extra = { k: 'multiWaitMean', name: '≥ 2-GPU gangs wait mean s', digits: 1 };
 const behind = (stat, w, f) => (stat.better === 'higher' ? w < f : w > f);
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const seedList = loads.map((l) => `${Number(l) * 100}%: ${seedsAt(l).join(',')}`).join('; ');
 console.log(`# time mode under load — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}; ${arrivals} Poisson arrivals in trace order, run times capped at ${maxRun}; seeds ${seedList}; load average ${loadAtStart.map((x) => x.toFixed(1)).join(' ')} at the start\n`);
 console.log(`Each statistic is the mean over the cell's seeds, ${policies.join(' / ')}; "weft behind" counts the seeds where weft was worse than fgd on that statistic (alloc / wait mean / wait p99 / JCT mean / JCT p99).\n`);
-console.log(`| trace | load | seeds | ${stats.map((s) => s.name).join(' | ')} | weft behind fgd (seeds) |\n|---|---|---|${stats.map(() => '---|').join('')}---|`);
+console.log(`| trace | load | seeds | ${[...stats, extra].map((s) => s.name).join(' | ')} | weft behind fgd (seeds) |\n|---|---|---|${[...stats, extra].map(() => '---|').join('')}---|`);
 const misses = [];
 let seedMisses = 0;
 for (const trace of traces) {
   for (const load of loads) {
-    const ss = seedsAt(load).filter((seed) => policies.every((policy) => out.has(key({ trace, load, seed, policy }))));
-    if (!ss.length) continue;
-    const of = (policy, k) => ss.map((seed) => out.get(key({ trace, load, seed, policy }))[k]);
-    const cells = stats.map((s) => policies.map((p) => mean(of(p, s.k)).toFixed(s.digits)).join(' / '));
-    let counts = '';
+    // Each policy's mean is over the seeds it has; the comparison is over the seeds both have.
+    const has = (policy) => seedsAt(load).filter((seed) => out.has(key({ trace, load, seed, policy })));
+    if (policies.some((p) => !has(p).length)) continue;
+    const of = (policy, k) => has(policy).map((seed) => out.get(key({ trace, load, seed, policy }))[k]);
+    const cells = [...stats, extra].map((s) => policies.map((p) => (of(p, s.k).some((x) => x === undefined) ? '–' : mean(of(p, s.k)).toFixed(s.digits))).join(' / '));
+    const counts = policies.map(has).map((ss) => ss.length);
+    const seedsCell = counts.every((n) => n === counts[0]) ? `${counts[0]}` : counts.join(' / ');
+    let behindCell = '';
     if (policies.includes('weft') && policies.includes('fgd')) {
-      const n = stats.map((s) => ss.filter((seed) => behind(s, out.get(key({ trace, load, seed, policy: 'weft' }))[s.k], out.get(key({ trace, load, seed, policy: 'fgd' }))[s.k])).length);
+      const both = has('weft').filter((seed) => has('fgd').includes(seed));
+      const run = (policy, seed) => out.get(key({ trace, load, seed, policy }));
+      const n = stats.map((s) => both.filter((seed) => behind(s, run('weft', seed)[s.k], run('fgd', seed)[s.k])).length);
       seedMisses += n.reduce((a, b) => a + b, 0);
-      counts = n.join(' / ');
+      behindCell = `${n.join(' / ')} of ${both.length}`;
       for (const s of stats) {
-        const w = mean(of('weft', s.k));
-        const f = mean(of('fgd', s.k));
+        const w = mean(both.map((seed) => run('weft', seed)[s.k]));
+        const f = mean(both.map((seed) => run('fgd', seed)[s.k]));
         if (behind(s, w, f)) misses.push(`${trace} ${Number(load) * 100}% ${s.name} ${w.toFixed(s.digits + 1)} vs ${f.toFixed(s.digits + 1)}`);
       }
     }
-    console.log(`| ${trace} | ${Number(load) * 100}% | ${ss.length} | ${cells.join(' | ')} | ${counts} |`);
+    console.log(`| ${trace} | ${Number(load) * 100}% | ${seedsCell} | ${cells.join(' | ')} | ${behindCell} |`);
   }
 }
 console.log(`\nweft behind fgd on the mean over seeds: ${misses.length ? misses.join('; ') : 'nothing'}`);
