@@ -64,8 +64,11 @@ describe('a gang as one Slurm job', () => {
     if ('refused' in sub) throw new Error(sub.refused);
     expect(sub.job).toMatchObject({ nodelist: 'a', nodes: 1, tasks: 1, cpus_per_task: 3, memory_per_node: 6144, gres: 'gpu:a100:2,gpu:h100:2', comment: 'weft:ml/Job/train/w1/0' });
     expect(sub.job.gpus_per_task).toBeUndefined();
-    expect(sub.script).toContain(`WEFT_RANK=0 WEFT_LOCAL_RANK=0 WEFT_WORLD_SIZE=2 WEFT_SLURM_JOB=$SLURM_JOB_ID srun -N1 -n1 --exact -w 'a' --cpus-per-task=1 --mem=3072 --gres=gpu:h100:2`);
-    expect(sub.script).toContain(`WEFT_RANK=1 WEFT_LOCAL_RANK=1 WEFT_WORLD_SIZE=2 WEFT_SLURM_JOB=$SLURM_JOB_ID srun -N1 -n1 --exact -w 'a' --cpus-per-task=2 --mem=3072 --gres=gpu:a100:2`);
+    // Each replica is told its own GPUs of the job's, fixed before any step starts.
+    expect(sub.script).toContain(`gpus_0=$(weft_gpus 'a' 'h100:0:2')`);
+    expect(sub.script).toContain(`gpus_1=$(weft_gpus 'a' 'a100:0:2')`);
+    expect(sub.script).toContain(`WEFT_RANK=0 WEFT_LOCAL_RANK=0 WEFT_WORLD_SIZE=2 WEFT_SLURM_JOB=$SLURM_JOB_ID WEFT_GPUS=$gpus_0 srun -N1 -n1 --exact -w 'a' --cpus-per-task=1 --mem=3072 --overlap`);
+    expect(sub.script).toContain(`WEFT_RANK=1 WEFT_LOCAL_RANK=1 WEFT_WORLD_SIZE=2 WEFT_SLURM_JOB=$SLURM_JOB_ID WEFT_GPUS=$gpus_1 srun -N1 -n1 --exact -w 'a' --cpus-per-task=2 --mem=3072 --overlap`);
     expect(sub.script).toContain('--output="/shared/weft/weft-$SLURM_JOB_ID-1.out"');
   });
 

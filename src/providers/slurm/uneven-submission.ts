@@ -2,13 +2,17 @@
 // node, other counts, CPUs or memory): pure. Slurm gives every task of one job step the same
 // request, so such a gang is one batch job holding, on each node, the sum of its replicas'
 // requests there (`--gres=gpu:h100:2,gpu:a100:2`, CPUs, memory), whose script starts one step
-// per replica with that replica's own request (`srun -w node --exact --gres=…`) and waits for
-// them all. Each step sees only its own GPUs; torchrun's variables come from Weft (the replica
-// index), not from the step's own task numbers. A job gives every node the same request, so the
+// per replica with that replica's own CPUs and memory (`srun -w node --exact …`) and waits for
+// them all. Which of the job's GPUs each replica uses is fixed before any step starts
+// (gpu-indices.ts): the steps share the job's GPUs on their node (`--overlap`) and each keeps
+// only its own in CUDA_VISIBLE_DEVICES, so no two replicas use one GPU whatever the order in
+// which their steps start and end. torchrun's variables come from Weft (the replica index),
+// not from the step's own task numbers. A job gives every node the same request, so the
 // replicas' sums must match from node to node; a gang that needs different sums on different
 // nodes is refused, saying so.
 import type { SlurmJobDesc } from './rest.js';
 import type { ReplicaRequest, Submission } from './submission.js';
+import { gpuSlices, sliceArg, WEFT_GPUS_FN } from './gpu-indices.js';
 import { quote, taskWrapper } from './task-wrapper.js';
 
 export function unevenSubmission(requests: readonly ReplicaRequest[], argv: readonly string[], dir: string | undefined, common: SlurmJobDesc, heading: string): Submission {
@@ -20,14 +24,25 @@ export function unevenSubmission(requests: readonly ReplicaRequest[], argv: read
   }
   const perNode = sums[0]!;
   const localRank = new Map<string, number>();
-  const steps = requests.map((r) => {
+  const slices = gpuSlices(requests);
+  const picks = requests.flatMap((r, i) =>
+    r.gpus > 0
+      ? [
+          `gpus_${i}=$(weft_gpus ${quote(r.host)} ${quote(sliceArg(slices[i]!))})`,
+          `[ "$(printf %s "$gpus_${i}" | tr , '\\n' | grep -c .)" -eq ${r.gpus} ] || { echo "weft: replica ${r.replica}'s ${r.gpus} GPUs not found in the job's allocation on ${r.host}: $weft_job" >&2; exit 1; }`,
+        ]
+      : [],
+  );
+  const steps = requests.map((r, i) => {
     const local = localRank.get(r.host) ?? 0;
     localRank.set(r.host, local + 1);
     const out = dir ? `"${dir}/weft-$SLURM_JOB_ID-${r.replica}.out"` : '/dev/null';
-    const env = `WEFT_RANK=${r.replica} WEFT_LOCAL_RANK=${local} WEFT_WORLD_SIZE=${requests.length} WEFT_SLURM_JOB=$SLURM_JOB_ID`;
-    // --gres=none: without it a step is given every GPU of the job on its node.
-    const gres = r.gres ? `--gres=${gresList(r.gres)}` : '--gres=none';
-    const wrapper = taskWrapper(r.gpus > 0 ? 'own' : 0, dir);
+    const gpus = r.gpus > 0 ? ` WEFT_GPUS=$gpus_${i}` : '';
+    const env = `WEFT_RANK=${r.replica} WEFT_LOCAL_RANK=${local} WEFT_WORLD_SIZE=${requests.length} WEFT_SLURM_JOB=$SLURM_JOB_ID${gpus}`;
+    // Without --gres a step is given every GPU of the job on its node: --overlap lets the
+    // replicas' steps hold them together; --gres=none keeps a replica without GPUs off them.
+    const gres = r.gpus > 0 ? '--overlap' : '--gres=none';
+    const wrapper = taskWrapper(r.gpus > 0 ? 'listed' : 0, dir);
     return [
       `${env} srun -N1 -n1 --exact -w ${quote(r.host)} --cpus-per-task=${r.cpus} --mem=${r.memMiB} ${gres} --kill-on-bad-exit=0 --output=${out} sh -c ${quote(wrapper)} weft-task ${argv.map(quote).join(' ')} &`,
       `pids="$pids $!"`,
@@ -37,6 +52,7 @@ export function unevenSubmission(requests: readonly ReplicaRequest[], argv: read
     '#!/bin/sh',
     heading,
     `# ${requests.length} replicas, each its own job step: they ask for different resources`,
+    ...(picks.length > 0 ? [WEFT_GPUS_FN, 'weft_job=$(scontrol show job -d "$SLURM_JOB_ID")', ...picks] : []),
     'pids=',
     ...steps,
     'rc=0',
