@@ -5,8 +5,9 @@
 // also breaks ties by image locality (nodes that already hold a replica's image); the
 // simulator's experiments do not.
 //
-// weft also decides, per learned mix and fleet, whether its CPU-stranding term pays, by replaying
-// the mix on an empty copy of the fleet (scheduler/weft-calibration.ts). That replay takes seconds
+// weft also decides, per learned mix and fleet, whether its CPU-stranding term (and share-fill
+// weights over it) pays, by replaying the mix on an empty copy of the fleet
+// (scheduler/weft-calibration.ts). That replay takes seconds
 // on a large fleet, so here it runs in slices of a few milliseconds per cycle; until it answers,
 // weft keeps the last verdict (the term, at first).
 import { createPolicy, StrandingTrial, typicalPods, type Policy, type PodShape, type Snapshot, type TypicalPod } from '../scheduler/index.js';
@@ -26,6 +27,7 @@ export class PolicySource {
   private typical: TypicalPod[] = [];
   /** weft: keep the stranding term (the last verdict), and the replay deciding the next one. */
   private stranding = true;
+  private shareFill = false;
   private trial: StrandingTrial | undefined;
   private trialWanted = false;
 
@@ -79,8 +81,9 @@ export class PolicySource {
       const verdict = this.trial.step(TRIAL_SLICE);
       if (!verdict) continue;
       this.trial = undefined;
-      if (verdict.pays !== this.stranding) {
+      if (verdict.pays !== this.stranding || verdict.shareFill !== this.shareFill) {
         this.stranding = verdict.pays;
+        this.shareFill = verdict.shareFill;
         this.policy = this.build();
       }
       return;
@@ -88,6 +91,6 @@ export class PolicySource {
   }
 
   private build(): Policy {
-    return createPolicy(this.name, { typicalPods: this.typical, imageLocality: true, ...(this.name === 'weft' ? { stranding: this.stranding } : {}) });
+    return createPolicy(this.name, { typicalPods: this.typical, imageLocality: true, ...(this.name === 'weft' ? { stranding: this.stranding, shareFill: this.shareFill } : {}) });
   }
 }

@@ -26,6 +26,8 @@ export interface PolicyOptions {
   mix?: readonly TypicalPod[];
   /** weft: keep (true) or drop (false) the stranding term instead of deciding by replay (weft-policy.ts). */
   stranding?: boolean;
+  /** weft, with `stranding`: weigh the measure's shares by share fill (share-fill.ts). */
+  shareFill?: boolean;
   /**
    * Prefer, among equally good nodes, those that already hold the replica's image (a tie-break:
    * scorers/image-locality.ts). The live scheduler turns it on; the simulator's experiments do not.
@@ -74,7 +76,7 @@ function basePolicy(name: string, opts: PolicyOptions): Policy {
       return { name, scorers: [{ scorer: fgdScorer(measure), weight: 1 }], sharePicker: fgdGpu(measure), selection: 'max-score' };
     }
     case 'weft':
-      return weftPolicy(requireTypical(name, opts), { ...(opts.mix ? { mix: opts.mix } : {}), ...(opts.stranding !== undefined ? { stranding: opts.stranding } : {}) });
+      return weftPolicy(requireTypical(name, opts), { ...(opts.mix ? { mix: opts.mix } : {}), ...(opts.stranding !== undefined ? { stranding: opts.stranding, shareFill: opts.shareFill ?? false } : {}) });
     default:
       throw ValidationError.field('policy', `unknown policy "${name}" (known: ${POLICY_NAMES.join(', ')})`);
   }

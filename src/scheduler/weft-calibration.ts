@@ -1,7 +1,10 @@
 // Does counting CPU-stranded GPU capacity pay on this workload mix and this fleet? weft asks before
 // it places anything (weft-policy.ts), by replaying the mix it has learned on an empty copy of the
-// fleet twice — once with FGD's measure, once with the stranding-aware one — and keeping the
-// stranding term only when it allocates more at both 100% and 130% of capacity arrived.
+// fleet — once with FGD's measure, once with the stranding-aware one — and keeping the stranding
+// term only when it allocates more at both 100% and 130% of capacity arrived. A mix with GPU
+// shares is replayed a third time with the stranding-aware measure over share-fill weights
+// (share-fill.ts), kept when it allocates more than FGD at both points and, where the plain term
+// does too, more than the plain term.
 //
 // Why a replay rather than a rule: the term wins 0.3–5 points of allocation on most mixes, but it
 // loses where CPU is short for the whole mix (CPU-only tasks asking, with the GPU tasks, for more
@@ -10,7 +13,7 @@
 // which are the scarce models' hosts, and the tied tasks then fail). Where a mix sits between
 // those depends on the fleet too; replaying the mix measures it directly. The replay is the FGD
 // paper's fill: arrivals drawn from the mix until 130% of the GPU capacity has arrived, each
-// placed at once or dropped, allocation read at 100% and 130%; both measures see the same
+// placed at once or dropped, allocation read at 100% and 130%; every measure sees the same
 // arrivals and tie-break order, over two seeds. Nothing here reads a trace or a clock: the verdict
 // is a pure function of the mix and the fleet's hosts, and it is kept per (mix, fleet).
 import { schedule, type SchedulerConfig } from './cycle.js';
@@ -22,11 +25,12 @@ import { permutation, seededRng, type Rng } from './rng.js';
 import { fgdScorer } from './scorers/fgd.js';
 import { weftScorer } from './scorers/weft.js';
 import { Snapshot, type NodeInput } from './snapshot.js';
+import { hasShares, shareFillWeighted } from './share-fill.js';
 import { StrandingAwareFragmentation } from './stranding.js';
 import type { TypicalPod } from './typical-pods.js';
 import type { GangRequest, GpuDemand } from './types.js';
 
-/** The stranding term must win by this much (allocation %, both points) to be kept. */
+/** The stranding term (and share-fill over it) must win by this much (allocation %, both points) to be kept. */
 export const STRANDING_MARGIN = 0.05;
 /** Larger fleets are replayed on a sample of this many hosts, every kind of host kept. */
 const MAX_NODES = 2000;
@@ -43,11 +47,20 @@ export function strandingVariant(typical: readonly TypicalPod[], name = 'weft'):
   return { name, scorers: [{ scorer: weftScorer(measure), weight: 1 }], sharePicker: weftGpu(measure), selection: 'max-score' };
 }
 
+/** The stranding variant with share-fill weights (share-fill.ts) for its measure. */
+export function shareFillVariant(typical: readonly TypicalPod[], name = 'weft'): Policy {
+  return strandingVariant(shareFillWeighted(typical), name);
+}
+
 export interface StrandingVerdict {
+  /** Place with the stranding-aware measure (the term alone, or under share fill). */
   pays: boolean;
-  /** Mean allocation % at 100% and 130% arrived, over the seeds, per measure. */
+  /** Place with share-fill weights on top of the term (only where `pays`). */
+  shareFill: boolean;
+  /** Mean allocation % at 100% and 130% arrived, over the seeds, per measure (share-fill: [0, 0] when not replayed). */
   fgd: [number, number];
   stranding: [number, number];
+  shareFillPoints: [number, number];
   /** Hosts replayed (a sample of larger fleets). */
   nodes: number;
 }
@@ -161,11 +174,12 @@ class Fill {
 
 /**
  * The replay behind a verdict, in steps a caller can spread out (the live loop gives it a few
- * milliseconds per cycle): both measures, both seeds, one fill each.
+ * milliseconds per cycle): every measure, both seeds, one fill each.
  */
 export class StrandingTrial {
   private readonly fgdRuns: Fill[] = [];
   private readonly termRuns: Fill[] = [];
+  private readonly shareFillRuns: Fill[] = [];
   private readonly nodes: number;
   private result: StrandingVerdict | undefined;
 
@@ -173,35 +187,43 @@ export class StrandingTrial {
     const hosts = emptyHosts(snap);
     this.nodes = hosts.length;
     if (!mix.some((m) => m.gpuCount > 0 && m.gpuMilli > 0) || snap.gpuMilliCap === 0) {
-      this.result = { pays: false, fgd: [0, 0], stranding: [0, 0], nodes: hosts.length };
+      this.result = { pays: false, shareFill: false, fgd: [0, 0], stranding: [0, 0], shareFillPoints: [0, 0], nodes: hosts.length };
       return;
     }
     for (const seed of SEEDS) {
       this.fgdRuns.push(new Fill(hosts, mix, fgdVariant(typical), seed));
       this.termRuns.push(new Fill(hosts, mix, strandingVariant(typical), seed));
+      if (hasShares(typical)) this.shareFillRuns.push(new Fill(hosts, mix, shareFillVariant(typical), seed));
     }
   }
 
   /** Places up to `arrivals` more arrivals; returns the verdict once every fill is done. */
   step(arrivals: number): StrandingVerdict | undefined {
     if (this.result) return this.result;
-    const all = [...this.fgdRuns, ...this.termRuns];
+    const all = [...this.fgdRuns, ...this.termRuns, ...this.shareFillRuns];
     let left = arrivals;
     for (const f of all) {
       if (left <= 0) break;
       if (!f.done) left -= f.advance(left);
     }
     if (all.some((f) => !f.done)) return undefined;
-    const mean = (runs: Fill[]): [number, number] => [0, 1].map((k) => runs.reduce((s, r) => s + r.points()[k]!, 0) / runs.length) as [number, number];
+    const mean = (runs: Fill[]): [number, number] =>
+      runs.length === 0 ? [0, 0] : ([0, 1].map((k) => runs.reduce((s, r) => s + r.points()[k]!, 0) / runs.length) as [number, number]);
+    const wins = (a: [number, number], b: [number, number]) => a[0] - b[0] >= STRANDING_MARGIN && a[1] - b[1] >= STRANDING_MARGIN;
     const fgd = mean(this.fgdRuns);
     const stranding = mean(this.termRuns);
-    const pays = stranding[0] - fgd[0] >= STRANDING_MARGIN && stranding[1] - fgd[1] >= STRANDING_MARGIN;
-    this.result = { pays, fgd, stranding, nodes: this.nodes };
+    const shareFillPoints = mean(this.shareFillRuns);
+    // Share fill (which has the term under it) is kept where it beats FGD, and the plain term too
+    // where that beats FGD as well; the term alone where it beats FGD and share fill does not win.
+    const termPays = wins(stranding, fgd);
+    const shareFill = this.shareFillRuns.length > 0 && wins(shareFillPoints, fgd) && (!termPays || wins(shareFillPoints, stranding));
+    const pays = termPays || shareFill;
+    this.result = { pays, shareFill, fgd, stranding, shareFillPoints, nodes: this.nodes };
     return this.result;
   }
 }
 
-/** Replays the mix on the fleet with both measures and compares, in one go. */
+/** Replays the mix on the fleet with each measure and compares, in one go. */
 export function judgeStranding(mix: readonly TypicalPod[], typical: readonly TypicalPod[], snap: Snapshot): StrandingVerdict {
   return new StrandingTrial(mix, typical, snap).step(Infinity)!;
 }

@@ -23,28 +23,38 @@
 // shapes, `mix`) on an empty copy of that fleet with and without the term (weft-calibration.ts) and
 // keeps it only when it allocates more; otherwise weft places exactly as FGD does. The verdict is
 // made once per (mix, fleet); `stranding` fixes it instead (the live loop works it out in slices).
+// On mixes with GPU shares the replay also tries the term over share-fill weights (share-fill.ts:
+// room kept for a share counts by how likely its hole is filled), kept where it beats FGD and, if
+// the plain term does too, the plain term.
 import type { Policy } from './policy.js';
 import type { ScoreContext, Scorer } from './scorers/scorer.js';
 import type { Snapshot } from './snapshot.js';
 import type { TypicalPod } from './typical-pods.js';
-import { fgdVariant, strandingVariant, strandingVerdict } from './weft-calibration.js';
+import { fgdVariant, shareFillVariant, strandingVariant, strandingVerdict } from './weft-calibration.js';
 
 export interface WeftOptions {
   /** The learned distribution of all shapes (typicalPods(shapes, 1)); defaults to the typical pods. */
   mix?: readonly TypicalPod[];
   /** Count CPU-stranded capacity (true) or place as FGD (false); absent: decided by replaying the mix per fleet. */
   stranding?: boolean;
+  /** With the term: weigh the measure's shares by share fill (true); only read with `stranding`. */
+  shareFill?: boolean;
 }
 
 export function weftPolicy(typical: readonly TypicalPod[], opts: WeftOptions = {}): Policy {
   const withTerm = strandingVariant(typical);
   const without = fgdVariant(typical, 'weft');
-  if (opts.stranding !== undefined) return opts.stranding ? withTerm : without;
+  let filled: Policy | undefined;
+  const withShareFill = () => (filled ??= shareFillVariant(typical));
+  if (opts.stranding !== undefined) return !opts.stranding ? without : opts.shareFill ? withShareFill() : withTerm;
   const mix = opts.mix ?? typical;
   const chosen = new WeakMap<Snapshot, Policy>();
   const pick = (snap: Snapshot): Policy => {
     let p = chosen.get(snap);
-    if (!p) chosen.set(snap, (p = strandingVerdict(mix, typical, snap).pays ? withTerm : without));
+    if (!p) {
+      const v = strandingVerdict(mix, typical, snap);
+      chosen.set(snap, (p = !v.pays ? without : v.shareFill ? withShareFill() : withTerm));
+    }
     return p;
   };
   const scorer: Scorer = {

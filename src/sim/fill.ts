@@ -20,6 +20,8 @@ export interface FillOptions {
   mix?: readonly TypicalPod[];
   /** weft: its verdict on the stranding term, when already known for this workload and fleet. */
   stranding?: boolean;
+  /** weft, with `stranding`: its verdict on share-fill weights. */
+  shareFill?: boolean;
 }
 
 export interface FillResult {
@@ -74,7 +76,7 @@ export function runFill(workload: Workload, opts: FillOptions): FillResult {
   if (capacity === 0) throw new Error('the fleet has no GPUs');
   const typical = opts.typical ?? typicalPods(workload.pods.map((p) => p.shape));
   const mix = opts.mix ?? typicalPods(workload.pods.map((p) => p.shape), 1);
-  const policy = createPolicy(opts.policy, { typicalPods: typical, mix, ...(opts.stranding !== undefined ? { stranding: opts.stranding } : {}) });
+  const policy = createPolicy(opts.policy, { typicalPods: typical, mix, ...(opts.stranding !== undefined ? { stranding: opts.stranding, shareFill: opts.shareFill ?? false } : {}) });
   const rng = seededRng(opts.seed);
   const arrivals = arrivalOrder(workload.pods, capacity, opts.tune, rng);
   const snap = new Snapshot(workload.nodes);

@@ -30,7 +30,9 @@ export async function runGrid(spec: GridSpec): Promise<FillResult[]> {
   const mix = typicalPods(spec.workload.pods.map((p) => p.shape), 1);
   // weft's verdict on its stranding term depends only on the mix and the fleet: decided once here
   // rather than in every worker.
-  const stranding = spec.policies.includes('weft') ? strandingVerdict(mix, typical, new Snapshot(spec.workload.nodes)).pays : undefined;
+  const verdict = spec.policies.includes('weft') ? strandingVerdict(mix, typical, new Snapshot(spec.workload.nodes)) : undefined;
+  const stranding = verdict?.pays;
+  const shareFill = verdict?.shareFill;
   // Slowest policies first, so a worker is not left alone with a long run at the end.
   const slow = (p: string) => (p === 'weft' || p === 'fgd' ? 0 : 1);
   const jobs: GridJob[] = [...spec.policies]
@@ -49,7 +51,7 @@ export async function runGrid(spec: GridSpec): Promise<FillResult[]> {
   if (workers <= 1) {
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i]!;
-      finish(i, runFill(spec.workload, { policy: job.policy, seed: job.seed, tune: spec.tune, typical, mix, stranding }));
+      finish(i, runFill(spec.workload, { policy: job.policy, seed: job.seed, tune: spec.tune, typical, mix, stranding, shareFill }));
     }
     return results;
   }
@@ -57,7 +59,7 @@ export async function runGrid(spec: GridSpec): Promise<FillResult[]> {
   await Promise.all(
     Array.from({ length: workers }, () =>
       new Promise<void>((resolve, reject) => {
-        const w = new Worker(workerFile, { workerData: { workload: spec.workload, typical, mix, stranding, tune: spec.tune } });
+        const w = new Worker(workerFile, { workerData: { workload: spec.workload, typical, mix, stranding, shareFill, tune: spec.tune } });
         let current = -1;
         const feed = () => {
           if (next >= jobs.length) {
