@@ -95,7 +95,7 @@ function verdictTime(nodes) {
   const snap = new Snapshot(h100Fleet(nodes));
   const t = performance.now();
   const v = judgeStranding(typicalPods, typicalPods, snap);
-  return { nodes, ms: performance.now() - t, hosts: v.nodes, pays: v.pays };
+  return { nodes, ms: performance.now() - t, hosts: v.nodes, pays: v.pays, shareFill: v.shareFill };
 }
 
 function gang(policyName, nodes) {
@@ -175,11 +175,11 @@ for (const p of policies) {
   }
 }
 if (policies.includes('weft') && judgeStranding) {
-  console.log('\n| nodes × 8 GPUs | hosts replayed | weft verdict (keeps the stranding term?) | replay ms |\n|---|---|---|---|');
+  console.log('\n| nodes × 8 GPUs | hosts replayed | weft verdict (keeps the stranding term? share fill?) | replay ms |\n|---|---|---|---|');
   for (const nodes of sizes) {
     const r = verdictTime(nodes);
     results.verdicts = [...(results.verdicts ?? []), r];
-    console.log(`| ${nodes} | ${r.hosts} | ${r.pays ? 'yes' : 'no'} | ${r.ms.toFixed(0)} |`);
+    console.log(`| ${nodes} | ${r.hosts} | ${r.pays ? (r.shareFill ? 'yes, with share fill' : 'yes') : 'no'} | ${r.ms.toFixed(0)} |`);
   }
 }
 console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

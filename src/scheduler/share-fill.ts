@@ -8,10 +8,10 @@
 // free until it arrives, and every GPU it opens ends at ~81%. When arrivals outnumber the fleet,
 // the GPUs it does not get go to shares that pair well (0.47 + 0.47, 0.65 + 0.32), and those end
 // at ~94–97%. So here a share's weight is multiplied by the chance that a share drawn from the mix
-// fits beside it on its GPU (0.81: ~5%; 0.47: ~55%), and the weights renormalised; whole-GPU and
-// CPU-only shapes keep their weight. Whether this pays depends on the mix (it loses where whole-GPU
-// tasks compete for the same GPUs), so weft keeps it only where its replay of the mix shows a gain
-// (weft-calibration.ts).
+// fits beside it on its GPU (Alibaba's typical shares: 0.81, 2%; 0.47, 51%), and the weights
+// renormalised; whole-GPU and CPU-only shapes keep their weight. Whether this pays depends on the
+// mix (it loses where whole-GPU tasks compete for the same GPUs), so weft keeps it only where its
+// replay of the mix shows a gain (weft-calibration.ts).
 import type { TypicalPod } from './typical-pods.js';
 
 const isShare = (m: TypicalPod) => m.gpuCount === 1 && m.gpuMilli > 0 && m.gpuMilli < 1000;
