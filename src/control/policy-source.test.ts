@@ -46,4 +46,15 @@ describe('PolicySource (weft)', () => {
     source.calibrate(snap);
     expect(source.current()).toBe(after);
   });
+
+  it('adopts share fill when the replay keeps it, though the term alone would not change', () => {
+    // Shares only on CPU-rich hosts (the share-fill test's mix): the verdict keeps share fill.
+    const share = (gpuMilli: number, cpuMilli: number, n: number) => Array.from({ length: n }, () => ({ cpuMilli, gpuMilli, gpuCount: 1, gpuModels: [] }));
+    const source = new PolicySource('weft');
+    for (const s of [...share(810, 6000, 20), ...share(470, 3000, 15), ...share(320, 2000, 6), ...share(650, 4000, 6), ...share(160, 1000, 3)]) source.observe(s);
+    const before = source.current()!;
+    const snap = fleet();
+    for (let cycles = 0; source.current() === before && cycles < 10_000; cycles++) source.calibrate(snap);
+    expect(source.current()).not.toBe(before); // rebuilt with share fill; the term alone was kept already
+  });
 });
