@@ -34,6 +34,7 @@ describe('server configuration', () => {
   it('has defaults for every setting', () => {
     expect(load()).toEqual({
       dataDir: '/srv/weft/.weft',
+      auditDir: '/srv/weft/.weft-audit',
       host: '127.0.0.1',
       port: 7070,
       logLevel: 'info',

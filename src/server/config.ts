@@ -3,11 +3,12 @@
 // variable and a key of the optional YAML config file (--config, $WEFT_SERVER_CONFIG). A flag
 // wins over the environment, the environment over the file, the file over the command's default.
 // A bad value is refused naming where it came from, and nothing is opened before it is.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_EVENT_TTL_MS } from '../control/event-expiry.js';
 import { DEFAULT_NETWORK_POOL } from '../control/networks/admission.js';
+import { PRIVATE_KEY_FILE } from '../control/audit/server-key.js';
 import { formatSubnet, parseSubnet } from '../model/subnet.js';
 import { WeftError } from '../model/errors.js';
 import { parseMemoryBytes } from '../model/quantity.js';
@@ -42,7 +43,11 @@ export interface ServerConfig {
   nodeNotReadyAfterMs: number;
   /** After this long NotReady, its allocations are Lost and rescheduled. */
   nodeLostAfterMs: number;
-  /** Server key and signed audit checkpoints, outside the database; absent: `<dataDir>-audit` (none in memory). */
+  /**
+   * Server key and signed audit checkpoints (one file per database), outside the database;
+   * absent from the sources: `<dataDir>-audit`, or `.weft-audit` for a PostgreSQL server whose
+   * data dir is memory://; undefined only for a memory store (nothing it seals outlives it).
+   */
   auditDir?: string;
   /** How often the audit chain's head is checkpointed when it grew. */
   auditCheckpointMs: number;
@@ -217,7 +222,7 @@ export const SETTINGS: readonly AnySetting[] = [
     arg: '<dir>',
     env: 'WEFT_AUDIT_DIR',
     inFile: true,
-    help: 'server key and signed audit checkpoints, outside the database (default: <data-dir>-audit)',
+    help: 'server key and signed audit checkpoints, outside the database (default: <data-dir>-audit; .weft-audit with a database URL and --data-dir memory://)',
     parse: (v, base) => resolve(base, nonEmpty(text(v))),
   },
   {
@@ -367,7 +372,19 @@ export function loadServerConfig(src: ConfigSources): ServerConfig {
       throw new ServerConfigError(source, (e as Error).message);
     }
   }
-  return { ...DEFAULTS, ...out } as ServerConfig;
+  const config = { ...DEFAULTS, ...out } as ServerConfig;
+  return { ...config, auditDir: config.auditDir ?? defaultAuditDir(config, cwd) };
+}
+
+/** Where the server key and checkpoints go when no source names a place; undefined for a memory store. */
+function defaultAuditDir(config: ServerConfig, cwd: string): string | undefined {
+  if (config.dataDir !== IN_MEMORY) return `${config.dataDir}-audit`;
+  if (config.databaseUrl === undefined) return undefined;
+  // A PostgreSQL server with no data directory still seals Secrets that outlive it. Earlier
+  // versions put its key under "memory:/-audit" in the working directory: a key there sealed
+  // Secrets, so it is kept where it is.
+  const earlier = resolve(cwd, `${IN_MEMORY}-audit`);
+  return existsSync(resolve(earlier, PRIVATE_KEY_FILE)) ? earlier : resolve(cwd, `${DEFAULTS.dataDir}-audit`);
 }
 
 function readConfigFile(path: string, command: ServerCommand): { path: string; values: Map<string, RawValue> } {

@@ -2,14 +2,14 @@
 // gateway and metrics, and the leader-only writers (leader.ts). `weft up` and `weft server` call
 // startWeftServer; so do tests that need a whole server in-process.
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { ensureBootstrapAdmin, issueToken } from '../api/auth.js';
 import { startGateway, type Gateway } from '../api/gateway/index.js';
 import { createMetrics } from '../api/metrics.js';
 import { startServer, type RunningServer } from '../api/server.js';
 import { ImageBlobs } from '../api/image-blobs.js';
-import { CHECKPOINT_FILE, CheckpointPublisher, type CheckpointBook } from '../control/audit/checkpoints.js';
+import { checkpointBookFor } from '../control/audit/checkpoint-book.js';
+import { CheckpointPublisher } from '../control/audit/checkpoints.js';
 import { ServerKey } from '../control/audit/server-key.js';
 import { SecretBox } from '../control/secrets/secret-box.js';
 import { systemClock, type Clock } from '../control/clock.js';
@@ -57,11 +57,10 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
   const clock = opts.clock ?? systemClock;
   const logger = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
   const log = (msg: string): void => logger.info(msg);
-  // The key and checkpoints live beside the data directory, never in the database they vouch for.
-  const book = auditBook(config);
+  // The key and checkpoints live in the audit directory, never in the database they vouch for.
   // One server key for the API (which seals Secret values) and the leader's providers (which open
-  // the ones they are pointed at); kept on disk beside the data, made afresh for a memory store.
-  const serverKey = book?.key ?? ServerKey.generate();
+  // the ones they are pointed at); kept on disk there, made afresh for a memory store.
+  const serverKey = config.auditDir !== undefined ? ServerKey.loadOrCreate(config.auditDir) : ServerKey.generate();
   const now = (): Date => clock.now();
   let onFatal!: (err: Error) => void;
   const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
@@ -98,6 +97,8 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
     if (failed.length > 0) throw failed[0];
   };
   try {
+    // Checkpoints are filed under the database's own id, known once it is open.
+    const book = config.auditDir !== undefined ? await checkpointBookFor(store, config.auditDir, serverKey, { info: log, warn: (m) => logger.warn(m) }) : undefined;
     let boot = await ensureBootstrapAdmin(store);
     if (!boot.token && config.newAdminToken) {
       const issued = await issueToken(store, { kind: 'user', subject: boot.user, description: 'admin token issued by weft up --new-admin-token' });
@@ -136,12 +137,6 @@ export async function startWeftServer(config: ServerConfig, opts: StartOptions =
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(config.port, config.host);
     throw err;
   }
-}
-
-/** Where this server keeps its key and audit checkpoints: --audit-dir, else beside an on-disk data directory. */
-function auditBook(config: ServerConfig): CheckpointBook | undefined {
-  const dir = config.auditDir ?? (config.databaseUrl !== undefined || config.dataDir !== IN_MEMORY ? `${config.dataDir}-audit` : undefined);
-  return dir !== undefined ? { file: join(dir, CHECKPOINT_FILE), key: ServerKey.loadOrCreate(dir) } : undefined;
 }
 
 /** Where uploaded Image disks go: --image-dir, else beside an on-disk data directory (none in memory). */

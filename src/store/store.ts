@@ -182,6 +182,11 @@ export class SqlStore implements Store {
     return row.rv;
   }
 
+  async databaseId(): Promise<string> {
+    const [row] = await mapped(this.read.query<{ id: string }>('SELECT id::text AS id FROM database_identity'));
+    return row!.id;
+  }
+
   async compact(keep: number): Promise<void> {
     if (!Number.isInteger(keep) || keep < 0) throw ValidationError.field('keep', 'must be a non-negative integer');
     await this.writer.transaction(async ({ sql, rv }) => {

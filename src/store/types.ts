@@ -140,6 +140,8 @@ export interface Store extends StoreTx {
   /** Streams changes after opts.resourceVersion in order, each exactly once; GoneError if compacted. */
   watch(opts: WatchOptions): AsyncIterable<WatchEvent>;
   currentResourceVersion(): Promise<string>;
+  /** This database's own id, made once in it and kept by copies of it: what the server files outside it about it is keyed by this. */
+  databaseId(): Promise<string>;
   /** GPUs by model and site, Nodes by state and workload counts, from one consistent snapshot. */
   summary(q: SummaryQuery): Promise<FleetSummary>;
   /** Drops change-log entries older than the newest `keep`; watches from before then get 410. */

@@ -1,6 +1,6 @@
 // `weft audit` and `weft audit verify` through the real binary against a real `weft up`, then the
 // same verify after the database was changed behind the server's back.
-import { readFileSync, renameSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServerKey } from '../../src/control/audit/server-key.js';
@@ -54,12 +54,14 @@ describe('weft audit', () => {
 
   it('publishes signed checkpoints, and verify finds the newest entries removed, which the chain alone cannot', async () => {
     const dir = join(box.dir, '.weft-audit');
+    // The key is the directory's; the checkpoints are kept under the database's id.
+    const file = (): string => join(dir, readdirSync(dir, { withFileTypes: true }).find((e) => e.isDirectory())!.name, 'audit-checkpoints.jsonl');
     const sites = ['a', 'b', 'c'].map((n) => `apiVersion: weft/v1\nkind: Site\nmetadata: { name: site-${n} }\nspec: {}\n`).join('---\n');
     expect((await box.weft(['apply', '-f', '-'], { input: sites })).code).toBe(0);
     // A graceful stop takes a last checkpoint, covering every request answered.
     await interrupt(up!.child);
     up = undefined;
-    const lines = readFileSync(join(dir, 'audit-checkpoints.jsonl'), 'utf8').trim().split('\n');
+    const lines = readFileSync(file(), 'utf8').trim().split('\n');
     const last = JSON.parse(lines[lines.length - 1]!) as { count: number; id: string; hash: string; keyId: string; signature: string };
     const key = ServerKey.fromPublicPem(readFileSync(join(dir, 'server-key.pub.pem'), 'utf8'));
     expect(key.checkRecord(last)).toBe('valid');
@@ -86,10 +88,10 @@ describe('weft audit', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(`audit log tampered with: the chain ends at entry`);
     expect(bad.stderr).toMatch(new RegExp(`recorded ${last.count} entries up to entry ${last.id}: at least 2 of the newest entries were removed`));
-    expect(readFileSync(join(dir, 'audit-checkpoints.jsonl'), 'utf8').trim().split('\n')).toHaveLength(lines.length);
+    expect(readFileSync(file(), 'utf8').trim().split('\n')).toHaveLength(lines.length);
 
     // An operator who has looked moves the file aside; checkpoints start again from the chain as it is.
-    renameSync(join(dir, 'audit-checkpoints.jsonl'), join(dir, 'audit-checkpoints.jsonl.investigated'));
+    renameSync(file(), `${file()}.investigated`);
     await interrupt(up.child);
     up = await weftUp(box, '.weft', [], { WEFT_LOG_LEVEL: 'info' });
     expect(up.output).toMatch(/"msg":"audit checkpoint"/);

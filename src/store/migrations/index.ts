@@ -10,6 +10,7 @@ import * as m007 from './007-no-jsonb-statistics.js';
 import * as m008 from './008-one-node-credential.js';
 import * as m009 from './009-secret-values.js';
 import * as m010 from './010-node-heartbeats.js';
+import * as m011 from './011-database-identity.js';
 
 export interface Migration {
   version: number;
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, ...m008 },
   { version: 9, ...m009 },
   { version: 10, ...m010 },
+  { version: 11, ...m011 },
 ];
