@@ -56,7 +56,7 @@ export function startLeaderWork(opts: LeaderOptions): ControlPlane {
     new BudgetController({ store, clock, log }),
     new ReservationController({ store, clock, log }),
     new LeaseController({ store, clock, log }),
-    new NetworkController({ store, clock, log }),
+    new NetworkController({ store, log }),
     new StoreMaintenanceController({ store, clock, eventTtlMs: config.eventTtlMs, log }),
     ...(opts.imageBlobs ? [new ImageDiskCollector({ store, blobs: opts.imageBlobs, log })] : []),
   ];

@@ -3,15 +3,19 @@
 // it, on the Allocation's status.tenantNetworks: the VXLAN peers (the other nodes hosting the
 // network, by their registered address) and the DNS names of the whole network (`<vm>.<network>`).
 // Node agents read nothing but their own Allocations, so this is how they learn of each other.
+//
+// Driven by the informer: a change to a Network, a VM, a VM's Allocation or a Node marks the
+// projects it concerns, and each marked project is reconciled in one transaction. Only projects
+// with Networks are looked at (and a project whose last Network went, once, to clear its VMs'
+// views). A slow resync marks them all again, in case a pass failed.
 import { isActiveAllocation } from '../../model/allocation-rules.js';
 import type { AllocationSpec } from '../../model/kinds/allocation.js';
 import type { NetworkStatus, NicAddress } from '../../model/kinds/network.js';
 import type { Resource } from '../../model/metadata.js';
-import type { StoreTx } from '../../store/types.js';
+import type { Store, StoreTx } from '../../store/types.js';
+import { Informer, type InformerEvent } from '../informer.js';
 import { LABEL_WORKLOAD_KIND } from '../placement-commit.js';
-import { PollingController, type PollingOptions } from '../reservations/polling.js';
 import { addressesOf } from './ipam.js';
-
 /** What a node hosting a replica is told about one of its networks (server-owned on the Allocation's status). */
 export interface TenantNetworkView {
   network: string;
@@ -27,14 +31,88 @@ export const TENANT_NETWORKS_FIELD = 'tenantNetworks';
 const nicsOf = (a: Resource) => (a.spec as unknown as AllocationSpec).task?.vm?.networks ?? [];
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
-export class NetworkController extends PollingController {
-  constructor(opts: PollingOptions) {
-    super(opts, 'networks', 1000);
-  }
+export interface NetworkControllerOptions {
+  store: Store;
+  /** Every project with Networks is reconciled again this often, whatever changed (default 60 s). */
+  resyncMs?: number;
+  log?: (msg: string) => void;
+}
 
+const RETRY_MS = 1000;
+
+/** A Node's changes (its address) concern every project with Networks. */
+const EVERY_PROJECT = '\0every project';
+
+export class NetworkController {
+  /** Projects with Networks, and how many each has (from the informer's Network events). */
+  private readonly networks = new Map<string, number>();
+  private readonly marked = new Set<string>();
+  private draining: Promise<void> | undefined;
+  private halted = false;
+
+  constructor(private readonly opts: NetworkControllerOptions) {}
+
+  /** One pass over every project with Networks (tests call it directly). */
   async reconcileAll(): Promise<void> {
     const projects = new Set((await this.opts.store.list('Network')).items.map((n) => n.metadata.project ?? ''));
     for (const project of projects) await this.opts.store.transaction((tx) => reconcileProject(tx, project));
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    this.halted = false;
+    const informer = new Informer<string>({
+      store: this.opts.store,
+      sources: [{ kind: 'Network' }, { kind: 'VirtualMachine' }, { kind: 'Allocation', labelSelector: `${LABEL_WORKLOAD_KIND}=VirtualMachine` }, { kind: 'Node' }],
+      // Only which project a change is about is kept.
+      transform: (o) => (o.kind === 'Node' ? EVERY_PROJECT : (o.metadata.project ?? '')),
+      onEvent: (ev) => this.onEvent(ev),
+      resyncMs: this.opts.resyncMs ?? 60_000,
+      log: this.opts.log,
+    });
+    try {
+      await informer.run(signal);
+    } finally {
+      this.halted = true;
+      this.marked.clear();
+      await this.draining;
+    }
+  }
+
+  private onEvent(ev: InformerEvent<string>): void {
+    const project = ev.value;
+    if (ev.object.kind === 'Network' && ev.type !== 'SYNC' && ev.type !== 'MODIFIED') {
+      const n = (this.networks.get(project) ?? 0) + (ev.type === 'DELETED' ? -1 : 1);
+      if (n > 0) this.networks.set(project, n);
+      else this.networks.delete(project);
+      // Its last Network gone, the project is reconciled once more: its VMs' views are cleared.
+      this.mark(project);
+      return;
+    }
+    if (project === EVERY_PROJECT) for (const p of this.networks.keys()) this.mark(p);
+    else if (this.networks.has(project)) this.mark(project);
+  }
+
+  private mark(project: string): void {
+    this.marked.add(project);
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.marked.size > 0 && !this.halted) this.mark([...this.marked][0]!);
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.marked.size > 0 && !this.halted) {
+      const [project] = this.marked;
+      this.marked.delete(project!);
+      try {
+        await this.opts.store.transaction((tx) => reconcileProject(tx, project!));
+      } catch (e) {
+        // A conflict with another writer, say, or the store away for a moment: try again shortly.
+        if (this.halted) return;
+        this.opts.log?.(`networks: project ${project}: ${(e as Error).message}; retrying`);
+        setTimeout(() => this.halted || this.mark(project!), RETRY_MS).unref();
+      }
+    }
   }
 }
 

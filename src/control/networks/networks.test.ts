@@ -10,7 +10,8 @@ import { storeEngines, type Engine } from '../../store/testing/engines.js';
 import type { Store } from '../../store/types.js';
 import { createResource, deleteResource, replaceResource } from '../resources.js';
 import { AddressBook, NetworkFullError, statusAddresses } from './ipam.js';
-import { reconcileProject, type TenantNetworkView } from './controller.js';
+import { until } from '../testing/until.js';
+import { NetworkController, reconcileProject, type TenantNetworkView } from './controller.js';
 
 const engines = storeEngines('weft_networks', 4);
 
@@ -110,7 +111,11 @@ for (const [engine, make] of engines) {
       expect((await place(waiting.metadata.name))[0]).toMatchObject({ network: 'small', ip: '10.9.0.2', subnet: '10.9.0.0/29', vni: expect.any(Number) });
     });
 
-    it('tells each node hosting a VM of the network its peers and the names of the whole network', async () => {
+    it('tells each node hosting a VM of the network its peers and the names of the whole network, following the store', async () => {
+      // Driven by changes alone: no resync during the test.
+      const stopController = new AbortController();
+      const controller = new NetworkController({ store, resyncMs: 3_600_000 });
+      const running = controller.start(stopController.signal);
       await createResource(store, NETWORK, network('mesh', '10.10.0.0/24'), { project: 'b' });
       const vni = (await store.get({ kind: 'Network', project: 'b', name: 'mesh' }))!.status!.vni as number;
       for (const [node, address] of [['n1', '192.0.2.1'], ['n2', '192.0.2.2']]) await store.create({ apiVersion: 'weft/v1', kind: 'Node', metadata: { name: node! }, spec: { cpu: '8', memory: '16Gi' }, status: { address } });
@@ -126,18 +131,24 @@ for (const [engine, make] of engines) {
           status: { phase: 'Running' },
         });
       }
-      await store.transaction((tx) => reconcileProject(tx, 'b'));
+      const view = async (alloc: string) => ((await store.get({ kind: 'Allocation', project: 'b', name: alloc }))!.status?.tenantNetworks as TenantNetworkView[] | undefined)?.[0];
+      const names = hosts.map(([name, , ip]) => ({ name, ip }));
+      const nodesOf = async () => (await store.get({ kind: 'Network', project: 'b', name: 'mesh' }))!.status?.nodes as unknown[] | undefined;
+      await until('the network\'s nodes', async () => ((await nodesOf())?.length === 2 && (await view('z-a0-r0'))?.hosts.length === 3) || undefined);
       const net = await store.get({ kind: 'Network', project: 'b', name: 'mesh' });
       expect(net!.status).toMatchObject({ vni, nodes: [{ node: 'n1', address: '192.0.2.1' }, { node: 'n2', address: '192.0.2.2' }], addresses: hosts.map(([name, , ip]) => ({ vm: name, network: 'mesh', ip })) });
-      const view = async (alloc: string) => ((await store.get({ kind: 'Allocation', project: 'b', name: alloc }))!.status!.tenantNetworks as TenantNetworkView[])[0];
-      const names = hosts.map(([name, , ip]) => ({ name, ip }));
       expect(await view('x-a0-r0')).toEqual({ network: 'mesh', vni, peers: ['192.0.2.2'], hosts: names });
       expect(await view('y-a0-r0')).toEqual({ network: 'mesh', vni, peers: ['192.0.2.1'], hosts: names });
+      // A node's new address reaches its peers.
+      const n1 = (await store.get({ kind: 'Node', name: 'n1' }))!;
+      await store.update({ ...n1, status: { ...n1.status, address: '192.0.2.11' } });
+      await until('n1\'s new address at its peers', async () => ((await view('y-a0-r0'))?.peers[0] === '192.0.2.11') || undefined);
       // The only VM on n1 ends: n2 has no peer left, and nothing is rewritten on a pass that changes nothing.
       const x = (await store.get({ kind: 'Allocation', project: 'b', name: 'x-a0-r0' }))!;
       await store.update({ ...x, status: { ...x.status, phase: 'Stopped' } });
-      await store.transaction((tx) => reconcileProject(tx, 'b'));
-      expect((await view('z-a0-r0'))!.peers).toEqual([]);
+      await until('n2 without peers', async () => ((await view('z-a0-r0'))?.peers.length === 0) || undefined);
+      stopController.abort();
+      await running;
       const rv = await store.currentResourceVersion();
       await store.transaction((tx) => reconcileProject(tx, 'b'));
       expect(await store.currentResourceVersion()).toBe(rv);

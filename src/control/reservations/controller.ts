@@ -26,7 +26,7 @@ import { graceOf, ownerKey, requestStop, stopRequested } from '../workloads/allo
 import { phaseOf, reservationId, windowOf } from './calendar-view.js';
 import { clearNode, type Fate, type Outsider } from './clearing.js';
 import { reservationAsked } from './view.js';
-import { PollingController, type PollingOptions } from './polling.js';
+import { PollingController, type PollingOptions } from '../polling.js';
 
 export type ReservationControllerOptions = PollingOptions;
 

@@ -19,7 +19,7 @@ import type { StoreTx } from '../../store/types.js';
 import { recordEvent } from '../events.js';
 import { graceOf, ownerKey, requestStop } from '../workloads/allocations.js';
 import { phaseOf, windowOf } from './calendar-view.js';
-import { PollingController, type PollingOptions } from './polling.js';
+import { PollingController, type PollingOptions } from '../polling.js';
 
 export type LeaseControllerOptions = PollingOptions;
 

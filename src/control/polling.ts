@@ -1,8 +1,9 @@
-// What the reservation and lease controllers share: options, and a pass over the store every
-// interval until the control plane's signal aborts (a failed pass is logged; the next one retries).
+// A controller that makes a pass over the store every interval (the reservation and lease
+// controllers, whose work is due by time as much as by change): options, and the loop, until the
+// control plane's signal aborts (a failed pass is logged; the next one retries).
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Store } from '../../store/types.js';
-import { systemClock, type Clock } from '../clock.js';
+import type { Store } from '../store/types.js';
+import { systemClock, type Clock } from './clock.js';
 
 export interface PollingOptions {
   store: Store;
