@@ -11,11 +11,17 @@
 //   node bench/lifecycle.mjs [--nodes 5000] [--rate 200] [--latency-jobs 2000] [--jobs 10000]
 //                            [--concurrency 64] [--engines pglite,postgres] [--policy weft]
 //                            [--cpu-prof DIR]   (write a CPU profile of the server process into DIR)
+// The throughput phase also reports CPU time per placed job: the server process, this generator
+// and, on a local PostgreSQL, the backends serving the server's connections to the scratch
+// database (read from /proc while the phase runs; one that exits mid-phase is not counted, and
+// autovacuum is left out: it runs when it will, and made repeated runs hard to compare).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { pct, scratchEngine } from './scratch.mjs';
 
 const args = Object.fromEntries(
@@ -55,20 +61,35 @@ async function runEngine(engine, o) {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let cycles;
+  let cpuReply;
   const { url, token } = await new Promise((resolve, reject) => {
     let buf = '';
+    let started = false;
     child.stdout.on('data', (d) => {
       buf += d;
       const lines = buf.split('\n');
-      if (lines.length > 1) resolve(JSON.parse(lines[0]));
-      for (const l of lines.slice(1, -1)) if (l.startsWith('{"cycles"')) cycles = JSON.parse(l).cycles;
+      buf = lines.pop();
+      for (const l of lines) {
+        if (!started) {
+          started = true;
+          resolve(JSON.parse(l));
+        } else if (l.startsWith('{"cycles"')) cycles = JSON.parse(l).cycles;
+        else if (l.startsWith('{"cpu"')) cpuReply?.(JSON.parse(l).cpu);
+      }
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.C });
+  const serverCpu = () =>
+    new Promise((resolve) => {
+      cpuReply = resolve;
+      child.stdin.write('cpu\n');
+    });
+  const cpu = await cpuMeter(serverCpu, engine === 'postgres' ? config.url : undefined);
   try {
-    return await phases(url, token, agent, o);
+    return await phases(url, token, agent, o, cpu);
   } finally {
+    await cpu.close();
     agent.destroy();
     child.stdin.end();
     await new Promise((r) => child.on('exit', r));
@@ -130,7 +151,47 @@ function watchAllocations(base, token, onBound) {
 const SHAPES = [{ count: 1 }, { count: 1 }, { count: 1 }, { count: 1 }, { count: 2 }, { count: 2 }, { count: 4 }, { count: 8 }, { share: 0.5 }, { share: 0.25 }];
 const jobBody = (name, i) => ({ kind: 'Job', metadata: { name }, spec: { resources: { cpu: '4', memory: '32Gi', gpu: SHAPES[i % SHAPES.length] } } });
 
-async function phases(url, token, agent, o) {
+/** CPU seconds used so far by the server, this generator and the scratch database's backends. */
+async function cpuMeter(serverCpu, dbUrl) {
+  const client = dbUrl && ['127.0.0.1', 'localhost'].includes(new URL(dbUrl).hostname) ? new pg.Client({ connectionString: dbUrl }) : undefined;
+  await client?.connect();
+  const ticks = 100; // USER_HZ
+  const backends = async () => {
+    if (!client) return undefined;
+    const { rows } = await client.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()");
+    const per = new Map();
+    for (const { pid } of rows) {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+      if (!stat) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      per.set(pid, (Number(f[11]) + Number(f[12])) / ticks);
+    }
+    return per;
+  };
+  return {
+    async sample() {
+      const s = await serverCpu();
+      const g = process.cpuUsage();
+      return { server: (s.user + s.system) / 1e6, generator: (g.user + g.system) / 1e6, db: await backends() };
+    },
+    close: async () => client?.end(),
+  };
+}
+
+/** CPU ms per job between two samples; a backend that started meanwhile counts from zero. */
+function cpuPerJob(a, b, jobs) {
+  const ms = (x) => ((x * 1000) / jobs).toFixed(2);
+  let db;
+  if (a.db && b.db) {
+    db = 0;
+    for (const [pid, t] of b.db) db += t - (a.db.get(pid) ?? 0);
+  }
+  const server = b.server - a.server;
+  const generator = b.generator - a.generator;
+  return `server ${ms(server)} + generator ${ms(generator)}${db !== undefined ? ` + postgres ${ms(db)} = ${ms(server + generator + db)}` : ''}`;
+}
+
+async function phases(url, token, agent, o, cpu) {
   const submitted = new Map();
   const bound = new Map();
   let waiter;
@@ -179,6 +240,7 @@ async function phases(url, token, agent, o) {
     rows.push(result(`latency (${o.rate}/s offered)`, steady));
 
     const burst = Array.from({ length: o.jobs }, (_, i) => `thr-${i}`);
+    const cpuBefore = await cpu.sample();
     let next = 0;
     await Promise.all(
       Array.from({ length: o.C }, async () => {
@@ -190,7 +252,9 @@ async function phases(url, token, agent, o) {
       }),
     );
     await until(burst);
+    const cpuAfter = await cpu.sample();
     rows.push(result(`throughput (${o.C} in flight)`, burst));
+    console.error(`CPU per placed job in the throughput phase, ms: ${cpuPerJob(cpuBefore, cpuAfter, burst.length)}`);
   } finally {
     stop();
   }
@@ -242,7 +306,10 @@ async function serve() {
   const cp = startControlPlane({ store, policy: cfg.policy, onCycle, log: (m) => process.stderr.write(`${m}\n`) });
   await cp.leading;
   process.stdout.write(JSON.stringify({ url: server.url, token }) + '\n');
-  process.stdin.resume();
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (d) => {
+    for (const line of d.split('\n')) if (line === 'cpu') process.stdout.write(JSON.stringify({ cpu: process.cpuUsage() }) + '\n');
+  });
   process.stdin.on('end', async () => {
     process.stdout.write(JSON.stringify({ cycles }) + '\n');
     await cp.stop();

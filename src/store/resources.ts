@@ -8,6 +8,7 @@ import { API_VERSION, type Metadata, type Resource, type ResourceInput } from '.
 import type { Sql } from './driver.js';
 import { parseSelector, selectorToSql } from './selector.js';
 import type { ListOptions, ListResult, ObjectKey, WriteOptions } from './types.js';
+import { cachedList, cachedStamp, forgetKindReads } from './tx-cache.js';
 import { decodeContinue, encodeContinue, encodeNewestContinue, parseRv } from './versions.js';
 
 /** Hands out resourceVersions inside one write transaction; only used numbers are consumed. */
@@ -118,27 +119,18 @@ export async function kindStamp(sql: Sql, kinds: readonly string[]): Promise<str
   return `${row?.n ?? '0'}:${row?.rv ?? '0'}`;
 }
 
-/**
- * Stamps read in a write transaction, by kinds. As with `cache`, nothing but the transaction
- * itself can change them while it holds the write lock, so a batch of writes that each ask
- * (admission asks for the policies') reads the stamp once; its own writes of those kinds drop it.
- */
-const STAMPS = new WeakMap<WriteCtx, Map<string, string>>();
-
 export async function kindStampInTx(ctx: WriteCtx, kinds: readonly string[]): Promise<string> {
-  let stamps = STAMPS.get(ctx);
-  if (!stamps) STAMPS.set(ctx, (stamps = new Map()));
-  const key = kinds.join(',');
-  let stamp = stamps.get(key);
-  if (stamp === undefined) stamps.set(key, (stamp = await kindStamp(ctx.sql, kinds)));
-  return stamp;
+  return cachedStamp(ctx, kinds, () => kindStamp(ctx.sql, kinds));
 }
 
-/** After a write of `k`: forget what this transaction read of it (the object, and stamps of its kind). */
+export async function listInTx(ctx: WriteCtx, kind: string, opts: ListOptions = {}): Promise<ListResult> {
+  return cachedList(ctx, kind, opts, () => listResources(ctx.sql, kind, opts));
+}
+
+/** After a write of `k`: forget what this transaction read of it (the object, and stamps and lists of its kind). */
 export function forgetWritten(ctx: WriteCtx, k: { kind: string; project: string; name: string }): void {
   ctx.cache.delete(cacheKey(k));
-  const stamps = STAMPS.get(ctx);
-  if (stamps) for (const key of stamps.keys()) if (key.split(',').includes(k.kind)) stamps.delete(key);
+  forgetKindReads(ctx, k.kind);
 }
 
 export function cacheKey(k: { kind: string; project: string; name: string }): string {

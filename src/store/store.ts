@@ -5,7 +5,7 @@ import { ValidationError } from '../model/errors.js';
 import { insertAuditEntries, normaliseAuditEntry, SqlAuditLog } from './audit.js';
 import { mapDbError, type Driver, type Sql } from './driver.js';
 import { ChangeFeed } from './feed.js';
-import { createResource, deleteResource, getInTx, getManyInTx, getManyResources, getResource, kindStamp, kindStampInTx, listResources, updateManyResources, updateResource, type WriteCtx } from './resources.js';
+import { createResource, deleteResource, getInTx, getManyInTx, getManyResources, getResource, kindStamp, kindStampInTx, listInTx, listResources, updateManyResources, updateResource, type WriteCtx } from './resources.js';
 import { sqlTokenStore } from './tokens.js';
 import { sqlSecretStore, type SecretValueStore } from './secrets.js';
 import type { AuditLog, Leadership, ListOptions, ListResult, ObjectKey, Store, StoreTx, TokenStore, TransactionOptions, WatchEvent, WatchOptions, WriteOptions } from './types.js';
@@ -30,7 +30,7 @@ function txOver(ctx: WriteCtx): StoreTx {
   return {
     get: (key) => getInTx(ctx, key),
     getMany: (keys) => getManyInTx(ctx, keys),
-    list: (kind, opts) => listResources(ctx.sql, kind, opts),
+    list: (kind, opts) => listInTx(ctx, kind, opts),
     stamp: (kinds) => kindStampInTx(ctx, kinds),
     create: (input) => createResource(ctx, input),
     update: (input, opts) => updateResource(ctx, input, opts),

@@ -335,5 +335,38 @@ export function listTests(get: () => Ctx): void {
         }
       });
     });
+
+    describe('lists inside a write transaction', () => {
+      it('see the transaction\'s own creates, updates and deletes of the kind, and those of transactions batched before it', async () => {
+        const { store } = get();
+        const p = uniq('p');
+        const names = (r: ListResult): string[] => r.items.map((o) => `${o.metadata.name}:${String(o.spec.replicas)}`);
+        await store.create(job(p, 'a'));
+        await store.transaction(async (tx) => {
+          const first = await tx.list('Job', { project: p });
+          expect(names(first)).toEqual(['a:1']);
+          first.items[0].spec.replicas = 99; // the caller's copy: later reads must not see this
+          expect(names(await tx.list('Job', { project: p }))).toEqual(['a:1']);
+          await tx.create(job(p, 'b'));
+          expect(names(await tx.list('Job', { project: p }))).toEqual(['a:1', 'b:1']);
+          const a = (await tx.get({ kind: 'Job', project: p, name: 'a' }))!;
+          await tx.update({ ...a, spec: { replicas: 3 } });
+          expect(names(await tx.list('Job', { project: p }))).toEqual(['a:3', 'b:1']);
+          await tx.delete({ kind: 'Job', project: p, name: 'b' });
+          expect(names(await tx.list('Job', { project: p }))).toEqual(['a:3']);
+        });
+        // Concurrent transactions share one database transaction: each lists what those before it wrote.
+        const seen = await Promise.all(
+          ['c', 'd', 'e'].map((n) =>
+            store.transaction(async (tx) => {
+              const before = names(await tx.list('Job', { project: p }));
+              await tx.create(job(p, n));
+              return before;
+            }),
+          ),
+        );
+        expect(seen).toEqual([['a:3'], ['a:3', 'c:1'], ['a:3', 'c:1', 'd:1']]);
+      });
+    });
   });
 }
