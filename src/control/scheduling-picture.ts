@@ -173,8 +173,11 @@ export class SchedulingPicture {
     });
   }
 
-  /** Backfill: running work ends at its start + declared max runtime (unknown = never). */
+  /**
+   * Backfill: running work ends at its start + declared max runtime (unknown = never). Read from
+   * every active allocation, so only when the cycle first needs a reservation, not every cycle.
+   */
   backfill(): Pick<BackfillConfig, 'running'> {
-    return { running: this.fleet.runningForBackfill((w) => maxRuntimeMs(this.workloads.get(`${w.kind}/${w.project}/${w.name}`) ?? {})) };
+    return { running: () => this.fleet.runningForBackfill((w) => maxRuntimeMs(this.workloads.get(`${w.kind}/${w.project}/${w.name}`) ?? {})) };
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BackfillRunning } from './backfill.js';
+import type { BackfillConfig, BackfillRunning } from './backfill.js';
 import { schedule } from './cycle.js';
 import { createPolicy } from './policies.js';
 import { seededRng } from './rng.js';
@@ -72,6 +72,20 @@ describe('backfill', () => {
     const decisions = cycle(snap, running, [head, small('long', 4)]);
     expect(decisions.get('head')!.reservation).toBeUndefined();
     expect(decisions.get('long')!.placed).toBe(true); // nothing to protect: ordinary first-fit order
+  });
+
+  it('reads running work given as a function only when a gang needs a reservation, once, and decides as with the list', () => {
+    let reads = 0;
+    const decide = (gangs: GangRequest[], lazily: boolean) => {
+      const { snap, running } = fleet();
+      const r: BackfillConfig['running'] = lazily ? () => (reads++, running) : running;
+      return schedule(snap, gangs, { policy: createPolicy('best-fit'), backfill: { running: r } }, NOW, seededRng(1)).decisions;
+    };
+    expect(decide([small('fits', 2), small('fits-too', 2)], true).every((d) => d.placed)).toBe(true);
+    expect(reads).toBe(0);
+    const gangs = [head, small('short', 4, 30 * MIN), small('long', 4, 200 * MIN)];
+    expect(decide(gangs, true)).toEqual(decide(gangs, false));
+    expect(reads).toBe(1);
   });
 
   it('without backfill config, lower gangs take any free capacity as before', () => {

@@ -19,7 +19,12 @@ export interface BackfillRunning {
 }
 
 export interface BackfillConfig {
-  running: readonly BackfillRunning[];
+  /**
+   * Or a function returning it, called at most once a cycle and only when a gang first needs a
+   * reservation: the live loop derives it from every active allocation, which a cycle that
+   * places everything it is given never needs.
+   */
+  running: readonly BackfillRunning[] | (() => readonly BackfillRunning[]);
 }
 
 /** The active reservation of a cycle. */
@@ -31,15 +36,22 @@ export interface HeldReservation {
 
 /** Per-cycle backfill state: the running work (plus what this cycle placed) and the one reservation. */
 export class Backfill {
-  private readonly running: BackfillRunning[];
+  /** What was running before the cycle, once asked for (see BackfillConfig.running). */
+  private before: readonly BackfillRunning[] | null = null;
+  /** What this cycle placed. */
+  private readonly placedNow: BackfillRunning[] = [];
   private held: HeldReservation | null = null;
   private mask: Uint8Array | null = null;
 
   constructor(
-    config: BackfillConfig,
+    private readonly config: BackfillConfig,
     private readonly now: number,
-  ) {
-    this.running = [...config.running];
+  ) {}
+
+  private running(): BackfillRunning[] {
+    const r = this.config.running;
+    this.before ??= typeof r === 'function' ? r() : r;
+    return [...this.before, ...this.placedNow];
   }
 
   get reservation(): HeldReservation | null {
@@ -62,7 +74,7 @@ export class Backfill {
   placed(gang: GangRequest, decision: GangDecision, deltas: readonly NodeDelta[]): void {
     const endsAt = gang.maxRuntimeMs !== undefined ? this.now + gang.maxRuntimeMs : null;
     const replicas = decision.placements.map((p, i) => ({ node: p.node, delta: deltas[i]! }));
-    this.running.push({ id: gang.id, endsAt, replicas });
+    this.placedNow.push({ id: gang.id, endsAt, replicas });
   }
 
   /**
@@ -72,14 +84,15 @@ export class Backfill {
    */
   reserve(snap: Snapshot, gang: GangRequest, place: (s: Snapshot) => GangDecision): Reservation | null {
     if (this.held) return null;
-    const ends = [...new Set(this.running.filter((r) => r.endsAt !== null).map((r) => r.endsAt!))].sort((a, b) => a - b);
+    const running = this.running();
+    const ends = [...new Set(running.filter((r) => r.endsAt !== null).map((r) => r.endsAt!))].sort((a, b) => a - b);
     if (ends.length === 0) return null;
     // Fit is monotone in the work released (more free capacity never hurts), so binary search the
     // shortest prefix of end times after which the gang fits.
     const attempt = (k: number): GangDecision | null =>
       snap.whatIf((s) => {
         const until = ends[k]!;
-        for (const r of this.running) {
+        for (const r of running) {
           if (r.endsAt === null || r.endsAt > until) continue;
           for (const x of r.replicas) s.release(x.node, x.delta);
         }
