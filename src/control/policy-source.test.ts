@@ -57,4 +57,23 @@ describe('PolicySource (weft)', () => {
     for (let cycles = 0; source.current() === before && cycles < 10_000; cycles++) source.calibrate(snap);
     expect(source.current()).not.toBe(before); // rebuilt with share fill; the term alone was kept already
   });
+
+  it('keeps its policy while the learned mix only wobbles by sampling, and rebuilds it when the mix moves', () => {
+    const source = new PolicySource('weft');
+    const rng = seededRng(7);
+    // As the loop does: a few dozen demands a cycle, drawn from one unchanging mix.
+    const cycle = (from: typeof shapes): void => {
+      for (let i = 0; i < 60; i++) source.observe(from[Math.floor(rng.nextFloat() * from.length)]!);
+      source.current();
+    };
+    for (let c = 0; c < 40; c++) cycle(shapes); // the window (2,000 shapes) is full
+    const settled = source.current();
+    for (let c = 0; c < 200; c++) {
+      cycle(shapes);
+      expect(source.current()).toBe(settled);
+    }
+    const eightGpu = [{ cpuMilli: 32_000, gpuMilli: 1000, gpuCount: 8, gpuModels: [] }];
+    for (let c = 0; c < 40; c++) cycle(eightGpu);
+    expect(source.current()).not.toBe(settled);
+  });
 });
