@@ -43,6 +43,8 @@ export class FleetView {
   private readonly byWorkload = new Map<string, Set<string>>();
   /** Newest resourceVersion seen per object (deleted ones too, until the catch-up is over). */
   private readonly seen = new Map<string, bigint>();
+  /** Ids in `seen` whose object is gone (deleted, or an allocation no longer active). */
+  private readonly gone = new Set<string>();
   private snap: Snapshot | undefined;
   private nodeIndex = new Map<string, number>();
   /** What each active allocation (by project/name) put on the current snapshot. */
@@ -147,22 +149,27 @@ export class FleetView {
     return true;
   }
 
-  /** Forgets deleted objects' versions once the watch is past every list (no replays remain). */
+  /**
+   * Forgets deleted objects' versions once the watch is past every list (no replays remain). Only
+   * the ids marked gone since the last call are looked at: the loop calls this every sweep, and
+   * scanning every version it holds (one per node and live allocation) cost milliseconds each time.
+   */
   forgetTombstones(): void {
-    for (const id of [...this.seen.keys()]) {
-      const [kind, key] = id.split('|') as [string, string];
-      if (kind === 'Node' ? !this.nodes.has(key.slice(1)) : !this.active.has(key)) this.seen.delete(id);
-    }
+    for (const id of this.gone) this.seen.delete(id);
+    this.gone.clear();
   }
 
   /** Folds a Node change in; true when it may change what a cycle decides. */
   applyNode(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Resource): boolean {
     if (!this.fresh('Node', obj)) return false;
     const name = obj.metadata.name;
+    const id = `Node|${keyOf(obj)}`;
     if (type === 'DELETED') {
+      this.gone.add(id);
       if (this.nodes.delete(name)) this.snap = undefined;
       return true;
     }
+    this.gone.delete(id);
     const spec = obj.spec as unknown as NodeSpec;
     const gpus = [...(spec.gpus ?? [])].sort((a, b) => a.index - b.index);
     const noPassthrough = noPassthroughGpus(obj, gpus);
@@ -185,7 +192,10 @@ export class FleetView {
     const key = keyOf(obj);
     const old = this.active.get(key);
     if (old) this.remove(key, old);
-    if (type !== 'DELETED' && isActiveAllocation(obj)) this.add(key, obj);
+    if (type !== 'DELETED' && isActiveAllocation(obj)) {
+      this.add(key, obj);
+      this.gone.delete(`Allocation|${key}`);
+    } else this.gone.add(`Allocation|${key}`);
     return true;
   }
 
