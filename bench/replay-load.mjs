@@ -8,7 +8,7 @@
 //
 //   node bench/replay-load.mjs [--traces default,cpu050] [--loads 0.8,1,1.2] [--policies weft,fgd,best-fit]
 //        [--seeds 1-3] [--seeds-for 0.8=1] [--arrivals 40000] [--max-run 30m] [--parallel 2] [--nice 10]
-//        [--json runs.json] [--resume] [--with more.json,…]
+//        [--json runs.json] [--resume] [--with more.json,…] [--report]
 //
 // --seeds-for LOAD=SEEDS gives one load its own seeds (e.g. fewer at 80%, where the policies
 // coincide); --json keeps every finished run in a file as it goes, and --resume reads it back and
@@ -74,7 +74,8 @@ const allSeeds = [...new Set(loads.flatMap(seedsAt))].sort((a, b) => a - b);
 const jobs = allSeeds.flatMap((seed) =>
   traces.flatMap((trace) => loads.filter((load) => seedsAt(load).includes(seed)).flatMap((load) => policies.map((policy) => ({ trace, load, seed, policy })))),
 );
-const todo = jobs.filter((j) => !out.has(key(j)) && !others.has(key(j)));
+// --report runs nothing: the table of what the files hold.
+const todo = args.report ? [] : jobs.filter((j) => !out.has(key(j)) && !others.has(key(j)));
 const scratch = mkdtempSync(join(tmpdir(), 'weft-replay-load-'));
 let next = 0;
 let done = 0;
@@ -114,7 +115,7 @@ const stats = [
   { k: 'jctP99', name: 'JCT p99 s', digits: 1, better: 'lower' },
 ];
 // Reported beside the bar, not part of it: how the gangs of two or more GPUs fare.
-const extra = { k: 'multiWaitMean', name: '≥ 2-GPU gangs wait mean s', digits: 1 };
+const extra = { k: 'multiWaitMean', name: '≥ 2-GPU gangs: wait mean s (weft / fgd)', digits: 1 };
 const behind = (stat, w, f) => (stat.better === 'higher' ? w < f : w > f);
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -130,7 +131,13 @@ for (const trace of traces) {
     const has = (policy) => seedsAt(load).filter((seed) => out.has(key({ trace, load, seed, policy })));
     if (policies.some((p) => !has(p).length)) continue;
     const of = (policy, k) => has(policy).map((seed) => out.get(key({ trace, load, seed, policy }))[k]);
-    const cells = [...stats, extra].map((s) => policies.map((p) => (of(p, s.k).some((x) => x === undefined) ? '–' : mean(of(p, s.k)).toFixed(s.digits))).join(' / '));
+    const cells = stats.map((s) => policies.map((p) => mean(of(p, s.k)).toFixed(s.digits)).join(' / '));
+    // weft / fgd only; runs kept from before this column was recorded lack it, so it averages the
+    // seeds where both have it, and says how many when that is fewer than the cell's.
+    const pair = policies.filter((p) => p === 'weft' || p === 'fgd');
+    const withExtra = seedsAt(load).filter((seed) => pair.length && pair.every((policy) => out.get(key({ trace, load, seed, policy }))?.[extra.k] !== undefined));
+    const extraOf = (policy) => mean(withExtra.map((seed) => out.get(key({ trace, load, seed, policy }))[extra.k])).toFixed(extra.digits);
+    cells.push(withExtra.length ? pair.map(extraOf).join(' / ') + (withExtra.length < has(pair[0]).length ? ` (${withExtra.length} seeds)` : '') : '–');
     const counts = policies.map(has).map((ss) => ss.length);
     const seedsCell = counts.every((n) => n === counts[0]) ? `${counts[0]}` : counts.join(' / ');
     let behindCell = '';
