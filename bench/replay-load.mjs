@@ -10,10 +10,12 @@
 //        [--seeds 1-3] [--seeds-for 0.8=1] [--arrivals 40000] [--max-run 30m] [--parallel 2] [--nice 10]
 //        [--json runs.json] [--resume] [--with more.json,…] [--report]
 //
-// --seeds-for LOAD=SEEDS gives one load its own seeds (e.g. fewer at 80%, where the policies
-// coincide); --json keeps every finished run in a file as it goes, and --resume reads it back and
-// skips those runs; --with adds runs kept in other files (read only) to the table. A policy short
-// of seeds in a cell is averaged over those it has, and compared with weft over the seeds both have.
+// By default seeds 1-3, and seed 1 alone at 80%, where every gang starts in its first cycle under
+// every policy. --seeds-for LOAD=SEEDS (several joined by ';', '' for none) gives a load its own
+// seeds; --json keeps every finished run in a file as it goes, --resume reads it back and skips
+// those runs; --with adds runs kept in other files (read only); --report runs nothing and prints
+// the table of what is kept. A policy short of seeds in a cell is averaged over those it has, and
+// compared with weft over the seeds both have.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg, setPriority, tmpdir } from 'node:os';
@@ -46,8 +48,8 @@ function parseSeeds(spec) {
 const traces = (args.traces ?? 'default,gpushare20,gpushare40,gpushare60,gpushare80,gpushare100,cpu050,cpu100,cpu200').split(',');
 const loads = (args.loads ?? '0.8,1,1.2').split(',');
 const policies = (args.policies ?? 'weft,fgd,best-fit').split(',');
-const seeds = parseSeeds(args.seeds ?? '1');
-const seedsFor = new Map((args['seeds-for'] ?? '').split(';').filter(Boolean).map((kv) => kv.split('=')).map(([l, s]) => [l, parseSeeds(s)]));
+const seeds = parseSeeds(args.seeds ?? '1-3');
+const seedsFor = new Map((args['seeds-for'] ?? '0.8=1').split(';').filter(Boolean).map((kv) => kv.split('=')).map(([l, s]) => [l, parseSeeds(s)]));
 const seedsAt = (load) => seedsFor.get(load) ?? seeds;
 const arrivals = args.arrivals ?? '40000';
 const maxRun = args['max-run'] ?? '30m';
