@@ -139,7 +139,8 @@ for (const trace of traces) {
     const pair = policies.filter((p) => p === 'weft' || p === 'fgd');
     const withExtra = seedsAt(load).filter((seed) => pair.length && pair.every((policy) => out.get(key({ trace, load, seed, policy }))?.[extra.k] !== undefined));
     const extraOf = (policy) => mean(withExtra.map((seed) => out.get(key({ trace, load, seed, policy }))[extra.k])).toFixed(extra.digits);
-    cells.push(withExtra.length ? pair.map(extraOf).join(' / ') + (withExtra.length < has(pair[0]).length ? ` (${withExtra.length} seed${withExtra.length === 1 ? '' : 's'})` : '') : '–');
+    const noneThere = withExtra.every((seed) => out.get(key({ trace, load, seed, policy: pair[0] })).multiGangs === 0);
+    cells.push(noneThere && withExtra.length ? 'none asked' : withExtra.length ? pair.map(extraOf).join(' / ') + (withExtra.length < has(pair[0]).length ? ` (${withExtra.length} seed${withExtra.length === 1 ? '' : 's'})` : '') : '–');
     const counts = policies.map(has).map((ss) => ss.length);
     const seedsCell = counts.every((n) => n === counts[0]) ? `${counts[0]}` : counts.join(' / ');
     let behindCell = '';
