@@ -1,13 +1,7 @@
 // OpenAPI entries for the node-agent routes (routes/nodes.ts, routes/logs.ts); merged into the
 // document by openapi.ts.
 import { workloadKinds } from '../model/kind-names.js';
-type Json = Record<string, unknown>;
-
-const problem: Json = { $ref: '#/components/responses/Problem' };
-const errors = (...codes: number[]): Json => Object.fromEntries(codes.map((c) => [String(c), problem]));
-const json = (schema: Json): Json => ({ 'application/json': { schema } });
-const path = (name: string, description: string): Json => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
-const query = (name: string, description: string, schema: Json = { type: 'string' }): Json => ({ name, in: 'query', required: false, description, schema });
+import { errors, json, pathParam as path, queryParam as query, type Json } from './openapi-parts.js';
 
 const LOG_CHUNK: Json = {
   type: 'object',

@@ -6,13 +6,8 @@ import { resourceSchema } from '../model/validate.js';
 import { agentPaths } from './agent-openapi.js';
 import { vmPaths } from './vm-openapi.js';
 import { WHAT_IF_SCHEMA, whatIfPaths } from './what-if-openapi.js';
+import { errors, json, ref, type Json } from './openapi-parts.js';
 
-type Json = Record<string, unknown>;
-
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Json): Json => ({ 'application/json': { schema } });
-const problemRef: Json = { $ref: '#/components/responses/Problem' };
-const errors = (...codes: number[]): Json => Object.fromEntries(codes.map((c) => [String(c), problemRef]));
 const param = (name: string, where: 'path' | 'query', description: string, schema: Json = { type: 'string' }): Json => ({
   name,
   in: where,

@@ -1,11 +1,7 @@
 // OpenAPI entries for uploaded Image disks (routes/image-disk.ts) and the VM serial console
 // (routes/vm-console.ts); merged into the document by openapi.ts.
-type Json = Record<string, unknown>;
+import { errors, pathParam as path, queryParam as query, ref, type Json } from './openapi-parts.js';
 
-const problem: Json = { $ref: '#/components/responses/Problem' };
-const errors = (...codes: number[]): Json => Object.fromEntries(codes.map((c) => [String(c), problem]));
-const path = (name: string, description: string): Json => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
-const query = (name: string, description: string, schema: Json = { type: 'string' }): Json => ({ name, in: 'query', required: false, description, schema });
 const disk: Json = { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } };
 const upgrade = (description: string): Json => ({ 101: { description } });
 
@@ -25,8 +21,8 @@ export function vmPaths(): Record<string, Json> {
         ],
         requestBody: { required: true, content: disk },
         responses: {
-          200: { description: 'the applied Image, now with its disk', content: { 'application/json': { schema: { $ref: '#/components/schemas/Image' } } } },
-          201: { description: 'the Image created from the upload', content: { 'application/json': { schema: { $ref: '#/components/schemas/Image' } } } },
+          200: { description: 'the applied Image, now with its disk', content: { 'application/json': { schema: ref('Image') } } },
+          201: { description: 'the Image created from the upload', content: { 'application/json': { schema: ref('Image') } } },
           ...errors(400, 401, 403, 404, 409, 413, 422),
         },
       },

@@ -1,13 +1,9 @@
 // OpenAPI entries for the what-if routes (routes/what-if.ts); merged into the document by
 // openapi.ts.
 import { workloadKinds } from '../model/kind-names.js';
+import { errors, pathParam as path, type Json } from './openapi-parts.js';
 
-type Json = Record<string, unknown>;
-
-const problem: Json = { $ref: '#/components/responses/Problem' };
-const errors = (...codes: number[]): Json => Object.fromEntries(codes.map((c) => [String(c), problem]));
 const answer: Json = { description: 'where and when it would start', content: { 'application/json': { schema: { $ref: '#/components/schemas/WhatIf' } } } };
-const path = (name: string, description: string): Json => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
 
 const refs: Json = {
   type: 'object',
