@@ -178,4 +178,49 @@ describe('informer', () => {
     await f.informer.caughtUp();
     expect(f.informer.get('Job', P, 'x')).toBeDefined();
   });
+
+  it('several kinds listed at different versions: synced and the handler wait until the watch makes them one version', async () => {
+    store = await openStore();
+    await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: P }, spec: {} });
+    // Between the Project list and the Job list, the Project is restricted and then a Job is made:
+    // the Job's list is newer than the Project's.
+    const racing: Store = Object.create(store, {
+      list: {
+        value: async (kind: string, opts?: object) => {
+          const out = await store.list(kind, opts);
+          if (kind === 'Project') {
+            const p = (await store.get({ kind: 'Project', name: P }))!;
+            await store.update({ ...p, spec: { dataClass: 'restricted' } });
+            await store.create(job('train'));
+          }
+          return out;
+        },
+      },
+    });
+    const projects = new Map<string, unknown>();
+    const jobs = new Set<string>();
+    /** What the handler's picture said each time it had a Job: the Project's data class then. */
+    const seenWithJob: unknown[] = [];
+    const informer = new Informer({
+      store: racing,
+      sources: [{ kind: 'Project' }, { kind: 'Job' }],
+      onEvent: (e) => {
+        if (e.object.kind === 'Project') projects.set(e.object.metadata.name, (e.object.spec as { dataClass?: string }).dataClass);
+        else if (e.type === 'DELETED') jobs.delete(e.object.metadata.name);
+        else jobs.add(e.object.metadata.name);
+      },
+    });
+    const ac = new AbortController();
+    runs.push(ac);
+    const running = informer.run(ac.signal);
+    await informer.synced;
+    seenWithJob.push(jobs.has('train') ? projects.get(P) : 'no job');
+    expect(seenWithJob).toEqual(['restricted']);
+    expect((informer.get('Project', undefined, P)!.spec as { dataClass?: string }).dataClass).toBe('restricted');
+    // Later changes flow as before.
+    await store.create(job('next'));
+    await until('next delivered', () => jobs.has('next'));
+    ac.abort();
+    await running;
+  });
 });

@@ -4,7 +4,10 @@
 // reaches the handler once, with the value it replaces. A watch that falls behind the change
 // log (410 Gone) makes it list again and deliver only the differences — objects gone since
 // arrive as DELETED — so a user's own state stays right without starting over; a watch that
-// merely broke resumes where it was. Optionally every cached value is handed over again as SYNC
+// merely broke resumes where it was. The kinds are listed one after another, so their lists can
+// be of different versions (a Project listed before it was restricted, a Job listed after it was
+// created); until the watch has brought every kind to the newest list's version, changes are
+// held back and `synced` waits, so a user never acts on a mix of two moments. Optionally every cached value is handed over again as SYNC
 // each resyncMs, for users that act on time as well as on change.
 import { setTimeout as delay } from 'node:timers/promises';
 import { GoneError } from '../model/errors.js';
@@ -87,8 +90,15 @@ export class Informer<T = Resource> {
   /** Where the watch stopped: a later run() resumes there, and lists again only after a 410. */
   private resumeFrom: string | undefined;
   private readonly progress = new Set<() => void>();
+  /** While set, the lists' versions differ and the watch has not yet reached the newest one. */
+  private catchUpTo: bigint | undefined;
+  /** Changes held back meanwhile, in order. */
+  private held: InformerEvent<T>[] = [];
   private markSynced!: () => void;
-  /** Resolves once the first list has been delivered (at once when started from a version). */
+  /**
+   * Resolves once the first lists have been delivered and the cache is of one version (at once
+   * when started from a version).
+   */
   readonly synced = new Promise<void>((r) => (this.markSynced = r));
 
   constructor(private readonly opts: InformerOptions<T>) {
@@ -127,7 +137,8 @@ export class Informer<T = Resource> {
    */
   async caughtUp(timeoutMs = 1000): Promise<void> {
     const target = BigInt(await this.opts.store.currentResourceVersion());
-    if (this.seen >= target) return;
+    const reached = (): boolean => this.seen >= target && this.catchUpTo === undefined;
+    if (reached()) return;
     await new Promise<void>((resolve) => {
       const finish = (): void => {
         clearTimeout(timer);
@@ -135,7 +146,7 @@ export class Informer<T = Resource> {
         resolve();
       };
       const check = (): void => {
-        if (this.seen >= target) finish();
+        if (reached()) finish();
       };
       const timer = setTimeout(finish, timeoutMs);
       this.progress.add(check);
@@ -150,7 +161,7 @@ export class Informer<T = Resource> {
     const resync = this.opts.resyncMs ? setInterval(() => this.resync(), this.opts.resyncMs) : undefined;
     try {
       this.resumeFrom ??= this.opts.resourceVersion ?? (await this.relist(signal));
-      this.markSynced();
+      if (this.catchUpTo === undefined) this.markSynced();
       while (!signal.aborted) {
         try {
           for await (const ev of this.opts.store.watch({ ...this.filter(), resourceVersion: this.resumeFrom, signal })) {
@@ -209,6 +220,7 @@ export class Informer<T = Resource> {
   private async listOnce(): Promise<string> {
     const initial = this.listedAt.size === 0 && !this.partial;
     let from: bigint | undefined;
+    let newest = 0n;
     const listed = new Map<string, { items: Resource[]; rv: bigint }>();
     for (const kind of this.kinds) {
       const selectors = this.opts.sources.filter((s) => s.kind === kind);
@@ -218,7 +230,11 @@ export class Informer<T = Resource> {
       const rv = BigInt(resourceVersion);
       listed.set(kind, { items, rv });
       if (from === undefined || rv < from) from = rv;
+      if (rv > newest) newest = rv;
     }
+    // Every version a list reports is that of a committed change (the store's last one), and the
+    // watch from the oldest list sees every kind's changes: it reaches the newest list's version.
+    if (newest > from!) this.catchUpTo = this.catchUpTo !== undefined && this.catchUpTo > newest ? this.catchUpTo : newest;
     const present = new Set<string>();
     for (const [kind, { items, rv }] of listed) {
       this.listedAt.set(kind, rv);
@@ -239,8 +255,21 @@ export class Informer<T = Resource> {
     const o = ev.object;
     const rv = BigInt(o.metadata.resourceVersion);
     if (rv > this.seen) this.seen = rv;
+    if (this.kinds.includes(o.kind)) this.fold(ev, o, rv);
+    if (this.catchUpTo !== undefined && this.seen >= this.catchUpTo) this.caughtUpToLists();
     for (const check of [...this.progress]) check();
-    if (!this.kinds.includes(o.kind)) return;
+  }
+
+  /** The cache is of one version again: hands over what was held back, then says synced. */
+  private caughtUpToLists(): void {
+    this.catchUpTo = undefined;
+    const held = this.held;
+    this.held = [];
+    for (const ev of held) this.handOver(ev);
+    this.markSynced();
+  }
+
+  private fold(ev: WatchEvent, o: Resource, rv: bigint): void {
     if (rv <= (this.listedAt.get(o.kind) ?? 0n)) return; // in the list already
     if (ev.type === 'DELETED') {
       const k = keyOf(o.kind, o.metadata.project, o.metadata.name);
@@ -290,6 +319,11 @@ export class Informer<T = Resource> {
   }
 
   private emit(ev: InformerEvent<T>): void {
+    if (this.catchUpTo !== undefined) this.held.push(ev);
+    else this.handOver(ev);
+  }
+
+  private handOver(ev: InformerEvent<T>): void {
     try {
       this.opts.onEvent(ev);
     } catch (e) {
