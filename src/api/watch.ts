@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { onAbort } from '../model/abort.js';
 import type { Resource } from '../model/metadata.js';
 import type { Store, WatchEvent } from '../store/types.js';
 import { toProblem } from './problem.js';
@@ -78,9 +79,7 @@ export async function serveWatch(store: Store, hub: WatchHub, req: FastifyReques
   const { write } = stream;
 
   // Abort must end the loop even if the store's iterator does not wake up on its own.
-  const aborted = new Promise<IteratorResult<WatchEvent>>((resolve) =>
-    signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true }),
-  );
+  const aborted = new Promise<IteratorResult<WatchEvent>>((resolve) => onAbort(signal, () => resolve({ done: true, value: undefined })));
   try {
     // Only the last initial object carries an id: a client cut off mid-snapshot has no id and
     // simply starts over, one that saw it all resumes from the snapshot's version.
@@ -115,10 +114,7 @@ export async function* scopedChanges(store: Store, w: WatchRequest & { resourceV
   const accept = name === undefined ? w.accept : (o: Resource): boolean => o.metadata.name === name && w.accept(o);
   const it = store.watch({ kind: w.kind, project: w.project, projects: w.projects, labelSelector: w.labelSelector, name, resourceVersion: w.resourceVersion, signal })[Symbol.asyncIterator]();
   // Abort must end the loop even if the store's iterator does not wake up on its own.
-  const aborted = new Promise<IteratorResult<WatchEvent>>((resolve) => {
-    if (signal.aborted) resolve({ done: true, value: undefined });
-    signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true });
-  });
+  const aborted = new Promise<IteratorResult<WatchEvent>>((resolve) => onAbort(signal, () => resolve({ done: true, value: undefined })));
   try {
     while (!signal.aborted) {
       const step = it.next();

@@ -5,7 +5,8 @@ import type { EventSourceMessage } from 'eventsource-parser';
 import type { FleetSummary } from '../model/summary.js';
 import type { WeftClient } from './client.js';
 import { WeftApiError, type ProblemDetails } from './errors.js';
-import { backoff, sleep, sseMessages } from './watch.js';
+import { sleep } from '../model/abort.js';
+import { backoff, sseMessages } from './watch.js';
 
 export type { FleetSummary, SummaryGpus, SummaryHeld, SummaryNodes, SummaryWorkloads } from '../model/summary.js';
 

@@ -3,6 +3,7 @@
 // and when the server says that version is too old (410 Gone) it relists and hands the caller
 // the fresh state as one SYNC message before watching on.
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { onAbort, sleep } from '../model/abort.js';
 import type { Resource } from '../model/metadata.js';
 import { WeftApiError, type ProblemDetails } from './errors.js';
 import { isObject } from './apply.js';
@@ -49,8 +50,7 @@ class Relist extends Error {}
 
 export async function* watchEvents(t: WatchTransport, path: string, opts: WatchOptions): AsyncGenerator<WatchMessage> {
   const inner = new AbortController();
-  const onAbort = (): void => inner.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const stopListening = opts.signal ? onAbort(opts.signal, () => inner.abort()) : () => undefined;
   const reconnect = opts.reconnect ?? true;
   const maxBackoff = opts.maxBackoffMs ?? 5000;
   let rv = opts.resourceVersion;
@@ -104,7 +104,7 @@ export async function* watchEvents(t: WatchTransport, path: string, opts: WatchO
       await sleep(backoff(1, maxBackoff), inner.signal);
     }
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+    stopListening();
     inner.abort();
   }
 }
@@ -158,18 +158,4 @@ function decode(m: EventSourceMessage): WatchEvent | undefined {
 /** Reconnect delay after `failures` failed tries: exponential, capped, with jitter. */
 export function backoff(failures: number, max: number): number {
   return Math.min(max, 250 * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

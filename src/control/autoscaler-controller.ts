@@ -6,6 +6,7 @@
 // It runs on the leader only, so in a multi-replica deployment the load it sees is what the
 // leader's own gateway carries (docs/serving.md). Recommendations are kept in memory, as the
 // HPA keeps them: a new leader starts with empty windows, which can only delay a scale-down.
+import { sleep } from '../model/abort.js';
 import { ConflictError, NotFoundError } from '../model/errors.js';
 import type { ServiceSpec } from '../model/kinds/service.js';
 import type { Resource } from '../model/metadata.js';
@@ -46,15 +47,7 @@ export class AutoscalerController implements Controller {
       } catch (err) {
         if (!signal.aborted) this.opts.log?.(`autoscaler: ${(err as Error).message}`);
       }
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(t);
-          signal.removeEventListener('abort', wake);
-          resolve();
-        };
-        const t = setTimeout(wake, period);
-        signal.addEventListener('abort', wake, { once: true });
-      });
+      await sleep(period, signal);
     }
   }
 

@@ -3,6 +3,7 @@
 // controllers until leadership is lost or the process stops. Losing leadership stops everything
 // it started; the process then queues for leadership again.
 import { setMaxListeners } from 'node:events';
+import { onAbort } from '../model/abort.js';
 import type { Store } from '../store/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { PolicySource } from './policy-source.js';
@@ -56,8 +57,11 @@ export function startControlPlane(opts: ControlPlaneOptions): ControlPlane {
     // expected, not a leak.
     setMaxListeners(100, run.signal);
     const stop = (): void => run.abort();
-    leadership.signal.addEventListener('abort', stop, { once: true });
-    stopping.signal.addEventListener('abort', stop, { once: true });
+    // A stop that came while leadership was being acquired ends this term at once: the listener
+    // of an already aborted signal would never run, and the term would lead on until some part
+    // of it failed by itself.
+    onAbort(leadership.signal, stop);
+    const stopListening = onAbort(stopping.signal, stop);
     const loop = new SchedulingLoop({
       store: opts.store,
       clock: opts.clock ?? systemClock,
@@ -75,7 +79,7 @@ export function startControlPlane(opts: ControlPlaneOptions): ControlPlane {
       }),
     );
     await Promise.all(tasks);
-    stopping.signal.removeEventListener('abort', stop);
+    stopListening();
     await leadership.release();
     if (!stopping.signal.aborted) log('control plane: no longer leading');
   }

@@ -12,6 +12,7 @@
 //   5. lets gangs still unplaced preempt lower-priority running gangs, or reclaim their queue's
 //      lent quota from borrowers (preemption.ts): it asks the victims to stop; the preemptor is
 //      placed by a later cycle once they have let go. Queue statuses are written, throttled.
+import { onAbort } from '../model/abort.js';
 import { StoreUnavailableError } from '../model/errors.js';
 import type { Resource } from '../model/metadata.js';
 import { schedule, seededRng, type BookedCapacity, type GangDecision, type GangRequest, type Policy, type Rng } from '../scheduler/index.js';
@@ -197,7 +198,7 @@ export class SchedulingLoop {
         };
         const t = setTimeout(done, Math.max(0, this.sweepAt - performance.now()));
         this.wake = done;
-        signal.addEventListener('abort', done, { once: true });
+        onAbort(signal, done);
       });
     }
   }

@@ -5,6 +5,7 @@
 // (a watch that has fallen further behind gets 410 and lists again, as watches must anyway) and
 // the store is vacuumed (the embedded engine has no autovacuum; on PostgreSQL it is a no-op).
 // Events past their TTL are deleted first, so the same pass reclaims their space.
+import { sleep } from '../model/abort.js';
 import type { Store } from '../store/types.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Controller } from './control-plane.js';
@@ -61,20 +62,4 @@ export class StoreMaintenanceController implements Controller {
     await this.opts.store.compact(this.keep);
     await this.opts.store.vacuum();
   }
-}
-
-/** Resolves true after ms, or false as soon as signal aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -5,6 +5,7 @@
 // it, so it stops acting before another process can take over. The embedded engine is one
 // process: leadership is an in-process lock.
 import pg from 'pg';
+import { sleep } from '../model/abort.js';
 import type { Leadership } from './types.js';
 
 /** Advisory lock class (first key) for leadership; the second key is hashtext(name). */
@@ -16,19 +17,6 @@ function aborted(signal: AbortSignal): Error {
   const e = new Error('leadership not acquired: aborted');
   e.name = 'AbortError';
   return signal.reason instanceof Error ? signal.reason : e;
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export interface PgLeadershipOptions {

@@ -1,6 +1,7 @@
 // One watch: catch up from the change log in the database, then follow the shared live feed.
 // The cursor (last resourceVersion delivered or skipped) only moves forward, which is what makes
 // delivery exactly-once across the switch from table to feed and back (after an overflow).
+import { onAbort } from '../model/abort.js';
 import type { Sql } from './driver.js';
 import { changesQuery, goneError, toFeedEvent, type ChangeFeed, type EventFilter, type ChangeRow, type FeedEvent } from './feed.js';
 import { matchesSelector, parseSelector } from './selector.js';
@@ -68,8 +69,7 @@ async function* follow(feed: ChangeFeed, sql: Sql, opts: WatchOptions): AsyncGen
   while (!signal.aborted && !feed.closed) {
     const { sub, head } = await feed.subscribe(filter);
     // Aborting drops the subscription at once, even while the consumer is not pulling.
-    const onAbort = (): void => feed.unsubscribe(sub);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const stopListening = onAbort(signal, () => feed.unsubscribe(sub));
     try {
       while (cursor < head) {
         if (signal.aborted || sub.closed) return;
@@ -97,7 +97,7 @@ async function* follow(feed: ChangeFeed, sql: Sql, opts: WatchOptions): AsyncGen
         yield e.event;
       }
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      stopListening();
       feed.unsubscribe(sub);
     }
   }

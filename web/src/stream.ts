@@ -5,7 +5,8 @@
 // it saw, so no change is missed or repeated; watches that are dropped stay on the stream until
 // the next reopen (or a tidy-up a little later).
 import { openStream, WeftApiError, type FleetSummary, type StreamWatchSpec, type WeftClient } from '../../src/client/index.js';
-import { backoff, sleep } from '../../src/client/watch.js';
+import { backoff } from '../../src/client/watch.js';
+import { sleep } from '../../src/model/abort.js';
 import type { Resource } from '../../src/model/metadata.js';
 
 export type WatchTarget = Omit<StreamWatchSpec, 'id' | 'resourceVersion'>;

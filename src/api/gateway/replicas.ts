@@ -6,6 +6,7 @@
 // endpoint counts only when its host is the registered address of the allocation's Node: an
 // agent (or whoever holds a node's credential) cannot point a tenant's traffic anywhere else.
 // Every server replica keeps its own table, so any of them can route.
+import { onAbort } from '../../model/abort.js';
 import type { ServiceSpec } from '../../model/kinds/service.js';
 import type { Resource } from '../../model/metadata.js';
 import { Informer } from '../../control/informer.js';
@@ -144,7 +145,7 @@ export class ReplicaTable {
       };
       const t = setTimeout(done, ms);
       this.waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
+      if (signal) onAbort(signal, done);
     });
   }
 

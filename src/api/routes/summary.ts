@@ -4,6 +4,7 @@
 // once a second, so a dashboard stays live on one connection without listing the fleet.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { onAbort } from '../../model/abort.js';
 import { ForbiddenError } from '../../model/errors.js';
 import type { FleetSummary } from '../../model/summary.js';
 import { isWorkloadKind, WORKLOAD_KIND_NAMES } from '../../model/kind-names.js';
@@ -107,7 +108,7 @@ async function* followSummaries(store: Store, cache: SummaryCache, q: SummaryQue
           resolve();
         };
         wake = done;
-        signal.addEventListener('abort', done, { once: true });
+        onAbort(signal, done);
       });
     }
     if (signal.aborted) return;
