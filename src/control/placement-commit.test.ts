@@ -43,6 +43,31 @@ describe('committing a cycle', () => {
     expect((await store.get({ kind: 'Job', project: P, name: 'a' }))!.status).toBeUndefined();
   });
 
+  it("refuses a placement outside the project's residency as committed, binding the rest of the cycle", async () => {
+    store = await openStore();
+    await store.create({ apiVersion: 'weft/v1', kind: 'Site', metadata: { name: 'fr-1' }, spec: { country: 'FR' } });
+    await store.create({ apiVersion: 'weft/v1', kind: 'Site', metadata: { name: 'de-1' }, spec: { country: 'DE' } });
+    for (const [name, site] of [['n1', 'fr-1'], ['n2', 'de-1']]) {
+      await store.create({ apiVersion: 'weft/v1', kind: 'Node', metadata: { name }, spec: { site, cpu: '8', memory: '64Gi' } });
+    }
+    await store.create({ apiVersion: 'weft/v1', kind: 'Project', metadata: { name: P }, spec: {} });
+    const a = await store.create({ apiVersion: 'weft/v1', kind: 'Job', metadata: { name: 'a', project: P }, spec: { replicas: 1, resources: {} } });
+    const b = await store.create({ apiVersion: 'weft/v1', kind: 'Job', metadata: { name: 'b', project: P }, spec: { replicas: 1, resources: {} } });
+    const onNode = (x: ResourceInput, node: string): ResourceInput => ({ ...x, spec: { ...x.spec, node } });
+    const binds: Bind[] = [
+      { demand: jobAdapter.demand(a, [], new Date())!, adapter: jobAdapter, allocations: [onNode(alloc('a-a0-r0', { name: 'a', uid: a.metadata.uid }, 0), 'n1')] },
+      { demand: jobAdapter.demand(b, [], new Date())!, adapter: jobAdapter, allocations: [onNode(alloc('b-a0-r0', { name: 'b', uid: b.metadata.uid }, 0), 'n2')] },
+    ];
+    // The cycle decided while the project could run anywhere; it is restricted to Germany before the commit.
+    const project = (await store.get({ kind: 'Project', name: P }))!;
+    await store.update({ ...project, spec: { allowedCountries: ['DE'] } });
+    const r = await store.transaction((tx) => commitCycle(tx, binds, [], new Date()));
+    expect(r).toMatchObject({ bound: 1, skipped: 1 });
+    expect(r.refused).toEqual(['Job p/a: node n1 is not in a site data residency allows (de-1: project p: countries DE)']);
+    expect((await store.list('Allocation')).items.map((x) => x.metadata.name)).toEqual(['b-a0-r0']);
+    expect((await store.get({ kind: 'Job', project: P, name: 'a' }))!.status).toBeUndefined();
+  });
+
   it('names allocations <workload>-a<attempt>-r<replica>, shortened to a valid name', () => {
     expect(allocationName('train', 2, 7)).toBe('train-a2-r7');
     const long = allocationName('x'.repeat(63), 12, 345);

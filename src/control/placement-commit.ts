@@ -15,6 +15,7 @@ import type { FleetView } from './fleet-view.js';
 import type { VolumeView } from './volumes.js';
 import { effectiveIsolation } from './gang.js';
 import type { PlacementDemand, WorkloadAdapter } from './workloads/types.js';
+import { residencyBreaches } from './residency.js';
 import { AddressBook, NoAddressError, statusAddresses, withNicAddresses, type PlacedNic } from './networks/ipam.js';
 
 export const LABEL_WORKLOAD_KIND = 'weft.dev/workload-kind';
@@ -131,8 +132,10 @@ export interface CommitResult {
   /** Workloads written, by key, as stored now. */
   workloads: Resource[];
   allocations: Resource[];
-  /** Workloads skipped because they changed since the loop read them. */
+  /** Workloads skipped because they changed since the loop read them, or their placement broke residency. */
   skipped: number;
+  /** Placements refused because they broke their project's residency as committed (why, one each). */
+  refused: string[];
   /** Workloads whose allocations were created. */
   bound: number;
 }
@@ -188,7 +191,7 @@ function reasonKey(r: SchedulingReason): string {
 }
 
 export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains: readonly Explain[], now: Date): Promise<CommitResult> {
-  const out: CommitResult = { workloads: [], allocations: [], skipped: 0, bound: 0 };
+  const out: CommitResult = { workloads: [], allocations: [], skipped: 0, bound: 0, refused: [] };
   // Every workload the cycle writes, read in one round trip (the writes below find them in the
   // transaction's cache); the allocations are all created before the workloads are updated, so
   // with batched creates (scheduling-loop.ts) they go out as one statement, and the workloads'
@@ -200,6 +203,10 @@ export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains:
     out.skipped++;
     return undefined;
   };
+  const breaches = await residencyBreaches(
+    tx,
+    binds.map((b) => ({ project: b.demand.workload.metadata.project ?? '', nodes: b.allocations.map((a) => (a.spec as { node: string }).node) })),
+  );
   const bound: { b: Bind; cur: Resource; placed: Resource[]; nics: PlacedNic[] }[] = [];
   const book = new AddressBook(tx);
   const events: { cur: Resource; message: string }[] = [];
@@ -207,6 +214,14 @@ export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains:
   for (const [i, b] of binds.entries()) {
     const cur = fresh(i, b.demand.workload);
     if (!cur) continue;
+    const breach = breaches[i];
+    if (breach !== undefined) {
+      // Decided from a picture that was behind: the workload stays pending; the next cycle,
+      // from the residency as it is now, places it or says why it waits.
+      out.skipped++;
+      out.refused.push(`${cur.kind} ${cur.metadata.project}/${cur.metadata.name}: ${breach}`);
+      continue;
+    }
     let nics: PlacedNic[] = [];
     if (cur.kind === 'VirtualMachine') {
       try {

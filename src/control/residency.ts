@@ -73,3 +73,43 @@ export class ResidencyView {
     return sites === null || sites.includes(site);
   }
 }
+
+/** Where one cycle's placement of a workload put it. */
+export interface PlacedIn {
+  project: string;
+  nodes: readonly string[];
+}
+
+/**
+ * For each placement, why it breaks its project's residency as stored now (undefined when it
+ * does not). The scheduling loop decides from its picture; this, read in the commit's own
+ * transaction, is the last word — as the GPU ledger is for double booking — so a picture that
+ * was behind (a project restricted during the cycle) never puts work where it may not run.
+ * Costs one read of the projects when none of them is restricted.
+ */
+export async function residencyBreaches(tx: StoreTx, placed: readonly PlacedIn[]): Promise<(string | undefined)[]> {
+  const out: (string | undefined)[] = placed.map(() => undefined);
+  const names = [...new Set(placed.map((p) => p.project))];
+  if (names.length === 0) return out;
+  const projects = await tx.getMany(names.map((name) => ({ kind: 'Project', name })));
+  const rules = new Map<string, EffectiveResidency>();
+  for (const [i, p] of projects.entries()) {
+    if (!p) continue;
+    const r = await residencyIn(tx, names[i]!, p.spec as ProjectSpec);
+    if (r.sites !== null) rules.set(names[i]!, r);
+  }
+  if (rules.size === 0) return out;
+  const nodeNames = [...new Set(placed.filter((p) => rules.has(p.project)).flatMap((p) => p.nodes))];
+  const nodes = await tx.getMany(nodeNames.map((name) => ({ kind: 'Node', name })));
+  const siteOfNode = new Map(nodeNames.map((n, i) => [n, (nodes[i]?.spec as { site?: string } | undefined)?.site]));
+  for (const [i, p] of placed.entries()) {
+    const rule = rules.get(p.project);
+    if (!rule) continue;
+    const outside = p.nodes.find((n) => {
+      const site = siteOfNode.get(n);
+      return site === undefined || !rule.sites!.includes(site);
+    });
+    if (outside !== undefined) out[i] = `node ${outside} is not in a site data residency allows (${rule.sites!.join(', ') || 'none'}: ${rule.rule})`;
+  }
+  return out;
+}

@@ -283,6 +283,7 @@ export class SchedulingLoop {
     for (const a of result.allocations) this.apply({ type: 'ADDED', object: a });
     stats.placed = result.bound;
     stats.skipped = result.skipped;
+    for (const why of result.refused) this.log(`scheduler: not bound, the residency changed under the cycle: ${why}`);
     const unplaced = decisions.filter((dec) => !dec.placed).map((dec) => ({ demand: demands[Number(dec.gangId)]!.d, gang: gangs[Number(dec.gangId)]! }));
     this.opts.positions?.replace(positionsOf(decisions, (gangId) => demands[Number(gangId)]!.d.workload));
     const nominated = unplaced.length > 0 ? await this.preempt(unplaced, policy, now, bookings, counted) : 0;
@@ -353,7 +354,7 @@ export class SchedulingLoop {
   }
 
   private async commit(binds: Bind[], explains: Explain[], now: Date): Promise<CommitResult> {
-    if (binds.length === 0 && explains.length === 0) return { workloads: [], allocations: [], skipped: 0, bound: 0 };
+    if (binds.length === 0 && explains.length === 0) return { workloads: [], allocations: [], skipped: 0, bound: 0, refused: [] };
     try {
       return await this.opts.store.transaction((tx) => commitCycle(tx, binds, explains, now), { batchCreates: true });
     } catch (e) {
@@ -362,11 +363,11 @@ export class SchedulingLoop {
         // fail the same way. Retried by the next sweep, not at once: marking them touched would
         // spin the loop at full speed for as long as the database stays unavailable.
         this.log(`scheduler: cycle not committed: ${e.message}; retrying at the next sweep`);
-        return { workloads: [], allocations: [], skipped: binds.length + explains.length, bound: 0 };
+        return { workloads: [], allocations: [], skipped: binds.length + explains.length, bound: 0, refused: [] };
       }
       this.log(`scheduler: cycle commit failed (${(e as Error).message}); committing workload by workload`);
     }
-    const total: CommitResult = { workloads: [], allocations: [], skipped: 0, bound: 0 };
+    const total: CommitResult = { workloads: [], allocations: [], skipped: 0, bound: 0, refused: [] };
     const one = async (b: Bind[], x: Explain[]): Promise<void> => {
       try {
         const r = await this.opts.store.transaction((tx) => commitCycle(tx, b, x, now), { batchCreates: true });
@@ -374,6 +375,7 @@ export class SchedulingLoop {
         total.allocations.push(...r.allocations);
         total.skipped += r.skipped;
         total.bound += r.bound;
+        total.refused.push(...r.refused);
       } catch (e) {
         total.skipped++;
         const w = (b[0] ?? x[0])!.demand.workload;
