@@ -8,6 +8,7 @@ import { WeftClient } from '../../src/client/index.js';
 import { getUsage } from '../../src/client/usage.js';
 import { explainManifest } from '../../src/client/explain.js';
 import { until } from '../../src/control/testing/until.js';
+import { isActiveAllocation } from '../../src/model/allocation-rules.js';
 import type { Resource, ResourceInput } from '../../src/model/metadata.js';
 import { sandbox, type Sandbox } from '../cli/helpers.js';
 import { loadServerConfig } from '../../src/server/config.js';
@@ -130,6 +131,8 @@ describe.skipIf(absent !== undefined)('a Slurm cluster registered with Weft', ()
     const again = await until('attempt 1 running', async () => (await allocations('fragile')).find((a) => (a.spec as { attempt: number }).attempt === 1 && a.status?.phase === 'Running'), 60_000);
     expect(again.status?.slurmJobId).not.toBe(first.status?.slurmJobId);
     await client.delete('Job', 'fragile', { project: P });
+    // Its GPU is free again before the next test counts the node's free GPUs.
+    await until('the deleted gang ended', async () => ((await allocations('fragile')).some(isActiveAllocation) ? undefined : true), 60_000);
   });
 
   it('shows a job submitted with sbatch as read-only external usage in the project of its account, and meters it', async () => {
@@ -148,7 +151,7 @@ describe.skipIf(absent !== undefined)('a Slurm cluster registered with Weft', ()
     expect((refused as Error).message).toContain(`slurm job ${id}`);
     // What-if sees the GPUs Slurm's own job holds: 5 of the 8 fit now, 6 do not.
     const fits = await explainManifest(client, job5('what-if-5', 5));
-    expect(fits.outcome).toBe('now');
+    expect(fits.outcome, JSON.stringify(fits)).toBe('now');
     expect(fits.placements[0]?.node).toBe(`${CLUSTER}-${slurm.node}`);
     expect((await explainManifest(client, job5('what-if-6', 6))).outcome).not.toBe('now');
 
