@@ -4,13 +4,13 @@
 // their changes. The scheduling loop keeps one current from the store; a what-if (what-if.ts)
 // loads one to ask "where would this go, and when?" with exactly the loop's rules.
 import type { PriorityClassSpec } from '../model/kinds/priority-class.js';
-import { GoneError } from '../model/errors.js';
 import type { Resource } from '../model/metadata.js';
 import type { Store, WatchEvent } from '../store/types.js';
 import { FleetView } from './fleet-view.js';
 import type { BackfillConfig, GangRequest } from '../scheduler/index.js';
 import { gangRequest, maxRuntimeMs, priorityValue } from './gang.js';
 import { QueueState, type QueueCount } from './queue-state.js';
+import { listAtOneVersion } from './lists-at-one-version.js';
 import { ResidencyView } from './residency.js';
 import { VolumeView } from './volumes.js';
 import { ReservationView } from './reservations/view.js';
@@ -62,46 +62,11 @@ export class SchedulingPicture {
     return ['PriorityClass', 'Queue', 'Project', 'Site', 'DataClass', 'Volume', 'Reservation', 'Lease', 'Node', 'Allocation', ...this.workloadKinds];
   }
 
-  /** A picture of what the store holds now (one list per kind). */
-  /**
-   * The picture as of one version of the store. The kinds are listed side by side, so their lists
-   * can be of different versions (a Project listed before it was restricted, a Job after it was
-   * made); the changes in between are read from the store's change log and folded into the kinds
-   * listed earlier, up to the newest list's version.
-   */
+  /** The picture as of one version of the store (lists-at-one-version.ts). */
   static async load(store: Store, workloadKinds: ReadonlySet<string>, log?: (msg: string) => void): Promise<SchedulingPicture> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await SchedulingPicture.loadOnce(store, workloadKinds, log);
-      } catch (e) {
-        // The change log was compacted under the lists: list again.
-        if (!(e instanceof GoneError) || attempt === 3) throw e;
-      }
-    }
-  }
-
-  private static async loadOnce(store: Store, workloadKinds: ReadonlySet<string>, log?: (msg: string) => void): Promise<SchedulingPicture> {
     const p = new SchedulingPicture(workloadKinds, log);
-    const kinds = p.kinds();
-    const lists = await Promise.all(kinds.map((k) => store.list(k)));
-    for (const { items } of lists) for (const object of items) p.fold({ type: 'ADDED', object });
-    const listedAt = new Map(kinds.map((k, i) => [k, BigInt(lists[i]!.resourceVersion)]));
-    const versions = [...listedAt.values()];
-    const oldest = versions.reduce((a, b) => (b < a ? b : a));
-    const newest = versions.reduce((a, b) => (b > a ? b : a));
-    if (oldest === newest) return p;
-    // A list's version is that of a committed change, so the log from the oldest reaches the newest.
-    const stop = new AbortController();
-    try {
-      for await (const ev of store.watch({ resourceVersion: oldest.toString(), signal: stop.signal })) {
-        const rv = BigInt(ev.object.metadata.resourceVersion);
-        const listed = listedAt.get(ev.object.kind);
-        if (listed !== undefined && rv > listed) p.fold(ev);
-        if (rv >= newest) break;
-      }
-    } finally {
-      stop.abort();
-    }
+    const lists = await listAtOneVersion(store, p.kinds());
+    for (const items of lists.values()) for (const object of items) p.fold({ type: 'ADDED', object });
     return p;
   }
 

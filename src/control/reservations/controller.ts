@@ -27,6 +27,7 @@ import { phaseOf, reservationId, windowOf } from './calendar-view.js';
 import { clearNode, type Fate, type Outsider } from './clearing.js';
 import { reservationAsked } from './view.js';
 import { PollingController, type PollingOptions } from '../polling.js';
+import { listAtOneVersion } from '../lists-at-one-version.js';
 
 export type ReservationControllerOptions = PollingOptions;
 
@@ -78,7 +79,9 @@ export class ReservationController extends PollingController {
 
   private async picture(now: Date): Promise<Picture> {
     const store = this.opts.store;
-    const [allocs, classes, nodes] = await Promise.all([store.list('Allocation'), store.list('PriorityClass'), store.list('Node')]);
+    // All three as of one version: evictions are decided from them.
+    const lists = await listAtOneVersion(store, ['Allocation', 'PriorityClass', 'Node']);
+    const [allocs, classes, nodes] = (['Allocation', 'PriorityClass', 'Node'] as const).map((k) => ({ items: lists.get(k)! }));
     const byNode = new Map<string, Resource[]>();
     const workloads = new Map<string, Resource | undefined>();
     for (const a of allocs.items) {
