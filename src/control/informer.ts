@@ -7,8 +7,9 @@
 // merely broke resumes where it was. The kinds are listed one after another, so their lists can
 // be of different versions (a Project listed before it was restricted, a Job listed after it was
 // created); until the watch has brought every kind to the newest list's version, changes are
-// held back and `synced` waits, so a user never acts on a mix of two moments. Optionally every cached value is handed over again as SYNC
-// each resyncMs, for users that act on time as well as on change.
+// held back and `synced` waits, so a user never acts on a mix of two moments. Optionally every
+// cached value is handed over again as SYNC each resyncMs, for users that act on time as well as
+// on change.
 import { setTimeout as delay } from 'node:timers/promises';
 import { GoneError } from '../model/errors.js';
 import type { Resource } from '../model/metadata.js';

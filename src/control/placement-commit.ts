@@ -140,6 +140,9 @@ export interface CommitResult {
   bound: number;
 }
 
+/** Nothing written; `skipped` workloads left for a later cycle. */
+export const noCommit = (skipped = 0): CommitResult => ({ workloads: [], allocations: [], skipped, bound: 0, refused: [] });
+
 const keyOfWorkload = (w: Resource) => ({ kind: w.kind, project: w.metadata.project, name: w.metadata.name });
 
 /** Reasons of a pending gang, merged over its unplaced replicas. */
@@ -191,7 +194,7 @@ function reasonKey(r: SchedulingReason): string {
 }
 
 export async function commitCycle(tx: StoreTx, binds: readonly Bind[], explains: readonly Explain[], now: Date): Promise<CommitResult> {
-  const out: CommitResult = { workloads: [], allocations: [], skipped: 0, bound: 0, refused: [] };
+  const out = noCommit();
   // Every workload the cycle writes, read in one round trip (the writes below find them in the
   // transaction's cache); the allocations are all created before the workloads are updated, so
   // with batched creates (scheduling-loop.ts) they go out as one statement, and the workloads'

@@ -6,6 +6,7 @@
 // verification and head, so the report can be tied to the log it came from.
 import type { AuditEntry, ResidencyBreach, ResidencyPlace, ResidencyReport } from '../model/audit.js';
 import type { ProjectSpec } from '../model/kinds/project.js';
+import { residencyAllows } from '../model/residency.js';
 import { NotFoundError } from '../model/errors.js';
 import type { Store, UsageInterval } from '../store/types.js';
 import { gpuEquivalent, resourceKind } from './metering/pricing.js';
@@ -79,7 +80,7 @@ export async function residencyReport(store: Store, project: string, from: Date,
     place.gpuSeconds += gpuSeconds;
     nodes.set(iv.node, place);
     total += gpuSeconds;
-    if (residency.sites !== null && !residency.sites.includes(iv.site)) {
+    if (!residencyAllows(residency, iv.site)) {
       const b = breaches.get(iv.allocationUid) ?? {
         allocation: iv.allocation,
         workload: `${iv.workloadKind}/${iv.workloadName}`,

@@ -6,7 +6,8 @@ import type { Resource } from '../model/metadata.js';
 import type { DataClassSpec } from '../model/kinds/data-class.js';
 import type { ProjectSpec } from '../model/kinds/project.js';
 import type { SiteSpec } from '../model/kinds/site.js';
-import { effectiveResidency, type EffectiveResidency, type SiteCountry } from '../model/residency.js';
+import { effectiveResidency, residencyAllows, type EffectiveResidency, type SiteCountry } from '../model/residency.js';
+import type { NodeSpec } from '../model/kinds/node.js';
 import type { StoreTx } from '../store/types.js';
 
 /** The residency of a project with this spec, given its data class (if declared) and the sites. */
@@ -69,8 +70,7 @@ export class ResidencyView {
 
   /** Whether `project`'s work may run at `site`. */
   allows(project: string, site: string): boolean {
-    const sites = this.residency(project).sites;
-    return sites === null || sites.includes(site);
+    return residencyAllows(this.residency(project), site);
   }
 }
 
@@ -101,14 +101,11 @@ export async function residencyBreaches(tx: StoreTx, placed: readonly PlacedIn[]
   if (rules.size === 0) return out;
   const nodeNames = [...new Set(placed.filter((p) => rules.has(p.project)).flatMap((p) => p.nodes))];
   const nodes = await tx.getMany(nodeNames.map((name) => ({ kind: 'Node', name })));
-  const siteOfNode = new Map(nodeNames.map((n, i) => [n, (nodes[i]?.spec as { site?: string } | undefined)?.site]));
+  const siteOfNode = new Map(nodeNames.map((n, i) => [n, (nodes[i]?.spec as NodeSpec | undefined)?.site]));
   for (const [i, p] of placed.entries()) {
     const rule = rules.get(p.project);
     if (!rule) continue;
-    const outside = p.nodes.find((n) => {
-      const site = siteOfNode.get(n);
-      return site === undefined || !rule.sites!.includes(site);
-    });
+    const outside = p.nodes.find((n) => !residencyAllows(rule, siteOfNode.get(n)));
     if (outside !== undefined) out[i] = `node ${outside} is not in a site data residency allows (${rule.sites!.join(', ') || 'none'}: ${rule.rule})`;
   }
   return out;

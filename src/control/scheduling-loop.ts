@@ -21,7 +21,7 @@ import type { Clock } from './clock.js';
 import { isActiveAllocation } from '../model/allocation-rules.js';
 import { Informer } from './informer.js';
 import { podShape } from './gang.js';
-import { allocationFor, commitCycle, explanationChanged, type Bind, type CommitResult, type Explain } from './placement-commit.js';
+import { allocationFor, commitCycle, explanationChanged, noCommit, type Bind, type CommitResult, type Explain } from './placement-commit.js';
 import { PolicySource } from './policy-source.js';
 import { positionsOf, type QueuePositions } from './queue-positions.js';
 import type { QueueCount } from './queue-state.js';
@@ -354,7 +354,7 @@ export class SchedulingLoop {
   }
 
   private async commit(binds: Bind[], explains: Explain[], now: Date): Promise<CommitResult> {
-    if (binds.length === 0 && explains.length === 0) return { workloads: [], allocations: [], skipped: 0, bound: 0, refused: [] };
+    if (binds.length === 0 && explains.length === 0) return noCommit();
     try {
       return await this.opts.store.transaction((tx) => commitCycle(tx, binds, explains, now), { batchCreates: true });
     } catch (e) {
@@ -363,11 +363,11 @@ export class SchedulingLoop {
         // fail the same way. Retried by the next sweep, not at once: marking them touched would
         // spin the loop at full speed for as long as the database stays unavailable.
         this.log(`scheduler: cycle not committed: ${e.message}; retrying at the next sweep`);
-        return { workloads: [], allocations: [], skipped: binds.length + explains.length, bound: 0, refused: [] };
+        return noCommit(binds.length + explains.length);
       }
       this.log(`scheduler: cycle commit failed (${(e as Error).message}); committing workload by workload`);
     }
-    const total: CommitResult = { workloads: [], allocations: [], skipped: 0, bound: 0, refused: [] };
+    const total = noCommit();
     const one = async (b: Bind[], x: Explain[]): Promise<void> => {
       try {
         const r = await this.opts.store.transaction((tx) => commitCycle(tx, b, x, now), { batchCreates: true });

@@ -17,6 +17,7 @@ export function onAbort(signal: AbortSignal, fn: () => void): () => void {
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts (at once when it has). Never rejects. */
 export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  // Written out rather than node:timers/promises: the console's browser code waits with it too.
   if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = (elapsed: boolean): void => {

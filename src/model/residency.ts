@@ -47,6 +47,11 @@ export interface EffectiveResidency {
   rule: string;
 }
 
+/** Whether work under `r` may run at `site` (a node with no site is outside every restriction). */
+export function residencyAllows(r: EffectiveResidency, site: string | undefined): boolean {
+  return r.sites === null || (site !== undefined && r.sites.includes(site));
+}
+
 /**
  * Intersects the residency of every holder (a data class, then a project, …) against the known
  * sites. A country restriction admits only sites that declare that country: a site with no

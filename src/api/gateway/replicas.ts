@@ -7,6 +7,7 @@
 // agent (or whoever holds a node's credential) cannot point a tenant's traffic anywhere else.
 // Every server replica keeps its own table, so any of them can route.
 import { onAbort } from '../../model/abort.js';
+import { residencyAllows } from '../../model/residency.js';
 import type { ServiceSpec } from '../../model/kinds/service.js';
 import type { Resource } from '../../model/metadata.js';
 import { Informer } from '../../control/informer.js';
@@ -130,8 +131,7 @@ export class ReplicaTable {
   }
 
   private resident(project: string, r: Replica): boolean {
-    const sites = this.residency.residency(project).sites;
-    return sites === null || (r.site !== undefined && sites.includes(r.site));
+    return residencyAllows(this.residency.residency(project), r.site);
   }
 
   /** Resolves when any replica's readiness changes, or after `ms`, or when `signal` aborts. */

@@ -81,10 +81,9 @@ export class ReservationController extends PollingController {
     const store = this.opts.store;
     // All three as of one version: evictions are decided from them.
     const lists = await listAtOneVersion(store, ['Allocation', 'PriorityClass', 'Node']);
-    const [allocs, classes, nodes] = (['Allocation', 'PriorityClass', 'Node'] as const).map((k) => ({ items: lists.get(k)! }));
     const byNode = new Map<string, Resource[]>();
     const workloads = new Map<string, Resource | undefined>();
-    for (const a of allocs.items) {
+    for (const a of lists.get('Allocation')!) {
       if (!isActiveAllocation(a)) continue;
       const node = (a.spec as unknown as AllocationSpec).node;
       byNode.set(node, [...(byNode.get(node) ?? []), a]);
@@ -93,12 +92,12 @@ export class ReservationController extends PollingController {
     }
     const preemptibleClasses = new Set<string>();
     let globalDefault: string | undefined;
-    for (const c of classes.items) {
+    for (const c of lists.get('PriorityClass')!) {
       const spec = c.spec as unknown as PriorityClassSpec;
       if (spec.preemptible === true) preemptibleClasses.add(c.metadata.name);
       if (spec.globalDefault === true) globalDefault = c.metadata.name;
     }
-    const gpusOf = new Map(nodes.items.map((n) => [n.metadata.name, ((n.spec as unknown as NodeSpec).gpus ?? []).length]));
+    const gpusOf = new Map(lists.get('Node')!.map((n) => [n.metadata.name, ((n.spec as unknown as NodeSpec).gpus ?? []).length]));
     return { now, byNode, workloads, preemptibleClasses, globalDefault, gpusOf, active: [] };
   }
 
